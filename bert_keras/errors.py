@@ -1,0 +1,7 @@
+"""The one error type the CLI turns into a single line and exit status 2."""
+
+
+class UserInputError(Exception):
+    """Bad input from the user: a path, a flag, a record. The message is one line
+    that names the file, line or flag at fault; `bert-keras` prints it without a
+    traceback and exits with status 2."""

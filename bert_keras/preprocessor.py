@@ -1,0 +1,122 @@
+"""The text preprocessor saved beside each encoder, laid out as TF Hub's
+`bert_en_uncased_preprocess/3`: strings in, `input_word_ids`, `input_mask` and
+`input_type_ids` out, with `tokenize` and `bert_pack_inputs` as attributes.
+
+Tokenizing uses TF Text's BertTokenizer (ops every TF Text release has).
+Packing is written with core TensorFlow ops only: TF Text's RoundRobinTrimmer
+needs an op (RoundRobinTrim) that the TF Text inside stock TF Serving images
+lacks, so graphs built on it would not be servable there.
+"""
+from pathlib import Path
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from bert_keras.errors import UserInputError
+
+SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]", "[UNK]")
+TEXT_SIGNATURE = [tf.TensorSpec([None], tf.string)]
+
+
+def read_vocab(vocab_file: Path) -> list[str]:
+    """The tokens of a WordPiece vocab file, one a line, in id order."""
+    try:
+        return Path(vocab_file).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserInputError(f"{vocab_file}: no such file (a BERT checkpoint needs vocab.txt)") from None
+    except UnicodeDecodeError as error:
+        raise UserInputError(f"{vocab_file}: not UTF-8 text ({error.reason})") from None
+
+
+def round_robin_lengths(lengths, budget):
+    """How many tokens of each segment to keep, taking one from each in turn.
+
+    lengths: int32 [batch, segments]; budget: int32 scalar.
+    Returns int32 [batch, segments], the same split as TF Text's RoundRobinTrimmer.
+    """
+    # The largest per-segment cap `level` whose total still fits the budget...
+    levels = tf.range(budget + 1)  # [budget + 1]
+    totals = tf.reduce_sum(tf.minimum(lengths[:, :, None], levels[None, None, :]), axis=1)
+    level = tf.reduce_sum(tf.cast(totals <= budget, tf.int32), axis=1) - 1  # [batch]
+    kept = tf.minimum(lengths, level[:, None])
+    # ...then the tokens left over go one each to the earliest longer segments.
+    spare = budget - tf.reduce_sum(kept, axis=1)  # [batch]
+    longer = tf.cast(lengths > level[:, None], tf.int32)
+    return kept + longer * tf.cast(tf.cumsum(longer, axis=1) <= spare[:, None], tf.int32)
+
+
+class BertPreprocessor(tf.Module):
+    """Turns raw text into BERT encoder inputs, inside any TensorFlow graph.
+
+    >>> import tempfile, os
+    >>> vocab = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+    >>> _ = open(vocab, "w").write("[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\ngood\\nfilm\\n")
+    >>> BertPreprocessor(vocab, seq_length=6)(tf.constant(["Good film"]))["input_word_ids"]
+    <tf.Tensor: shape=(1, 6), dtype=int32, numpy=array([[2, 4, 5, 3, 0, 0]], dtype=int32)>
+    """
+
+    def __init__(self, vocab_file, lower_case=True, seq_length=128, name="bert_preprocessor"):
+        super().__init__(name=name)
+        tokens = read_vocab(vocab_file)
+        missing = [token for token in SPECIAL_TOKENS if token not in tokens]
+        if missing:
+            raise UserInputError(f"{vocab_file}: lacks the special tokens {', '.join(missing)}")
+        self.cls_id, self.sep_id, self.pad_id = (tokens.index(t) for t in SPECIAL_TOKENS[:3])
+        self.seq_length = seq_length
+        self.vocab_size = len(tokens)
+        self.vocab_file = tf.saved_model.Asset(str(vocab_file))
+        self.tokenizer = tf_text.BertTokenizer(
+            str(vocab_file), lower_case=lower_case, token_out_type=tf.int32)
+
+    @tf.function(input_signature=TEXT_SIGNATURE)
+    def __call__(self, text):
+        return self.bert_pack_inputs([self.tokenize(text)])
+
+    @tf.function(input_signature=TEXT_SIGNATURE)
+    def tokenize(self, text):
+        # text: string [batch] -> int32 ragged [batch, (words), (wordpieces)]
+        return self.tokenizer.tokenize(text)
+
+    @tf.function
+    def bert_pack_inputs(self, segments, seq_length=None):
+        """[CLS] a [SEP] b [SEP] ..., trimmed round-robin to `seq_length`, padded.
+
+        segments: a list of int32 ragged [batch, (words), (wordpieces)] or [batch, (tokens)].
+        """
+        static_length = seq_length if seq_length is not None else self.seq_length
+        seq_length = tf.convert_to_tensor(static_length, tf.int32)
+        segments = [s.merge_dims(1, -1) if s.ragged_rank > 1 else s for s in segments]
+        budget = seq_length - len(segments) - 1  # room left by [CLS] and one [SEP] per segment
+        tf.debugging.assert_non_negative(budget, "seq_length is too short for the special tokens")
+        lengths = tf.stack([s.row_lengths() for s in segments], axis=1)  # [batch, segments]
+        keep = round_robin_lengths(tf.cast(lengths, tf.int32), budget)
+
+        cls = tf.fill([segments[0].nrows(), 1], self.cls_id)  # [batch, 1]
+        sep = tf.fill([segments[0].nrows(), 1], self.sep_id)
+        pieces, type_pieces = [cls], [tf.zeros_like(cls)]
+        for index, segment in enumerate(segments):
+            positions = tf.ragged.range(segment.row_lengths())
+            trimmed = tf.ragged.boolean_mask(
+                segment, positions < tf.cast(keep[:, index:index + 1], positions.dtype))
+            pieces += [trimmed, sep]
+            type_pieces += [tf.zeros_like(trimmed) + index, tf.zeros_like(sep) + index]
+        word_ids = tf.concat(pieces, axis=1)  # ragged [batch, (tokens)]
+        shape = tf.stack([tf.cast(word_ids.nrows(), tf.int32), seq_length])
+        packed = dict(
+            input_word_ids=word_ids.to_tensor(self.pad_id, shape=shape),
+            input_mask=tf.ones_like(word_ids).to_tensor(0, shape=shape),
+            input_type_ids=tf.concat(type_pieces, axis=1).to_tensor(0, shape=shape))
+        if isinstance(static_length, int):
+            packed = {k: tf.ensure_shape(v, [None, static_length]) for k, v in packed.items()}
+        return packed
+
+    def save(self, export_dir):
+        """Writes the preprocessor as a SavedModel, with `bert_pack_inputs` traced for
+        one and two segments of either ragged rank, with and without a `seq_length`."""
+        for ragged_rank in (1, 2):
+            for count in (1, 2):
+                spec = [tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank)] * count
+                self.bert_pack_inputs.get_concrete_function(spec)
+                self.bert_pack_inputs.get_concrete_function(spec, tf.TensorSpec([], tf.int32))
+        tf.saved_model.save(self, str(export_dir))
