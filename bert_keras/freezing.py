@@ -1,0 +1,148 @@
+"""Freeze specifications, and a `hub.KerasLayer` that honours them.
+
+Why not `layer.trainable = False` on the encoder's sub-layers: `hub.KerasLayer`
+restores variables, not layers, so `model.layers[0].layers` does not exist and
+setting `trainable` on a restored variable raises. What hub.KerasLayer does
+honour is the Reusable SavedModel interface: it makes trainable exactly the
+variables its object lists in `trainable_variables`. `FreezableEncoder` hands
+it a view of the loaded encoder whose list leaves the frozen ones out, so they
+are non-trainable weights of the model: no gradients, no optimizer slots.
+"""
+import dataclasses
+import re
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow_hub as hub
+import tf_keras
+
+from bert_keras.errors import UserInputError
+from bert_keras.layer_view import (EMBEDDINGS, group_sublayers, encoder_depth, variable_name)
+
+
+@dataclasses.dataclass(frozen=True)
+class FreezeSpec:
+    """Which encoder variables train. The classifier head always trains.
+
+    At most one of `train_last` / `freeze_first`, and at most one of
+    `freeze_regex` / `train_regex`. An index and a regex compose: `freeze_regex`
+    freezes more, `train_regex` keeps what it matches trainable. `train_regex`
+    alone trains only what it matches. With no selector at all, everything trains.
+
+    >>> spec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
+    >>> sorted(spec.frozen_sublayers(["embeddings", "transformer/layer_0",
+    ...        "transformer/layer_1", "transformer/layer_2", "pooler"]))
+    ['embeddings', 'transformer/layer_0']
+    """
+    train_last: int | None = None    # train only the last K blocks (0: pooler and head only)
+    freeze_first: int | None = None  # freeze blocks 0..N-1
+    freeze_regex: str | None = None  # freeze sub-layers or variables whose name matches
+    train_regex: str | None = None   # keep sub-layers or variables whose name matches trainable
+    train_embeddings: bool = False   # with an index selector, embeddings train only if asked
+
+    def __post_init__(self):
+        for flag, value in (("--train-last", self.train_last), ("--freeze-first", self.freeze_first)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise UserInputError(f"{flag} {value}: must be a whole number of blocks, 0 or more")
+        if self.train_last is not None and self.freeze_first is not None:
+            raise UserInputError("--train-last and --freeze-first contradict each other; give one")
+        if self.freeze_regex is not None and self.train_regex is not None:
+            raise UserInputError("--freeze-regex and --train-regex contradict each other; give one")
+        for flag, pattern in (("--freeze-regex", self.freeze_regex), ("--train-regex", self.train_regex)):
+            if pattern is None:
+                continue
+            if not pattern.strip():
+                raise UserInputError(f"{flag}: the pattern is empty")
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise UserInputError(f"{flag} {pattern!r}: not a valid regular expression ({error})") from None
+
+    def frozen_sublayers(self, sublayer_names) -> set[str]:
+        """The sub-layers an index selector freezes, checked against the encoder's depth."""
+        names = list(sublayer_names)
+        blocks = [n for n in names if n.startswith("transformer/layer_")]
+        depth = len(blocks)
+        valid = ", ".join(names)
+        for flag, value in (("--train-last", self.train_last), ("--freeze-first", self.freeze_first)):
+            if value is not None and value > depth:
+                raise UserInputError(f"{flag} {value}: the encoder has only {depth} blocks "
+                                     f"(its sub-layers: {valid})")
+        if self.train_last is None and self.freeze_first is None:
+            return set()
+        first_trained = depth - self.train_last if self.train_last is not None else self.freeze_first
+        frozen = {f"transformer/layer_{i}" for i in range(first_trained)}
+        if frozen and not self.train_embeddings and EMBEDDINGS in names:
+            frozen.add(EMBEDDINGS)
+        return frozen
+
+    def frozen_variables(self, variables) -> set[str]:
+        """Names of the encoder variables this specification freezes."""
+        sublayers = group_sublayers(variables)
+        valid = ", ".join(s.name for s in sublayers)
+        frozen_blocks = self.frozen_sublayers(s.name for s in sublayers)
+        everything = {name for s in sublayers for name in s.variables}
+        if self.train_regex is not None and not frozen_blocks:
+            frozen = set(everything)  # --train-regex alone: only what it matches trains
+        else:
+            frozen = {name for s in sublayers if s.name in frozen_blocks for name in s.variables}
+        for flag, pattern in (("--freeze-regex", self.freeze_regex), ("--train-regex", self.train_regex)):
+            if pattern is None:
+                continue
+            matched = {name for s in sublayers for name in s.variables
+                       if re.search(pattern, s.name) or re.search(pattern, name)}
+            if not matched:
+                raise UserInputError(f"{flag} {pattern!r}: matches no sub-layer or variable "
+                                     f"(the sub-layers: {valid})")
+            frozen = frozen | matched if flag == "--freeze-regex" else frozen - matched
+        return frozen
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> "FreezeSpec":
+        return cls(**(values or {}))
+
+
+class _FrozenView:
+    """A loaded encoder as hub.KerasLayer sees it, with frozen variables left out
+    of `trainable_variables` (TF Hub's Reusable SavedModel interface)."""
+
+    def __init__(self, loaded, frozen: set[str]):
+        self.loaded = loaded
+        self.variables = list(loaded.variables)
+        self.trainable_variables = [v for v in loaded.trainable_variables
+                                    if variable_name(v) not in frozen]
+        self.regularization_losses = list(getattr(loaded, "regularization_losses", []))
+
+    def __call__(self, inputs, training=False):
+        return self.loaded(inputs, training=training)
+
+
+class FreezableEncoder(hub.KerasLayer):
+    """A TF Hub BERT encoder as a Keras layer, frozen as `freeze` says.
+
+    Within one call every block follows the same `training` flag, so frozen
+    blocks still apply dropout while the model trains: frozen means "not
+    updated", not "in inference mode".
+
+    >>> encoder = FreezableEncoder("saved_models/encoders/minilm-l6/encoder",
+    ...                            freeze=FreezeSpec(train_last=2))  # doctest: +SKIP
+    """
+
+    def __init__(self, handle, freeze=None, **kwargs):
+        kwargs.pop("trainable", None)  # trainability is what `freeze` says
+        self.encoder_handle = handle
+        self.freeze = freeze if isinstance(freeze, FreezeSpec) else FreezeSpec.from_dict(freeze)
+        loaded = hub.load(handle)
+        self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
+        super().__init__(_FrozenView(loaded, self.frozen_names), trainable=True, **kwargs)
+
+    @property
+    def depth(self) -> int:
+        return encoder_depth(group_sublayers(self.weights))
+
+    def get_config(self):
+        config = tf_keras.layers.Layer.get_config(self)
+        config.pop("trainable", None)
+        return {**config, "handle": self.encoder_handle, "freeze": self.freeze.to_dict()}

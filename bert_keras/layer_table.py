@@ -1,0 +1,47 @@
+"""`bert-keras layers`: what a freeze specification does to a model, one row per sub-layer."""
+import dataclasses
+
+from bert_keras.classifier import ENCODER_LAYER
+from bert_keras.layer_view import group_sublayers, variable_name
+
+DROPOUT_NOTE = ("Note: frozen blocks are not updated, but within one hub.KerasLayer call every "
+                "block follows the same training flag, so they still apply dropout while training.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    block: int | None
+    name: str
+    parameters: int
+    trainable_parameters: int
+
+    @property
+    def status(self) -> str:
+        if self.trainable_parameters == 0:
+            return "frozen"
+        return "trainable" if self.trainable_parameters == self.parameters else "partial"
+
+
+def layer_rows(model) -> list[Row]:
+    """One row per encoder sub-layer and one for the head, counted from the model's
+    own trainable weights (what the optimizer will actually update)."""
+    encoder = model.get_layer(ENCODER_LAYER)
+    encoder_ids = {id(v) for v in encoder.weights}
+    head = [v for v in model.weights if id(v) not in encoder_ids]
+    sizes = {variable_name(v): v.shape.num_elements() for v in model.weights}
+    trainable = {variable_name(v) for v in model.trainable_weights}
+    return [Row(sublayer.block, sublayer.name, sublayer.parameters,
+                sum(sizes[name] for name in sublayer.variables if name in trainable))
+            for sublayer in group_sublayers(encoder.weights, head)]
+
+
+def format_table(rows: list[Row]) -> str:
+    lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  status"]
+    for row in rows:
+        index = "-" if row.block is None else str(row.block)
+        lines.append(f"{index:>5}  {row.name:<22} {row.parameters:>12,}  {row.status}")
+    total = sum(r.parameters for r in rows)
+    trainable = sum(r.trainable_parameters for r in rows)
+    lines += ["", f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters",
+              DROPOUT_NOTE]
+    return "\n".join(lines)

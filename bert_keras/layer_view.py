@@ -1,0 +1,79 @@
+"""An encoder's sub-layers, read from its variable names.
+
+`hub.KerasLayer` restores variables, not the Keras layers that made them, so the
+only structure left is in the names. TF Hub BERT v4 names them
+`word_embeddings/...`, `transformer/layer_{i}/...`, `pooler_transform/...`;
+this module groups them back into `embeddings`, `transformer/layer_{i}` and
+`pooler`, which is what freeze specifications and the layer table speak of.
+"""
+import dataclasses
+import re
+
+import numpy as np
+
+EMBEDDINGS = "embeddings"
+POOLER = "pooler"
+HEAD = "head"
+OTHER = "other"
+_BLOCK = re.compile(r"(?:^|/)transformer/layer_(\d+)/")
+_EMBEDDINGS = re.compile(r"(?:^|/)(?:word_embeddings|position_embedding|type_embeddings|embeddings)/")
+_POOLER = re.compile(r"(?:^|/)pooler_transform/")
+
+
+def variable_name(variable) -> str:
+    """`transformer/layer_0/output/kernel:0` -> `transformer/layer_0/output/kernel`."""
+    return variable.name.split(":")[0]
+
+
+def sublayer_of(name: str) -> str:
+    """The sub-layer a variable name belongs to: embeddings, transformer/layer_i, pooler, other."""
+    block = _BLOCK.search(name)
+    if block:
+        return f"transformer/layer_{int(block.group(1))}"
+    if _POOLER.search(name):
+        return POOLER
+    if _EMBEDDINGS.search(name):
+        return EMBEDDINGS
+    return OTHER
+
+
+def block_index(sublayer: str) -> int | None:
+    match = re.fullmatch(r"transformer/layer_(\d+)", sublayer)
+    return int(match.group(1)) if match else None
+
+
+@dataclasses.dataclass(frozen=True)
+class SubLayer:
+    name: str                   # embeddings, transformer/layer_3, pooler, head, other
+    variables: tuple[str, ...]  # full variable names, in the encoder's order
+    parameters: int
+
+    @property
+    def block(self) -> int | None:
+        return block_index(self.name)
+
+
+def _order(name: str) -> tuple:
+    block = block_index(name)
+    rank = {EMBEDDINGS: 0, POOLER: 2, HEAD: 3, OTHER: 4}.get(name, 1)
+    return (rank, block if block is not None else 0)
+
+
+def group_sublayers(variables, head_variables=()) -> list[SubLayer]:
+    """Groups variables into sub-layers in forward order: embeddings, blocks by index,
+    pooler, head, then anything unrecognised. Non-float variables (TF Hub's
+    `do_lower_case` flag) hold no parameters and are left out."""
+    groups: dict[str, list] = {}
+    for is_head, collection in ((False, variables), (True, head_variables)):
+        for variable in collection:
+            if not variable.dtype.is_floating:
+                continue
+            name = HEAD if is_head else sublayer_of(variable_name(variable))
+            groups.setdefault(name, []).append(variable)
+    return [SubLayer(name, tuple(variable_name(v) for v in members),
+                     int(sum(np.prod(v.shape.as_list(), dtype=np.int64) for v in members)))
+            for name, members in sorted(groups.items(), key=lambda item: _order(item[0]))]
+
+
+def encoder_depth(sublayers) -> int:
+    return sum(1 for sublayer in sublayers if sublayer.block is not None)
