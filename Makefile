@@ -1,0 +1,25 @@
+# The README's two commands: `make train` (the main job) and `make test`.
+# Each sets itself up on a fresh machine: a virtual environment, the pinned
+# installs, and (on first use, by bert-keras itself) the built-in encoder.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install train test clean
+
+$(INSTALLED): setup.cfg pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(INSTALLED)
+
+train: $(INSTALLED)
+	$(VENV)/bin/bert-keras check --encoder minilm-l6
+
+test: $(INSTALLED)
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) saved_models/encoders

@@ -1,0 +1,156 @@
+"""The `bert-keras` command line. Each subcommand is a thin shell over the package.
+
+Bad input raises UserInputError anywhere below; `main` prints it as one line
+and exits with status 2, with no traceback.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+from bert_keras.errors import UserInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise UserInputError(message)
+
+
+def _silence_native_stderr():
+    """Sends what TensorFlow's C++ runtime writes to file descriptor 2 (oneDNN
+    notices, CUDA probing, kernel fallbacks) to /dev/null: it is not for our
+    users and would bury our one-line errors. Python's stderr (our messages,
+    warnings, tracebacks) keeps the terminal. BERT_KERAS_DEBUG=1 shows all."""
+    if os.environ.get("BERT_KERAS_DEBUG"):
+        return
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1)
+
+
+def add_freeze_flags(parser):
+    group = parser.add_argument_group("freezing (see `bert-keras layers`)")
+    group.add_argument("--train-last", type=int, metavar="K",
+                       help="train only the last K blocks (plus pooler and head)")
+    group.add_argument("--freeze-first", type=int, metavar="N", help="freeze blocks 0..N-1")
+    group.add_argument("--freeze-regex", metavar="RE", help="freeze sub-layers/variables matching RE")
+    group.add_argument("--train-regex", metavar="RE", help="keep sub-layers/variables matching RE trainable")
+    group.add_argument("--train-embeddings", action="store_true",
+                       help="train the embeddings even when blocks are frozen")
+
+
+def freeze_spec_from_args(args):
+    from bert_keras.freezing import FreezeSpec
+    return FreezeSpec(train_last=args.train_last, freeze_first=args.freeze_first,
+                      freeze_regex=args.freeze_regex, train_regex=args.train_regex,
+                      train_embeddings=args.train_embeddings)
+
+
+def cmd_convert(args):
+    from bert_keras.convert import convert
+    start = time.perf_counter()
+    out = convert(args.hf_dir, args.out_dir, seq_length=args.seq_length)
+    print(f"wrote {out}/encoder and {out}/preprocessor in {time.perf_counter() - start:.1f}s")
+
+
+def cmd_encoders(args):
+    from pathlib import Path
+    from bert_keras.encoders import BUILTIN_ENCODERS, METADATA_FILE, builtin_cache_dir
+    for name, builtin in BUILTIN_ENCODERS.items():
+        cache = builtin_cache_dir(name)
+        metadata = cache / METADATA_FILE
+        if metadata.is_file():
+            parameters = json.loads(metadata.read_text(encoding="utf-8"))["parameters"]
+            size = sum(f.stat().st_size for f in Path(cache).rglob("*") if f.is_file())
+            print(f"{name}  {parameters:,} parameters  {builtin.description}\n"
+                  f"    cached in {cache} ({size / 2**20:.0f} MiB)")
+        else:
+            print(f"{name}  {builtin.description}\n"
+                  f"    not built yet; first use converts it into {cache}")
+
+
+def cmd_check(args):
+    """Loads an encoder as users will (hub.KerasLayer) and embeds a few sentences."""
+    import numpy as np
+    import tensorflow as tf
+    import tensorflow_hub as hub
+    from bert_keras.encoders import load_preprocessor, resolve_encoder
+    paths = resolve_encoder(args.encoder)
+    start = time.perf_counter()
+    preprocessor = load_preprocessor(paths)
+    encoder = hub.KerasLayer(paths.encoder)
+    load_seconds = time.perf_counter() - start
+    sentences = args.sentences or ["This product is great!", "I love this product.",
+                                   "Terrible. It broke after one day."]
+    inputs = preprocessor(tf.constant(sentences))
+    outputs = encoder(inputs)
+    mask = tf.cast(inputs["input_mask"], tf.float32)[:, :, None]  # [batch, seq, 1]
+    mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)
+    mean = tf.math.l2_normalize(mean, axis=1).numpy()  # [batch, hidden]
+    print(json.dumps(dict(
+        encoder=args.encoder, path=paths.encoder, blocks=len(outputs["encoder_outputs"]),
+        hidden_size=int(mean.shape[1]), load_seconds=round(load_seconds, 2),
+        sentences=sentences, cosine_similarity=np.round(mean @ mean.T, 4).tolist()), indent=2))
+
+
+def cmd_layers(args):
+    from bert_keras.classifier import build_classifier
+    from bert_keras.encoders import resolve_encoder
+    from bert_keras.layer_table import format_table, layer_rows
+    spec = freeze_spec_from_args(args)  # rejects contradictions before any loading
+    model = build_classifier(resolve_encoder(args.encoder).encoder, spec)
+    print(format_table(layer_rows(model)))
+
+
+def build_parser():
+    parser = _Parser(prog="bert-keras", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    convert = commands.add_parser("convert", help="HuggingFace BERT checkpoint -> TF Hub-format SavedModels")
+    convert.add_argument("hf_dir", metavar="HF_DIR", help="with config.json, model.safetensors, vocab.txt")
+    convert.add_argument("out_dir", metavar="OUT_DIR", help="new directory for encoder/ and preprocessor/")
+    convert.add_argument("--seq-length", type=int, default=128, help="the preprocessor's default")
+    convert.set_defaults(run=cmd_convert)
+
+    encoders = commands.add_parser("encoders", help="list the built-in encoders and their cache")
+    encoders.set_defaults(run=cmd_encoders)
+
+    check = commands.add_parser("check", help="load an encoder through hub.KerasLayer and embed sentences")
+    check.add_argument("--encoder", default="minilm-l6", help="built-in name, directory or TF Hub handle")
+    check.add_argument("sentences", nargs="*", help="sentences to embed (default: three examples)")
+    check.set_defaults(run=cmd_check)
+
+    layers = commands.add_parser("layers", help="the sub-layer table under a freeze specification")
+    layers.add_argument("--encoder", default="minilm-l6", help="built-in name, directory or TF Hub handle")
+    add_freeze_flags(layers)
+    layers.set_defaults(run=cmd_layers)
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        args.run(args)
+    except UserInputError as error:
+        print(f"bert-keras: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bert-keras: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def run():
+    """The `bert-keras` console script."""
+    _silence_native_stderr()
+    import logging
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # TF's Python-side chatter
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
