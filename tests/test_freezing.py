@@ -1,0 +1,141 @@
+"""Freezing through hub.KerasLayer: specifications, what fit() changes, optimizer slots, the table."""
+import numpy as np
+import pytest
+import tf_keras
+
+from bert_keras.classifier import build_classifier
+from bert_keras.cli import main
+from bert_keras.errors import UserInputError
+from bert_keras.freezing import FreezeSpec
+from bert_keras.layer_table import format_table, layer_rows
+from bert_keras.layer_view import variable_name
+
+TINY_SUBLAYERS = ["embeddings", "transformer/layer_0", "transformer/layer_1", "pooler"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(train_last=-1), "--train-last -1: must be a whole number"),
+    (dict(freeze_first=-2), "--freeze-first -2"),
+    (dict(train_last=1, freeze_first=1), "contradict"),
+    (dict(freeze_regex="layer_0", train_regex="pooler"), "contradict"),
+    (dict(freeze_regex="  "), "--freeze-regex: the pattern is empty"),
+    (dict(train_regex="layer_[0-"), "not a valid regular expression"),
+])
+def test_bad_specifications_are_refused_when_built(kwargs, message):
+    with pytest.raises(UserInputError, match=message):
+        FreezeSpec(**kwargs)
+
+
+@pytest.mark.parametrize("spec, frozen", [
+    (FreezeSpec(), set()),
+    (FreezeSpec(train_last=2), set()),
+    (FreezeSpec(train_last=1), {"embeddings", "transformer/layer_0"}),
+    (FreezeSpec(train_last=0), {"embeddings", "transformer/layer_0", "transformer/layer_1"}),
+    (FreezeSpec(train_last=1, train_embeddings=True), {"transformer/layer_0"}),
+    (FreezeSpec(freeze_first=1), {"embeddings", "transformer/layer_0"}),
+])
+def test_index_selectors(spec, frozen):
+    assert spec.frozen_sublayers(TINY_SUBLAYERS) == frozen
+
+
+@pytest.mark.parametrize("spec", [FreezeSpec(train_last=3), FreezeSpec(freeze_first=5)])
+def test_index_beyond_depth_lists_valid_sublayers(spec):
+    with pytest.raises(UserInputError, match="only 2 blocks .*embeddings, transformer/layer_0, "
+                                             "transformer/layer_1, pooler"):
+        spec.frozen_sublayers(TINY_SUBLAYERS)
+
+
+def frozen_names(model):
+    trainable = {variable_name(v) for v in model.trainable_weights}
+    return {variable_name(v) for v in model.get_layer("encoder").weights
+            if v.dtype.is_floating and variable_name(v) not in trainable}
+
+
+@pytest.fixture(scope="module")
+def tiny_handle(tiny_encoder_dir):
+    return str(tiny_encoder_dir / "encoder")
+
+
+def test_regex_selectors_on_variable_and_sublayer_names(tiny_handle):
+    by_norm = frozen_names(build_classifier(tiny_handle, FreezeSpec(freeze_regex=r"layer_norm/")))
+    assert by_norm and all("layer_norm/" in name for name in by_norm)
+    only_pooler = frozen_names(build_classifier(tiny_handle, FreezeSpec(train_regex="^pooler$")))
+    assert not any(name.startswith("pooler_transform/") for name in only_pooler)
+    assert any(name.startswith("transformer/layer_1/") for name in only_pooler)
+    # An index and --train-regex compose: last block trains, and so do all layer norms.
+    mixed = frozen_names(build_classifier(
+        tiny_handle, FreezeSpec(train_last=1, train_regex="layer_norm")))
+    assert "transformer/layer_0/output/kernel" in mixed
+    assert "transformer/layer_0/output_layer_norm/gamma" not in mixed
+
+
+def test_regex_that_matches_nothing_lists_valid_sublayers(tiny_handle):
+    with pytest.raises(UserInputError, match="matches no sub-layer .*transformer/layer_1, pooler"):
+        build_classifier(tiny_handle, FreezeSpec(freeze_regex="decoder"))
+
+
+def fit_briefly(model, steps=3, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(5, 60, size=(8 * steps, 12)).astype(np.int32)
+    inputs = dict(input_word_ids=ids, input_mask=np.ones_like(ids), input_type_ids=np.zeros_like(ids))
+    labels = rng.integers(0, 2, size=(8 * steps, 1)).astype(np.float32)
+    model.compile(optimizer=tf_keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    model.fit(inputs, labels, batch_size=8, epochs=1, verbose=0)
+
+
+def check_freezing_after_fit(model):
+    before = {variable_name(v): v.numpy().copy() for v in model.weights if v.dtype.is_floating}
+    frozen = frozen_names(model)
+    fit_briefly(model)
+    for variable in model.weights:
+        name = variable_name(variable)
+        if name in frozen:
+            np.testing.assert_array_equal(variable.numpy(), before[name], err_msg=name)
+        elif variable.dtype.is_floating:
+            assert not np.array_equal(variable.numpy(), before[name]), f"{name} did not train"
+    # Adam keeps two slots (m, v) per trainable variable, and none for frozen ones.
+    slotted = sorted(variable_name(v).split("/", 2)[2] for v in model.optimizer.variables() if v.shape.rank)
+    assert slotted == sorted(2 * [variable_name(v) for v in model.trainable_weights])
+    assert frozen.isdisjoint(slotted)
+    rows = layer_rows(model)
+    assert sum(r.trainable_parameters for r in rows) == sum(
+        v.shape.num_elements() for v in model.trainable_weights)
+    return rows
+
+
+@pytest.mark.parametrize("spec", [FreezeSpec(train_last=1), FreezeSpec(train_last=0),
+                                  FreezeSpec(freeze_regex="attention"), FreezeSpec()])
+def test_fit_changes_exactly_the_trainable_variables(tiny_handle, spec):
+    rows = check_freezing_after_fit(build_classifier(tiny_handle, spec, seed=1))
+    status = {row.name: row.status for row in rows}
+    assert status["head"] == "trainable"
+    if spec.train_last == 1:
+        assert status == {"embeddings": "frozen", "transformer/layer_0": "frozen",
+                          "transformer/layer_1": "trainable", "pooler": "trainable", "head": "trainable"}
+
+
+def test_table_totals_and_dropout_note(tiny_handle):
+    model = build_classifier(tiny_handle, FreezeSpec(train_last=1))
+    table = format_table(layer_rows(model))
+    trainable = sum(v.shape.num_elements() for v in model.trainable_weights)
+    assert f"trainable {trainable:,} /" in table
+    assert "still apply dropout" in table
+    assert table.splitlines()[1].split()[:2] == ["-", "embeddings"]
+
+
+def test_layers_command_errors_are_one_line(tiny_encoder_dir, capsys):
+    for argv, message in ((["--train-last", "7"], "only 2 blocks"),
+                          (["--freeze-regex", "decoder"], "matches no sub-layer"),
+                          (["--train-last", "-1"], "0 or more"),
+                          (["--train-last", "1", "--freeze-first", "1"], "contradict")):
+        assert main(["layers", "--encoder", str(tiny_encoder_dir), *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and message in err, err
+
+
+@pytest.mark.slow
+def test_minilm_seed_recipe_freezes_for_real(minilm_dir):
+    model = build_classifier(str(minilm_dir / "encoder"), FreezeSpec(train_last=2), seed=1)
+    rows = check_freezing_after_fit(model)
+    assert [r.status for r in rows] == ["frozen"] * 5 + ["trainable"] * 4
+    assert sum(r.trainable_parameters for r in rows) == 2 * 1_774_464 + 147_840 + 385
