@@ -29,3 +29,11 @@ def atomic_directory(destination: Path):
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str):
+    """Writes a small file whole: a reader sees the old file or the new one, never half."""
+    path = Path(path)
+    staging = path.with_name(f".{path.name}.partial")
+    staging.write_text(text, encoding="utf-8")
+    os.replace(staging, path)

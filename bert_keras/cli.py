@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from bert_keras.errors import UserInputError
+from bert_keras.errors import TrainingDiverged, UserInputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,6 +106,41 @@ def cmd_layers(args):
     print(format_table(layer_rows(model)))
 
 
+def add_data_flags(parser):
+    parser.add_argument("--data", help="amazon_polarity (TFDS, the default), its .tgz, "
+                                       "a folder with train.csv/test.csv, or a file")
+    parser.add_argument("--test-data", help="test file when --data is a single file")
+    parser.add_argument("--text-fields", choices=["title_content", "content"],
+                        help="title and content joined (default), or content only")
+    parser.add_argument("--on-bad-record", choices=["error", "skip"],
+                        help="stop at a bad record (default) or skip and count it")
+    parser.add_argument("--tfds-data-dir", help="where TFDS prepares amazon_polarity")
+    parser.add_argument("--tfds-manual-dir", help="folder holding the original archive or its folder")
+
+
+def train_config_from_args(args):
+    from bert_keras.config import TrainConfig
+    defaults = TrainConfig(out=args.out)
+    spec = freeze_spec_from_args(args)
+    flags = ("train_last", "freeze_first", "freeze_regex", "train_regex")
+    freeze = spec if any(getattr(args, f) is not None for f in flags) or args.train_embeddings \
+        else defaults.freeze
+    values = {name: getattr(args, name) for name in defaults.to_dict()
+              if name not in ("freeze", "out") and getattr(args, name, None) is not None}
+    return TrainConfig(out=args.out, freeze=freeze, **values)
+
+
+def cmd_train(args):
+    from bert_keras.training import train
+    metrics = train(train_config_from_args(args), overwrite=args.overwrite)
+    print(json.dumps(metrics, indent=2))
+
+
+def cmd_evaluate(args):
+    from bert_keras.evaluation import evaluate
+    print(json.dumps(evaluate(args.model, args), indent=2))
+
+
 def build_parser():
     parser = _Parser(prog="bert-keras", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -128,6 +163,31 @@ def build_parser():
     layers.add_argument("--encoder", default="minilm-l6", help="built-in name, directory or TF Hub handle")
     add_freeze_flags(layers)
     layers.set_defaults(run=cmd_layers)
+    train = commands.add_parser("train", help="fine-tune on Amazon Polarity under a freeze specification")
+    train.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory (resumable)")
+    train.add_argument("--encoder", help="built-in name, directory or TF Hub handle (default minilm-l6)")
+    add_data_flags(train)
+    train.add_argument("--train-split", help="TFDS split string, e.g. 'train[:10000]'")
+    train.add_argument("--limit", type=int, help="use only the first N training records")
+    train.add_argument("--validation-split", type=float, help="fraction held out (default 0.1)")
+    train.add_argument("--max-seq-length", type=int, help="tokens per example (default 128)")
+    train.add_argument("--epochs", type=int, help="default 1")
+    train.add_argument("--batch-size", type=int, help="global batch (default 32)")
+    train.add_argument("--learning-rate", type=float, help="peak AdamW rate (default 1e-4)")
+    train.add_argument("--weight-decay", type=float, help="decoupled weight decay (default 0.01)")
+    train.add_argument("--warmup-fraction", type=float, help="of all steps (default 0.1)")
+    train.add_argument("--clip-norm", type=float, help="global gradient norm (default 1.0)")
+    train.add_argument("--dropout", type=float, help="before the head (default 0.1)")
+    train.add_argument("--seed", type=int, help="default 42")
+    train.add_argument("--strategy", choices=["auto", "one_device", "mirrored", "multi_worker", "tpu"])
+    train.add_argument("--overwrite", action="store_true", help="discard what RUN_DIR holds")
+    add_freeze_flags(train)
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a trained run on a data source, as JSON")
+    evaluate.add_argument("--model", required=True, help="a run directory")
+    add_data_flags(evaluate)
+    evaluate.set_defaults(run=cmd_evaluate)
     return parser
 
 
@@ -138,6 +198,9 @@ def main(argv=None):
     except UserInputError as error:
         print(f"bert-keras: error: {error}", file=sys.stderr)
         return 2
+    except TrainingDiverged as error:
+        print(f"bert-keras: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("bert-keras: interrupted", file=sys.stderr)
         return 130

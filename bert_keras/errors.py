@@ -5,3 +5,7 @@ class UserInputError(Exception):
     """Bad input from the user: a path, a flag, a record. The message is one line
     that names the file, line or flag at fault; `bert-keras` prints it without a
     traceback and exits with status 2."""
+
+
+class TrainingDiverged(Exception):
+    """The loss became NaN or infinite and training stopped; `bert-keras` exits with status 1."""

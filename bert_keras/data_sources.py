@@ -1,0 +1,118 @@
+"""`--data`: where the reviews come from, as train / validation / test splits.
+
+Every split is an unbatched tf.data.Dataset of {"label": int64 0/1, "title",
+"content": string} and its size. Sources: the TFDS builder (`amazon_polarity`,
+or a path to the original .tgz), a folder with train.csv and test.csv, or one
+file (CSV, fastText or JSON lines) with `--test-data` for the test split.
+"""
+import dataclasses
+from pathlib import Path
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+
+from bert_keras.errors import UserInputError
+from bert_keras.records import read_records
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    name: str
+    examples: tf.data.Dataset  # {"label", "title", "content"}
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Splits:
+    train: Split
+    validation: Split
+    test: Split
+    skipped: tuple = ()  # "file:line: problem" of every skipped bad record
+
+
+def carve_validation(examples, size: int, fraction: float):
+    """Splits off every k-th example, spread evenly and identically on every run:
+    example i is held out when floor((i + 1) * fraction) > floor(i * fraction)."""
+    held_out = int(size * fraction)
+    if held_out == 0 or held_out == size:
+        raise UserInputError(f"--validation-split {fraction}: leaves an empty split of {size} examples")
+
+    def is_validation(index, _):
+        index = tf.cast(index, tf.float64)
+        return tf.floor((index + 1) * fraction) > tf.floor(index * fraction)
+
+    def is_train(index, example):
+        return tf.logical_not(is_validation(index, example))
+
+    def drop_index(_, example):
+        return example
+
+    indexed = examples.enumerate()
+    train = indexed.filter(is_train).map(drop_index)
+    validation = indexed.filter(is_validation).map(drop_index)
+    return (train, size - held_out), (validation, held_out)
+
+
+def _from_records(records) -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices({
+        "label": tf.constant([r.label for r in records.records], tf.int64),
+        "title": tf.constant([r.title for r in records.records], tf.string),
+        "content": tf.constant([r.content for r in records.records], tf.string)})
+
+
+def _local_file(path, config, limit=None):
+    records = read_records(path, config.text_fields, config.on_bad_record, limit)
+    return _from_records(records), len(records.records), tuple(records.skipped)
+
+
+def _tfds_splits(config, manual_dir):
+    from bert_keras.amazon_polarity import load_builder
+    builder = load_builder(config.tfds_data_dir, manual_dir)
+    try:
+        train_size = builder.info.splits[config.train_split].num_examples
+    except (KeyError, ValueError) as error:
+        raise UserInputError(f"--train-split {config.train_split}: not a split of amazon_polarity ({error})") from None
+    train = builder.as_dataset(split=config.train_split, shuffle_files=False)
+    if config.limit is not None:
+        train, train_size = train.take(config.limit), min(train_size, config.limit)
+    test = builder.as_dataset(split="test", shuffle_files=False)
+    return (train, train_size), (test, builder.info.splits["test"].num_examples), ()
+
+
+def load_splits(config) -> Splits:
+    data = Path(config.data)
+    if config.data == "amazon_polarity" or data.name.endswith(".tgz"):
+        manual_dir = config.tfds_manual_dir or (str(data.parent) if data.name.endswith(".tgz") else None)
+        if data.name.endswith(".tgz") and not data.is_file():
+            raise UserInputError(f"--data {data}: no such file")
+        (train, train_size), (test, test_size), skipped = _tfds_splits(config, manual_dir)
+    elif data.is_dir():
+        if not (data / "train.csv").is_file():
+            raise UserInputError(f"--data {data}: a folder must hold train.csv and test.csv (the original layout)")
+        train, train_size, skipped = _local_file(data / "train.csv", config, config.limit)
+        test, test_size, test_skipped = _local_file(data / "test.csv", config)
+        skipped += test_skipped
+    elif data.is_file():
+        if config.test_data is None:
+            raise UserInputError(f"--data {data}: a single file needs --test-data for the final evaluation")
+        train, train_size, skipped = _local_file(data, config, config.limit)
+        test, test_size, test_skipped = _local_file(config.test_data, config)
+        skipped += test_skipped
+    else:
+        raise UserInputError(f"--data {config.data}: no such file or folder (or use amazon_polarity)")
+    (train, train_size), (validation, validation_size) = carve_validation(
+        train, train_size, config.validation_split)
+    return Splits(Split("train", train, train_size), Split("validation", validation, validation_size),
+                  Split("test", test, test_size), skipped)
+
+
+def load_evaluation_split(config) -> Split:
+    """What `bert-keras evaluate --data` scores: the test split of a dataset or
+    folder, or every record of a single file."""
+    data = Path(config.data)
+    if data.is_file() and not data.name.endswith(".tgz"):
+        examples, size, skipped = _local_file(data, config)
+        for problem in skipped:
+            print(f"bert-keras: skipped {problem}")
+        return Split("evaluation", examples, size)
+    return load_splits(config).test

@@ -1,0 +1,39 @@
+"""AdamW with decoupled weight decay, linear warm-up then linear decay, global-norm clipping."""
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+import tf_keras
+
+# LayerNorm scales/offsets and biases are not decayed (as in BERT's own recipe).
+NO_DECAY = ["layer_norm", "bias"]
+
+
+@tf_keras.utils.register_keras_serializable(package="bert_keras")
+class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
+    """0 -> `peak` over `warmup_steps`, then linearly down to 0 at `total_steps`.
+
+    >>> schedule = WarmupLinearDecay(1e-3, warmup_steps=10, total_steps=110)
+    >>> [round(float(schedule(s)), 6) for s in (0, 9, 60, 110)]
+    [0.0001, 0.001, 0.0005, 0.0]
+    """
+
+    def __init__(self, peak, warmup_steps, total_steps):
+        self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warmup = self.peak * tf.minimum(1.0, (step + 1) / max(1, self.warmup_steps))
+        remaining = (self.total_steps - step) / max(1, self.total_steps - self.warmup_steps)
+        decay = self.peak * tf.clip_by_value(remaining, 0.0, 1.0)
+        return tf.where(step < self.warmup_steps, warmup, decay)
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+def make_optimizer(config, total_steps: int):
+    schedule = WarmupLinearDecay(config.learning_rate, int(total_steps * config.warmup_fraction), total_steps)
+    optimizer = tf_keras.optimizers.AdamW(
+        learning_rate=schedule, weight_decay=config.weight_decay,
+        global_clipnorm=config.clip_norm, epsilon=1e-6)
+    optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
+    return optimizer

@@ -1,0 +1,127 @@
+"""Review records from local files: the original CSV, fastText lines, or JSON lines.
+
+Every record becomes (label 0/1, title, content). A bad record (wrong number of
+fields, unknown label, empty text, bytes that are not UTF-8) either stops the
+run with one line naming the file and line, or, with on_bad_record="skip", is
+skipped and counted: never dropped silently.
+"""
+import csv
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+from bert_keras.errors import UserInputError
+
+_FASTTEXT = re.compile(r"__label__(\S*)\s?(.*)", re.DOTALL)
+CSV_LABELS = {"1": 0, "2": 1}  # the original release: 1 = negative, 2 = positive
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    line: int
+    label: int    # 0 negative, 1 positive
+    title: str
+    content: str
+
+
+@dataclasses.dataclass
+class Records:
+    path: str
+    records: list = dataclasses.field(default_factory=list)
+    skipped: list = dataclasses.field(default_factory=list)  # "file:line: problem" strings
+
+
+class BadRecord(ValueError):
+    """What is wrong with one record; the reader adds the file and line."""
+
+
+def _unescape(text: str) -> str:
+    # The original release writes a newline inside a review as the two characters \n.
+    return text.replace("\\n", " ").strip()
+
+
+def parse_csv_line(line: str) -> tuple[int, str, str]:
+    try:
+        fields = next(csv.reader([line], strict=True))
+    except csv.Error as error:
+        raise BadRecord(f"malformed CSV ({error})") from None
+    if len(fields) != 3:
+        raise BadRecord(f"expected 3 fields (label, title, content), found {len(fields)}")
+    label, title, content = fields
+    if label not in CSV_LABELS:
+        raise BadRecord(f"unknown label {label!r} (expected 1 or 2)")
+    return CSV_LABELS[label], _unescape(title), _unescape(content)
+
+
+def parse_fasttext_line(line: str) -> tuple[int, str, str]:
+    match = _FASTTEXT.fullmatch(line.strip())
+    if not match:
+        raise BadRecord("expected '__label__N title: text'")
+    label, text = match.groups()
+    if label not in CSV_LABELS:
+        raise BadRecord(f"unknown label __label__{label} (expected 1 or 2)")
+    title, separator, content = text.partition(": ")
+    return (CSV_LABELS[label], _unescape(title), _unescape(content)) if separator \
+        else (CSV_LABELS[label], "", _unescape(text))
+
+
+def parse_json_line(line: str) -> tuple[int, str, str]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise BadRecord(f"not valid JSON ({error.msg})") from None
+    if not isinstance(record, dict) or "label" not in record:
+        raise BadRecord("expected an object with 'text' (or 'title'/'content') and 'label'")
+    label = record["label"]
+    if isinstance(label, bool) or label not in (0, 1):
+        raise BadRecord(f"unknown label {label!r} (expected 0 or 1)")
+    title = record.get("title") or ""
+    content = record.get("text", record.get("content")) or ""
+    if not isinstance(title, str) or not isinstance(content, str):
+        raise BadRecord("'text', 'title' and 'content' must be strings")
+    return int(label), title.strip(), content.strip()
+
+
+def _line_parser(path: Path, first_line: bytes):
+    if path.suffix in (".jsonl", ".json"):
+        return parse_json_line
+    return parse_fasttext_line if first_line.startswith(b"__label__") else parse_csv_line
+
+
+def read_records(path, text_fields="title_content", on_bad_record="error", limit=None) -> Records:
+    """Reads up to `limit` good records from one file (format told by its name and first line)."""
+    path = Path(path)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such file") from None
+    except (IsADirectoryError, PermissionError) as error:
+        raise UserInputError(f"{path}: cannot be read ({error.strerror})") from None
+    result = Records(str(path))
+    with handle:
+        parse = None
+        for number, raw in enumerate(handle, start=1):
+            if limit is not None and len(result.records) >= limit:
+                break
+            if not raw.strip():
+                continue  # a blank line holds no record
+            parse = parse or _line_parser(path, raw)
+            try:
+                try:
+                    line = raw.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError as error:
+                    raise BadRecord(f"bytes that are not UTF-8 at column {error.start + 1}") from None
+                label, title, content = parse(line)
+                if not (content if text_fields == "content" else title or content):
+                    raise BadRecord("empty text")
+            except BadRecord as problem:
+                where = f"{path}:{number}: {problem}"
+                if on_bad_record == "error":
+                    raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)") from None
+                result.skipped.append(where)
+                continue
+            result.records.append(Record(number, label, title, content))
+    if not result.records:
+        raise UserInputError(f"{path}: holds no usable record")
+    return result
