@@ -13,7 +13,7 @@ import tensorflow as tf
 TOKENIZE_BATCH = 256          # texts per preprocessor call: amortises the call overhead
 BATCHES_PER_WINDOW = 16       # how many batches are sorted by length together
 SHUFFLE_BUFFER = 100_000      # examples; the sample fits whole, the 3.6M release does not
-BUCKETS = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+BUCKETS = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 448, 512)
 
 
 def review_text(example, text_fields: str):

@@ -66,3 +66,26 @@ def write_tiny_checkpoint(directory: Path, **overrides) -> Path:
     (directory / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     save_file(hf_tensors({**config, "vocab_size": len(vocab)}), str(directory / "model.safetensors"))
     return directory
+
+
+POSITIVE = "great good love works well".split()
+NEGATIVE = "bad terrible hate broke poor waste".split()
+NEUTRAL = "the this it is was a an and product book movie film one day after".split()
+
+
+def write_synthetic_reviews(directory: Path, n_train=240, n_test=80, seed=0) -> Path:
+    """train.csv and test.csv in the original format, in the tiny vocab's words;
+    the label follows the sentiment words, so even the tiny encoder can learn it."""
+    rng = np.random.default_rng(seed)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, count in (("train.csv", n_train), ("test.csv", n_test)):
+        lines = []
+        for _ in range(count):
+            label = int(rng.integers(0, 2))
+            cue = POSITIVE if label else NEGATIVE
+            words = list(rng.choice(NEUTRAL, size=int(rng.integers(3, 40)))) + list(rng.choice(cue, size=2))
+            rng.shuffle(words)
+            lines.append(f'"{label + 1}","{" ".join(words[:2])}","{" ".join(words[2:])}"')
+        (directory / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
