@@ -15,8 +15,12 @@ $(INSTALLED): setup.cfg pyproject.toml
 
 install: $(INSTALLED)
 
+# The seed recipe on the shared sample; DATA=amazon_polarity trains on the full
+# release (TFDS). Re-running resumes an interrupted run, or repeats a finished one's metrics.
+DATA ?= ../shared/data/amazon_review_polarity_csv
+RUN ?= saved_models/runs/amazon-polarity-minilm
 train: $(INSTALLED)
-	$(VENV)/bin/bert-keras check --encoder minilm-l6
+	$(VENV)/bin/bert-keras train --encoder minilm-l6 --data $(DATA) --train-last 2 --out $(RUN)
 
 test: $(INSTALLED)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ TFDS has no builder for it. This one reads `amazon_review_polarity_csv.tgz`
 content), downloaded, or found in TFDS's manual directory as the archive or the
 folder it extracts to.
 """
+import urllib.request
 from pathlib import Path
 
 import tensorflow_datasets as tfds
@@ -56,8 +57,10 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
                 raise UserInputError(f"{manual}: holds neither {ARCHIVE} nor {FOLDER}/ with train.csv and test.csv")
             return folder
         try:
+            # TFDS retries an unreachable host for minutes; one quick probe fails fast.
+            urllib.request.urlopen(urllib.request.Request(URL, method="HEAD"), timeout=15).close()
             extracted = Path(dl_manager.download_and_extract(URL))
-        except Exception as error:  # offline: a ConnectionError, a DownloadError, ...
+        except Exception as error:  # offline: a URLError, a ConnectionError, a DownloadError, ...
             raise UserInputError(
                 f"--data amazon_polarity: could not download {URL} ({type(error).__name__}); point --data "
                 f"at a local copy: the {ARCHIVE} archive, its extracted folder, or any CSV file") from None

@@ -51,20 +51,22 @@ def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_step
     return model
 
 
-def _start_or_resume(run_dir: Path, config: TrainConfig, overwrite: bool, chief: bool):
+def _start_or_resume(run_dir: Path, config: TrainConfig, overwrite: bool, chief: bool) -> dict | None:
+    """Checks RUN_DIR against this config; returns the metrics if the run already finished."""
     if overwrite and chief and run_dir.exists():
         shutil.rmtree(run_dir)
-    if (run_dir / METRICS_FILE).exists():
-        raise UserInputError(f"--out {run_dir}: holds a finished run; pass --overwrite or another --out")
     if (run_dir / CONFIG_FILE).exists():
         previous = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
         changed = sorted(key for key, value in config.to_dict().items() if previous.get(key) != value)
         if changed:
-            raise UserInputError(f"--out {run_dir}: holds an unfinished run with other settings "
+            raise UserInputError(f"--out {run_dir}: holds a run with other settings "
                                  f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+        if (run_dir / METRICS_FILE).exists():
+            return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
     elif chief:
         run_dir.mkdir(parents=True, exist_ok=True)
         config.write(run_dir / CONFIG_FILE)
+    return None
 
 
 def _resumed_epoch(backup_dir: Path) -> int:
@@ -132,7 +134,11 @@ def evaluate_model(model, split, preprocessor, config) -> dict:
 
 def train(config: TrainConfig, overwrite: bool = False) -> dict:
     run_dir, chief = Path(config.out), is_chief()
-    _start_or_resume(run_dir, config, overwrite, chief)
+    finished = _start_or_resume(run_dir, config, overwrite, chief)
+    if finished is not None:
+        print(f"bert-keras: {run_dir} already finished; its metrics follow (--overwrite to train again)",
+              file=sys.stderr)
+        return finished
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)
     preprocessor = load_preprocessor(paths)

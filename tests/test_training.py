@@ -62,9 +62,12 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["f1"] == pytest.approx(metrics["f1"], abs=1e-6)
 
-    # a finished run is never clobbered; --overwrite starts afresh
-    assert main(command(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 2
-    assert "holds a finished run" in capsys.readouterr().err
+    # the same command on a finished run trains nothing and repeats its metrics
+    stamp = (out / "metrics.json").stat().st_mtime_ns
+    assert main(command(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
+    captured = capsys.readouterr()
+    assert "already finished" in captured.err and json.loads(captured.out)["f1"] == metrics["f1"]
+    assert (out / "metrics.json").stat().st_mtime_ns == stamp
 
 
 def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews, tmp_path, capsys):
@@ -72,7 +75,7 @@ def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews
     out.mkdir()
     (out / "config.json").write_text(json.dumps({"out": str(out), "epochs": 7}))
     assert main(command(tiny_encoder_dir, reviews, out)) == 2
-    assert "holds an unfinished run with other settings (" in capsys.readouterr().err
+    assert "holds a run with other settings (" in capsys.readouterr().err
 
 
 def cli(*argv):
