@@ -141,6 +141,19 @@ def cmd_evaluate(args):
     print(json.dumps(evaluate(args.model, args), indent=2))
 
 
+def cmd_export(args):
+    from bert_keras.exporting import export
+    result = export(args.run_dir, args.out)
+    for signature, ops in result["required_ops"].items():
+        print(f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}", file=sys.stderr)
+    print(json.dumps(result, indent=2))
+
+
+def cmd_predict(args):
+    from bert_keras.prediction import predict
+    predict(args.model, args.reviews, args.file, args.batch_size)
+
+
 def build_parser():
     parser = _Parser(prog="bert-keras", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -188,6 +201,18 @@ def build_parser():
     evaluate.add_argument("--model", required=True, help="a run directory")
     add_data_flags(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
+
+    export = commands.add_parser("export", help="a run's best weights as a TF Serving SavedModel version")
+    export.add_argument("run_dir", metavar="RUN_DIR")
+    export.add_argument("--out", required=True, metavar="saved_models/NAME", help="the model directory")
+    export.set_defaults(run=cmd_export)
+
+    predict = commands.add_parser("predict", help="reviews -> JSON lines of probability and label")
+    predict.add_argument("--model", required=True, help="an export version, or its model directory (newest)")
+    predict.add_argument("reviews", nargs="*", help="reviews to score")
+    predict.add_argument("--file", help="one review a line")
+    predict.add_argument("--batch-size", type=int, default=64)
+    predict.set_defaults(run=cmd_predict)
     return parser
 
 

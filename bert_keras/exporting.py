@@ -1,0 +1,171 @@
+"""`bert-keras export`: a run's best weights as a versioned SavedModel for TF Serving.
+
+saved_models/NAME/<version>/          the layout TF Serving polls; versions only grow
+    saved_model.pb, variables/, assets/
+    assets.extra/config.json, metrics.json, model_card.md, required_ops.json
+
+Two signatures: `serving_default` (raw review text in; tokenized in the graph with
+TF Text) and `from_token_ids` (the three BERT inputs in; core TensorFlow ops only,
+so any TF Serving build loads it). A version is written under a hidden
+non-numeric name, loaded back in a fresh process and compared with the model in
+memory, and only then renamed to its number.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+
+from bert_keras.atomic import atomic_directory
+from bert_keras.classifier import build_classifier
+from bert_keras.config import TrainConfig
+from bert_keras.encoders import load_preprocessor, resolve_encoder
+from bert_keras.errors import UserInputError
+from bert_keras.training import BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE
+
+TOLERANCE = 1e-5
+CHECK_EXAMPLES = 300
+FALLBACK_TEXTS = ["Great product, works as described.", "Terrible. It broke after one day.", "",
+                  "Not bad, not great either.", "Überraschend gut! 😀 Would buy again."]
+
+
+def required_ops(concrete_function) -> list[str]:
+    """Ops a graph needs beyond core TensorFlow (custom ops, e.g. TF Text's)."""
+    graph = concrete_function.graph.as_graph_def()
+    ops = {node.op for node in graph.node}
+    for function in graph.library.function:
+        ops |= {node.op for node in function.node_def}
+    return sorted(op for op in ops if not hasattr(tf.raw_ops, op))
+
+
+class ServingModule(tf.Module):
+    """The classifier behind two serving signatures; probability is of the positive class."""
+
+    def __init__(self, model, preprocessor, max_seq_length: int):
+        super().__init__(name="bert_keras_serving")
+        self.model, self.preprocessor, self.max_seq_length = model, preprocessor, max_seq_length
+
+    def _outputs(self, inputs):
+        probability = tf.reshape(self.model(inputs, training=False), [-1])  # [batch]
+        return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve_text(self, text):
+        tokens = self.preprocessor.tokenize(text)
+        return self._outputs(self.preprocessor.bert_pack_inputs([tokens], seq_length=self.max_seq_length))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name=name)
+                                  for name in ("input_word_ids", "input_mask", "input_type_ids")])
+    def serve_token_ids(self, input_word_ids, input_mask, input_type_ids):
+        return self._outputs(dict(input_word_ids=input_word_ids, input_mask=input_mask,
+                                  input_type_ids=input_type_ids))
+
+
+def load_trained_run(run_dir: Path):
+    """(config, model with the best weights, preprocessor) of a finished run."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise UserInputError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
+    if not (run_dir / METRICS_FILE).is_file():
+        raise UserInputError(f"{run_dir}: the run has not finished (no {METRICS_FILE}); re-run its train command")
+    config = TrainConfig.read(run_dir / CONFIG_FILE)
+    paths = resolve_encoder(config.encoder)
+    model = build_classifier(paths.encoder, config.freeze, config.dropout, config.seed)
+    model.load_weights(str(run_dir / BEST_WEIGHTS)).expect_partial()
+    return config, model, load_preprocessor(paths)
+
+
+def versions(model_dir: Path) -> list[int]:
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name)) \
+        if model_dir.is_dir() else []
+
+
+def _check_texts(config) -> list[str]:
+    """A few hundred real reviews of the run's own test data, when it can be read."""
+    from bert_keras.data_sources import load_evaluation_split
+    from bert_keras.pipeline import review_text
+    try:
+        split = load_evaluation_split(config)
+    except UserInputError:
+        return FALLBACK_TEXTS
+    texts = [review_text(e, config.text_fields).numpy().decode("utf-8")
+             for e in split.examples.take(CHECK_EXAMPLES)]
+    return texts + FALLBACK_TEXTS
+
+
+def _verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.ndarray):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"texts": texts, "expected": expected.tolist()}, handle)
+    try:
+        result = subprocess.run([sys.executable, "-m", "bert_keras.exporting", str(export_dir), handle.name],
+                                capture_output=True, text=True)
+    finally:
+        os.unlink(handle.name)
+    if result.returncode != 0:
+        reason = (result.stdout.strip() or result.stderr.strip() or "no output").splitlines()[-1]
+        raise UserInputError(f"export check failed, the new version was deleted: {reason}")
+    return json.loads(result.stdout)
+
+
+def export(run_dir, model_dir) -> dict:
+    run_dir, model_dir = Path(run_dir), Path(model_dir)
+    config, model, preprocessor = load_trained_run(run_dir)
+    module = ServingModule(model, preprocessor, config.max_seq_length)
+    signatures = {"serving_default": module.serve_text.get_concrete_function(),
+                  "from_token_ids": module.serve_token_ids.get_concrete_function()}
+    ops = {name: required_ops(function) for name, function in signatures.items()}
+    texts = _check_texts(config)
+    expected = module.serve_text(tf.constant(texts))["probability"].numpy()
+    version = (versions(model_dir) or [0])[-1] + 1
+    with atomic_directory(model_dir / str(version)) as staging:
+        tf.saved_model.save(module, str(staging), signatures=signatures)
+        extra = staging / "assets.extra"
+        extra.mkdir()
+        shutil.copy(run_dir / CONFIG_FILE, extra / CONFIG_FILE)
+        shutil.copy(run_dir / METRICS_FILE, extra / METRICS_FILE)
+        (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
+        (extra / "model_card.md").write_text(model_card(config, json.loads((run_dir / METRICS_FILE).read_text()),
+                                                        ops, model_dir.name))
+        check = _verify_in_fresh_process(staging, texts, expected)
+    return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops, **check}
+
+
+def model_card(config, metrics: dict, ops: dict, name: str) -> str:
+    spec = {k: v for k, v in config.freeze.to_dict().items() if v not in (None, False)}
+    return f"""# {name}: review sentiment (bert-keras)
+
+- Encoder: `{config.encoder}`, frozen as {spec or "nothing (full fine-tuning)"}; head: dropout {config.dropout}, Dense(1, sigmoid)
+- Data: `{config.data}` ({config.text_fields}, max {config.max_seq_length} tokens), {config.epochs} epoch(s), batch {config.batch_size}, peak learning rate {config.learning_rate}
+- Test metrics: F1 {metrics.get("f1")}, accuracy {metrics.get("accuracy")}, AUC {metrics.get("auc")}, precision {metrics.get("precision")}, recall {metrics.get("recall")}
+
+## Calling it
+
+- `serving_default`: `text` (string [batch]) -> `probability` (float32 [batch], of a positive review), `label` (int32 [batch]). Needs ops: {", ".join(ops["serving_default"]) or "core only"} (load `tensorflow_text` in Python; TF Serving needs a build with TF Text).
+- `from_token_ids`: `input_word_ids`, `input_mask`, `input_type_ids` (int32 [batch, seq]) -> the same. Core TensorFlow ops only.
+
+REST: `POST /v1/models/{name}:predict` with `{{"instances": ["Great product!"]}}` returns `{{"predictions": [{{"probability": 0.97, "label": 1}}]}}`.
+"""
+
+
+def _verify(export_dir: str, check_file: str):
+    """Run in a fresh process: load the export, predict, compare with the in-memory model."""
+    import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
+    check = json.loads(Path(check_file).read_text())
+    loaded = tf.saved_model.load(export_dir)
+    got = loaded.signatures["serving_default"](text=tf.constant(check["texts"]))["probability"].numpy()
+    difference = float(np.max(np.abs(got - np.array(check["expected"]))))
+    if not difference <= TOLERANCE:
+        print(f"predictions differ from the trained model by {difference:.2e} (> {TOLERANCE})")
+        sys.exit(1)
+    print(json.dumps({"checked_examples": len(got), "max_abs_difference": difference}))
+
+
+if __name__ == "__main__":
+    _verify(*sys.argv[1:3])
