@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from bert_keras.errors import TrainingDiverged, UserInputError
+from bert_keras.errors import SearchFailed, TrainingDiverged, UserInputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,13 +121,43 @@ def add_data_flags(parser):
 def train_config_from_args(args):
     from bert_keras.config import TrainConfig
     defaults = TrainConfig(out=args.out)
-    spec = freeze_spec_from_args(args)
     flags = ("train_last", "freeze_first", "freeze_regex", "train_regex")
-    freeze = spec if any(getattr(args, f) is not None for f in flags) or args.train_embeddings \
-        else defaults.freeze
+    given = any(getattr(args, f, None) is not None for f in flags) or getattr(args, "train_embeddings", False)
+    freeze = freeze_spec_from_args(args) if given else defaults.freeze
     values = {name: getattr(args, name) for name in defaults.to_dict()
               if name not in ("freeze", "out") and getattr(args, name, None) is not None}
     return TrainConfig(out=args.out, freeze=freeze, **values)
+
+
+def add_training_flags(parser):
+    parser.add_argument("--encoder", help="built-in name, directory or TF Hub handle (default minilm-l6)")
+    add_data_flags(parser)
+    parser.add_argument("--train-split", help="TFDS split string, e.g. 'train[:10000]'")
+    parser.add_argument("--limit", type=int, help="use only the first N training records")
+    parser.add_argument("--validation-split", type=float, help="fraction held out (default 0.1)")
+    parser.add_argument("--max-seq-length", type=int, help="tokens per example (default 128)")
+    parser.add_argument("--epochs", type=int, help="default 1")
+    parser.add_argument("--batch-size", type=int, help="global batch (default 32)")
+    parser.add_argument("--learning-rate", type=float, help="peak AdamW rate (default 1e-4)")
+    parser.add_argument("--weight-decay", type=float, help="decoupled weight decay (default 0.01)")
+    parser.add_argument("--warmup-fraction", type=float, help="of all steps (default 0.1)")
+    parser.add_argument("--clip-norm", type=float, help="global gradient norm (default 1.0)")
+    parser.add_argument("--dropout", type=float, help="before the head (default 0.1)")
+    parser.add_argument("--seed", type=int, help="default 42")
+    parser.add_argument("--strategy", choices=["auto", "one_device", "mirrored", "multi_worker", "tpu"])
+    parser.add_argument("--overwrite", action="store_true", help="discard what the output directory holds")
+
+
+def cmd_tune(args):
+    from bert_keras.tuning import run_search
+    base = train_config_from_args(args)
+    summary = run_search(base, args.out, blocks=args.blocks, oracle_name=args.oracle,
+                         max_trials=args.max_trials, overwrite=args.overwrite,
+                         space_flags=dict(tune_learning_rate=args.tune_learning_rate,
+                                          tune_dropout=args.tune_dropout,
+                                          tune_embeddings=args.tune_embeddings),
+                         export_best=args.export_best)
+    print(json.dumps(summary, indent=2))
 
 
 def cmd_train(args):
@@ -178,24 +208,23 @@ def build_parser():
     layers.set_defaults(run=cmd_layers)
     train = commands.add_parser("train", help="fine-tune on Amazon Polarity under a freeze specification")
     train.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory (resumable)")
-    train.add_argument("--encoder", help="built-in name, directory or TF Hub handle (default minilm-l6)")
-    add_data_flags(train)
-    train.add_argument("--train-split", help="TFDS split string, e.g. 'train[:10000]'")
-    train.add_argument("--limit", type=int, help="use only the first N training records")
-    train.add_argument("--validation-split", type=float, help="fraction held out (default 0.1)")
-    train.add_argument("--max-seq-length", type=int, help="tokens per example (default 128)")
-    train.add_argument("--epochs", type=int, help="default 1")
-    train.add_argument("--batch-size", type=int, help="global batch (default 32)")
-    train.add_argument("--learning-rate", type=float, help="peak AdamW rate (default 1e-4)")
-    train.add_argument("--weight-decay", type=float, help="decoupled weight decay (default 0.01)")
-    train.add_argument("--warmup-fraction", type=float, help="of all steps (default 0.1)")
-    train.add_argument("--clip-norm", type=float, help="global gradient norm (default 1.0)")
-    train.add_argument("--dropout", type=float, help="before the head (default 0.1)")
-    train.add_argument("--seed", type=int, help="default 42")
-    train.add_argument("--strategy", choices=["auto", "one_device", "mirrored", "multi_worker", "tpu"])
-    train.add_argument("--overwrite", action="store_true", help="discard what RUN_DIR holds")
+    add_training_flags(train)
     add_freeze_flags(train)
     train.set_defaults(run=cmd_train)
+
+    tune = commands.add_parser("tune", help="Keras Tuner search over how many blocks to train")
+    tune.add_argument("--out", required=True, metavar="TUNE_DIR", help="search directory (resumable)")
+    add_training_flags(tune)
+    tune.add_argument("--oracle", default="random", choices=["random", "bayesian", "grid", "hyperband"])
+    tune.add_argument("--max-trials", type=int, default=5)
+    tune.add_argument("--blocks", type=int, nargs="+", metavar="K",
+                      help="trainable-block counts to try (default: 0 to the encoder's depth)")
+    tune.add_argument("--tune-learning-rate", action="store_true", help="also search 3e-5, 1e-4, 3e-4")
+    tune.add_argument("--tune-dropout", action="store_true", help="also search head dropout 0, 0.1, 0.2")
+    tune.add_argument("--tune-embeddings", action="store_true", help="also search whether embeddings train")
+    tune.add_argument("--export-best", metavar="NAME",
+                      help="train the best trial on the full training split, export to saved_models/NAME")
+    tune.set_defaults(run=cmd_tune)
 
     evaluate = commands.add_parser("evaluate", help="metrics of a trained run on a data source, as JSON")
     evaluate.add_argument("--model", required=True, help="a run directory")
@@ -223,7 +252,7 @@ def main(argv=None):
     except UserInputError as error:
         print(f"bert-keras: error: {error}", file=sys.stderr)
         return 2
-    except TrainingDiverged as error:
+    except (TrainingDiverged, SearchFailed) as error:
         print(f"bert-keras: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,3 +9,7 @@ class UserInputError(Exception):
 
 class TrainingDiverged(Exception):
     """The loss became NaN or infinite and training stopped; `bert-keras` exits with status 1."""
+
+
+class SearchFailed(Exception):
+    """No trial of a tuning search succeeded; `bert-keras` exits with status 1."""

@@ -132,7 +132,11 @@ def evaluate_model(model, split, preprocessor, config) -> dict:
             "evaluated_examples": split.size, "eval_examples_per_second": round(split.size / seconds, 2)}
 
 
-def train(config: TrainConfig, overwrite: bool = False) -> dict:
+def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool = True) -> dict:
+    """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
+
+    With evaluate_on_test=False (a tuning trial), the final metrics are those of
+    the best weights on the validation split: the test split stays untouched."""
     run_dir, chief = Path(config.out), is_chief()
     finished = _start_or_resume(run_dir, config, overwrite, chief)
     if finished is not None:
@@ -186,14 +190,15 @@ def train(config: TrainConfig, overwrite: bool = False) -> dict:
         _write_replica_checksum(run_dir, model)
     if tf.train.latest_checkpoint(str((run_dir / BEST_WEIGHTS).parent)):  # a non-chief may have none
         model.load_weights(str(run_dir / BEST_WEIGHTS)).expect_partial()
-    metrics = evaluate_model(model, splits.test, preprocessor, config)
+    final_split = splits.test if evaluate_on_test else splits.validation
+    metrics = evaluate_model(model, final_split, preprocessor, config)
     if not chief:
         return metrics
     rows = _history_rows(run_dir / HISTORY_FILE)
     train_seconds = sum(float(row["train_seconds"]) for row in rows)
     train_examples = steps * config.batch_size * config.epochs
     metrics.update(
-        evaluated_on="test", train_examples=train_examples, train_seconds=round(train_seconds, 2),
+        evaluated_on=final_split.name, train_examples=train_examples, train_seconds=round(train_seconds, 2),
         train_examples_per_second=round(train_examples / train_seconds, 2),
         best_epoch=1 + max(range(len(rows)), key=lambda i: float(rows[i]["val_f1"])),
         trainable_params=int(sum(v.shape.num_elements() for v in model.trainable_weights)),

@@ -1,0 +1,47 @@
+"""What `bert-keras tune` searches: how many blocks train, and optionally the
+learning rate, the head's dropout and whether embeddings train.
+
+The search space only reads `hp` and hands a TrainConfig to the same model
+builder and training loop as `bert-keras train`.
+"""
+import dataclasses
+
+import keras_tuner
+
+from bert_keras.config import TrainConfig
+from bert_keras.freezing import FreezeSpec
+
+LEARNING_RATES = [3e-5, 1e-4, 3e-4]
+DROPOUTS = [0.0, 0.1, 0.2]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchSpace:
+    depth: int                                 # the encoder's number of blocks
+    blocks: tuple[int, ...] | None = None      # trainable-block counts to try; None: 0..depth
+    tune_learning_rate: bool = False
+    tune_dropout: bool = False
+    tune_embeddings: bool = False
+
+    def declare(self) -> keras_tuner.HyperParameters:
+        hp = keras_tuner.HyperParameters()
+        if self.blocks:
+            hp.Choice("trainable_blocks", list(self.blocks), ordered=True)
+        else:
+            hp.Int("trainable_blocks", 0, self.depth)
+        if self.tune_learning_rate:
+            hp.Choice("learning_rate", LEARNING_RATES, ordered=True)
+        if self.tune_dropout:
+            hp.Choice("dropout", DROPOUTS, ordered=True)
+        if self.tune_embeddings:
+            hp.Boolean("train_embeddings")
+        return hp
+
+
+def trial_config(hp: keras_tuner.HyperParameters, base: TrainConfig, out: str) -> TrainConfig:
+    """The training configuration one trial's hyperparameters stand for."""
+    freeze = FreezeSpec(train_last=hp.get("trainable_blocks"),
+                        train_embeddings=hp.values.get("train_embeddings", False))
+    return dataclasses.replace(base, out=out, freeze=freeze,
+                               learning_rate=hp.values.get("learning_rate", base.learning_rate),
+                               dropout=hp.values.get("dropout", base.dropout))

@@ -1,0 +1,84 @@
+"""What a search leaves in TUNE_DIR: trials.csv, best.json and tuning.png."""
+import csv
+import json
+from pathlib import Path
+
+from bert_keras.atomic import write_text_atomic
+from bert_keras.config import TrainConfig
+from bert_keras.search_space import trial_config
+
+COLUMNS = ["trial", "trainable_blocks", "learning_rate", "dropout", "train_embeddings", "val_f1",
+           "train_seconds", "trainable_params", "status", "reason"]
+
+
+def trial_rows(tuner) -> list[dict]:
+    rows = []
+    for trial_id, trial in sorted(tuner.oracle.trials.items()):
+        config = trial_config(trial.hyperparameters, tuner.base, "")
+        metrics_file = tuner.trial_dir(trial_id) / "metrics.json"
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+        status = str(trial.status)
+        reason = ""
+        if status in ("FAILED", "INVALID") and trial.message:
+            reason = [line for line in trial.message.strip().splitlines() if line.strip()][-1]
+            reason = reason.split("FailedTrialError: ", 1)[-1]
+        score = trial.score if status == "COMPLETED" else None
+        rows.append(dict(trial=trial_id, trainable_blocks=config.freeze.train_last,
+                         learning_rate=config.learning_rate, dropout=config.dropout,
+                         train_embeddings=config.freeze.train_embeddings,
+                         val_f1=None if score is None else round(score, 4),
+                         train_seconds=metrics.get("train_seconds"),
+                         trainable_params=metrics.get("trainable_params"), status=status, reason=reason))
+    return rows
+
+
+def train_command(config: TrainConfig) -> str:
+    """The `bert-keras train` command that reproduces a configuration."""
+    defaults = TrainConfig(out=config.out)
+    parts = ["bert-keras train", f"--encoder {config.encoder}", f"--data {config.data}",
+             f"--train-last {config.freeze.train_last}"]
+    if config.freeze.train_embeddings:
+        parts.append("--train-embeddings")
+    for name, value in config.to_dict().items():
+        if name not in ("out", "encoder", "data", "freeze") and value != getattr(defaults, name):
+            parts.append(f"--{name.replace('_', '-')} {value}")
+    return " ".join(parts + [f"--out {config.out}"])
+
+
+def write_results(tuner, tune_dir: Path) -> dict | None:
+    """Writes trials.csv and tuning.png, and best.json when a trial succeeded."""
+    rows = trial_rows(tuner)
+    with open(tune_dir / "trials.csv.partial", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    (tune_dir / "trials.csv.partial").replace(tune_dir / "trials.csv")
+    plot_tuning([r for r in rows if r["val_f1"] is not None], tune_dir / "tuning.png")
+    completed = [r for r in rows if r["val_f1"] is not None]
+    if not completed:
+        return None
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    config = trial_config(best_trial.hyperparameters, tuner.base, str(tune_dir / "best_run"))
+    config = TrainConfig.from_dict({**config.to_dict(), "limit": None})  # the full training split
+    best = dict(trial=best_trial.trial_id, val_f1=round(best_trial.score, 4),
+                hyperparameters=best_trial.hyperparameters.values, command=train_command(config))
+    write_text_atomic(tune_dir / "best.json", json.dumps(best, indent=2) + "\n")
+    return best
+
+
+def plot_tuning(rows: list[dict], out_png: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = sorted(rows, key=lambda r: r["trainable_blocks"])
+    blocks = [r["trainable_blocks"] for r in rows]
+    figure, (f1_axis, time_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    f1_axis.plot(blocks, [r["val_f1"] for r in rows], marker="o")
+    f1_axis.set(xlabel="trainable blocks", ylabel="validation F1", title="quality")
+    time_axis.plot(blocks, [r["train_seconds"] or 0 for r in rows], marker="o", color="tab:orange")
+    time_axis.set(xlabel="trainable blocks", ylabel="training seconds", title="cost")
+    for axis in (f1_axis, time_axis):
+        axis.set_xticks(sorted(set(blocks)))
+    figure.tight_layout()
+    figure.savefig(out_png, dpi=100)
+    plt.close(figure)

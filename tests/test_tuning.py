@@ -1,0 +1,114 @@
+"""The freeze-depth search on the tiny encoder: space, results, resume, failed trials."""
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import keras_tuner
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+from bert_keras.cli import main
+from bert_keras.config import TrainConfig
+from bert_keras.convert import convert
+from bert_keras.search_space import SearchSpace, trial_config
+from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
+
+
+def test_search_space_reads_hp_into_a_train_config():
+    hp = SearchSpace(depth=6).declare()
+    assert hp.space[0].name == "trainable_blocks" and (hp.space[0].min_value, hp.space[0].max_value) == (0, 6)
+    full = SearchSpace(depth=6, blocks=(0, 2, 6), tune_learning_rate=True, tune_dropout=True,
+                       tune_embeddings=True).declare()
+    assert [p.name for p in full.space] == ["trainable_blocks", "learning_rate", "dropout", "train_embeddings"]
+    full.values.update(trainable_blocks=2, learning_rate=3e-4, dropout=0.2, train_embeddings=True)
+    config = trial_config(full, TrainConfig(out="base"), "trials/7")
+    assert (config.out, config.freeze.train_last, config.freeze.train_embeddings) == ("trials/7", 2, True)
+    assert (config.learning_rate, config.dropout) == (3e-4, 0.2)
+    assert trial_config(SearchSpace(depth=2).declare(), TrainConfig(out="b"), "t").freeze.train_last == 0
+
+
+@pytest.fixture(scope="module")
+def reviews(tmp_path_factory):
+    return write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=300, n_test=40)
+
+
+def tune_argv(encoder, data, out, *extra):
+    return ["tune", "--encoder", str(encoder), "--data", str(data), "--out", str(out), "--batch-size", "8",
+            "--learning-rate", "5e-3", "--max-seq-length", "32", "--blocks", "0", "1", "2",
+            "--max-trials", "3", *extra]
+
+
+def read_trials(tune_dir):
+    with open(tune_dir / "trials.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_search_writes_trials_best_and_plot(tiny_encoder_dir, reviews, tmp_path, capsys):
+    out = tmp_path / "tune"
+    assert main(tune_argv(tiny_encoder_dir, reviews, out)) == 0
+    rows = read_trials(out)
+    assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2]
+    assert all(r["status"] == "COMPLETED" and float(r["train_seconds"]) > 0 for r in rows)
+    params = {int(r["trainable_blocks"]): int(r["trainable_params"]) for r in rows}
+    assert params[0] < params[1] < params[2]
+    best = json.loads((out / "best.json").read_text())
+    assert best["val_f1"] == max(float(r["val_f1"]) for r in rows)
+    assert best["command"].startswith("bert-keras train ") and f"--train-last {best['hyperparameters']['trainable_blocks']}" in best["command"]
+    assert (out / "tuning.png").stat().st_size > 1000
+    for row in rows:  # trials never touch the test split
+        assert json.loads((out / "trials" / row["trial"] / "metrics.json").read_text())["evaluated_on"] == "validation"
+    capsys.readouterr()
+    assert main(tune_argv(tiny_encoder_dir, reviews, out, "--max-trials", "4")) == 2
+    assert "holds a search with other settings (max_trials)" in capsys.readouterr().err
+
+
+def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(tiny_encoder_dir, tmp_path):
+    data = write_synthetic_reviews(tmp_path / "data", n_train=1500, n_test=40)
+    argv = [sys.executable, "-m", "bert_keras.cli", *tune_argv(tiny_encoder_dir, data, tmp_path / "tune")]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    third = tmp_path / "tune" / "trials" / "2"
+    deadline = time.time() + 300
+    while not third.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert third.exists() and not (third / "metrics.json").exists(), "the kill must land in trial 3"
+    finished = {trial: (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns
+                for trial in ("0", "1")}
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = read_trials(tmp_path / "tune")
+    assert len(rows) == 3 and all(r["status"] == "COMPLETED" for r in rows)
+    for trial, stamp in finished.items():  # not run again
+        assert (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
+
+
+def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(reviews, tmp_path, capsys):
+    checkpoint = write_tiny_checkpoint(tmp_path / "hf")
+    tensors = load_file(str(checkpoint / "model.safetensors"))
+    tensors["pooler.dense.bias"][0] = np.nan  # every trial diverges at its first step
+    save_file(tensors, str(checkpoint / "model.safetensors"))
+    encoder = convert(checkpoint, tmp_path / "tfhub")
+    status = main(tune_argv(encoder, reviews, tmp_path / "tune", "--max-trials", "2", "--blocks", "1", "2"))
+    assert status == 1 and "no trial succeeded" in capsys.readouterr().err
+    rows = read_trials(tmp_path / "tune")
+    assert len(rows) == 2, "the search went on after the first failure"
+    for row in rows:
+        assert row["status"] == "FAILED" and "not retried: training diverged" in row["reason"]
+    assert not (tmp_path / "tune" / "best.json").exists()
+
+
+def test_blocks_beyond_depth_are_refused_before_searching(tiny_encoder_dir, reviews, tmp_path, capsys):
+    assert main(tune_argv(tiny_encoder_dir, reviews, tmp_path / "tune", "--blocks", "0", "5")) == 2
+    assert "--blocks 5: the encoder has 2 blocks" in capsys.readouterr().err
+    assert not (tmp_path / "tune" / "search").exists()
+
+
+def test_keras_tuner_is_not_monkeypatched():
+    import keras
+    assert keras.__version__.startswith("3.") and sys.modules["keras"] is keras
+    assert keras_tuner.__version__ == "1.4.8"
