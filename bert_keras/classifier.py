@@ -3,7 +3,7 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.encoder import INPUT_NAMES
+from bert_keras.encoder import INPUT_NAMES, CountedDropout
 from bert_keras.freezing import FreezableEncoder, FreezeSpec
 
 ENCODER_LAYER = "encoder"
@@ -20,7 +20,7 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None,
     inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
     encoder = FreezableEncoder(encoder_handle, freeze=freeze, name=ENCODER_LAYER)
     pooled = encoder(inputs)["pooled_output"]  # [batch, hidden]
-    pooled = tf_keras.layers.Dropout(dropout, seed=seed)(pooled)
+    pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)  # resumable masks
     probability = tf_keras.layers.Dense(
         1, activation="sigmoid", name=HEAD_LAYER,
         kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed))(pooled)  # [batch, 1]

@@ -15,7 +15,7 @@ import tensorflow as tf
 from bert_keras.atomic import atomic_directory
 from bert_keras.bert_config import BertConfig
 from bert_keras.encoder import build_encoder
-from bert_keras.encoders import ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR
+from bert_keras.encoders import ENCODER_DIR, FORMAT_VERSION, METADATA_FILE, PREPROCESSOR_DIR
 from bert_keras.errors import UserInputError
 from bert_keras.preprocessor import BertPreprocessor, read_vocab
 
@@ -116,6 +116,8 @@ def build_converted_encoder(config: BertConfig, weights: dict, source: Path):
     """The tf_keras encoder with the checkpoint's weights, shapes checked one by one."""
     encoder = build_encoder(config)
     for variable in encoder.variables:
+        if not variable.dtype.is_floating:
+            continue  # dropout call counters start at zero
         name = variable.name.split(":")[0]
         value = weights[name]
         if tuple(value.shape) != tuple(variable.shape):
@@ -136,7 +138,7 @@ def convert(hf_dir, out_dir, seq_length: int = 128) -> Path:
     encoder.vocab_file = tf.saved_model.Asset(str(hf_dir / "vocab.txt"))
     encoder.do_lower_case = tf.Variable(lower_case, trainable=False, name="do_lower_case")
     preprocessor = BertPreprocessor(hf_dir / "vocab.txt", lower_case=lower_case, seq_length=seq_length)
-    metadata = dict(source=str(hf_dir.resolve()), lower_case=lower_case, seq_length=seq_length,
+    metadata = dict(format=FORMAT_VERSION, source=str(hf_dir.resolve()), lower_case=lower_case, seq_length=seq_length,
                     parameters=int(sum(np.prod(v.shape) for v in encoder.trainable_variables)),
                     config=config.to_dict())
     with atomic_directory(out_dir) as staging:

@@ -14,6 +14,52 @@ from bert_keras.bert_config import ACTIVATIONS, BertConfig
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
 
+class CountedDropout(tf_keras.layers.Layer):
+    """Dropout whose masks depend only on (seed, training calls so far).
+
+    Keras' Dropout keeps its random state inside the op kernel, which a process
+    restart resets, so a run resumed from a backup would draw other masks than
+    an uninterrupted one. Here the call count is a variable: checkpoints and
+    BackupAndRestore save it, and a resumed run replays the very same masks.
+    """
+
+    def __init__(self, rate, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.seed = rate, seed
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(
+            "calls", shape=[], dtype=tf.int64, initializer="zeros", trainable=False,
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)  # replicas share one count
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        count = self.calls.assign_add(1)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), count])
+        keep = tf.random.stateless_uniform(tf.shape(inputs), seed=seed) >= self.rate
+        return tf.where(keep, inputs / (1 - self.rate), tf.zeros_like(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class SelfAttention(tf_keras.layers.MultiHeadAttention):
+    """Keras' MultiHeadAttention with CountedDropout on the attention probabilities."""
+
+    def __init__(self, *args, dropout_seed=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dropout_seed = dropout_seed
+
+    def _build_attention(self, rank):
+        super()._build_attention(rank)
+        self._dropout_layer = CountedDropout(self._dropout, seed=self.dropout_seed)
+
+    def get_config(self):
+        return {**super().get_config(), "dropout_seed": self.dropout_seed}
+
+
 class PositionEmbedding(tf_keras.layers.Layer):
     """Learned absolute position embeddings, sliced to the input's length."""
 
@@ -41,8 +87,9 @@ class TransformerBlock(tf_keras.layers.Layer):
     """One post-layer-norm BERT block: self-attention, then the feed-forward net."""
 
     def __init__(self, num_heads, intermediate_size, approximate_gelu=False, dropout=0.1,
-                 attention_dropout=0.1, epsilon=1e-12, initializer="glorot_uniform", **kwargs):
+                 attention_dropout=0.1, epsilon=1e-12, initializer="glorot_uniform", seed=0, **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         self.num_heads = num_heads
         self.intermediate_size = intermediate_size
         self.approximate_gelu = approximate_gelu
@@ -55,9 +102,9 @@ class TransformerBlock(tf_keras.layers.Layer):
         hidden_size = input_shape[0][-1]
         # A fresh initializer per sub-layer: a shared unseeded one gives them all the same values.
         initializer = lambda: self.initializer.from_config(self.initializer.get_config())  # noqa: E731
-        self.self_attention = tf_keras.layers.MultiHeadAttention(
+        self.self_attention = SelfAttention(
             self.num_heads, key_dim=hidden_size // self.num_heads, dropout=self.attention_dropout,
-            kernel_initializer=initializer(), name="self_attention")
+            dropout_seed=self.seed, kernel_initializer=initializer(), name="self_attention")
         self.self_attention_layer_norm = tf_keras.layers.LayerNormalization(
             epsilon=self.epsilon, name="self_attention_layer_norm")
         self.intermediate = tf_keras.layers.Dense(
@@ -66,7 +113,7 @@ class TransformerBlock(tf_keras.layers.Layer):
             hidden_size, kernel_initializer=initializer(), name="output")
         self.output_layer_norm = tf_keras.layers.LayerNormalization(
             epsilon=self.epsilon, name="output_layer_norm")
-        self.dropout = tf_keras.layers.Dropout(self.dropout_rate)
+        self.dropout = CountedDropout(self.dropout_rate, seed=self.seed + 1)
         super().build(input_shape)
 
     def call(self, inputs, training=None):
@@ -81,7 +128,7 @@ class TransformerBlock(tf_keras.layers.Layer):
         return {**super().get_config(), "num_heads": self.num_heads,
                 "intermediate_size": self.intermediate_size,
                 "approximate_gelu": self.approximate_gelu, "dropout": self.dropout_rate,
-                "attention_dropout": self.attention_dropout, "epsilon": self.epsilon,
+                "attention_dropout": self.attention_dropout, "epsilon": self.epsilon, "seed": self.seed,
                 "initializer": tf_keras.initializers.serialize(self.initializer)}
 
 
@@ -115,7 +162,7 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
     embeddings = tf_keras.layers.Add()([word_embeddings, position_embeddings, type_embeddings])
     embeddings = tf_keras.layers.LayerNormalization(
         epsilon=config.layer_norm_eps, name="embeddings/layer_norm")(embeddings)
-    hidden = tf_keras.layers.Dropout(config.hidden_dropout_prob)(embeddings)
+    hidden = CountedDropout(config.hidden_dropout_prob, seed=1, name="embeddings/dropout")(embeddings)
 
     # [batch, seq] -> [batch, 1, seq]: every query may attend to every real token.
     attention_mask = tf.cast(inputs["input_mask"][:, tf.newaxis, :], tf.bool)
@@ -126,7 +173,7 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
             approximate_gelu=ACTIVATIONS[config.hidden_act],
             dropout=config.hidden_dropout_prob,
             attention_dropout=config.attention_probs_dropout_prob,
-            epsilon=config.layer_norm_eps, initializer=initializer(),
+            epsilon=config.layer_norm_eps, initializer=initializer(), seed=2 * index + 2,
             name=f"transformer/layer_{index}")([hidden, attention_mask])
         encoder_outputs.append(hidden)
 

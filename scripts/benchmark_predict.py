@@ -10,6 +10,9 @@ import json
 import time
 from pathlib import Path
 
+import tensorflow as tf
+
+from bert_keras.pipeline import review_text
 from bert_keras.prediction import Predictor
 from bert_keras.records import read_records
 
@@ -22,7 +25,10 @@ def main():
     parser.add_argument("--data", default=str(SHARED_TEST))
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
-    reviews = [f"{r.title}. {r.content}" if r.title else r.content for r in read_records(args.data).records]
+    records = read_records(args.data).records
+    joined = review_text({"title": tf.constant([r.title for r in records]),
+                          "content": tf.constant([r.content for r in records])}, "title_content")
+    reviews = [text.decode("utf-8") for text in joined.numpy()]  # as the model saw them in training
     predictor = Predictor(args.model)
     list(predictor(reviews[:args.batch_size], args.batch_size))  # warm-up: first-call tracing
     start = time.perf_counter()

@@ -23,15 +23,6 @@ def reviews(tmp_path_factory):
     return write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=600, n_test=80)
 
 
-@pytest.fixture(scope="module")
-def deterministic_encoder(tmp_path_factory):
-    """The tiny encoder without dropout: training is then a pure function of the seed,
-    so an interrupted run can be compared with an uninterrupted one."""
-    root = tmp_path_factory.mktemp("deterministic")
-    checkpoint = write_tiny_checkpoint(root / "hf", hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    return convert(checkpoint, root / "tfhub")
-
-
 def command(encoder, data, out, *extra):
     return ["train", "--encoder", str(encoder), "--data", str(data), "--out", str(out),
             "--batch-size", "8", "--learning-rate", "5e-3", "--train-last", "1", *extra]
@@ -87,9 +78,11 @@ def history_rows(out):
     return len(path.read_text().splitlines()) - 1 if path.exists() else 0
 
 
-def test_sigkill_in_second_epoch_then_same_command_resumes(deterministic_encoder, tmp_path):
+def test_sigkill_in_second_epoch_then_same_command_resumes(tiny_encoder_dir, tmp_path):
+    # Dropout stays on: its masks are replayed too (CountedDropout), so the resumed
+    # run matches the uninterrupted one, not just approximately.
     data = write_synthetic_reviews(tmp_path / "data", n_train=2400, n_test=200)
-    argv = command(deterministic_encoder, data, tmp_path / "killed", "--epochs", "3", "--dropout", "0")
+    argv = command(tiny_encoder_dir, data, tmp_path / "killed", "--epochs", "3")
     process = subprocess.Popen(cli(*argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while history_rows(tmp_path / "killed") < 1 and process.poll() is None and time.time() < deadline:
@@ -101,13 +94,13 @@ def test_sigkill_in_second_epoch_then_same_command_resumes(deterministic_encoder
     assert not (tmp_path / "killed" / "metrics.json").exists()
 
     subprocess.run(cli(*argv), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    uninterrupted = command(deterministic_encoder, data, tmp_path / "whole", "--epochs", "3", "--dropout", "0")
+    uninterrupted = command(tiny_encoder_dir, data, tmp_path / "whole", "--epochs", "3")
     subprocess.run(cli(*uninterrupted), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     resumed = json.loads((tmp_path / "killed" / "metrics.json").read_text())
     whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
     assert history_rows(tmp_path / "killed") == 3
     assert abs(resumed["f1"] - whole["f1"]) <= 0.005
-    assert resumed["loss"] == pytest.approx(whole["loss"], abs=1e-3)
+    assert resumed["loss"] == pytest.approx(whole["loss"], abs=1e-4)
 
 
 def test_divergence_says_so_and_exits_1(tmp_path, reviews, capsys):
