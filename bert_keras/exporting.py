@@ -60,7 +60,10 @@ class ServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve_text(self, text):
         tokens = self.preprocessor.tokenize(text)
-        return self._outputs(self.preprocessor.bert_pack_inputs([tokens], seq_length=self.max_seq_length))
+        inputs = self.preprocessor.bert_pack_inputs([tokens], seq_length=self.max_seq_length)
+        # Pad only to the batch's longest review, not to max_seq_length: short reviews cost less.
+        longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
+        return self._outputs({name: t[:, :longest] for name, t in inputs.items()})
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name=name)
                                   for name in ("input_word_ids", "input_mask", "input_type_ids")])

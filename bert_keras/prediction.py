@@ -44,12 +44,16 @@ class Predictor:
         self.version_dir = resolve_version(model_dir)
         self.signature = tf.saved_model.load(str(self.version_dir)).signatures["serving_default"]
 
-    def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE):
-        for start in range(0, len(reviews), batch_size):
-            batch = reviews[start:start + batch_size]
-            outputs = self.signature(text=self.tf.constant(batch, dtype=self.tf.string))
-            for text, probability, label in zip(batch, outputs["probability"].numpy(), outputs["label"].numpy()):
-                yield {"text": text, "probability": round(float(probability), 6), "label": int(label)}
+    def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+        # Batches of similar length pad less (the export pads to each batch's longest).
+        order = sorted(range(len(reviews)), key=lambda i: len(reviews[i]))
+        rows = [None] * len(reviews)
+        for start in range(0, len(order), batch_size):
+            indices = order[start:start + batch_size]
+            outputs = self.signature(text=self.tf.constant([reviews[i] for i in indices], dtype=self.tf.string))
+            for i, probability, label in zip(indices, outputs["probability"].numpy(), outputs["label"].numpy()):
+                rows[i] = {"text": reviews[i], "probability": round(float(probability), 6), "label": int(label)}
+        return rows
 
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=sys.stdout):
