@@ -16,7 +16,7 @@ import tensorflow_hub as hub
 import tf_keras
 
 from bert_keras.errors import UserInputError
-from bert_keras.layer_view import (EMBEDDINGS, group_sublayers, encoder_depth, variable_name)
+from bert_keras.layer_view import EMBEDDINGS, group_sublayers, variable_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,10 +137,6 @@ class FreezableEncoder(hub.KerasLayer):
         loaded = hub.load(handle)
         self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
         super().__init__(_FrozenView(loaded, self.frozen_names), trainable=True, **kwargs)
-
-    @property
-    def depth(self) -> int:
-        return encoder_depth(group_sublayers(self.weights))
 
     def get_config(self):
         config = tf_keras.layers.Layer.get_config(self)

@@ -7,7 +7,9 @@ minilm-l6, the last 2 blocks + pooler + head trainable, 1 epoch; trains on
 on test.csv. Targets on a 2-core CPU: test F1 >= 0.88, >= 30 training examples/s.
 """
 import argparse
+import contextlib
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,7 +29,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as run_dir:
+    with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stdout(sys.stderr):  # stdout: JSON only
         config = TrainConfig(out=run_dir, encoder="minilm-l6", data=args.data, freeze=FreezeSpec(train_last=2),
                              epochs=args.epochs, batch_size=args.batch_size,
                              learning_rate=args.learning_rate, seed=args.seed)
