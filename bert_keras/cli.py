@@ -4,6 +4,7 @@ Bad input raises UserInputError anywhere below; `main` prints it as one line
 and exits with status 2, with no traceback.
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -151,18 +152,25 @@ def add_training_flags(parser):
 def cmd_tune(args):
     from bert_keras.tuning import run_search
     base = train_config_from_args(args)
-    summary = run_search(base, args.out, blocks=args.blocks, oracle_name=args.oracle,
-                         max_trials=args.max_trials, overwrite=args.overwrite,
-                         space_flags=dict(tune_learning_rate=args.tune_learning_rate,
-                                          tune_dropout=args.tune_dropout,
-                                          tune_embeddings=args.tune_embeddings),
-                         export_best=args.export_best)
+    with _progress_on_stderr():
+        summary = run_search(base, args.out, blocks=args.blocks, oracle_name=args.oracle,
+                             max_trials=args.max_trials, overwrite=args.overwrite,
+                             space_flags=dict(tune_learning_rate=args.tune_learning_rate,
+                                              tune_dropout=args.tune_dropout,
+                                              tune_embeddings=args.tune_embeddings),
+                             export_best=args.export_best)
     print(json.dumps(summary, indent=2))
+
+
+def _progress_on_stderr():
+    """Keras and Keras Tuner print progress on stdout; ours carries only the JSON result."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def cmd_train(args):
     from bert_keras.training import train
-    metrics = train(train_config_from_args(args), overwrite=args.overwrite)
+    with _progress_on_stderr():
+        metrics = train(train_config_from_args(args), overwrite=args.overwrite)
     print(json.dumps(metrics, indent=2))
 
 
@@ -173,7 +181,8 @@ def cmd_evaluate(args):
 
 def cmd_export(args):
     from bert_keras.exporting import export
-    result = export(args.run_dir, args.out)
+    with _progress_on_stderr():
+        result = export(args.run_dir, args.out)
     for signature, ops in result["required_ops"].items():
         print(f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}", file=sys.stderr)
     print(json.dumps(result, indent=2))

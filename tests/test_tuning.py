@@ -112,3 +112,18 @@ def test_keras_tuner_is_not_monkeypatched():
     import keras
     assert keras.__version__.startswith("3.") and sys.modules["keras"] is keras
     assert keras_tuner.__version__ == "1.4.8"
+
+
+def test_export_best_trains_the_best_trial_on_the_full_split_and_exports_it(
+        tiny_encoder_dir, reviews, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BERT_KERAS_HOME", str(tmp_path / "home"))
+    out = tmp_path / "tune"
+    assert main(tune_argv(tiny_encoder_dir, reviews, out, "--blocks", "1", "2", "--max-trials", "2",
+                          "--limit", "200", "--export-best", "tuned")) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["export"] == str(tmp_path / "home" / "tuned" / "1")
+    assert (tmp_path / "home" / "tuned" / "1" / "saved_model.pb").is_file()
+    best_config = json.loads((out / "best_run" / "config.json").read_text())
+    assert best_config["limit"] is None  # the full training split, not the tuning slice
+    assert best_config["freeze"]["train_last"] == json.loads((out / "best.json").read_text())["hyperparameters"]["trainable_blocks"]
+    assert summary["best_run_metrics"]["evaluated_on"] == "test"
