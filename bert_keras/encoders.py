@@ -18,9 +18,10 @@ from bert_keras.errors import UserInputError
 ENCODER_DIR = "encoder"
 PREPROCESSOR_DIR = "preprocessor"
 METADATA_FILE = "bert_keras.json"
-# Bumped when converted encoders change (2: dropout masks replayable on resume);
+# Bumped when converted encoders change (2: dropout masks replayable on resume;
+# 3: cheaper dropout masks);
 # a cached built-in of another format is rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclasses.dataclass(frozen=True)
