@@ -19,7 +19,7 @@ ENCODER_DIR = "encoder"
 PREPROCESSOR_DIR = "preprocessor"
 METADATA_FILE = "bert_keras.json"
 # Bumped when converted encoders change (2: dropout masks replayable on resume;
-# 3: cheaper dropout masks);
+# 3: cheaper dropout masks, float32 GELU under mixed precision);
 # a cached built-in of another format is rebuilt.
 FORMAT_VERSION = 3
 

@@ -2,7 +2,7 @@
 
 saved_models/NAME/<version>/          the layout TF Serving polls; versions only grow
     saved_model.pb, variables/, assets/
-    assets.extra/config.json, metrics.json, model_card.md, required_ops.json
+    assets.extra/config.json, metrics.json, model_card.md, required_ops.json, precision.json
 
 Two signatures: `serving_default` (raw review text in; tokenized in the graph with
 TF Text) and `from_token_ids` (the three BERT inputs in; core TensorFlow ops only,
@@ -29,9 +29,11 @@ from bert_keras.classifier import build_classifier
 from bert_keras.config import TrainConfig
 from bert_keras.encoders import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
+from bert_keras.precision import agreement, bfloat16_classifier
 from bert_keras.training import BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE
 
 TOLERANCE = 1e-5
+PRECISION_FILE = "precision.json"
 CHECK_EXAMPLES = 300
 FALLBACK_TEXTS = ["Great product, works as described.", "Terrible. It broke after one day.", "",
                   "Not bad, not great either.", "Überraschend gut! 😀 Would buy again."]
@@ -117,15 +119,24 @@ def _verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.nd
     return json.loads(result.stdout)
 
 
-def export(run_dir, model_dir) -> dict:
+def export(run_dir, model_dir, precision: str = "float32") -> dict:
+    """Writes the next version of MODEL_DIR; `precision` is the serving graph's compute dtype."""
+    if precision not in ("float32", "bfloat16"):
+        raise UserInputError(f"--precision {precision}: expected float32 or bfloat16")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
     config, model, preprocessor = load_trained_run(run_dir)
-    module = ServingModule(model, preprocessor, config.max_seq_length)
+    served = model if precision == "float32" else bfloat16_classifier(model, resolve_encoder(config.encoder))
+    module = ServingModule(served, preprocessor, config.max_seq_length)
     signatures = {"serving_default": module.serve_text.get_concrete_function(),
                   "from_token_ids": module.serve_token_ids.get_concrete_function()}
     ops = {name: required_ops(function) for name, function in signatures.items()}
     texts = _check_texts(config)
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
+    quality = {"compute_dtype": precision}
+    if served is not model:
+        float32_module = ServingModule(model, preprocessor, config.max_seq_length)
+        reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
+        quality.update(agreement(reference, expected))
     version = (versions(model_dir) or [0])[-1] + 1
     with atomic_directory(model_dir / str(version)) as staging:
         tf.saved_model.save(module, str(staging), signatures=signatures)
@@ -134,19 +145,21 @@ def export(run_dir, model_dir) -> dict:
         shutil.copy(run_dir / CONFIG_FILE, extra / CONFIG_FILE)
         shutil.copy(run_dir / METRICS_FILE, extra / METRICS_FILE)
         (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
+        (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
         (extra / "model_card.md").write_text(model_card(config, json.loads((run_dir / METRICS_FILE).read_text()),
-                                                        ops, model_dir.name))
+                                                        ops, model_dir.name, quality))
         check = _verify_in_fresh_process(staging, texts, expected)
-    return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops, **check}
+    return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops, **quality, **check}
 
 
-def model_card(config, metrics: dict, ops: dict, name: str) -> str:
+def model_card(config, metrics: dict, ops: dict, name: str, quality: dict) -> str:
     spec = {k: v for k, v in config.freeze.to_dict().items() if v not in (None, False)}
     return f"""# {name}: review sentiment (bert-keras)
 
 - Encoder: `{config.encoder}`, frozen as {spec or "nothing (full fine-tuning)"}; head: dropout {config.dropout}, Dense(1, sigmoid)
 - Data: `{config.data}` ({config.text_fields}, max {config.max_seq_length} tokens), {config.epochs} epoch(s), batch {config.batch_size}, peak learning rate {config.learning_rate}
-- Test metrics: F1 {metrics.get("f1")}, accuracy {metrics.get("accuracy")}, AUC {metrics.get("auc")}, precision {metrics.get("precision")}, recall {metrics.get("recall")}
+- Test metrics: F1 {metrics.get("f1")}, accuracy {metrics.get("accuracy")}, AUC {metrics.get("auc")}, precision {metrics.get("precision")}, recall {metrics.get("recall")} (of the float32 model)
+- Serving compute dtype: {", ".join(f"{k} {v}" for k, v in quality.items())}
 
 ## Calling it
 

@@ -56,7 +56,8 @@ class Predictor:
         return rows
 
 
-def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=sys.stdout):
+def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
     reviews = read_reviews(texts, file)
+    out = out or sys.stdout  # looked up per call: a default bound at import outlives a redirected stdout
     for row in Predictor(model_dir)(reviews, batch_size):
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
