@@ -146,6 +146,9 @@ def add_training_flags(parser):
     parser.add_argument("--dropout", type=float, help="before the head (default 0.1)")
     parser.add_argument("--seed", type=int, help="default 42")
     parser.add_argument("--strategy", choices=["auto", "one_device", "mirrored", "multi_worker", "tpu"])
+    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
+                        help="float32 (default), or bfloat16 products with float32 weights: faster on CPUs "
+                             "with AMX or AVX512-BF16, TPUs and recent GPUs, slower elsewhere")
     parser.add_argument("--overwrite", action="store_true", help="discard what the output directory holds")
 
 
@@ -243,9 +246,8 @@ def build_parser():
     export = commands.add_parser("export", help="a run's best weights as a TF Serving SavedModel version")
     export.add_argument("run_dir", metavar="RUN_DIR")
     export.add_argument("--out", required=True, metavar="saved_models/NAME", help="the model directory")
-    export.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                        help="compute dtype of the serving graph; bfloat16 is faster on CPUs with AMX or "
-                             "AVX512-BF16, on TPUs and recent GPUs, slower elsewhere (default float32)")
+    export.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+                        help="of the serving graph, whatever the run trained in (default float32)")
     export.set_defaults(run=cmd_export)
 
     predict = commands.add_parser("predict", help="reviews -> JSON lines of probability and label")

@@ -13,6 +13,7 @@ from bert_keras.freezing import FreezeSpec
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
+PRECISIONS = ("float32", "mixed_bfloat16")  # TensorFlow-free here: the CLI validates before loading it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +38,7 @@ class TrainConfig:
     clip_norm: float = 1.0                      # global gradient norm
     seed: int = 42                              # data order, validation carve-out, head init, dropout
     strategy: str = "auto"                      # tf.distribute strategy
+    precision: str = "float32"                  # or mixed_bfloat16: bfloat16 products, float32 weights
     tfds_data_dir: str | None = None            # where TFDS prepares amazon_polarity
     tfds_manual_dir: str | None = None          # a local copy of the archive or its folder
 
@@ -53,6 +55,7 @@ class TrainConfig:
             ("--validation-split", 0 < self.validation_split < 1, "must be between 0 and 1"),
             ("--limit", self.limit is None or self.limit >= 2, "must be 2 or more"),
             ("--strategy", self.strategy in STRATEGIES, f"must be one of {', '.join(STRATEGIES)}"),
+            ("--precision", self.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
             ("--text-fields", self.text_fields in TEXT_FIELDS, f"must be one of {', '.join(TEXT_FIELDS)}"),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
         ]

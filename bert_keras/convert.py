@@ -127,6 +127,12 @@ def build_converted_encoder(config: BertConfig, weights: dict, source: Path):
     return encoder
 
 
+def attach_tokenizer_facts(encoder, vocab_file, lower_case: bool):
+    """TF Hub BERT v4 encoders carry these two, for users who tokenize on their own."""
+    encoder.vocab_file = tf.saved_model.Asset(str(vocab_file))
+    encoder.do_lower_case = tf.Variable(lower_case, trainable=False, name="do_lower_case")
+
+
 def convert(hf_dir, out_dir, seq_length: int = 128) -> Path:
     """Writes OUT_DIR whole, or leaves it untouched when anything fails."""
     hf_dir, out_dir = Path(hf_dir), Path(out_dir)
@@ -134,9 +140,7 @@ def convert(hf_dir, out_dir, seq_length: int = 128) -> Path:
         raise UserInputError(f"{out_dir}: already exists and is not empty; choose another OUT_DIR")
     config, weights, lower_case = read_checkpoint(hf_dir)
     encoder = build_converted_encoder(config, weights, hf_dir / "model.safetensors")
-    # TF Hub BERT v4 encoders carry these two, for users who tokenize on their own.
-    encoder.vocab_file = tf.saved_model.Asset(str(hf_dir / "vocab.txt"))
-    encoder.do_lower_case = tf.Variable(lower_case, trainable=False, name="do_lower_case")
+    attach_tokenizer_facts(encoder, hf_dir / "vocab.txt", lower_case)
     preprocessor = BertPreprocessor(hf_dir / "vocab.txt", lower_case=lower_case, seq_length=seq_length)
     metadata = dict(format=FORMAT_VERSION, source=str(hf_dir.resolve()), lower_case=lower_case, seq_length=seq_length,
                     parameters=int(sum(np.prod(v.shape) for v in encoder.trainable_variables)),

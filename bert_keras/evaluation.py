@@ -6,6 +6,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.data_sources import load_evaluation_split
 from bert_keras.encoders import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
+from bert_keras.precision import encoder_for
 from bert_keras.training import BEST_WEIGHTS, CONFIG_FILE, build_compiled_classifier, evaluate_model
 
 DATA_FLAGS = ("data", "test_data", "text_fields", "on_bad_record", "tfds_data_dir", "tfds_manual_dir")
@@ -20,7 +21,7 @@ def evaluate(model_dir, args) -> dict:
     config = dataclasses.replace(config, **overrides)
     split = load_evaluation_split(config)
     paths = resolve_encoder(config.encoder)
-    model = build_compiled_classifier(config, paths.encoder, total_steps=1)
+    model = build_compiled_classifier(config, encoder_for(paths, config.precision), total_steps=1)
     weights = run_dir / BEST_WEIGHTS
     if not Path(f"{weights}.index").is_file():
         raise UserInputError(f"--model {run_dir}: has no trained weights yet ({weights})")

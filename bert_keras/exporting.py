@@ -26,10 +26,10 @@ import tensorflow as tf
 
 from bert_keras.atomic import atomic_directory
 from bert_keras.classifier import build_classifier
-from bert_keras.config import TrainConfig
+from bert_keras.config import PRECISIONS, TrainConfig
 from bert_keras.encoders import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
-from bert_keras.precision import agreement, bfloat16_classifier
+from bert_keras.precision import agreement, encoder_for
 from bert_keras.training import BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE
 
 TOLERANCE = 1e-5
@@ -74,15 +74,17 @@ class ServingModule(tf.Module):
                                   input_type_ids=input_type_ids))
 
 
-def load_trained_run(run_dir: Path):
-    """(config, model with the best weights, preprocessor) of a finished run."""
+def load_trained_run(run_dir: Path, precision: str | None = None):
+    """(config, model with the best weights, preprocessor) of a finished run; the model
+    computes in `precision`, by default the run's own (checkpoints fit either)."""
     if not (run_dir / CONFIG_FILE).is_file():
         raise UserInputError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
     if not (run_dir / METRICS_FILE).is_file():
         raise UserInputError(f"{run_dir}: the run has not finished (no {METRICS_FILE}); re-run its train command")
     config = TrainConfig.read(run_dir / CONFIG_FILE)
     paths = resolve_encoder(config.encoder)
-    model = build_classifier(paths.encoder, config.freeze, config.dropout, config.seed)
+    model = build_classifier(encoder_for(paths, precision or config.precision),
+                             config.freeze, config.dropout, config.seed)
     model.load_weights(str(run_dir / BEST_WEIGHTS)).expect_partial()
     return config, model, load_preprocessor(paths)
 
@@ -120,21 +122,20 @@ def _verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.nd
 
 
 def export(run_dir, model_dir, precision: str = "float32") -> dict:
-    """Writes the next version of MODEL_DIR; `precision` is the serving graph's compute dtype."""
-    if precision not in ("float32", "bfloat16"):
-        raise UserInputError(f"--precision {precision}: expected float32 or bfloat16")
+    """Writes the next version of MODEL_DIR, computing in `precision` (float32 whatever the run's)."""
+    if precision not in PRECISIONS:
+        raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
-    config, model, preprocessor = load_trained_run(run_dir)
-    served = model if precision == "float32" else bfloat16_classifier(model, resolve_encoder(config.encoder))
-    module = ServingModule(served, preprocessor, config.max_seq_length)
+    config, model, preprocessor = load_trained_run(run_dir, precision)
+    module = ServingModule(model, preprocessor, config.max_seq_length)
     signatures = {"serving_default": module.serve_text.get_concrete_function(),
                   "from_token_ids": module.serve_token_ids.get_concrete_function()}
     ops = {name: required_ops(function) for name, function in signatures.items()}
     texts = _check_texts(config)
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
-    quality = {"compute_dtype": precision}
-    if served is not model:
-        float32_module = ServingModule(model, preprocessor, config.max_seq_length)
+    quality = {"dtype_policy": precision}
+    if precision != "float32":
+        float32_module = ServingModule(load_trained_run(run_dir, "float32")[1], preprocessor, config.max_seq_length)
         reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
         quality.update(agreement(reference, expected))
     version = (versions(model_dir) or [0])[-1] + 1
@@ -158,8 +159,8 @@ def model_card(config, metrics: dict, ops: dict, name: str, quality: dict) -> st
 
 - Encoder: `{config.encoder}`, frozen as {spec or "nothing (full fine-tuning)"}; head: dropout {config.dropout}, Dense(1, sigmoid)
 - Data: `{config.data}` ({config.text_fields}, max {config.max_seq_length} tokens), {config.epochs} epoch(s), batch {config.batch_size}, peak learning rate {config.learning_rate}
-- Test metrics: F1 {metrics.get("f1")}, accuracy {metrics.get("accuracy")}, AUC {metrics.get("auc")}, precision {metrics.get("precision")}, recall {metrics.get("recall")} (of the float32 model)
-- Serving compute dtype: {", ".join(f"{k} {v}" for k, v in quality.items())}
+- Test metrics: F1 {metrics.get("f1")}, accuracy {metrics.get("accuracy")}, AUC {metrics.get("auc")}, precision {metrics.get("precision")}, recall {metrics.get("recall")} (the run, in {config.precision})
+- Serving: {", ".join(f"{k} {v}" for k, v in quality.items())}
 
 ## Calling it
 

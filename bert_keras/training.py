@@ -31,6 +31,7 @@ from bert_keras.encoders import load_preprocessor, resolve_encoder
 from bert_keras.errors import TrainingDiverged, UserInputError
 from bert_keras.optimization import make_optimizer
 from bert_keras.pipeline import evaluation_dataset, training_stream
+from bert_keras.precision import encoder_for
 
 CONFIG_FILE, METRICS_FILE, HISTORY_FILE = "config.json", "metrics.json", "history.csv"
 BEST_WEIGHTS, BACKUP_DIR, LOG_DIR, CURVES_FILE = "best/weights", "backup", "logs", "training_curves.png"
@@ -45,6 +46,7 @@ def classification_metrics():
 
 
 def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_steps: int):
+    """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`)."""
     model = build_classifier(encoder_path, config.freeze, config.dropout, config.seed)
     model.compile(optimizer=make_optimizer(config, total_steps),
                   loss=tf_keras.losses.BinaryCrossentropy(), metrics=classification_metrics())
@@ -56,8 +58,8 @@ def _start_or_resume(run_dir: Path, config: TrainConfig, overwrite: bool, chief:
     if overwrite and chief and run_dir.exists():
         shutil.rmtree(run_dir)
     if (run_dir / CONFIG_FILE).exists():
-        previous = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-        changed = sorted(key for key, value in config.to_dict().items() if previous.get(key) != value)
+        previous = TrainConfig.read(run_dir / CONFIG_FILE).to_dict()  # settings added since take their defaults
+        changed = sorted(key for key, value in config.to_dict().items() if previous[key] != value)
         if changed:
             raise UserInputError(f"--out {run_dir}: holds a run with other settings "
                                  f"({', '.join(changed)}); re-run its command, or pass --overwrite")
@@ -145,6 +147,7 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
         return finished
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)
+    encoder_path = encoder_for(paths, config.precision)
     preprocessor = load_preprocessor(paths)
     splits = load_splits(config)
     for problem in splits.skipped:
@@ -152,7 +155,7 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
     tf_keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        model = build_compiled_classifier(config, paths.encoder, steps * config.epochs)
+        model = build_compiled_classifier(config, encoder_path, steps * config.epochs)
     first_epoch = _resumed_epoch(run_dir / BACKUP_DIR)
     best_f1 = _trim_history(run_dir / HISTORY_FILE, first_epoch) if chief else None
 

@@ -20,6 +20,7 @@ import tf_keras
 from bert_keras.classifier import build_classifier
 from bert_keras.encoders import encoder_metadata, resolve_encoder
 from bert_keras.freezing import FreezeSpec
+from bert_keras.precision import encoder_for
 
 
 def timed(step, warmup, steps) -> float:
@@ -42,6 +43,7 @@ def main():
     parser.add_argument("--trainable-blocks", type=int, nargs="+", default=[0, 1, 2, 4, 6])
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
     args = parser.parse_args()
 
     paths = resolve_encoder(args.encoder)
@@ -52,11 +54,12 @@ def main():
               "input_type_ids": tf.zeros_like(ids)}
     labels = tf.constant(rng.integers(0, 2, size=(args.batch_size, 1)).astype(np.float32))
 
-    results = dict(encoder=args.encoder, batch_size=args.batch_size, seq_length=args.seq_length,
+    results = dict(encoder=args.encoder, precision=args.precision, batch_size=args.batch_size,
+                   seq_length=args.seq_length,
                    timed_steps=args.steps,
                    train_step_seconds={}, trainable_params={})
     for blocks in args.trainable_blocks:
-        model = build_classifier(paths.encoder, FreezeSpec(train_last=blocks))
+        model = build_classifier(encoder_for(paths, args.precision), FreezeSpec(train_last=blocks))
         model.compile(optimizer=tf_keras.optimizers.AdamW(2e-5), loss="binary_crossentropy")
         results["train_step_seconds"][blocks] = round(
             timed(lambda: model.train_on_batch(inputs, labels), args.warmup, args.steps), 3)

@@ -1,6 +1,6 @@
 """The seed recipe on the shared Amazon Polarity sample; prints JSON.
 
-    .venv/bin/python scripts/benchmark_train.py [--batch-size 32] [--learning-rate 1e-4]
+    .venv/bin/python scripts/benchmark_train.py [--batch-size 32] [--precision mixed_bfloat16]
 
 minilm-l6, the last 2 blocks + pooler + head trainable, 1 epoch; trains on
 ../shared/.../train.csv (less the validation carve-out) and reports the metrics
@@ -28,11 +28,12 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=TrainConfig(out="").learning_rate)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stdout(sys.stderr):  # stdout: JSON only
         config = TrainConfig(out=run_dir, encoder="minilm-l6", data=args.data, freeze=FreezeSpec(train_last=2),
                              epochs=args.epochs, batch_size=args.batch_size,
-                             learning_rate=args.learning_rate, seed=args.seed)
+                             learning_rate=args.learning_rate, seed=args.seed, precision=args.precision)
         metrics = train(config)
     print(json.dumps({"config": {k: v for k, v in config.to_dict().items() if k != "out"},
                       "metrics": metrics,

@@ -43,7 +43,7 @@ def test_layout_extras_and_fresh_process_check(exported):
     extra = version / "assets.extra"
     assert {p.name for p in extra.iterdir()} == {"config.json", "metrics.json", "model_card.md", "required_ops.json",
                                                  "precision.json"}
-    assert json.loads((extra / "precision.json").read_text()) == {"compute_dtype": "float32"}
+    assert json.loads((extra / "precision.json").read_text()) == {"dtype_policy": "float32"}
     ops = json.loads((extra / "required_ops.json").read_text())
     assert ops["from_token_ids"] == [] and "WordpieceTokenizeWithOffsets" in ops["serving_default"]
     assert "RoundRobinTrim" not in ops["serving_default"]
@@ -123,11 +123,11 @@ def test_predict_cli_newest_version_json_lines(exported, tmp_path, capsys):
 def test_bfloat16_export_computes_in_bfloat16_and_stays_close_to_float32(trained_run, exported, tmp_path, capsys):
     _, float32_dir = exported
     model_dir = tmp_path / "sentiment"
-    assert main(["export", str(trained_run), "--out", str(model_dir), "--precision", "bfloat16"]) == 0
+    assert main(["export", str(trained_run), "--out", str(model_dir), "--precision", "mixed_bfloat16"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["compute_dtype"] == "bfloat16" and result["max_abs_difference"] <= 1e-5  # vs the bf16 model in memory
+    assert result["dtype_policy"] == "mixed_bfloat16" and result["max_abs_difference"] <= 1e-5  # vs the bf16 model in memory
     assert 0 < result["float32_max_abs_difference"] <= 0.05 and result["float32_label_agreement"] >= 0.9
-    assert json.loads((model_dir / "1" / "assets.extra" / "precision.json").read_text())["compute_dtype"] == "bfloat16"
+    assert json.loads((model_dir / "1" / "assets.extra" / "precision.json").read_text())["dtype_policy"] == "mixed_bfloat16"
 
     def serving_dtypes(version_dir):
         graph = tf.saved_model.load(str(version_dir)).signatures["from_token_ids"].graph.as_graph_def()
@@ -139,18 +139,6 @@ def test_bfloat16_export_computes_in_bfloat16_and_stays_close_to_float32(trained
     bfloat16_rows = [json.loads(line) for line in _predict(model_dir, reviews, capsys)]
     for a, b in zip(float32_rows, bfloat16_rows):
         assert abs(a["probability"] - b["probability"]) <= 0.05
-
-
-def test_bfloat16_needs_an_encoder_bert_keras_converted(trained_run, tiny_encoder_dir, tmp_path):
-    from bert_keras.encoders import EncoderPaths
-    from bert_keras.errors import UserInputError
-    from bert_keras.exporting import load_trained_run
-    from bert_keras.precision import bfloat16_classifier
-    _, model, _ = load_trained_run(trained_run)
-    (tmp_path / "encoder").symlink_to(tiny_encoder_dir / "encoder")  # the same SavedModel, no bert_keras.json
-    foreign = EncoderPaths(spec="a-tf-hub-encoder", encoder=str(tmp_path / "encoder"), preprocessor=None)
-    with pytest.raises(UserInputError, match="a-tf-hub-encoder was not converted by bert-keras"):
-        bfloat16_classifier(model, foreign)
 
 
 def _predict(model_dir, reviews, capsys):
