@@ -24,9 +24,37 @@ from bert_keras.errors import SearchFailed, TrainingDiverged, UserInputError
 from bert_keras.search_space import SearchSpace, trial_config
 
 OBJECTIVE = keras_tuner.Objective("val_f1", direction="max")
+
+
+class ResumableGridSearchOracle(keras_tuner.oracles.GridSearchOracle):
+    """keras-tuner's grid oracle, with the grid's order kept in its saved state.
+
+    GridSearchOracle holds which trial's combination comes after which (a linked
+    list of trial ids) and the trials waiting to propose a successor in memory
+    only, so a reloaded search dies with a KeyError after its first finished
+    trial (keras-tuner issue 1055, 1.4.8). State saved without them (one tuner
+    creates trials one after another) is rebuilt from the start order.
+    """
+
+    def get_state(self):
+        ordered, index = [], self._ordered_ids._next_index[None]  # the head hangs off None
+        while index is not None:
+            ordered.append(self._ordered_ids._memory[index])
+            index = self._ordered_ids._next_index[index]
+        return {**super().get_state(), "ordered_ids": ordered, "populate_next": list(self._populate_next)}
+
+    def set_state(self, state):
+        super().set_state(state)
+        ordered = state.get("ordered_ids", self.start_order)
+        self._ordered_ids = type(self._ordered_ids)()
+        for trial_id in ordered:
+            self._ordered_ids.insert(trial_id)  # appends at the rear
+        self._populate_next = list(state.get("populate_next", ordered[-1:]))
+
+
 ORACLES = {"random": keras_tuner.oracles.RandomSearchOracle,
            "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
-           "grid": keras_tuner.oracles.GridSearchOracle,
+           "grid": ResumableGridSearchOracle,
            "hyperband": keras_tuner.oracles.HyperbandOracle}
 
 

@@ -66,9 +66,12 @@ def test_search_writes_trials_best_and_plot(tiny_encoder_dir, reviews, tmp_path,
     assert "holds a search with other settings (max_trials)" in capsys.readouterr().err
 
 
-def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(tiny_encoder_dir, tmp_path):
+@pytest.mark.parametrize("oracle", ["random", "grid"])  # grid: keras-tuner issue 1055
+def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(tiny_encoder_dir, tmp_path, oracle):
     data = write_synthetic_reviews(tmp_path / "data", n_train=1500, n_test=40)
-    argv = [sys.executable, "-m", "bert_keras.cli", *tune_argv(tiny_encoder_dir, data, tmp_path / "tune")]
+    argv = [sys.executable, "-m", "bert_keras.cli",
+            *tune_argv(tiny_encoder_dir, data, tmp_path / "tune", "--oracle", oracle,
+                       "--tune-embeddings", "--max-trials", "4")]  # a fourth trial to propose after the resume
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     third = tmp_path / "tune" / "trials" / "2"
     deadline = time.time() + 300
@@ -82,7 +85,8 @@ def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(tiny_enc
                 for trial in ("0", "1")}
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = read_trials(tmp_path / "tune")
-    assert len(rows) == 3 and all(r["status"] == "COMPLETED" for r in rows)
+    assert len(rows) == 4 and all(r["status"] == "COMPLETED" for r in rows)
+    assert len({(r["trainable_blocks"], r["train_embeddings"]) for r in rows}) == 4  # no combination twice
     for trial, stamp in finished.items():  # not run again
         assert (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
 
