@@ -38,10 +38,9 @@ class CountedDropout(tf_keras.layers.Layer):
             return inputs
         count = self.calls.assign_add(1)
         seed = tf.stack([tf.constant(self.seed, tf.int64), count])
-        # 16 random bits decide each element, four elements to one uint64 drawn: a
-        # quarter of the generator work of a float per element (dropout on the
-        # attention probabilities is a large part of a training step), with the
-        # keep probability still exact to 1/65536.
+        # 16 random bits decide each element, four elements to one uint64 drawn: half
+        # the time of a float per element on the largest masks (attention probabilities,
+        # [batch, heads, seq, seq]), with the keep probability still exact to 1/65536.
         size = tf.size(inputs, out_type=tf.int64)
         bits = tf.random.stateless_uniform([(size + 3) // 4], seed=seed, minval=None, maxval=None,
                                            dtype=tf.uint64)
