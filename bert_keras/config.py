@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from bert_keras.atomic import write_text_atomic
 from bert_keras.errors import UserInputError
 from bert_keras.freezing import FreezeSpec
 
@@ -73,7 +74,7 @@ class TrainConfig:
         return cls(**values)
 
     def write(self, path: Path):
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> "TrainConfig":

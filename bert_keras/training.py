@@ -53,8 +53,9 @@ def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_step
     return model
 
 
-def _start_or_resume(run_dir: Path, config: TrainConfig, overwrite: bool, chief: bool) -> dict | None:
-    """Checks RUN_DIR against this config; returns the metrics if the run already finished."""
+def _check_run_dir(run_dir: Path, config: TrainConfig, overwrite: bool, chief: bool) -> dict | None:
+    """Checks RUN_DIR against this config; returns the metrics if the run already finished.
+    RUN_DIR itself is created only once encoder and data have loaded (`_claim_run_dir`)."""
     if overwrite and chief and run_dir.exists():
         shutil.rmtree(run_dir)
     if (run_dir / CONFIG_FILE).exists():
@@ -65,10 +66,14 @@ def _start_or_resume(run_dir: Path, config: TrainConfig, overwrite: bool, chief:
                                  f"({', '.join(changed)}); re-run its command, or pass --overwrite")
         if (run_dir / METRICS_FILE).exists():
             return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    elif chief:
+    return None
+
+
+def _claim_run_dir(run_dir: Path, config: TrainConfig, chief: bool):
+    """Creates RUN_DIR with its config.json: after everything that bad input can fail has loaded."""
+    if chief and not (run_dir / CONFIG_FILE).exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         config.write(run_dir / CONFIG_FILE)
-    return None
 
 
 def _resumed_epoch(backup_dir: Path) -> int:
@@ -140,7 +145,7 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     With evaluate_on_test=False (a tuning trial), the final metrics are those of
     the best weights on the validation split: the test split stays untouched."""
     run_dir, chief = Path(config.out), is_chief()
-    finished = _start_or_resume(run_dir, config, overwrite, chief)
+    finished = _check_run_dir(run_dir, config, overwrite, chief)
     if finished is not None:
         print(f"bert-keras: {run_dir} already finished; its metrics follow (--overwrite to train again)",
               file=sys.stderr)
@@ -156,6 +161,7 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     tf_keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = build_compiled_classifier(config, encoder_path, steps * config.epochs)
+    _claim_run_dir(run_dir, config, chief)
     first_epoch = _resumed_epoch(run_dir / BACKUP_DIR)
     best_f1 = _trim_history(run_dir / HISTORY_FILE, first_epoch) if chief else None
 

@@ -58,6 +58,17 @@ def test_foreign_encoder_cannot_be_rebuilt_in_mixed_precision(tiny_encoder_dir, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["encoder"]
 
 
+def test_mixed_precision_on_a_foreign_encoder_is_one_line_exit_2_and_no_run(tiny_encoder_dir, tmp_path, capsys):
+    data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=10)
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "encoder").symlink_to(tiny_encoder_dir / "encoder")  # no bert_keras.json beside it
+    status = main(["train", "--encoder", str(tmp_path / "foreign" / "encoder"), "--data", str(data),
+                   "--out", str(tmp_path / "run"), "--precision", "mixed_bfloat16"])
+    error = capsys.readouterr().err.strip()
+    assert status == 2 and "was not converted by bert-keras" in error and "\n" not in error
+    assert not (tmp_path / "run").exists()
+
+
 def test_mixed_precision_run_trains_evaluates_and_exports_in_float32(encoder_copy, tmp_path, capsys):
     data = write_synthetic_reviews(tmp_path / "data", n_train=600, n_test=40)
     out = tmp_path / "run"
