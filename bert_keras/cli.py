@@ -12,6 +12,8 @@ import time
 
 from bert_keras.errors import SearchFailed, TrainingDiverged, UserInputError
 
+PRECISIONS = ("float32", "mixed_bfloat16")  # config.PRECISIONS; config is not imported before a command runs
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
@@ -146,7 +148,7 @@ def add_training_flags(parser):
     parser.add_argument("--dropout", type=float, help="before the head (default 0.1)")
     parser.add_argument("--seed", type=int, help="default 42")
     parser.add_argument("--strategy", choices=["auto", "one_device", "mirrored", "multi_worker", "tpu"])
-    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
+    parser.add_argument("--precision", choices=PRECISIONS,
                         help="float32 (default), or bfloat16 products with float32 weights: faster on CPUs "
                              "with AMX or AVX512-BF16, TPUs and recent GPUs, slower elsewhere")
     parser.add_argument("--overwrite", action="store_true", help="discard what the output directory holds")
@@ -246,7 +248,7 @@ def build_parser():
     export = commands.add_parser("export", help="a run's best weights as a TF Serving SavedModel version")
     export.add_argument("run_dir", metavar="RUN_DIR")
     export.add_argument("--out", required=True, metavar="saved_models/NAME", help="the model directory")
-    export.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+    export.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="of the serving graph, whatever the run trained in (default float32)")
     export.set_defaults(run=cmd_export)
 

@@ -192,8 +192,8 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
     pooled = tf_keras.layers.Dense(
         config.hidden_size, activation="tanh", kernel_initializer=initializer(),
         name="pooler_transform")(first_token)
+    outputs = dict(sequence_output=hidden, pooled_output=pooled,
+                   encoder_outputs=encoder_outputs, default=pooled)
     # float32 out under any dtype policy, as TF Hub encoders promise (a no-op under float32).
-    as_float32 = lambda tensor: tf.cast(tensor, tf.float32)  # noqa: E731
-    outputs = dict(sequence_output=as_float32(hidden), pooled_output=as_float32(pooled),
-                   encoder_outputs=[as_float32(output) for output in encoder_outputs], default=as_float32(pooled))
+    outputs = tf.nest.map_structure(lambda tensor: tf.cast(tensor, tf.float32), outputs)
     return tf_keras.Model(inputs=inputs, outputs=outputs, name="bert_encoder")

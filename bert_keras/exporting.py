@@ -74,19 +74,19 @@ class ServingModule(tf.Module):
                                   input_type_ids=input_type_ids))
 
 
-def load_trained_run(run_dir: Path, precision: str | None = None):
-    """(config, model with the best weights, preprocessor) of a finished run; the model
-    computes in `precision`, by default the run's own (checkpoints fit either)."""
+def read_finished_run(run_dir: Path) -> TrainConfig:
     if not (run_dir / CONFIG_FILE).is_file():
         raise UserInputError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
     if not (run_dir / METRICS_FILE).is_file():
         raise UserInputError(f"{run_dir}: the run has not finished (no {METRICS_FILE}); re-run its train command")
-    config = TrainConfig.read(run_dir / CONFIG_FILE)
-    paths = resolve_encoder(config.encoder)
-    model = build_classifier(encoder_for(paths, precision or config.precision),
-                             config.freeze, config.dropout, config.seed)
+    return TrainConfig.read(run_dir / CONFIG_FILE)
+
+
+def trained_model(run_dir: Path, config: TrainConfig, paths, precision: str):
+    """The run's classifier with its best weights, computing in `precision` (checkpoints fit either)."""
+    model = build_classifier(encoder_for(paths, precision), config.freeze, config.dropout, config.seed)
     model.load_weights(str(run_dir / BEST_WEIGHTS)).expect_partial()
-    return config, model, load_preprocessor(paths)
+    return model
 
 
 def versions(model_dir: Path) -> list[int]:
@@ -126,8 +126,10 @@ def export(run_dir, model_dir, precision: str = "float32") -> dict:
     if precision not in PRECISIONS:
         raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
-    config, model, preprocessor = load_trained_run(run_dir, precision)
-    module = ServingModule(model, preprocessor, config.max_seq_length)
+    config = read_finished_run(run_dir)
+    paths = resolve_encoder(config.encoder)
+    preprocessor = load_preprocessor(paths)
+    module = ServingModule(trained_model(run_dir, config, paths, precision), preprocessor, config.max_seq_length)
     signatures = {"serving_default": module.serve_text.get_concrete_function(),
                   "from_token_ids": module.serve_token_ids.get_concrete_function()}
     ops = {name: required_ops(function) for name, function in signatures.items()}
@@ -135,7 +137,8 @@ def export(run_dir, model_dir, precision: str = "float32") -> dict:
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
     quality = {"dtype_policy": precision}
     if precision != "float32":
-        float32_module = ServingModule(load_trained_run(run_dir, "float32")[1], preprocessor, config.max_seq_length)
+        float32_module = ServingModule(trained_model(run_dir, config, paths, "float32"), preprocessor,
+                                       config.max_seq_length)
         reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
         quality.update(agreement(reference, expected))
     version = (versions(model_dir) or [0])[-1] + 1

@@ -79,8 +79,8 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
 
 def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     """How far mixed-precision probabilities are from float32's; raises past tolerance."""
-    difference = float(np.max(np.abs(reference - candidate))) if len(reference) else 0.0
-    same_labels = float(np.mean((reference >= 0.5) == (candidate >= 0.5))) if len(reference) else 1.0
+    difference = float(np.max(np.abs(reference - candidate)))
+    same_labels = float(np.mean((reference >= 0.5) == (candidate >= 0.5)))
     if difference > MIXED_TOLERANCE:
         raise UserInputError(f"--precision: predictions differ from the float32 model by {difference:.3f} "
                              f"(> {MIXED_TOLERANCE}); export with --precision float32")

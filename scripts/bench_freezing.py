@@ -18,6 +18,7 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.classifier import build_classifier
+from bert_keras.config import PRECISIONS
 from bert_keras.encoders import encoder_metadata, resolve_encoder
 from bert_keras.freezing import FreezeSpec
 from bert_keras.precision import encoder_for
@@ -43,7 +44,7 @@ def main():
     parser.add_argument("--trainable-blocks", type=int, nargs="+", default=[0, 1, 2, 4, 6])
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS)
     args = parser.parse_args()
 
     paths = resolve_encoder(args.encoder)

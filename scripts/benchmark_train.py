@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
-from bert_keras.config import TrainConfig
+from bert_keras.config import PRECISIONS, TrainConfig
 from bert_keras.freezing import FreezeSpec
 from bert_keras.training import train
 
@@ -28,7 +28,7 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=TrainConfig(out="").learning_rate)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stdout(sys.stderr):  # stdout: JSON only
         config = TrainConfig(out=run_dir, encoder="minilm-l6", data=args.data, freeze=FreezeSpec(train_last=2),

@@ -92,4 +92,6 @@ def test_unknown_precision_is_one_line_exit_2(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "run"), "--precision", "float16"]) == 2
     error = capsys.readouterr().err
     assert "--precision" in error and len(error.strip().splitlines()) == 1
+    from bert_keras import cli, config
+    assert cli.PRECISIONS == config.PRECISIONS  # the CLI's copy, kept TensorFlow-free
     assert not (tmp_path / "run").exists()
