@@ -11,7 +11,7 @@ from pathlib import Path
 import tensorflow_datasets as tfds
 
 from bert_keras.errors import UserInputError
-from bert_keras.records import BadRecord, parse_csv_line
+from bert_keras.records import BadRecord, parsed_lines
 
 ARCHIVE = "amazon_review_polarity_csv.tgz"
 FOLDER = "amazon_review_polarity_csv"
@@ -75,11 +75,10 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, path: Path):
         with open(path, "rb") as lines:
-            for number, raw in enumerate(lines, start=1):
-                try:
-                    label, title, content = parse_csv_line(raw.decode("utf-8").rstrip("\r\n"))
-                except (BadRecord, UnicodeDecodeError) as problem:
-                    raise UserInputError(f"{path}:{number}: {problem}") from None
+            for number, record in parsed_lines(lines, path):
+                if isinstance(record, BadRecord):
+                    raise UserInputError(f"{path}:{number}: {record}")
+                label, title, content = record
                 yield number, {"label": label, "title": title, "content": content}
 
 
@@ -87,5 +86,12 @@ def load_builder(data_dir: str | None, manual_dir: str | None) -> AmazonPolarity
     """The builder, prepared (downloading or reading the manual dir on first use)."""
     config = tfds.download.DownloadConfig(manual_dir=manual_dir) if manual_dir else None
     builder = AmazonPolarity(data_dir=data_dir)
-    builder.download_and_prepare(download_config=config)
+    try:
+        builder.download_and_prepare(download_config=config)
+    except UserInputError:
+        raise
+    except Exception as error:  # noqa: BLE001  (a damaged archive fails inside TFDS in many ways)
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        raise UserInputError(f"--data amazon_polarity: could not prepare it from "
+                             f"{manual_dir or 'the download'} ({type(error).__name__}: {reason})") from None
     return builder

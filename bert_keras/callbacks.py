@@ -1,15 +1,21 @@
-"""Callbacks of our own: per-epoch training time, and TensorBoard scalars.
+"""Callbacks of our own: per-epoch training time, TensorBoard scalars, history.csv
+and the best weights, each written so that a SIGKILL at any moment leaves a whole file.
 
 Keras' TensorBoard callback needs the tensorboard package, which TF 2.21 no
 longer installs; `tf.summary.write` is core TensorFlow and writes the same
 event files, which TensorBoard (installed anywhere) reads.
 """
+import csv
+import secrets
 import time
+from pathlib import Path
 
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 from tensorflow.core.framework import summary_pb2
+
+from bert_keras.atomic import write_csv_atomic
 
 _SCALAR = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")).SerializeToString()
@@ -46,3 +52,60 @@ class EpochSummaries(tf_keras.callbacks.Callback):
                                  step=epoch, metadata=_SCALAR)
         for writer in self.writers.values():
             writer.flush()
+
+
+def read_history(path: Path) -> list[dict]:
+    """history.csv's rows, as strings (so that rows kept on a resume are written back unchanged)."""
+    if not Path(path).is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+class HistoryLog(tf_keras.callbacks.Callback):
+    """history.csv: a row per finished epoch, the file replaced whole at each epoch's end
+    (Keras' CSVLogger appends, and a kill mid-line leaves a row a resume cannot read).
+
+    `kept_rows`: the rows of earlier epochs, from the process that ran them."""
+
+    def __init__(self, path: Path, kept_rows: list[dict]):
+        super().__init__()
+        self.path, self.rows = Path(path), list(kept_rows)
+
+    def on_train_begin(self, logs=None):
+        self._write()  # drops the rows of epochs that will run again
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch, **{name: float(value) for name, value in sorted((logs or {}).items())}})
+        self._write()
+
+    def _write(self):
+        if not self.rows:
+            self.path.unlink(missing_ok=True)
+            return
+        write_csv_atomic(self.path, self.rows, list(self.rows[-1]))
+
+
+class BestWeights(tf_keras.callbacks.ModelCheckpoint):
+    """The weights of the best validation F1 so far, in `directory`.
+
+    Saving over one prefix is not atomic: TensorFlow renames the new data file over
+    the old and then writes the index, so a kill in between leaves a checkpoint
+    that is neither. Each save here takes a new name, TensorFlow's `checkpoint`
+    file (replaced atomically) names the newest, and the chief deletes older ones.
+    """
+
+    def __init__(self, directory: Path, initial_best: float | None, chief: bool):
+        self.directory, self.chief = Path(directory), chief
+        super().__init__(str(self.directory / f"weights-{{epoch:03d}}-{secrets.token_hex(4)}"),
+                         monitor="val_f1", mode="max", save_best_only=True, save_weights_only=True,
+                         initial_value_threshold=initial_best)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        current = tf.train.latest_checkpoint(str(self.directory))
+        if self.chief and current is not None:
+            keep = Path(current).name + "."
+            for path in self.directory.glob("weights-*"):
+                if not path.name.startswith(keep):
+                    path.unlink(missing_ok=True)

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from bert_keras.errors import SearchFailed, TrainingDiverged, UserInputError
+from bert_keras.errors import SearchFailed, SelfCheckFailed, TrainingDiverged, UserInputError
 
 PRECISIONS = ("float32", "mixed_bfloat16")  # config.PRECISIONS; config is not imported before a command runs
 
@@ -81,21 +81,22 @@ def cmd_check(args):
     import numpy as np
     import tensorflow as tf
     import tensorflow_hub as hub
-    from bert_keras.encoders import load_preprocessor, resolve_encoder
+    from bert_keras.classifier import bert_outputs
+    from bert_keras.encoders import load_preprocessor, load_saved_model, resolve_encoder
     paths = resolve_encoder(args.encoder)
     start = time.perf_counter()
     preprocessor = load_preprocessor(paths)
-    encoder = hub.KerasLayer(paths.encoder)
+    encoder = hub.KerasLayer(load_saved_model(paths.encoder, "--encoder"))
     load_seconds = time.perf_counter() - start
     sentences = args.sentences or ["This product is great!", "I love this product.",
                                    "Terrible. It broke after one day."]
-    inputs = preprocessor(tf.constant(sentences))
-    outputs = encoder(inputs)
+    inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(sentences))])
+    outputs = bert_outputs(encoder, inputs, args.encoder)
     mask = tf.cast(inputs["input_mask"], tf.float32)[:, :, None]  # [batch, seq, 1]
     mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)
     mean = tf.math.l2_normalize(mean, axis=1).numpy()  # [batch, hidden]
     print(json.dumps(dict(
-        encoder=args.encoder, path=paths.encoder, blocks=len(outputs["encoder_outputs"]),
+        encoder=args.encoder, path=paths.encoder, blocks=len(outputs.get("encoder_outputs", [])),
         hidden_size=int(mean.shape[1]), load_seconds=round(load_seconds, 2),
         sentences=sentences, cosine_similarity=np.round(mean @ mean.T, 4).tolist()), indent=2))
 
@@ -106,7 +107,7 @@ def cmd_layers(args):
     from bert_keras.layer_table import format_table, layer_rows
     spec = freeze_spec_from_args(args)  # rejects contradictions before any loading
     model = build_classifier(resolve_encoder(args.encoder).encoder, spec)
-    print(format_table(layer_rows(model)))
+    print(format_table(layer_rows(model), spec))
 
 
 def add_data_flags(parser):
@@ -181,7 +182,9 @@ def cmd_train(args):
 
 def cmd_evaluate(args):
     from bert_keras.evaluation import evaluate
-    print(json.dumps(evaluate(args.model, args), indent=2))
+    with _progress_on_stderr():
+        result = evaluate(args.model, args)
+    print(json.dumps(result, indent=2))
 
 
 def cmd_export(args):
@@ -268,7 +271,7 @@ def main(argv=None):
     except UserInputError as error:
         print(f"bert-keras: error: {error}", file=sys.stderr)
         return 2
-    except (TrainingDiverged, SearchFailed) as error:
+    except (TrainingDiverged, SearchFailed, SelfCheckFailed) as error:
         print(f"bert-keras: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -5,6 +5,8 @@ export), so a run can be read back, resumed with the same command, or reproduced
 """
 import dataclasses
 import json
+import math
+import os
 from pathlib import Path
 
 from bert_keras.atomic import write_text_atomic
@@ -15,6 +17,23 @@ STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
 PRECISIONS = ("float32", "mixed_bfloat16")  # TensorFlow-free here: the CLI validates before loading it
+# config.json starts with this marker: it tells a run directory bert-keras wrote (which
+# `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
+RUN_FORMAT = "bert-keras-run/1"
+MAX_SEED = 2**31 - 1
+# Settings that say where a run is, not what it computes: a run moved elsewhere still resumes.
+LOCATION_SETTINGS = ("out",)
+
+
+def _whole(value, low, high=math.inf) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _number(value, low, high, closed_low=False) -> bool:
+    """A finite number in (low, high), or [low, high) with closed_low."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return (low <= value if closed_low else low < value) and value < high
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,25 +63,30 @@ class TrainConfig:
     tfds_manual_dir: str | None = None          # a local copy of the archive or its folder
 
     def __post_init__(self):
+        if self.out:  # "runs/demo/" and "runs/demo" are one run directory
+            object.__setattr__(self, "out", os.path.normpath(self.out))
         checks = [
-            ("--epochs", self.epochs >= 1, "must be 1 or more"),
-            ("--batch-size", self.batch_size >= 1, "must be 1 or more"),
-            ("--max-seq-length", 8 <= self.max_seq_length <= 512, "must be between 8 and 512"),
-            ("--learning-rate", 0 < self.learning_rate < 1, "must be between 0 and 1"),
-            ("--weight-decay", 0 <= self.weight_decay < 1, "must be between 0 and 1"),
-            ("--warmup-fraction", 0 <= self.warmup_fraction < 1, "must be in [0, 1)"),
-            ("--clip-norm", self.clip_norm > 0, "must be positive"),
-            ("--dropout", 0 <= self.dropout < 1, "must be in [0, 1)"),
-            ("--validation-split", 0 < self.validation_split < 1, "must be between 0 and 1"),
-            ("--limit", self.limit is None or self.limit >= 2, "must be 2 or more"),
+            ("--epochs", _whole(self.epochs, 1), "must be a whole number, 1 or more"),
+            ("--batch-size", _whole(self.batch_size, 1), "must be a whole number, 1 or more"),
+            ("--max-seq-length", _whole(self.max_seq_length, 8, 512), "must be a whole number from 8 to 512"),
+            ("--learning-rate", _number(self.learning_rate, 0, 1), "must be between 0 and 1"),
+            ("--weight-decay", _number(self.weight_decay, 0, 1, closed_low=True), "must be in [0, 1)"),
+            ("--warmup-fraction", _number(self.warmup_fraction, 0, 1, closed_low=True), "must be in [0, 1)"),
+            ("--clip-norm", _number(self.clip_norm, 0, math.inf), "must be a positive finite number"),
+            ("--dropout", _number(self.dropout, 0, 1, closed_low=True), "must be in [0, 1)"),
+            ("--validation-split", _number(self.validation_split, 0, 1), "must be between 0 and 1"),
+            ("--limit", self.limit is None or _whole(self.limit, 2), "must be a whole number, 2 or more"),
+            ("--seed", _whole(self.seed, 0, MAX_SEED), f"must be a whole number from 0 to {MAX_SEED}"),
             ("--strategy", self.strategy in STRATEGIES, f"must be one of {', '.join(STRATEGIES)}"),
             ("--precision", self.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
             ("--text-fields", self.text_fields in TEXT_FIELDS, f"must be one of {', '.join(TEXT_FIELDS)}"),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
+            ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
         ]
         for flag, ok, requirement in checks:
             if not ok:
-                raise UserInputError(f"{flag}: {requirement}")
+                value = getattr(self, flag[2:].replace("-", "_"))
+                raise UserInputError(f"{flag} {value}: {requirement}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -73,9 +97,28 @@ class TrainConfig:
         values["freeze"] = FreezeSpec.from_dict(values.get("freeze"))
         return cls(**values)
 
+    def changed_settings(self, other: "TrainConfig") -> list[str]:
+        """The settings (not the location) in which two runs differ."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return sorted(key for key in mine if key not in LOCATION_SETTINGS and mine[key] != theirs[key])
+
     def write(self, path: Path):
-        write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text_atomic(Path(path), json.dumps({"format": RUN_FORMAT, **self.to_dict()}, indent=2) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> "TrainConfig":
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """A config.json bert-keras wrote; anything else is a UserInputError naming the file."""
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserInputError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise UserInputError(f"{path}: not a readable run configuration ({error})") from None
+        if not isinstance(values, dict) or values.pop("format", None) != RUN_FORMAT:
+            raise UserInputError(f"{path}: not a run configuration written by bert-keras "
+                                 f"(no \"format\": \"{RUN_FORMAT}\")")
+        try:
+            return cls.from_dict(values)
+        except TypeError as error:  # unknown, missing or mistyped settings
+            raise UserInputError(f"{path}: not a valid run configuration ({error})") from None

@@ -136,9 +136,14 @@ def attach_tokenizer_facts(encoder, vocab_file, lower_case: bool):
 def convert(hf_dir, out_dir, seq_length: int = 128) -> Path:
     """Writes OUT_DIR whole, or leaves it untouched when anything fails."""
     hf_dir, out_dir = Path(hf_dir), Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UserInputError(f"{out_dir}: already exists and is not empty; choose another OUT_DIR")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserInputError(f"OUT_DIR {out_dir}: is a file; choose a new directory")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise UserInputError(f"OUT_DIR {out_dir}: already exists and is not empty; choose another OUT_DIR")
     config, weights, lower_case = read_checkpoint(hf_dir)
+    if not (isinstance(seq_length, int) and 3 <= seq_length <= config.max_position_embeddings):
+        raise UserInputError(f"--seq-length {seq_length}: must be a whole number from 3 (for [CLS], a token "
+                             f"and [SEP]) to the encoder's {config.max_position_embeddings} positions")
     encoder = build_converted_encoder(config, weights, hf_dir / "model.safetensors")
     attach_tokenizer_facts(encoder, hf_dir / "vocab.txt", lower_case)
     preprocessor = BertPreprocessor(hf_dir / "vocab.txt", lower_case=lower_case, seq_length=seq_length)

@@ -106,13 +106,12 @@ def load_splits(config) -> Splits:
                   Split("test", test, test_size), skipped)
 
 
-def load_evaluation_split(config) -> Split:
+def load_evaluation_split(config) -> tuple[Split, tuple]:
     """What `bert-keras evaluate --data` scores: the test split of a dataset or
-    folder, or every record of a single file."""
+    folder, or every record of a single file; and the bad records it skipped."""
     data = Path(config.data)
     if data.is_file() and not data.name.endswith(".tgz"):
         examples, size, skipped = _local_file(data, config)
-        for problem in skipped:
-            print(f"bert-keras: skipped {problem}")
-        return Split("evaluation", examples, size)
-    return load_splits(config).test
+        return Split("evaluation", examples, size), skipped
+    splits = load_splits(config)
+    return splits.test, splits.skipped

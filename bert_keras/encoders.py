@@ -126,6 +126,18 @@ def resolve_encoder(spec: str) -> EncoderPaths:
         f"a directory in TF Hub format, or a TF Hub/Kaggle handle")
 
 
+def load_saved_model(path: str, flag: str):
+    """`hub.load(path)`, with one line naming the flag when the SavedModel is unreadable.
+    A truncated or damaged SavedModel fails in many ways (OSError, OpError, even
+    IndexError from a short variables file), hence the broad catch."""
+    import tensorflow_hub as hub
+    try:
+        return hub.load(path)
+    except Exception as error:  # noqa: BLE001  (see above)
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise UserInputError(f"{flag} {path}: not a readable SavedModel ({type(error).__name__}: {reason})") from None
+
+
 def encoder_metadata(paths: EncoderPaths) -> dict:
     """What `bert-keras convert` recorded about an encoder, or {} for foreign ones."""
     metadata = Path(paths.encoder).parent / METADATA_FILE
@@ -135,14 +147,17 @@ def encoder_metadata(paths: EncoderPaths) -> dict:
 def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
     """The preprocessor for an encoder: its own SavedModel, or one built from the
     encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both)."""
-    import tensorflow_hub as hub
     from bert_keras.preprocessor import BertPreprocessor  # also registers TF Text's ops
     if paths.preprocessor is not None:
-        return hub.load(paths.preprocessor)
+        preprocessor = load_saved_model(paths.preprocessor, "--encoder")
+        if not (hasattr(preprocessor, "tokenize") and hasattr(preprocessor, "bert_pack_inputs")):
+            raise UserInputError(f"--encoder {paths.spec}: its preprocessor {paths.preprocessor} has no "
+                                 f"tokenize and bert_pack_inputs (TF Hub's BERT preprocessor interface)")
+        return preprocessor
     vocab = Path(paths.encoder) / "assets" / "vocab.txt"
     if not vocab.is_file():
         raise UserInputError(f"--encoder {paths.spec}: has no preprocessor and no assets/vocab.txt "
                              f"to build one from")
-    encoder = hub.load(paths.encoder)
+    encoder = load_saved_model(paths.encoder, "--encoder")
     lower_case = bool(encoder.do_lower_case.numpy()) if hasattr(encoder, "do_lower_case") else True
     return BertPreprocessor(vocab, lower_case=lower_case, seq_length=seq_length or 128)

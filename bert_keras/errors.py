@@ -1,4 +1,4 @@
-"""The one error type the CLI turns into a single line and exit status 2."""
+"""The errors the CLI turns into a single line: bad input exits 2, the others 1."""
 
 
 class UserInputError(Exception):
@@ -13,3 +13,9 @@ class TrainingDiverged(Exception):
 
 class SearchFailed(Exception):
     """No trial of a tuning search succeeded; `bert-keras` exits with status 1."""
+
+
+class SelfCheckFailed(Exception):
+    """bert-keras checked its own work and found a disagreement (an export that does
+    not reproduce the model, an encoder whose trainable variables are not the ones
+    the freeze specification says). Not the user's input: `bert-keras` exits with 1."""

@@ -1,30 +1,39 @@
 """`bert-keras evaluate`: a trained run's metrics on any data source."""
 import dataclasses
+import sys
 from pathlib import Path
 
-from bert_keras.config import TrainConfig
+from bert_keras.checkpoints import best_checkpoint, restore_weights
 from bert_keras.data_sources import load_evaluation_split
 from bert_keras.encoders import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.precision import encoder_for
-from bert_keras.training import BEST_WEIGHTS, CONFIG_FILE, build_compiled_classifier, evaluate_model
+from bert_keras.training import build_compiled_classifier, evaluate_model, read_run
 
 DATA_FLAGS = ("data", "test_data", "text_fields", "on_bad_record", "tfds_data_dir", "tfds_manual_dir")
 
 
+def read_trained_run(run_dir: Path, flag: str):
+    """(config, best weights prefix) of a run that has trained at least one epoch."""
+    config = read_run(run_dir, flag)
+    if config is None:
+        raise UserInputError(f"{flag} {run_dir}: not a run directory (no config.json)")
+    best = best_checkpoint(run_dir)
+    if best is None:
+        raise UserInputError(f"{flag} {run_dir}: has no trained weights yet (nothing in best/)")
+    return config, best
+
+
 def evaluate(model_dir, args) -> dict:
     run_dir = Path(model_dir)
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise UserInputError(f"--model {run_dir}: not a run directory (no {CONFIG_FILE})")
-    config = TrainConfig.read(run_dir / CONFIG_FILE)
+    config, best = read_trained_run(run_dir, "--model")
     overrides = {flag: getattr(args, flag) for flag in DATA_FLAGS if getattr(args, flag, None) is not None}
     config = dataclasses.replace(config, **overrides)
-    split = load_evaluation_split(config)
+    split, skipped = load_evaluation_split(config)
+    for problem in skipped:
+        print(f"bert-keras: skipped {problem}", file=sys.stderr)
     paths = resolve_encoder(config.encoder)
     model = build_compiled_classifier(config, encoder_for(paths, config.precision), total_steps=1)
-    weights = run_dir / BEST_WEIGHTS
-    if not Path(f"{weights}.index").is_file():
-        raise UserInputError(f"--model {run_dir}: has no trained weights yet ({weights})")
-    model.load_weights(str(weights)).expect_partial()
-    return {"model": str(run_dir), "data": config.data,
+    restore_weights(model, best, f"--model {run_dir}: its best weights {best}")
+    return {"model": str(run_dir), "data": config.data, "skipped_records": len(skipped),
             **evaluate_model(model, split, load_preprocessor(paths), config)}

@@ -10,6 +10,7 @@ so any TF Serving build loads it). A version is written under a hidden
 non-numeric name, loaded back in a fresh process and compared with the model in
 memory, and only then renamed to its number.
 """
+import errno
 import json
 import os
 import re
@@ -24,17 +25,20 @@ import numpy as np
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
-from bert_keras.atomic import atomic_directory
+from bert_keras.atomic import staging_directory
+from bert_keras.checkpoints import restore_weights
 from bert_keras.classifier import build_classifier
 from bert_keras.config import PRECISIONS, TrainConfig
 from bert_keras.encoders import load_preprocessor, resolve_encoder
-from bert_keras.errors import UserInputError
+from bert_keras.errors import SelfCheckFailed, UserInputError
+from bert_keras.evaluation import read_trained_run
 from bert_keras.precision import agreement, encoder_for
-from bert_keras.training import BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE
+from bert_keras.training import CONFIG_FILE, METRICS_FILE
 
 TOLERANCE = 1e-5
 PRECISION_FILE = "precision.json"
 CHECK_EXAMPLES = 300
+STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
 FALLBACK_TEXTS = ["Great product, works as described.", "Terrible. It broke after one day.", "",
                   "Not bad, not great either.", "Überraschend gut! 😀 Would buy again."]
 
@@ -74,18 +78,19 @@ class ServingModule(tf.Module):
                                   input_type_ids=input_type_ids))
 
 
-def read_finished_run(run_dir: Path) -> TrainConfig:
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise UserInputError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
+def read_finished_run(run_dir: Path) -> tuple[TrainConfig, str]:
+    """(config, best weights prefix) of a run that finished training."""
+    config, best = read_trained_run(run_dir, "RUN_DIR")
     if not (run_dir / METRICS_FILE).is_file():
-        raise UserInputError(f"{run_dir}: the run has not finished (no {METRICS_FILE}); re-run its train command")
-    return TrainConfig.read(run_dir / CONFIG_FILE)
+        raise UserInputError(f"RUN_DIR {run_dir}: the run has not finished (no {METRICS_FILE}); "
+                             f"re-run its train command")
+    return config, best
 
 
-def trained_model(run_dir: Path, config: TrainConfig, paths, precision: str):
+def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precision: str):
     """The run's classifier with its best weights, computing in `precision` (checkpoints fit either)."""
     model = build_classifier(encoder_for(paths, precision), config.freeze, config.dropout, config.seed)
-    model.load_weights(str(run_dir / BEST_WEIGHTS)).expect_partial()
+    restore_weights(model, best, f"RUN_DIR {run_dir}: its best weights {best}")
     return model
 
 
@@ -99,7 +104,7 @@ def _check_texts(config) -> list[str]:
     from bert_keras.data_sources import load_evaluation_split
     from bert_keras.pipeline import review_text
     try:
-        split = load_evaluation_split(config)
+        split, _ = load_evaluation_split(config)
     except UserInputError:
         return FALLBACK_TEXTS
     texts = [review_text(e, config.text_fields).numpy().decode("utf-8")
@@ -117,8 +122,29 @@ def _verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.nd
         os.unlink(handle.name)
     if result.returncode != 0:
         reason = (result.stdout.strip() or result.stderr.strip() or "no output").splitlines()[-1]
-        raise UserInputError(f"export check failed, the new version was deleted: {reason}")
+        raise SelfCheckFailed(f"export check failed, the new version was deleted: {reason}")
     return json.loads(result.stdout)
+
+
+def _publish(staging: Path, model_dir: Path) -> int:
+    """Renames a finished version into place under the next free number: when
+    another export takes that number first, this one takes the one after."""
+    while True:
+        version = (versions(model_dir) or [0])[-1] + 1
+        try:
+            os.rename(staging, model_dir / str(version))
+            return version
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+
+
+def _check_model_dir(model_dir: Path):
+    if model_dir.exists() and not model_dir.is_dir():
+        raise UserInputError(f"--out {model_dir}: is a file, not a model directory")
+    if (model_dir / "saved_model.pb").is_file():
+        raise UserInputError(f"--out {model_dir}: is an export version; give its model directory "
+                             f"({model_dir.parent}), where versions are numbered")
 
 
 def export(run_dir, model_dir, precision: str = "float32") -> dict:
@@ -126,10 +152,12 @@ def export(run_dir, model_dir, precision: str = "float32") -> dict:
     if precision not in PRECISIONS:
         raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
-    config = read_finished_run(run_dir)
+    _check_model_dir(model_dir)
+    config, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
     preprocessor = load_preprocessor(paths)
-    module = ServingModule(trained_model(run_dir, config, paths, precision), preprocessor, config.max_seq_length)
+    module = ServingModule(trained_model(run_dir, config, best, paths, precision), preprocessor,
+                           config.max_seq_length)
     signatures = {"serving_default": module.serve_text.get_concrete_function(),
                   "from_token_ids": module.serve_token_ids.get_concrete_function()}
     ops = {name: required_ops(function) for name, function in signatures.items()}
@@ -137,23 +165,27 @@ def export(run_dir, model_dir, precision: str = "float32") -> dict:
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
     quality = {"dtype_policy": precision}
     if precision != "float32":
-        float32_module = ServingModule(trained_model(run_dir, config, paths, "float32"), preprocessor,
+        float32_module = ServingModule(trained_model(run_dir, config, best, paths, "float32"), preprocessor,
                                        config.max_seq_length)
         reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
         quality.update(agreement(reference, expected))
-    version = (versions(model_dir) or [0])[-1] + 1
-    with atomic_directory(model_dir / str(version)) as staging:
+    next_version = (versions(model_dir) or [0])[-1] + 1
+    with staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING) as staging:
         tf.saved_model.save(module, str(staging), signatures=signatures)
-        extra = staging / "assets.extra"
-        extra.mkdir()
-        shutil.copy(run_dir / CONFIG_FILE, extra / CONFIG_FILE)
-        shutil.copy(run_dir / METRICS_FILE, extra / METRICS_FILE)
-        (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
-        (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
-        (extra / "model_card.md").write_text(model_card(config, json.loads((run_dir / METRICS_FILE).read_text()),
-                                                        ops, model_dir.name, quality))
+        _write_extras(staging / "assets.extra", run_dir, config, ops, quality, model_dir.name)
         check = _verify_in_fresh_process(staging, texts, expected)
+        version = _publish(staging, model_dir)
     return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops, **quality, **check}
+
+
+def _write_extras(extra: Path, run_dir: Path, config: TrainConfig, ops: dict, quality: dict, name: str):
+    extra.mkdir()
+    shutil.copy(run_dir / CONFIG_FILE, extra / CONFIG_FILE)
+    shutil.copy(run_dir / METRICS_FILE, extra / METRICS_FILE)
+    (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
+    (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
+    metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    (extra / "model_card.md").write_text(model_card(config, metrics, ops, name, quality))
 
 
 def model_card(config, metrics: dict, ops: dict, name: str, quality: dict) -> str:

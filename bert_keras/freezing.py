@@ -15,8 +15,10 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow_hub as hub
 import tf_keras
 
-from bert_keras.errors import UserInputError
-from bert_keras.layer_view import EMBEDDINGS, group_sublayers, variable_name
+from bert_keras.encoders import load_saved_model
+
+from bert_keras.errors import SelfCheckFailed, UserInputError
+from bert_keras.layer_view import EMBEDDINGS, OTHER, block_index, group_sublayers, variable_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,9 @@ class FreezeSpec:
             raise UserInputError("--train-last and --freeze-first contradict each other; give one")
         if self.freeze_regex is not None and self.train_regex is not None:
             raise UserInputError("--freeze-regex and --train-regex contradict each other; give one")
+        if self.train_embeddings and not self.has_index:
+            raise UserInputError("--train-embeddings: only means something with --train-last or --freeze-first "
+                                 "(without them the embeddings train anyway, or as the regex says)")
         for flag, pattern in (("--freeze-regex", self.freeze_regex), ("--train-regex", self.train_regex)):
             if pattern is None:
                 continue
@@ -57,23 +62,33 @@ class FreezeSpec:
             except re.error as error:
                 raise UserInputError(f"{flag} {pattern!r}: not a valid regular expression ({error})") from None
 
+    @property
+    def has_index(self) -> bool:
+        return self.train_last is not None or self.freeze_first is not None
+
     def frozen_sublayers(self, sublayer_names) -> set[str]:
-        """The sub-layers an index selector freezes, checked against the encoder's depth."""
+        """The sub-layers an index selector freezes, checked against the encoder's depth.
+        With an index selector the embeddings are frozen too, unless `train_embeddings`."""
         names = list(sublayer_names)
-        blocks = [n for n in names if n.startswith("transformer/layer_")]
-        depth = len(blocks)
+        depth = sum(1 for n in names if block_index(n) is not None)
         valid = ", ".join(names)
+        if self.has_index and (depth == 0 or OTHER in names):
+            raise UserInputError(f"{self._index_flag()}: cannot tell this encoder's blocks from its variable "
+                                 f"names (sub-layers seen: {valid}); freeze by --freeze-regex or --train-regex")
         for flag, value in (("--train-last", self.train_last), ("--freeze-first", self.freeze_first)):
             if value is not None and value > depth:
                 raise UserInputError(f"{flag} {value}: the encoder has only {depth} blocks "
                                      f"(its sub-layers: {valid})")
-        if self.train_last is None and self.freeze_first is None:
+        if not self.has_index:
             return set()
         first_trained = depth - self.train_last if self.train_last is not None else self.freeze_first
         frozen = {f"transformer/layer_{i}" for i in range(first_trained)}
-        if frozen and not self.train_embeddings and EMBEDDINGS in names:
+        if not self.train_embeddings and EMBEDDINGS in names:
             frozen.add(EMBEDDINGS)
         return frozen
+
+    def _index_flag(self) -> str:
+        return f"--train-last {self.train_last}" if self.train_last is not None else f"--freeze-first {self.freeze_first}"
 
     def frozen_variables(self, variables) -> set[str]:
         """Names of the encoder variables this specification freezes."""
@@ -81,7 +96,7 @@ class FreezeSpec:
         valid = ", ".join(s.name for s in sublayers)
         frozen_blocks = self.frozen_sublayers(s.name for s in sublayers)
         everything = {name for s in sublayers for name in s.variables}
-        if self.train_regex is not None and not frozen_blocks:
+        if self.train_regex is not None and not self.has_index:
             frozen = set(everything)  # --train-regex alone: only what it matches trains
         else:
             frozen = {name for s in sublayers if s.name in frozen_blocks for name in s.variables}
@@ -119,6 +134,20 @@ class _FrozenView:
         return self.loaded(inputs, training=training)
 
 
+def verify_trainable(layer, loaded, frozen: set[str]):
+    """Checks that `layer` trains exactly the variables the specification leaves
+    trainable: should tensorflow_hub stop honouring `trainable_variables`, the run
+    fails here instead of training everything."""
+    expected = {variable_name(v) for v in loaded.trainable_variables} - set(frozen)
+    actual = {variable_name(v) for v in layer.trainable_weights}
+    if actual != expected:
+        extra, missing = sorted(actual - expected), sorted(expected - actual)
+        raise SelfCheckFailed(
+            f"freezing did not take: the encoder layer trains {len(actual)} variables, the freeze "
+            f"specification {len(expected)} (trained but frozen: {', '.join(extra[:3]) or 'none'}; "
+            f"frozen but meant to train: {', '.join(missing[:3]) or 'none'})")
+
+
 class FreezableEncoder(hub.KerasLayer):
     """A TF Hub BERT encoder as a Keras layer, frozen as `freeze` says.
 
@@ -134,9 +163,10 @@ class FreezableEncoder(hub.KerasLayer):
         kwargs.pop("trainable", None)  # trainability is what `freeze` says
         self.encoder_handle = handle
         self.freeze = freeze if isinstance(freeze, FreezeSpec) else FreezeSpec.from_dict(freeze)
-        loaded = hub.load(handle)
+        loaded = load_saved_model(handle, "--encoder")
         self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
         super().__init__(_FrozenView(loaded, self.frozen_names), trainable=True, **kwargs)
+        verify_trainable(self, loaded, self.frozen_names)
 
     def get_config(self):
         config = tf_keras.layers.Layer.get_config(self)

@@ -35,13 +35,23 @@ def layer_rows(model) -> list[Row]:
             for sublayer in group_sublayers(encoder.weights, head)]
 
 
-def format_table(rows: list[Row]) -> str:
+def embeddings_note(spec) -> str | None:
+    """What an index selector does to the embeddings, which no block number names."""
+    if spec is None or not spec.has_index:
+        return None
+    if spec.train_embeddings:
+        return "Embeddings train: --train-embeddings."
+    return ("Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block "
+            "trains, unless --train-embeddings.")
+
+
+def format_table(rows: list[Row], spec=None) -> str:
     lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  status"]
     for row in rows:
         index = "-" if row.block is None else str(row.block)
         lines.append(f"{index:>5}  {row.name:<22} {row.parameters:>12,}  {row.status}")
     total = sum(r.parameters for r in rows)
     trainable = sum(r.trainable_parameters for r in rows)
-    lines += ["", f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters",
-              DROPOUT_NOTE]
+    lines += ["", f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters"]
+    lines += [note for note in (embeddings_note(spec), DROPOUT_NOTE) if note]
     return "\n".join(lines)

@@ -75,5 +75,13 @@ def group_sublayers(variables, head_variables=()) -> list[SubLayer]:
             for name, members in sorted(groups.items(), key=lambda item: _order(item[0]))]
 
 
+def position_table_length(variables) -> int | None:
+    """How many positions the encoder's position embeddings cover, if it has a table."""
+    for variable in variables:
+        if variable_name(variable).endswith("position_embedding/embeddings"):
+            return int(variable.shape[0])
+    return None
+
+
 def encoder_depth(sublayers) -> int:
     return sum(1 for sublayer in sublayers if sublayer.block is not None)

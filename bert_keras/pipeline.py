@@ -69,13 +69,16 @@ def training_stream(examples, size, preprocessor, *, batch_size, max_seq_length,
     """Epochs `first_epoch`..`epochs - 1` back to back, each exactly `batches_per_epoch`
     batches, each shuffled by (seed, epoch) alone: a run resumed at epoch e sees the
     very batches an uninterrupted run would have seen from epoch e on."""
-    def one_epoch(epoch):
+    def one_epoch(epoch: int):
+        # Seeds are Python ints: a tensor seed makes tf.data compare it with 0 in
+        # Python when the global seed is 0 (`--seed 0` crashed inside model.fit).
         shuffled = examples.shuffle(min(size, SHUFFLE_BUFFER), seed=seed * 1_000_003 + epoch,
                                     reshuffle_each_iteration=False)
         batches = encode_batches(shuffled, preprocessor, batch_size, max_seq_length, text_fields,
                                  drop_remainder=True)
         return batches.shuffle(BATCHES_PER_WINDOW, seed=seed + epoch).take(batches_per_epoch)
 
-    return (tf.data.Dataset.range(first_epoch, epochs)
-            .flat_map(one_epoch)
-            .prefetch(tf.data.AUTOTUNE))
+    stream = one_epoch(first_epoch)
+    for epoch in range(first_epoch + 1, epochs):
+        stream = stream.concatenate(one_epoch(epoch))
+    return stream.prefetch(tf.data.AUTOTUNE)

@@ -1,6 +1,21 @@
 """training_curves.png: loss and F1 per epoch, training and validation."""
 import csv
+import os
 from pathlib import Path
+
+from bert_keras.atomic import staging_file
+
+
+def save_figure(figure, out_png: Path):
+    """Writes a PNG whole (under a temporary name, then renamed) and closes the figure."""
+    import matplotlib.pyplot as plt
+    staging = staging_file(out_png)
+    try:
+        figure.savefig(staging, dpi=100, format="png")
+        os.replace(staging, out_png)
+    finally:
+        plt.close(figure)
+        staging.unlink(missing_ok=True)
 
 
 def plot_training_curves(history_csv: Path, out_png: Path):
@@ -19,5 +34,4 @@ def plot_training_curves(history_csv: Path, out_png: Path):
         axis.set_xticks(epochs)
         axis.legend()
     figure.tight_layout()
-    figure.savefig(out_png, dpi=100)
-    plt.close(figure)
+    save_figure(figure, out_png)

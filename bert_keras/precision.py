@@ -27,7 +27,7 @@ from bert_keras.bert_config import BertConfig
 from bert_keras.convert import attach_tokenizer_facts
 from bert_keras.encoder import build_encoder
 from bert_keras.encoders import ENCODER_DIR, EncoderPaths, encoder_metadata
-from bert_keras.errors import UserInputError
+from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.layer_view import variable_name
 
 # A bfloat16 product keeps 8 significant bits: probabilities move by about 1e-2.
@@ -82,6 +82,6 @@ def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     difference = float(np.max(np.abs(reference - candidate)))
     same_labels = float(np.mean((reference >= 0.5) == (candidate >= 0.5)))
     if difference > MIXED_TOLERANCE:
-        raise UserInputError(f"--precision: predictions differ from the float32 model by {difference:.3f} "
+        raise SelfCheckFailed(f"--precision: predictions differ from the float32 model by {difference:.3f} "
                              f"(> {MIXED_TOLERANCE}); export with --precision float32")
     return {"float32_max_abs_difference": round(difference, 6), "float32_label_agreement": round(same_labels, 4)}

@@ -1,4 +1,5 @@
 """`bert-keras predict`: raw reviews through an export's serving_default, as JSON lines."""
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -21,16 +22,31 @@ def resolve_version(model_dir) -> Path:
 
 
 def read_reviews(texts, file) -> list[str]:
+    """Reviews from the arguments, or one a line from `file` (UTF-8, a byte-order mark
+    and CRLF line ends allowed)."""
     if file is None:
         if not texts:
             raise UserInputError("predict: give reviews as arguments or --file FILE (one review a line)")
         return list(texts)
     try:
-        return Path(file).read_text(encoding="utf-8").splitlines()
+        data = Path(file).read_bytes()
     except FileNotFoundError:
         raise UserInputError(f"--file {file}: no such file") from None
+    except (IsADirectoryError, PermissionError) as error:
+        raise UserInputError(f"--file {file}: cannot be read ({error.strerror})") from None
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        # Lines end at \n only: str.splitlines would also cut at U+2028 and friends inside a review.
+        reviews = [line.removesuffix("\r") for line in data.decode("utf-8").split("\n")]
     except UnicodeDecodeError as error:
-        raise UserInputError(f"--file {file}: not UTF-8 text (byte {error.start})") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)
+        raise UserInputError(f"--file {file}:{line}: bytes that are not UTF-8 at column {column}") from None
+    if reviews[-1] == "":
+        reviews.pop()  # the newline that ends the last line starts no review
+    if not reviews:
+        raise UserInputError(f"--file {file}: holds no review (one review a line)")
+    return reviews
 
 
 class Predictor:
@@ -41,8 +57,13 @@ class Predictor:
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
         self.tf = tf
+        from bert_keras.encoders import load_saved_model
         self.version_dir = resolve_version(model_dir)
-        self.signature = tf.saved_model.load(str(self.version_dir)).signatures["serving_default"]
+        signatures = load_saved_model(str(self.version_dir), "--model").signatures
+        if "serving_default" not in signatures:
+            raise UserInputError(f"--model {self.version_dir}: has no serving_default signature "
+                                 f"(not an export of bert-keras)")
+        self.signature = signatures["serving_default"]
 
     def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
         # Batches of similar length pad less (the export pads to each batch's longest).
@@ -57,6 +78,8 @@ class Predictor:
 
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
+    if batch_size < 1:
+        raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
     reviews = read_reviews(texts, file)
     out = out or sys.stdout  # looked up per call: a default bound at import outlives a redirected stdout
     for row in Predictor(model_dir)(reviews, batch_size):

@@ -3,8 +3,10 @@
 Every record becomes (label 0/1, title, content). A bad record (wrong number of
 fields, unknown label, empty text, bytes that are not UTF-8) either stops the
 run with one line naming the file and line, or, with on_bad_record="skip", is
-skipped and counted: never dropped silently.
+skipped and counted: never dropped silently. A UTF-8 byte-order mark, CRLF line
+ends and a CSV header row (`label,title,content`) are read as a user means them.
 """
+import codecs
 import csv
 import dataclasses
 import json
@@ -15,6 +17,8 @@ from bert_keras.errors import UserInputError
 
 _FASTTEXT = re.compile(r"__label__(\S*)\s?(.*)", re.DOTALL)
 CSV_LABELS = {"1": 0, "2": 1}  # the original release: 1 = negative, 2 = positive
+# A first CSV line naming its label column so is a header row, not a record.
+HEADER_LABEL_NAMES = {"label", "labels", "polarity", "class", "sentiment", "target", "rating"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +93,39 @@ def _line_parser(path: Path, first_line: bytes):
     return parse_fasttext_line if first_line.startswith(b"__label__") else parse_csv_line
 
 
+def _is_csv_header(line: str) -> bool:
+    fields = next(csv.reader([line]), [])
+    return len(fields) == 3 and fields[0].strip().lower() in HEADER_LABEL_NAMES
+
+
+def parsed_lines(lines, path: Path, text_fields: str | None = None):
+    """Yields (line number, (label, title, content) or the BadRecord) for each line of a
+    file holding a record; blank lines and a CSV header row hold none. With
+    `text_fields`, a record with nothing to read in those fields is bad too."""
+    parse = None
+    for number, raw in enumerate(lines, start=1):
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if not raw.strip():
+            continue
+        try:
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as error:
+                raise BadRecord(f"bytes that are not UTF-8 at column {error.start + 1}") from None
+            if parse is None:
+                parse = _line_parser(path, raw)
+                if parse is parse_csv_line and _is_csv_header(line):
+                    continue
+            label, title, content = parse(line)
+            if text_fields and not (content if text_fields == "content" else title or content):
+                raise BadRecord("empty text")
+        except BadRecord as problem:
+            yield number, problem
+            continue
+        yield number, (label, title, content)
+
+
 def read_records(path, text_fields="title_content", on_bad_record="error", limit=None) -> Records:
     """Reads up to `limit` good records from one file (format told by its name and first line)."""
     path = Path(path)
@@ -100,28 +137,16 @@ def read_records(path, text_fields="title_content", on_bad_record="error", limit
         raise UserInputError(f"{path}: cannot be read ({error.strerror})") from None
     result = Records(str(path))
     with handle:
-        parse = None
-        for number, raw in enumerate(handle, start=1):
+        for number, record in parsed_lines(handle, path, text_fields):
             if limit is not None and len(result.records) >= limit:
                 break
-            if not raw.strip():
-                continue  # a blank line holds no record
-            parse = parse or _line_parser(path, raw)
-            try:
-                try:
-                    line = raw.decode("utf-8").rstrip("\r\n")
-                except UnicodeDecodeError as error:
-                    raise BadRecord(f"bytes that are not UTF-8 at column {error.start + 1}") from None
-                label, title, content = parse(line)
-                if not (content if text_fields == "content" else title or content):
-                    raise BadRecord("empty text")
-            except BadRecord as problem:
-                where = f"{path}:{number}: {problem}"
+            if isinstance(record, BadRecord):
+                where = f"{path}:{number}: {record}"
                 if on_bad_record == "error":
-                    raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)") from None
+                    raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)")
                 result.skipped.append(where)
                 continue
-            result.records.append(Record(number, label, title, content))
+            result.records.append(Record(number, *record))
     if not result.records:
         raise UserInputError(f"{path}: holds no usable record")
     return result

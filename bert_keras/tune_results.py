@@ -1,9 +1,9 @@
 """What a search leaves in TUNE_DIR: trials.csv, best.json and tuning.png."""
-import csv
+import dataclasses
 import json
 from pathlib import Path
 
-from bert_keras.atomic import write_text_atomic
+from bert_keras.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.config import TrainConfig
 from bert_keras.search_space import trial_config
 
@@ -45,21 +45,22 @@ def train_command(config: TrainConfig) -> str:
     return " ".join(parts + [f"--out {config.out}"])
 
 
+def best_trial_config(tuner, out: Path) -> TrainConfig:
+    """The best trial's training configuration, on the full training split, writing to `out`."""
+    config = trial_config(tuner.oracle.get_best_trials(1)[0].hyperparameters, tuner.base, str(out))
+    return dataclasses.replace(config, limit=None)
+
+
 def write_results(tuner, tune_dir: Path) -> dict | None:
     """Writes trials.csv and tuning.png, and best.json when a trial succeeded."""
     rows = trial_rows(tuner)
-    with open(tune_dir / "trials.csv.partial", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    (tune_dir / "trials.csv.partial").replace(tune_dir / "trials.csv")
+    write_csv_atomic(tune_dir / "trials.csv", rows, COLUMNS)
     plot_tuning([r for r in rows if r["val_f1"] is not None], tune_dir / "tuning.png")
     completed = [r for r in rows if r["val_f1"] is not None]
     if not completed:
         return None
     best_trial = tuner.oracle.get_best_trials(1)[0]
-    config = trial_config(best_trial.hyperparameters, tuner.base, str(tune_dir / "best_run"))
-    config = TrainConfig.from_dict({**config.to_dict(), "limit": None})  # the full training split
+    config = best_trial_config(tuner, tune_dir / "best_run")
     best = dict(trial=best_trial.trial_id, val_f1=round(best_trial.score, 4),
                 hyperparameters=best_trial.hyperparameters.values, command=train_command(config))
     write_text_atomic(tune_dir / "best.json", json.dumps(best, indent=2) + "\n")
@@ -70,6 +71,7 @@ def plot_tuning(rows: list[dict], out_png: Path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from bert_keras.plots import save_figure
     rows = sorted(rows, key=lambda r: r["trainable_blocks"])
     blocks = [r["trainable_blocks"] for r in rows]
     figure, (f1_axis, time_axis) = plt.subplots(1, 2, figsize=(10, 4))
@@ -80,5 +82,4 @@ def plot_tuning(rows: list[dict], out_png: Path):
     for axis in (f1_axis, time_axis):
         axis.set_xticks(sorted(set(blocks)))
     figure.tight_layout()
-    figure.savefig(out_png, dpi=100)
-    plt.close(figure)
+    save_figure(figure, out_png)

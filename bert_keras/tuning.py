@@ -10,7 +10,6 @@ finished trial and resumes the one that was running.
 """
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 import keras_tuner
@@ -19,14 +18,41 @@ from keras_tuner.engine import base_tuner
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
+from bert_keras.atomic import write_text_atomic
 from bert_keras.config import TrainConfig
 from bert_keras.errors import SearchFailed, TrainingDiverged, UserInputError
+from bert_keras.output_dirs import create_directory, discard_directory, owned_directory
 from bert_keras.search_space import SearchSpace, trial_config
 
 OBJECTIVE = keras_tuner.Objective("val_f1", direction="max")
+SETTINGS_FILE = "tune_config.json"
+SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-keras wrote
 
 
-class ResumableGridSearchOracle(keras_tuner.oracles.GridSearchOracle):
+class AtomicSaves:
+    """keras-tuner writes its state files in place (open, write): a kill mid-write
+    leaves JSON that the resumed search cannot read. These write them whole."""
+
+    def save(self):
+        write_text_atomic(Path(self._get_oracle_fname()), json.dumps(self.get_state()))
+
+    def _save_trial(self, trial):
+        write_text_atomic(Path(self._get_trial_dir(trial.trial_id)) / "trial.json", json.dumps(trial.get_state()))
+
+
+class RandomSearchOracle(AtomicSaves, keras_tuner.oracles.RandomSearchOracle):
+    pass
+
+
+class BayesianOptimizationOracle(AtomicSaves, keras_tuner.oracles.BayesianOptimizationOracle):
+    pass
+
+
+class HyperbandOracle(AtomicSaves, keras_tuner.oracles.HyperbandOracle):
+    pass
+
+
+class ResumableGridSearchOracle(AtomicSaves, keras_tuner.oracles.GridSearchOracle):
     """keras-tuner's grid oracle, with the grid's order kept in its saved state.
 
     GridSearchOracle holds which trial's combination comes after which (a linked
@@ -52,10 +78,8 @@ class ResumableGridSearchOracle(keras_tuner.oracles.GridSearchOracle):
         self._populate_next = list(state.get("populate_next", ordered[-1:]))
 
 
-ORACLES = {"random": keras_tuner.oracles.RandomSearchOracle,
-           "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
-           "grid": ResumableGridSearchOracle,
-           "hyperband": keras_tuner.oracles.HyperbandOracle}
+ORACLES = {"random": RandomSearchOracle, "bayesian": BayesianOptimizationOracle,
+           "grid": ResumableGridSearchOracle, "hyperband": HyperbandOracle}
 
 
 class FreezeDepthTuner(base_tuner.BaseTuner):
@@ -67,6 +91,11 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
 
     def trial_dir(self, trial_id: str) -> Path:
         return self.tune_dir / "trials" / trial_id
+
+    def save(self):  # as BaseTuner.save, each file written whole
+        if not self._is_worker():
+            self.oracle.save()
+        write_text_atomic(Path(self._get_tuner_fname()), json.dumps(self.get_state()))
 
     def run_trial(self, trial, *args, **kwargs):
         from bert_keras.training import train
@@ -87,8 +116,6 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
 
 
 def make_oracle(name: str, space: SearchSpace, max_trials: int, seed: int, epochs: int):
-    if name not in ORACLES:
-        raise UserInputError(f"--oracle {name}: must be one of {', '.join(ORACLES)}")
     common = dict(objective=OBJECTIVE, hyperparameters=space.declare(), seed=seed,
                   tune_new_entries=False, allow_new_entries=False,
                   max_consecutive_failed_trials=max_trials + 1)  # failures never end a search early
@@ -98,39 +125,74 @@ def make_oracle(name: str, space: SearchSpace, max_trials: int, seed: int, epoch
 
 
 def encoder_blocks(encoder: str) -> int:
-    import tensorflow_hub as hub
-    from bert_keras.encoders import resolve_encoder
+    """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
+    from bert_keras.encoders import load_saved_model, resolve_encoder
+    from bert_keras.freezing import FreezeSpec
     from bert_keras.layer_view import encoder_depth, group_sublayers
-    return encoder_depth(group_sublayers(hub.load(resolve_encoder(encoder).encoder).variables))
+    sublayers = group_sublayers(load_saved_model(resolve_encoder(encoder).encoder, "--encoder").variables)
+    FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
+    return encoder_depth(sublayers)
 
 
-def _check_settings(tune_dir: Path, settings: dict, overwrite: bool):
+def read_search(tune_dir: Path) -> dict | None:
+    """The settings of the search in TUNE_DIR; None if TUNE_DIR is absent or empty.
+    A file, or a directory bert-keras did not write, is refused."""
+    if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMAT, "--out"):
+        return None
+    return json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+
+
+def _check_same_search(tune_dir: Path, previous: dict, settings: dict):
     """TUNE_DIR remembers what it searches; resuming needs the same command."""
-    path = tune_dir / "tune_config.json"
-    if overwrite and tune_dir.exists():
-        shutil.rmtree(tune_dir)
-    if path.is_file():
-        previous = json.loads(path.read_text(encoding="utf-8"))
-        changed = sorted(key for key in settings if previous.get(key) != settings[key])
-        if changed:
-            raise UserInputError(f"--out {tune_dir}: holds a search with other settings "
-                                 f"({', '.join(changed)}); re-run its command, or pass --overwrite")
-    else:
-        tune_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    changed = sorted(key for key in settings if previous.get(key) != settings[key])
+    if changed:
+        raise UserInputError(f"--out {tune_dir}: holds a search with other settings "
+                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+
+
+def _check_inputs_load(base: TrainConfig, blocks):
+    """Loads what every trial will load (data, a model on the encoder) before TUNE_DIR
+    is touched, so that bad input fails here and not as failed trials."""
+    from bert_keras.classifier import build_classifier
+    from bert_keras.data_sources import load_splits
+    from bert_keras.encoders import resolve_encoder
+    from bert_keras.freezing import FreezeSpec
+    from bert_keras.precision import encoder_for
+    load_splits(base)
+    build_classifier(encoder_for(resolve_encoder(base.encoder), base.precision), FreezeSpec(train_last=min(blocks)))
+
+
+def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags) -> tuple:
+    """(space, settings): the search space, checked against the encoder, and what TUNE_DIR records."""
+    if max_trials < 1:
+        raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
+    if oracle_name not in ORACLES:
+        raise UserInputError(f"--oracle {oracle_name}: must be one of {', '.join(ORACLES)}")
+    depth = encoder_blocks(base.encoder)
+    bad = [k for k in blocks or () if not 0 <= k <= depth]
+    if bad:
+        raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
+    space = SearchSpace(depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {}))
+    base_settings = {k: v for k, v in base.to_dict().items() if k != "out"}  # where it is is no setting
+    settings = {"base": base_settings, "space": dataclasses.asdict(space), "oracle": oracle_name,
+                "max_trials": max_trials}
+    return space, json.loads(json.dumps(settings))  # as JSON reads it back: tuples become lists
 
 
 def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name="random", max_trials=5,
                overwrite=False, space_flags=None, export_best=None) -> dict:
+    """Runs (or resumes) the search in TUNE_DIR; returns where its results are and the best trial."""
     tune_dir = Path(tune_dir)
-    depth = encoder_blocks(base.encoder)
-    space = SearchSpace(depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {}))
-    bad = [k for k in space.blocks or () if not 0 <= k <= depth]
-    if bad:
-        raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
-    settings = {"base": base.to_dict(), "space": dataclasses.asdict(space), "oracle": oracle_name,
-                "max_trials": max_trials}
-    _check_settings(tune_dir, json.loads(json.dumps(settings)), overwrite)
+    previous = read_search(tune_dir)
+    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags)
+    if previous is not None and not overwrite:
+        _check_same_search(tune_dir, previous, settings)
+    else:
+        _check_inputs_load(base, space.blocks or range(space.depth + 1))
+        if previous is not None:
+            discard_directory(tune_dir)
+        create_directory(tune_dir, "--out")
+        write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
     tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
                              base, tune_dir, overwrite=False)
     tuner.search()
@@ -140,16 +202,15 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name="random", m
         raise SearchFailed(f"no trial succeeded; see {tune_dir / 'trials.csv'} for the reasons")
     summary = {"trials": str(tune_dir / "trials.csv"), "best": best}
     if export_best:
-        from bert_keras.encoders import bert_keras_home
-        from bert_keras.exporting import export
-        from bert_keras.training import train
-        best_config = TrainConfig.from_dict({**base.to_dict(), "out": str(tune_dir / "best_run"), "limit": None,
-                                             **_best_overrides(tuner)})
-        summary["best_run_metrics"] = train(best_config)
-        summary["export"] = export(best_config.out, bert_keras_home() / export_best)["export"]
+        summary.update(_train_and_export_best(tuner, tune_dir, export_best))
     return summary
 
 
-def _best_overrides(tuner) -> dict:
-    config = trial_config(tuner.oracle.get_best_trials(1)[0].hyperparameters, tuner.base, "")
-    return {"freeze": config.freeze.to_dict(), "learning_rate": config.learning_rate, "dropout": config.dropout}
+def _train_and_export_best(tuner, tune_dir: Path, name: str) -> dict:
+    from bert_keras.encoders import bert_keras_home
+    from bert_keras.exporting import export
+    from bert_keras.training import train
+    from bert_keras.tune_results import best_trial_config
+    best_config = best_trial_config(tuner, tune_dir / "best_run")
+    metrics = train(best_config)
+    return {"best_run_metrics": metrics, "export": export(best_config.out, bert_keras_home() / name)["export"]}

@@ -28,7 +28,9 @@ def test_bad_specifications_are_refused_when_built(kwargs, message):
 
 @pytest.mark.parametrize("spec, frozen", [
     (FreezeSpec(), set()),
-    (FreezeSpec(train_last=2), set()),
+    (FreezeSpec(train_last=2), {"embeddings"}),  # every block trains; embeddings only with the flag
+    (FreezeSpec(train_last=2, train_embeddings=True), set()),
+    (FreezeSpec(freeze_first=0), {"embeddings"}),
     (FreezeSpec(train_last=1), {"embeddings", "transformer/layer_0"}),
     (FreezeSpec(train_last=0), {"embeddings", "transformer/layer_0", "transformer/layer_1"}),
     (FreezeSpec(train_last=1, train_embeddings=True), {"transformer/layer_0"}),

@@ -64,7 +64,7 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
 def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews, tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
-    (out / "config.json").write_text(json.dumps({"out": str(out), "epochs": 7}))
+    (out / "config.json").write_text(json.dumps({"format": "bert-keras-run/1", "out": str(out), "epochs": 7}))
     assert main(command(tiny_encoder_dir, reviews, out)) == 2
     assert "holds a run with other settings (" in capsys.readouterr().err
 
