@@ -11,6 +11,7 @@ $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e '.[test]'
+	$(PYTHON) -m pip install --quiet --no-deps tf-models-official==2.20.0  # tests only: see setup.cfg
 	touch $@
 
 install: $(INSTALLED)

@@ -7,6 +7,7 @@ event files, which TensorBoard (installed anywhere) reads.
 """
 import csv
 import secrets
+import shutil
 import time
 from pathlib import Path
 
@@ -106,6 +107,8 @@ class BestWeights(tf_keras.callbacks.ModelCheckpoint):
         current = tf.train.latest_checkpoint(str(self.directory))
         if self.chief and current is not None:
             keep = Path(current).name + "."
-            for path in self.directory.glob("weights-*"):
-                if not path.name.startswith(keep):
+            for path in self.directory.glob("weights-*"):  # older saves, and a killed save's _temp folder
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                elif not path.name.startswith(keep):
                     path.unlink(missing_ok=True)

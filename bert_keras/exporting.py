@@ -112,7 +112,9 @@ def _check_texts(config) -> list[str]:
     return texts + FALLBACK_TEXTS
 
 
-def _verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.ndarray):
+def verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.ndarray) -> dict:
+    """Loads `export_dir` in a new Python process and checks that serving_default gives
+    `expected` for `texts` (within TOLERANCE); SelfCheckFailed says by how much it did not."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"texts": texts, "expected": expected.tolist()}, handle)
     try:
@@ -173,7 +175,7 @@ def export(run_dir, model_dir, precision: str = "float32") -> dict:
     with staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING) as staging:
         tf.saved_model.save(module, str(staging), signatures=signatures)
         _write_extras(staging / "assets.extra", run_dir, config, ops, quality, model_dir.name)
-        check = _verify_in_fresh_process(staging, texts, expected)
+        check = verify_in_fresh_process(staging, texts, expected)
         version = _publish(staging, model_dir)
     return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops, **quality, **check}
 

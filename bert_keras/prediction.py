@@ -83,4 +83,6 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
     reviews = read_reviews(texts, file)
     out = out or sys.stdout  # looked up per call: a default bound at import outlives a redirected stdout
     for row in Predictor(model_dir)(reviews, batch_size):
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        line = json.dumps(row, ensure_ascii=False)
+        # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one review stays one line.
+        out.write(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")

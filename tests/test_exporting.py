@@ -1,17 +1,22 @@
-"""Exports for TF Serving: versions, signatures, fresh-process parity, edge-case texts, predict."""
+"""Exports for TF Serving: versions, signatures, fresh-process parity (and its failure),
+a kill mid-export, racing exports, edge-case texts, predict."""
 import hashlib
 import json
-import signal
+import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_keras.classifier import build_classifier
 from bert_keras.cli import main
-from bert_keras.exporting import export, required_ops
+from bert_keras.encoders import load_preprocessor, resolve_encoder
+from bert_keras.errors import SelfCheckFailed
+from bert_keras.exporting import export, required_ops, verify_in_fresh_process
+from bert_keras.freezing import FreezeSpec
+from kill import cli, kill_while
 from tiny_bert import write_synthetic_reviews
 
 
@@ -35,7 +40,7 @@ def tree_digest(directory):
             for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def test_layout_extras_and_fresh_process_check(exported):
+def test_layout_and_extras(exported):
     result, model_dir = exported
     version = model_dir / "1"
     assert result["version"] == 1 and (version / "saved_model.pb").is_file()
@@ -48,6 +53,43 @@ def test_layout_extras_and_fresh_process_check(exported):
     assert ops["from_token_ids"] == [] and "WordpieceTokenizeWithOffsets" in ops["serving_default"]
     assert "RoundRobinTrim" not in ops["serving_default"]
     assert [p.name for p in model_dir.iterdir()] == ["1"]
+
+
+FRESH_PROCESS = """
+import json, sys
+import tensorflow as tf, tensorflow_text  # noqa: F401  (nothing of bert_keras: what a server has)
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+print(json.dumps(serve(text=tf.constant(json.loads(sys.argv[2])))["probability"].numpy().tolist()))
+"""
+
+
+def test_a_fresh_process_serves_what_the_trained_model_predicts(trained_run, exported, tiny_encoder_dir):
+    """The test's own predictions, from the run's best weights, against the export
+    loaded by a process that never imported bert_keras."""
+    _, model_dir = exported
+    texts = [line.split('","')[2].rstrip('"\n') for line in open(trained_run.parent / "data" / "test.csv")][:40]
+    texts += ["", "great", "terrible product, broke after one day " * 20]
+    config = json.loads((trained_run / "config.json").read_text())
+    model = build_classifier(str(tiny_encoder_dir / "encoder"), FreezeSpec(**config["freeze"]),
+                             config["dropout"], config["seed"])
+    model.load_weights(tf.train.latest_checkpoint(str(trained_run / "best"))).expect_partial()
+    preprocessor = load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
+    inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(texts))],
+                                           seq_length=config["max_seq_length"])
+    expected = model(inputs, training=False).numpy()[:, 0]
+    served = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(model_dir / "1"), json.dumps(texts)],
+                            capture_output=True, text=True, check=True, env={**os.environ, "TF_USE_LEGACY_KERAS": ""})
+    np.testing.assert_allclose(json.loads(served.stdout), expected, atol=1e-5, rtol=0)
+
+
+def test_the_export_check_fails_when_the_export_disagrees(exported):
+    _, model_dir = exported
+    texts = ["great product works well", "terrible broke after one day"]
+    serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
+    right = serve(text=tf.constant(texts))["probability"].numpy()
+    assert verify_in_fresh_process(model_dir / "1", texts, right)["max_abs_difference"] <= 1e-5
+    with pytest.raises(SelfCheckFailed, match=r"predictions differ from the trained model by 1\.00e-03"):
+        verify_in_fresh_process(model_dir / "1", texts, right + 1e-3)
 
 
 def test_saved_model_cli_lists_both_signatures(exported):
@@ -79,16 +121,26 @@ def test_second_export_is_version_2_and_leaves_version_1_untouched(trained_run, 
     assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2"]
 
 
-def test_export_killed_midway_leaves_no_numeric_directory(trained_run, tmp_path):
+def test_export_killed_midway_then_same_command_finishes(trained_run, tmp_path):
     model_dir = tmp_path / "sentiment"
-    process = subprocess.Popen([sys.executable, "-m", "bert_keras.cli", "export", str(trained_run),
-                                "--out", str(model_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not any(p.name.startswith(".1.partial") for p in model_dir.glob(".*")) and time.time() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    argv = cli("export", str(trained_run), "--out", str(model_dir))
+
+    def writing_version_1():
+        return any(model_dir.glob(".1.partial-*/saved_model.pb"))  # saving, or being checked
+    kill_while(argv, writing_version_1)
     assert [p.name for p in model_dir.iterdir() if not p.name.startswith(".")] == []
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert [p.name for p in model_dir.iterdir()] == ["1"], "version 1 whole, the killed export's folder gone"
+
+
+def test_two_exports_racing_end_as_two_versions(trained_run, tmp_path):
+    model_dir = tmp_path / "sentiment"
+    processes = [subprocess.Popen(cli("export", str(trained_run), "--out", str(model_dir)),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [process.communicate(timeout=600) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], [err[-2000:] for _, err in results]
+    assert sorted(json.loads(out)["version"] for out, _ in results) == [1, 2]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2"]
 
 
 EDGE_CASES = ["", "   \t  ", "great " * 20_000, "Très bien 😀👍 — naïve café", "x"]
@@ -150,3 +202,12 @@ def test_export_of_unfinished_run_is_one_line_exit_2(tmp_path, capsys):
     assert main(["export", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
     assert "not a run directory" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_predict_file_with_byte_order_mark_and_crlf(exported, tmp_path, capsys):
+    _, model_dir = exported
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_bytes(b"\xef\xbb\xbfgreat product works well\r\nterrible \xe2\x80\xa8 broke\r\n")
+    assert main(["predict", "--model", str(model_dir), "--file", str(reviews)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["text"] for row in rows] == ["great product works well", "terrible \u2028 broke"]

@@ -1,14 +1,16 @@
 """Freezing through hub.KerasLayer: specifications, what fit() changes, optimizer slots, the table."""
 import numpy as np
 import pytest
-import tf_keras
+import tensorflow_hub as hub
 
 from bert_keras.classifier import build_classifier
 from bert_keras.cli import main
-from bert_keras.errors import UserInputError
-from bert_keras.freezing import FreezeSpec
+from bert_keras.config import TrainConfig
+from bert_keras.errors import SelfCheckFailed, UserInputError
+from bert_keras.freezing import FreezeSpec, verify_trainable
 from bert_keras.layer_table import format_table, layer_rows
 from bert_keras.layer_view import variable_name
+from bert_keras.optimization import make_optimizer
 
 TINY_SUBLAYERS = ["embeddings", "transformer/layer_0", "transformer/layer_1", "pooler"]
 
@@ -20,6 +22,7 @@ TINY_SUBLAYERS = ["embeddings", "transformer/layer_0", "transformer/layer_1", "p
     (dict(freeze_regex="layer_0", train_regex="pooler"), "contradict"),
     (dict(freeze_regex="  "), "--freeze-regex: the pattern is empty"),
     (dict(train_regex="layer_[0-"), "not a valid regular expression"),
+    (dict(train_embeddings=True), "--train-embeddings: only means something with --train-last or --freeze-first"),
 ])
 def test_bad_specifications_are_refused_when_built(kwargs, message):
     with pytest.raises(UserInputError, match=message):
@@ -45,6 +48,12 @@ def test_index_beyond_depth_lists_valid_sublayers(spec):
     with pytest.raises(UserInputError, match="only 2 blocks .*embeddings, transformer/layer_0, "
                                              "transformer/layer_1, pooler"):
         spec.frozen_sublayers(TINY_SUBLAYERS)
+
+
+@pytest.mark.parametrize("names", [["embeddings", "pooler", "other"], ["transformer/layer_0", "other"]])
+def test_index_selectors_refuse_encoders_whose_blocks_they_cannot_tell(names):
+    with pytest.raises(UserInputError, match=f"cannot tell this encoder's blocks .*sub-layers seen: {', '.join(names)}"):
+        FreezeSpec(train_last=0).frozen_sublayers(names)
 
 
 def frozen_names(model):
@@ -77,11 +86,14 @@ def test_regex_that_matches_nothing_lists_valid_sublayers(tiny_handle):
 
 
 def fit_briefly(model, steps=3, seed=0):
+    """A few steps with the production optimizer: AdamW with its warm-up schedule,
+    weight decay (not on layer norms and biases) and clipping."""
     rng = np.random.default_rng(seed)
     ids = rng.integers(5, 60, size=(8 * steps, 12)).astype(np.int32)
     inputs = dict(input_word_ids=ids, input_mask=np.ones_like(ids), input_type_ids=np.zeros_like(ids))
     labels = rng.integers(0, 2, size=(8 * steps, 1)).astype(np.float32)
-    model.compile(optimizer=tf_keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    config = TrainConfig(out="unused", learning_rate=1e-2, warmup_fraction=0.5)
+    model.compile(optimizer=make_optimizer(config, total_steps=steps), loss="binary_crossentropy")
     model.fit(inputs, labels, batch_size=8, epochs=1, verbose=0)
 
 
@@ -95,7 +107,7 @@ def check_freezing_after_fit(model):
             np.testing.assert_array_equal(variable.numpy(), before[name], err_msg=name)
         elif variable.dtype.is_floating:
             assert not np.array_equal(variable.numpy(), before[name]), f"{name} did not train"
-    # Adam keeps two slots (m, v) per trainable variable, and none for frozen ones.
+    # AdamW keeps two slots (m, v) per trainable variable, and none for frozen ones.
     slotted = sorted(variable_name(v).split("/", 2)[2] for v in model.optimizer.variables() if v.shape.rank)
     assert slotted == sorted(2 * [variable_name(v) for v in model.trainable_weights])
     assert frozen.isdisjoint(slotted)
@@ -116,9 +128,21 @@ def test_fit_changes_exactly_the_trainable_variables(tiny_handle, spec):
                           "transformer/layer_1": "trainable", "pooler": "trainable", "head": "trainable"}
 
 
-def test_table_totals_and_dropout_note(tiny_handle):
-    model = build_classifier(tiny_handle, FreezeSpec(train_last=1))
-    table = format_table(layer_rows(model))
+def test_the_build_check_fails_where_tf_hub_would_train_everything(tiny_handle):
+    loaded = hub.load(tiny_handle)
+    trains_everything = hub.KerasLayer(loaded, trainable=True)  # as if the freeze list were ignored
+    with pytest.raises(SelfCheckFailed, match="freezing did not take: the encoder layer trains 39 variables, "
+                                              "the freeze specification 18 .trained but frozen: embeddings"):
+        verify_trainable(trains_everything, loaded, FreezeSpec(train_last=1).frozen_variables(loaded.variables))
+    verify_trainable(trains_everything, loaded, frozen=set())  # nothing frozen: it agrees
+
+
+def test_table_totals_and_notes(tiny_handle):
+    spec = FreezeSpec(train_last=2)
+    model = build_classifier(tiny_handle, spec)
+    table = format_table(layer_rows(model), spec)
+    assert "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block trains" in table
+    assert table.splitlines()[1].split()[-1] == "frozen"
     trainable = sum(v.shape.num_elements() for v in model.trainable_weights)
     assert f"trainable {trainable:,} /" in table
     assert "still apply dropout" in table

@@ -108,3 +108,20 @@ def test_bad_record_in_training_data_stops_before_training(tmp_path, capsys, tin
     err = capsys.readouterr().err.strip()
     assert status == 2 and f"{data / 'train.csv'}:21: unknown label '9'" in err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("name, data", [
+    ("train.csv", b'\xef\xbb\xbflabel,title,content\r\n"2","Great CD","lovely"\r\n\r\n"1","Broke","after a day"\r\n'),
+    ("train.csv", b'"polarity","title","text"\n"2","Great CD","lovely"\n"1","Broke","after a day"'),
+    ("reviews.txt", b'\xef\xbb\xbf__label__2 Great CD: lovely\r\n__label__1 Broke: after a day\r\n'),
+    ("reviews.jsonl", b'\xef\xbb\xbf{"title": "Great CD", "text": "lovely", "label": 1}\r\n'
+                      b'{"title": "Broke", "text": "after a day", "label": 0}\r\n'),
+])
+def test_byte_order_mark_crlf_and_a_header_row_just_work(tmp_path, name, data):
+    records = read_records(write(tmp_path, name, data)).records
+    assert [(r.label, r.title, r.content) for r in records] == [(1, "Great CD", "lovely"), (0, "Broke", "after a day")]
+
+
+def test_a_first_line_that_names_no_label_column_is_a_bad_record_not_a_header(tmp_path):
+    with pytest.raises(UserInputError, match=r"train.csv:1: unknown label 'stars'"):
+        read_records(write(tmp_path, "train.csv", 'stars,title,content\n"2","Great","lovely"\n'))

@@ -1,20 +1,22 @@
-"""`bert-keras train` end to end on the tiny encoder: outputs, resume after SIGKILL,
-divergence, refusal to clobber, evaluate, and two workers training together."""
+"""`bert-keras train` end to end on the tiny encoder: outputs, resume after SIGKILL
+(in an epoch, while a checkpoint is written), divergence, --overwrite, evaluate,
+and two workers training together."""
 import csv
 import json
 import os
-import signal
+import re
 import socket
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
 from bert_keras.convert import convert
+from kill import cli, kill_when, kill_while
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 
 
@@ -53,6 +55,13 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["f1"] == pytest.approx(metrics["f1"], abs=1e-6)
 
+    # bad records skipped: noticed on stderr, counted, and stdout is still JSON alone
+    with_bad = tmp_path / "with_bad.csv"
+    with_bad.write_text((reviews / "test.csv").read_text() + '"7","not","a label"\n')
+    assert main(["evaluate", "--model", str(out), "--data", str(with_bad), "--on-bad-record", "skip"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["skipped_records"] == 1 and "skipped" in captured.err and ":81:" in captured.err
+
     # the same command on a finished run trains nothing and repeats its metrics
     stamp = (out / "metrics.json").stat().st_mtime_ns
     assert main(command(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
@@ -69,38 +78,110 @@ def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews
     assert "holds a run with other settings (" in capsys.readouterr().err
 
 
-def cli(*argv):
-    return [sys.executable, "-m", "bert_keras.cli", *argv]
-
-
-def history_rows(out):
+def history_lines(out):
     path = out / "history.csv"
-    return len(path.read_text().splitlines()) - 1 if path.exists() else 0
+    return path.read_text().splitlines()[1:] if path.exists() else []
+
+
+def best_weights(out) -> dict:
+    """Every tensor of the run's best checkpoint: model and optimizer."""
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(out / "best")))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+
+
+def assert_same_run(resumed, whole):
+    """Equal to the last bit: every tensor of the best weights, the test metrics, and
+    each epoch's history row (train_seconds aside, which measures the machine)."""
+    a, b = best_weights(resumed), best_weights(whole)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    metrics = [json.loads((out / "metrics.json").read_text()) for out in (resumed, whole)]
+    for key in ("loss", "accuracy", "precision", "recall", "f1", "auc", "best_epoch", "train_examples"):
+        assert metrics[0][key] == metrics[1][key], key
+    for rows in zip(*(list(csv.DictReader(open(out / "history.csv"))) for out in (resumed, whole))):
+        assert {**rows[0], "train_seconds": 0} == {**rows[1], "train_seconds": 0}
+
+
+def rerun_and_check_it_resumed(argv, out, epochs: int, steps: int):
+    """Runs the same command again and checks that it resumed, not restarted: it runs
+    only the epochs after the last one backed up, each its `steps` steps, and keeps
+    the history rows the killed process wrote, byte for byte."""
+    backup = tf.train.latest_checkpoint(str(out / "backup" / "chief"))
+    first = 0 if backup is None else 1 + int(tf.train.load_checkpoint(backup).get_tensor(
+        "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+    kept = history_lines(out)[:first]
+    resumed = subprocess.run(cli(*argv), check=True, capture_output=True, text=True)
+    ran = re.findall(rf"^Epoch (\d+)/{epochs}$", resumed.stderr, re.M)
+    assert ran == [str(e + 1) for e in range(first, epochs)], resumed.stderr
+    assert re.findall(r"^(\d+)/(\d+) - ", resumed.stderr, re.M) == [(str(steps), str(steps))] * len(ran)
+    assert history_lines(out)[:first] == kept, "earlier epochs' rows are the killed process's own"
+    return first
 
 
 def test_sigkill_in_second_epoch_then_same_command_resumes(tiny_encoder_dir, tmp_path):
     # Dropout stays on: its masks are replayed too (CountedDropout), so the resumed
-    # run matches the uninterrupted one, not just approximately.
+    # run equals the uninterrupted one exactly, not just approximately.
     data = write_synthetic_reviews(tmp_path / "data", n_train=2400, n_test=200)
-    argv = command(tiny_encoder_dir, data, tmp_path / "killed", "--epochs", "3")
-    process = subprocess.Popen(cli(*argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while history_rows(tmp_path / "killed") < 1 and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # well into epoch 2
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert history_rows(tmp_path / "killed") == 1, "the kill must land in the second epoch"
-    assert not (tmp_path / "killed" / "metrics.json").exists()
+    killed = tmp_path / "killed"
+    argv = command(tiny_encoder_dir, data, killed, "--epochs", "2")
 
-    subprocess.run(cli(*argv), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    uninterrupted = command(tiny_encoder_dir, data, tmp_path / "whole", "--epochs", "3")
-    subprocess.run(cli(*uninterrupted), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    resumed = json.loads((tmp_path / "killed" / "metrics.json").read_text())
-    whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
-    assert history_rows(tmp_path / "killed") == 3
-    assert abs(resumed["f1"] - whole["f1"]) <= 0.005
-    assert resumed["loss"] == pytest.approx(whole["loss"], abs=1e-4)
+    def well_into_the_second_epoch():
+        if len(history_lines(killed)) < 1:
+            return False
+        time.sleep(0.5)
+        return True
+    assert kill_when(cli(*argv), well_into_the_second_epoch)
+    assert len(history_lines(killed)) == 1, "the kill must land in the second epoch"
+    assert not (killed / "metrics.json").exists()
+    # The resumed process runs the second epoch's 270 steps (2,160 examples / 8) and nothing else.
+    assert rerun_and_check_it_resumed(argv, killed, epochs=2, steps=270) == 1
+    subprocess.run(cli(*command(tiny_encoder_dir, data, tmp_path / "whole", "--epochs", "2")), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert_same_run(killed, tmp_path / "whole")
+
+
+def test_sigkill_while_a_checkpoint_is_written_then_same_command_finishes(tmp_path):
+    # A wider encoder, so that writing a checkpoint takes long enough to be caught.
+    wide = convert(write_tiny_checkpoint(tmp_path / "hf", hidden_size=256, intermediate_size=1024,
+                                         num_attention_heads=4), tmp_path / "wide")
+    data = write_synthetic_reviews(tmp_path / "data", n_train=400, n_test=40)
+    out = tmp_path / "killed"
+    argv = command(wide, data, out, "--epochs", "4", "--max-seq-length", "32")
+
+    def writing_checkpoint():  # TensorFlow writes a checkpoint into <prefix>_temp/, then merges it;
+        # after the first epoch's backup, so that the rerun has something to resume from
+        return (out / "backup" / "chief" / "checkpoint").exists() and (
+            any(out.glob("best/*_temp")) or any(out.glob("backup/chief/*_temp")))
+    kill_while(cli(*argv), writing_checkpoint)
+    rerun_and_check_it_resumed(argv, out, epochs=4, steps=45)  # 360 examples / 8
+    assert not list(out.glob("best/*_temp")) and not (out / "backup").exists()
+    subprocess.run(cli(*command(wide, data, tmp_path / "whole", "--epochs", "4", "--max-seq-length", "32")),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert_same_run(out, tmp_path / "whole")
+
+
+def test_overwrite_replaces_only_its_own_run_and_only_once_inputs_load(tiny_encoder_dir, reviews, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(command(tiny_encoder_dir, reviews, out)) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # bad data: refused before the old run is touched
+    assert main(command(tiny_encoder_dir, tmp_path / "absent", out, "--overwrite")) == 2
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    capsys.readouterr()
+    # good input: the old run is replaced, and nothing of it is left aside
+    assert main(command(tiny_encoder_dir, reviews, out, "--overwrite", "--epochs", "2")) == 0
+    assert json.loads((out / "config.json").read_text())["epochs"] == 2
+    assert len(history_lines(out)) == 2 and [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_trailing_slash_is_the_same_run(tiny_encoder_dir, reviews, tmp_path, capsys):
+    assert main(command(tiny_encoder_dir, reviews, f"{tmp_path / 'run'}/", "--seed", "0")) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", "--seed", "0")) == 0
+    captured = capsys.readouterr()
+    assert "already finished" in captured.err and json.loads(captured.out) == first
 
 
 def test_divergence_says_so_and_exits_1(tmp_path, reviews, capsys):

@@ -15,6 +15,7 @@ from bert_keras.cli import main
 from bert_keras.config import TrainConfig
 from bert_keras.convert import convert
 from bert_keras.search_space import SearchSpace, trial_config
+from kill import cli, kill_while
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 
 
@@ -89,6 +90,27 @@ def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(tiny_enc
     assert len({(r["trainable_blocks"], r["train_embeddings"]) for r in rows}) == 4  # no combination twice
     for trial, stamp in finished.items():  # not run again
         assert (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
+
+
+def test_kill_while_a_trial_writes_a_checkpoint_then_same_command_loses_nothing(tmp_path):
+    wide = convert(write_tiny_checkpoint(tmp_path / "hf", hidden_size=256, intermediate_size=1024,
+                                         num_attention_heads=4), tmp_path / "wide")
+    data = write_synthetic_reviews(tmp_path / "data", n_train=300, n_test=40)
+    tune_dir = tmp_path / "tune"
+    argv = cli(*tune_argv(wide, data, tune_dir, "--oracle", "grid", "--epochs", "2"))
+
+    def trial_writing_checkpoint():  # past a trial's first backup, into a later checkpoint write
+        return any(tune_dir.glob("trials/*/backup/chief/checkpoint")) and (
+            any(tune_dir.glob("trials/*/best/*_temp")) or any(tune_dir.glob("trials/*/backup/chief/*_temp")))
+    kill_while(argv, trial_writing_checkpoint)
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in tune_dir.glob("trials/*/metrics.json")}
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = read_trials(tune_dir)
+    assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2], "every trial run, none twice"
+    assert all(r["status"] == "COMPLETED" for r in rows)
+    for trial, stamp in finished.items():
+        assert (tune_dir / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
+    assert not list(tune_dir.glob("trials/*/best/*_temp")) and not list(tune_dir.glob("trials/*/backup"))
 
 
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(reviews, tmp_path, capsys):
