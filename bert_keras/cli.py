@@ -11,8 +11,8 @@ import sys
 import time
 
 from bert_keras.errors import SearchFailed, SelfCheckFailed, TrainingDiverged, UserInputError
+from bert_keras.config import PRECISIONS
 
-PRECISIONS = ("float32", "mixed_bfloat16")  # config.PRECISIONS; config is not imported before a command runs
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,14 +47,14 @@ def add_freeze_flags(parser):
 
 
 def freeze_spec_from_args(args):
-    from bert_keras.freezing import FreezeSpec
+    from bert_keras.freezing.spec import FreezeSpec
     return FreezeSpec(train_last=args.train_last, freeze_first=args.freeze_first,
                       freeze_regex=args.freeze_regex, train_regex=args.train_regex,
                       train_embeddings=args.train_embeddings)
 
 
 def cmd_convert(args):
-    from bert_keras.convert import convert
+    from bert_keras.encoders.convert import convert
     start = time.perf_counter()
     out = convert(args.hf_dir, args.out_dir, seq_length=args.seq_length)
     print(f"wrote {out}/encoder and {out}/preprocessor in {time.perf_counter() - start:.1f}s")
@@ -62,7 +62,8 @@ def cmd_convert(args):
 
 def cmd_encoders(args):
     from pathlib import Path
-    from bert_keras.encoders import BUILTIN_ENCODERS, METADATA_FILE, builtin_cache_dir
+    from bert_keras.encoders.builtin import BUILTIN_ENCODERS, builtin_cache_dir
+    from bert_keras.encoders.layout import METADATA_FILE
     for name, builtin in BUILTIN_ENCODERS.items():
         cache = builtin_cache_dir(name)
         metadata = cache / METADATA_FILE
@@ -81,8 +82,8 @@ def cmd_check(args):
     import numpy as np
     import tensorflow as tf
     import tensorflow_hub as hub
-    from bert_keras.classifier import bert_outputs
-    from bert_keras.encoders import load_preprocessor, load_saved_model, resolve_encoder
+    from bert_keras.training.classifier import bert_outputs
+    from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
     paths = resolve_encoder(args.encoder)
     start = time.perf_counter()
     preprocessor = load_preprocessor(paths)
@@ -102,9 +103,9 @@ def cmd_check(args):
 
 
 def cmd_layers(args):
-    from bert_keras.classifier import build_classifier
-    from bert_keras.encoders import resolve_encoder
-    from bert_keras.layer_table import format_table, layer_rows
+    from bert_keras.training.classifier import build_classifier
+    from bert_keras.encoders.resolve import resolve_encoder
+    from bert_keras.freezing.table import format_table, layer_rows
     spec = freeze_spec_from_args(args)  # rejects contradictions before any loading
     model = build_classifier(resolve_encoder(args.encoder).encoder, spec)
     print(format_table(layer_rows(model), spec))
@@ -156,7 +157,7 @@ def add_training_flags(parser):
 
 
 def cmd_tune(args):
-    from bert_keras.tuning import run_search
+    from bert_keras.tuning.search import run_search
     base = train_config_from_args(args)
     with _progress_on_stderr():
         summary = run_search(base, args.out, blocks=args.blocks, oracle_name=args.oracle,
@@ -174,21 +175,21 @@ def _progress_on_stderr():
 
 
 def cmd_train(args):
-    from bert_keras.training import train
+    from bert_keras.training.train import train
     with _progress_on_stderr():
         metrics = train(train_config_from_args(args), overwrite=args.overwrite)
     print(json.dumps(metrics, indent=2))
 
 
 def cmd_evaluate(args):
-    from bert_keras.evaluation import evaluate
+    from bert_keras.training.evaluate import evaluate
     with _progress_on_stderr():
         result = evaluate(args.model, args)
     print(json.dumps(result, indent=2))
 
 
 def cmd_export(args):
-    from bert_keras.exporting import export
+    from bert_keras.serving.export import export
     with _progress_on_stderr():
         result = export(args.run_dir, args.out, args.precision)
     for signature, ops in result["required_ops"].items():
@@ -197,7 +198,7 @@ def cmd_export(args):
 
 
 def cmd_predict(args):
-    from bert_keras.prediction import predict
+    from bert_keras.serving.predict import predict
     predict(args.model, args.reviews, args.file, args.batch_size)
 
 

@@ -9,14 +9,15 @@ import math
 import os
 from pathlib import Path
 
-from bert_keras.atomic import write_text_atomic
+from bert_keras.files.atomic import write_text_atomic
 from bert_keras.errors import UserInputError
-from bert_keras.freezing import FreezeSpec
+from bert_keras.freezing.spec import FreezeSpec
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
-PRECISIONS = ("float32", "mixed_bfloat16")  # TensorFlow-free here: the CLI validates before loading it
+PRECISIONS = ("float32", "mixed_bfloat16")
+ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles `tune --oracle` offers
 # config.json starts with this marker: it tells a run directory bert-keras wrote (which
 # `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
 RUN_FORMAT = "bert-keras-run/1"

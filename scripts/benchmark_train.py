@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
-from bert_keras.config import PRECISIONS, TrainConfig
-from bert_keras.freezing import FreezeSpec
-from bert_keras.training import train
+from bert_keras.config import PRECISIONS
+from bert_keras.config import TrainConfig
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.training.train import train
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_review_polarity_csv"
 

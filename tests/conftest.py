@@ -22,7 +22,7 @@ def tiny_checkpoint(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tiny_checkpoint, tmp_path_factory):
     """`bert-keras convert` of the tiny checkpoint: encoder/, preprocessor/, bert_keras.json."""
-    from bert_keras.convert import convert
+    from bert_keras.encoders.convert import convert
     return convert(tiny_checkpoint, tmp_path_factory.mktemp("tiny_tfhub") / "tiny")
 
 
@@ -36,5 +36,5 @@ def shared_dir():
 @pytest.fixture(scope="session")
 def minilm_dir():
     """The built-in encoder, converted once into saved_models/encoders/minilm-l6."""
-    from bert_keras.encoders import ensure_builtin
+    from bert_keras.encoders.builtin import ensure_builtin
     return ensure_builtin("minilm-l6")

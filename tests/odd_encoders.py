@@ -5,7 +5,7 @@ from pathlib import Path
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.encoder import INPUT_NAMES
+from bert_keras.encoders.network import INPUT_NAMES
 
 
 def _bert_inputs():

@@ -5,7 +5,7 @@ import tarfile
 import pytest
 
 from bert_keras.config import TrainConfig
-from bert_keras.data_sources import load_splits
+from bert_keras.data.sources import load_splits
 from bert_keras.errors import UserInputError
 from tiny_bert import write_synthetic_reviews
 

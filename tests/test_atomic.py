@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from bert_keras.atomic import atomic_directory, remove_stale_staging, staging_directory, write_text_atomic
+from bert_keras.files.atomic import atomic_directory, remove_stale_staging, staging_directory, write_text_atomic
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from bert_keras.atomic import staging_directory
+from bert_keras.files.atomic import staging_directory
 with staging_directory(Path(sys.argv[1]), ".7.partial-", r"\\.\\d+\\.partial-.+") as staging:
     (staging / "half.pb").write_text("writing")
     print(staging.name, flush=True)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from bert_keras.cli import main
-from bert_keras.convert import convert
+from bert_keras.encoders.convert import convert
 from odd_encoders import write_encoder_without_pooled_output, write_unmappable_encoder
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 

@@ -8,7 +8,7 @@ import tensorflow_hub as hub
 from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
-from bert_keras.convert import convert
+from bert_keras.encoders.convert import convert
 from tiny_bert import write_tiny_checkpoint
 
 

@@ -8,7 +8,8 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from bert_keras.cli import main
-from bert_keras.encoders import ensure_builtin, load_preprocessor, resolve_encoder
+from bert_keras.encoders.builtin import ensure_builtin
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from kill import cli, kill_while
 

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_keras.classifier import build_classifier
+from bert_keras.training.classifier import build_classifier
 from bert_keras.cli import main
-from bert_keras.encoders import load_preprocessor, resolve_encoder
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import SelfCheckFailed
-from bert_keras.exporting import export, required_ops, verify_in_fresh_process
-from bert_keras.freezing import FreezeSpec
+from bert_keras.serving.export import export
+from bert_keras.serving.fresh_check import verify_in_fresh_process
+from bert_keras.serving.signatures import required_ops
+from bert_keras.freezing.spec import FreezeSpec
 from kill import cli, kill_while
 from tiny_bert import write_synthetic_reviews
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from bert_keras.encoders import load_preprocessor, resolve_encoder
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 
 pytestmark = pytest.mark.slow
 

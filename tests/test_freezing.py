@@ -3,14 +3,15 @@ import numpy as np
 import pytest
 import tensorflow_hub as hub
 
-from bert_keras.classifier import build_classifier
+from bert_keras.training.classifier import build_classifier
 from bert_keras.cli import main
 from bert_keras.config import TrainConfig
 from bert_keras.errors import SelfCheckFailed, UserInputError
-from bert_keras.freezing import FreezeSpec, verify_trainable
-from bert_keras.layer_table import format_table, layer_rows
-from bert_keras.layer_view import variable_name
-from bert_keras.optimization import make_optimizer
+from bert_keras.freezing.hub_layer import verify_trainable
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.freezing.table import format_table, layer_rows
+from bert_keras.freezing.sublayers import variable_name
+from bert_keras.training.optimizer import make_optimizer
 
 TINY_SUBLAYERS = ["embeddings", "transformer/layer_0", "transformer/layer_1", "pooler"]
 

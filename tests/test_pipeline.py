@@ -4,9 +4,9 @@ import pytest
 import tensorflow as tf
 
 from bert_keras.config import TrainConfig
-from bert_keras.data_sources import carve_validation, load_splits
-from bert_keras.encoders import load_preprocessor, resolve_encoder
-from bert_keras.pipeline import encode_batches, review_text, training_stream
+from bert_keras.data.sources import carve_validation, load_splits
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+from bert_keras.data.pipeline import encode_batches, review_text, training_stream
 from tiny_bert import write_synthetic_reviews
 
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
-from bert_keras.convert import convert
+from bert_keras.encoders.convert import convert
 from kill import cli, kill_when, kill_while
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 

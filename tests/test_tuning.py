@@ -13,8 +13,8 @@ from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
 from bert_keras.config import TrainConfig
-from bert_keras.convert import convert
-from bert_keras.search_space import SearchSpace, trial_config
+from bert_keras.encoders.convert import convert
+from bert_keras.tuning.space import SearchSpace, trial_config
 from kill import cli, kill_while
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 

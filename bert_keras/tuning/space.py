@@ -9,7 +9,7 @@ import dataclasses
 import keras_tuner
 
 from bert_keras.config import TrainConfig
-from bert_keras.freezing import FreezeSpec
+from bert_keras.freezing.spec import FreezeSpec
 
 LEARNING_RATES = [3e-5, 1e-4, 3e-4]
 DROPOUTS = [0.0, 0.1, 0.2]

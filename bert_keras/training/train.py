@@ -1,13 +1,5 @@
-"""`bert-keras train`: reviews -> tf.data -> model.fit under a freeze specification.
-
-RUN_DIR/config.json        every resolved setting, with bert-keras' format marker
-                           (a re-run must match it to resume)
-RUN_DIR/history.csv        per-epoch metrics, training and validation
-RUN_DIR/best/              weights of the epoch with the best validation F1
-RUN_DIR/backup/            BackupAndRestore state while the run is unfinished
-RUN_DIR/logs/              TensorBoard event files
-RUN_DIR/metrics.json       test-split metrics and throughput, written last
-RUN_DIR/training_curves.png
+"""`bert-keras train`: reviews -> tf.data -> model.fit under a freeze specification,
+writing a run directory (see `training.run_dir`) that a re-run resumes.
 """
 import dataclasses
 import json
@@ -22,24 +14,22 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.atomic import write_text_atomic
-from bert_keras.callbacks import BestWeights, EpochSummaries, EpochTimer, HistoryLog, read_history
-from bert_keras.checkpoints import (BACKUP_DIR, BEST_DIR, backup_checkpoint, best_checkpoint,
-                                    check_backup_fits, restore_weights, saved_epoch)
-from bert_keras.classifier import ENCODER_LAYER, build_classifier
-from bert_keras.config import RUN_FORMAT, TrainConfig
-from bert_keras.data_sources import Splits, load_splits
-from bert_keras.distribution import cluster_size, is_chief, make_strategy, task
-from bert_keras.encoders import load_preprocessor, resolve_encoder
+from bert_keras.files.atomic import write_text_atomic
+from bert_keras.training.callbacks import BestWeights, EpochSummaries, EpochTimer, HistoryLog, read_history
+from bert_keras.training.checkpoints import BACKUP_DIR, BEST_DIR, backup_checkpoint, best_checkpoint, check_backup_fits, restore_weights, saved_epoch
+from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
+from bert_keras.config import TrainConfig
+from bert_keras.data.sources import Splits, load_splits
+from bert_keras.training.distribution import cluster_size, is_chief, make_strategy, task
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import TrainingDiverged, UserInputError
-from bert_keras.layer_view import position_table_length
-from bert_keras.optimization import make_optimizer
-from bert_keras.output_dirs import create_directory, discard_directory, owned_directory
-from bert_keras.pipeline import evaluation_dataset, training_stream
-from bert_keras.precision import encoder_for
+from bert_keras.freezing.sublayers import position_table_length
+from bert_keras.training.optimizer import make_optimizer
+from bert_keras.data.pipeline import evaluation_dataset, training_stream
+from bert_keras.encoders.precision import encoder_for
+from bert_keras.training.run_dir import (CURVES_FILE, HISTORY_FILE, LOG_DIR, METRICS_FILE, claim_run_dir,
+                                         finished_metrics, read_run)
 
-CONFIG_FILE, METRICS_FILE, HISTORY_FILE = "config.json", "metrics.json", "history.csv"
-LOG_DIR, CURVES_FILE = "logs", "training_curves.png"
 
 
 def classification_metrics():
@@ -56,35 +46,6 @@ def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_step
     model.compile(optimizer=make_optimizer(config, total_steps),
                   loss=tf_keras.losses.BinaryCrossentropy(), metrics=classification_metrics())
     return model
-
-
-def read_run(run_dir: Path, flag: str) -> TrainConfig | None:
-    """The configuration of the run in RUN_DIR; None if RUN_DIR is absent or empty.
-    A file, or a directory bert-keras did not write, is refused (UserInputError)."""
-    if not owned_directory(run_dir, CONFIG_FILE, RUN_FORMAT, flag):
-        return None
-    return TrainConfig.read(Path(run_dir) / CONFIG_FILE)
-
-
-def _finished_metrics(run_dir: Path, config: TrainConfig, previous: TrainConfig) -> dict | None:
-    """Checks that re-running RUN_DIR means the same run; returns its metrics if it finished."""
-    changed = config.changed_settings(previous)
-    if changed:
-        raise UserInputError(f"--out {run_dir}: holds a run with other settings "
-                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
-    if (run_dir / METRICS_FILE).exists():
-        return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    return None
-
-
-def _claim_run_dir(run_dir: Path, config: TrainConfig, replace: bool):
-    """Creates RUN_DIR with its config.json, once everything bad input can fail has
-    loaded; `replace` (--overwrite on a run of bert-keras') discards the old run first."""
-    if replace:
-        discard_directory(run_dir)
-    create_directory(run_dir, "--out")
-    if not (run_dir / CONFIG_FILE).exists():
-        config.write(run_dir / CONFIG_FILE)
 
 
 def _steps_per_epoch(strategy, train_size: int, batch_size: int) -> tuple[int, int]:
@@ -222,13 +183,13 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
     if previous is not None and not overwrite:
-        finished = _finished_metrics(run_dir, config, previous)
+        finished = finished_metrics(run_dir, config, previous)
         if finished is not None:
             print(f"bert-keras: {run_dir} already finished; its metrics follow (--overwrite to train again)",
                   file=sys.stderr)
             return finished
     job = _load_job(config)
-    _claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
+    claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
     first_epoch = _first_epoch(run_dir, job.model)
     if first_epoch < config.epochs:
         _fit(job, config, run_dir, chief, first_epoch)
@@ -237,7 +198,7 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     metrics = _final_metrics(job, config, run_dir, evaluate_on_test, chief)
     if not chief:
         return metrics
-    from bert_keras.plots import plot_training_curves
+    from bert_keras.training.plots import plot_training_curves
     plot_training_curves(run_dir / HISTORY_FILE, run_dir / CURVES_FILE)
     write_text_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)

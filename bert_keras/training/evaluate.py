@@ -3,25 +3,14 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from bert_keras.checkpoints import best_checkpoint, restore_weights
-from bert_keras.data_sources import load_evaluation_split
-from bert_keras.encoders import load_preprocessor, resolve_encoder
-from bert_keras.errors import UserInputError
-from bert_keras.precision import encoder_for
-from bert_keras.training import build_compiled_classifier, evaluate_model, read_run
+from bert_keras.training.checkpoints import restore_weights
+from bert_keras.data.sources import load_evaluation_split
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+from bert_keras.encoders.precision import encoder_for
+from bert_keras.training.train import build_compiled_classifier, evaluate_model
+from bert_keras.training.run_dir import read_trained_run
 
 DATA_FLAGS = ("data", "test_data", "text_fields", "on_bad_record", "tfds_data_dir", "tfds_manual_dir")
-
-
-def read_trained_run(run_dir: Path, flag: str):
-    """(config, best weights prefix) of a run that has trained at least one epoch."""
-    config = read_run(run_dir, flag)
-    if config is None:
-        raise UserInputError(f"{flag} {run_dir}: not a run directory (no config.json)")
-    best = best_checkpoint(run_dir)
-    if best is None:
-        raise UserInputError(f"{flag} {run_dir}: has no trained weights yet (nothing in best/)")
-    return config, best
 
 
 def evaluate(model_dir, args) -> dict:

@@ -3,9 +3,9 @@ import dataclasses
 import json
 from pathlib import Path
 
-from bert_keras.atomic import write_csv_atomic, write_text_atomic
+from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.config import TrainConfig
-from bert_keras.search_space import trial_config
+from bert_keras.tuning.space import trial_config
 
 COLUMNS = ["trial", "trainable_blocks", "learning_rate", "dropout", "train_embeddings", "val_f1",
            "train_seconds", "trainable_params", "status", "reason"]
@@ -71,7 +71,7 @@ def plot_tuning(rows: list[dict], out_png: Path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from bert_keras.plots import save_figure
+    from bert_keras.training.plots import save_figure
     rows = sorted(rows, key=lambda r: r["trainable_blocks"])
     blocks = [r["trainable_blocks"] for r in rows]
     figure, (f1_axis, time_axis) = plt.subplots(1, 2, figsize=(10, 4))

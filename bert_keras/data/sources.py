@@ -12,7 +12,7 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.errors import UserInputError
-from bert_keras.records import read_records
+from bert_keras.data.records import read_records
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _local_file(path, config, limit=None):
 
 
 def _tfds_splits(config, manual_dir):
-    from bert_keras.amazon_polarity import load_builder
+    from bert_keras.data.amazon_polarity import load_builder
     builder = load_builder(config.tfds_data_dir, manual_dir)
     try:
         train_size = builder.info.splits[config.train_split].num_examples

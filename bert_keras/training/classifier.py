@@ -3,9 +3,11 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.encoder import INPUT_NAMES, CountedDropout
+from bert_keras.encoders.layers import CountedDropout
+from bert_keras.encoders.network import INPUT_NAMES
 from bert_keras.errors import UserInputError
-from bert_keras.freezing import FreezableEncoder, FreezeSpec
+from bert_keras.freezing.hub_layer import FreezableEncoder
+from bert_keras.freezing.spec import FreezeSpec
 
 ENCODER_LAYER = "encoder"
 HEAD_LAYER = "classifier"

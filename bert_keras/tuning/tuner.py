@@ -1,0 +1,51 @@
+"""The tuner: keras-tuner's BaseTuner, each trial trained as a `bert-keras train` run
+under TUNE_DIR/trials/<trial id>. keras-tuner's Keras `Tuner` refuses tf_keras
+models (keras-tuner issue 1039); BaseTuner with our own `run_trial` does not care.
+"""
+import dataclasses
+import json
+from pathlib import Path
+
+import keras_tuner
+from keras_tuner.engine import base_tuner
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+
+from bert_keras.config import TrainConfig
+from bert_keras.errors import TrainingDiverged, UserInputError
+from bert_keras.files.atomic import write_text_atomic
+from bert_keras.tuning.space import trial_config
+
+
+class FreezeDepthTuner(base_tuner.BaseTuner):
+    """Runs each trial as a `bert-keras train` run under TUNE_DIR/trials/<trial id>."""
+
+    def __init__(self, oracle, base: TrainConfig, tune_dir: Path, overwrite: bool):
+        self.base, self.tune_dir = base, Path(tune_dir)
+        super().__init__(oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite)
+
+    def trial_dir(self, trial_id: str) -> Path:
+        return self.tune_dir / "trials" / trial_id
+
+    def save(self):  # as BaseTuner.save, each file written whole
+        if not self._is_worker():
+            self.oracle.save()
+        write_text_atomic(Path(self._get_tuner_fname()), json.dumps(self.get_state()))
+
+    def run_trial(self, trial, *args, **kwargs):
+        from bert_keras.training.train import train
+        hp = trial.hyperparameters
+        config = trial_config(hp, self.base, str(self.trial_dir(trial.trial_id)))
+        if "tuner/epochs" in hp.values:  # Hyperband sets each bracket's budget
+            config = dataclasses.replace(config, epochs=hp.values["tuner/epochs"])
+        try:
+            metrics = train(config, evaluate_on_test=False)
+        except TrainingDiverged as error:  # the same hyperparameters would diverge again
+            raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
+        except tf.errors.ResourceExhaustedError as error:
+            raise keras_tuner.errors.FailedTrialError(
+                f"not retried: out of memory ({str(error).splitlines()[0]})") from None
+        except UserInputError as error:
+            raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
+        return {"val_f1": metrics["f1"]}
