@@ -9,8 +9,8 @@ import math
 import os
 from pathlib import Path
 
-from bert_keras.files.atomic import write_text_atomic
 from bert_keras.errors import UserInputError
+from bert_keras.files.atomic import write_text_atomic
 from bert_keras.freezing.spec import FreezeSpec
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
@@ -18,6 +18,10 @@ TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
 PRECISIONS = ("float32", "mixed_bfloat16")
 ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles `tune --oracle` offers
+DEFAULT_ORACLE, DEFAULT_MAX_TRIALS = "random", 5
+TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune --tune-learning-rate`
+TUNED_DROPOUTS = (0.0, 0.1, 0.2)           # `tune --tune-dropout`
+SERVING_PRECISION = "float32"              # `export`'s default: the serving hardware is unknown at export time
 # config.json starts with this marker: it tells a run directory bert-keras wrote (which
 # `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
 RUN_FORMAT = "bert-keras-run/1"
@@ -39,6 +43,24 @@ def _number(value, low, high, closed_low=False) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
+    """Every setting of a training run, validated once when made (UserInputError names
+    the flag); `config.json` of every run directory, and of every export.
+
+    Args:
+        out: the run directory. Every other field has the default shown beside it;
+            each is also a `bert-keras train` flag (`--max-seq-length` for
+            `max_seq_length`, the freeze flags for `freeze`).
+
+    Example:
+
+    >>> config = TrainConfig(out="runs/demo/", freeze=FreezeSpec(train_last=2), epochs=3)
+    >>> config.out, config.batch_size, config.precision
+    ('runs/demo', 32, 'float32')
+    >>> TrainConfig(out="runs/demo", seed=-1)
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: --seed -1: must be a whole number from 0 to 2147483647
+    """
     out: str                                    # the run directory
     encoder: str = "minilm-l6"                  # built-in name, TF Hub-format directory or handle
     data: str = "amazon_polarity"               # TFDS name, a folder with train/test.csv, or a file

@@ -17,11 +17,11 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.training.classifier import build_classifier
 from bert_keras.config import PRECISIONS
+from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import encoder_metadata, resolve_encoder
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.encoders.precision import encoder_for
+from bert_keras.training.classifier import build_classifier
 
 
 def timed(step, warmup, steps) -> float:

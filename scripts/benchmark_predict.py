@@ -14,8 +14,8 @@ import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
 import tensorflow as tf
 
 from bert_keras.data.pipeline import review_text
-from bert_keras.serving.predict import Predictor
 from bert_keras.data.records import read_records
+from bert_keras.serving.predict import Predictor
 
 SHARED_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_review_polarity_csv" / "test.csv"
 

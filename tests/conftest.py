@@ -13,6 +13,10 @@ import bert_keras  # noqa: E402,F401  (before TensorFlow: selects tf_keras)
 
 from tiny_bert import write_tiny_checkpoint  # noqa: E402
 
+# Run as a script by tests/test_foreign_encoder.py; it imports TF Model Garden, which
+# the doctest collector should not import (and which a machine may lack).
+collect_ignore = ["model_garden_encoder.py"]
+
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory):

@@ -12,11 +12,11 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from bert_keras.training.checkpoints import restore_weights
-from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from bert_keras.cli import main
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import variable_name
+from bert_keras.training.checkpoints import restore_weights
+from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from tiny_bert import write_synthetic_reviews
 
 if importlib.util.find_spec("official") is None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from bert_keras.errors import UserInputError
 from bert_keras.data.records import BadRecord, parsed_lines
+from bert_keras.errors import UserInputError
 
 ARCHIVE = "amazon_review_polarity_csv.tgz"
 FOLDER = "amazon_review_polarity_csv"

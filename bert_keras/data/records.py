@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 from bert_keras.errors import UserInputError
 
@@ -87,22 +88,37 @@ def parse_json_line(line: str) -> tuple[int, str, str]:
     return int(label), title.strip(), content.strip()
 
 
-def _line_parser(path: Path, first_line: bytes):
-    if path.suffix in (".jsonl", ".json"):
-        return parse_json_line
-    return parse_fasttext_line if first_line.startswith(b"__label__") else parse_csv_line
-
-
-def _is_csv_header(line: str) -> bool:
+def is_csv_header(line: str) -> bool:
     fields = next(csv.reader([line]), [])
     return len(fields) == 3 and fields[0].strip().lower() in HEADER_LABEL_NAMES
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordFormat:
+    """A file format of reviews: how to tell it, and how to read one line of it."""
+    name: str
+    matches: Callable[[Path, bytes], bool]       # (the file's path, its first line) -> is it this format?
+    parse: Callable[[str], tuple[int, str, str]]  # one line -> (label 0/1, title, content), or BadRecord
+    is_header: Callable[[str], bool] = lambda line: False  # a first line that names columns, not a record
+
+
+# The first format that matches a file reads it; a new format is one entry here and its parser.
+RECORD_FORMATS = (
+    RecordFormat("jsonl", lambda path, first: path.suffix in (".jsonl", ".json"), parse_json_line),
+    RecordFormat("fasttext", lambda path, first: first.startswith(b"__label__"), parse_fasttext_line),
+    RecordFormat("csv", lambda path, first: True, parse_csv_line, is_csv_header),  # the original release
+)
+
+
+def record_format(path: Path, first_line: bytes) -> RecordFormat:
+    return next(f for f in RECORD_FORMATS if f.matches(path, first_line))
 
 
 def parsed_lines(lines, path: Path, text_fields: str | None = None):
     """Yields (line number, (label, title, content) or the BadRecord) for each line of a
     file holding a record; blank lines and a CSV header row hold none. With
     `text_fields`, a record with nothing to read in those fields is bad too."""
-    parse = None
+    form = None
     for number, raw in enumerate(lines, start=1):
         if number == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
@@ -113,11 +129,11 @@ def parsed_lines(lines, path: Path, text_fields: str | None = None):
                 line = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as error:
                 raise BadRecord(f"bytes that are not UTF-8 at column {error.start + 1}") from None
-            if parse is None:
-                parse = _line_parser(path, raw)
-                if parse is parse_csv_line and _is_csv_header(line):
+            if form is None:
+                form = record_format(path, raw)
+                if form.is_header(line):
                     continue
-            label, title, content = parse(line)
+            label, title, content = form.parse(line)
             if text_fields and not (content if text_fields == "content" else title or content):
                 raise BadRecord("empty text")
         except BadRecord as problem:

@@ -7,12 +7,13 @@ file (CSV, fastText or JSON lines) with `--test-data` for the test split.
 """
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
-from bert_keras.errors import UserInputError
 from bert_keras.data.records import read_records
+from bert_keras.errors import UserInputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +66,16 @@ def _local_file(path, config, limit=None):
     return _from_records(records), len(records.records), tuple(records.skipped)
 
 
-def _tfds_splits(config, manual_dir):
+def _is_tfds(config) -> bool:
+    return config.data == "amazon_polarity" or config.data.endswith(".tgz")
+
+
+def _tfds_splits(config):
     from bert_keras.data.amazon_polarity import load_builder
+    data = Path(config.data)
+    if data.name.endswith(".tgz") and not data.is_file():
+        raise UserInputError(f"--data {data}: no such file")
+    manual_dir = config.tfds_manual_dir or (str(data.parent) if data.name.endswith(".tgz") else None)
     builder = load_builder(config.tfds_data_dir, manual_dir)
     try:
         train_size = builder.info.splits[config.train_split].num_examples
@@ -79,27 +88,68 @@ def _tfds_splits(config, manual_dir):
     return (train, train_size), (test, builder.info.splits["test"].num_examples), ()
 
 
-def load_splits(config) -> Splits:
+def _local_splits(config, train_file: Path, test_file: Path):
+    train, train_size, skipped = _local_file(train_file, config, config.limit)
+    test, test_size, test_skipped = _local_file(test_file, config)
+    return (train, train_size), (test, test_size), skipped + test_skipped
+
+
+def _folder_splits(config):
     data = Path(config.data)
-    if config.data == "amazon_polarity" or data.name.endswith(".tgz"):
-        manual_dir = config.tfds_manual_dir or (str(data.parent) if data.name.endswith(".tgz") else None)
-        if data.name.endswith(".tgz") and not data.is_file():
-            raise UserInputError(f"--data {data}: no such file")
-        (train, train_size), (test, test_size), skipped = _tfds_splits(config, manual_dir)
-    elif data.is_dir():
-        if not (data / "train.csv").is_file():
-            raise UserInputError(f"--data {data}: a folder must hold train.csv and test.csv (the original layout)")
-        train, train_size, skipped = _local_file(data / "train.csv", config, config.limit)
-        test, test_size, test_skipped = _local_file(data / "test.csv", config)
-        skipped += test_skipped
-    elif data.is_file():
-        if config.test_data is None:
-            raise UserInputError(f"--data {data}: a single file needs --test-data for the final evaluation")
-        train, train_size, skipped = _local_file(data, config, config.limit)
-        test, test_size, test_skipped = _local_file(config.test_data, config)
-        skipped += test_skipped
-    else:
+    if not (data / "train.csv").is_file():
+        raise UserInputError(f"--data {data}: a folder must hold train.csv and test.csv (the original layout)")
+    return _local_splits(config, data / "train.csv", data / "test.csv")
+
+
+def _file_splits(config):
+    if config.test_data is None:
+        raise UserInputError(f"--data {config.data}: a single file needs --test-data for the final evaluation")
+    return _local_splits(config, Path(config.data), Path(config.test_data))
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A kind of `--data`: how to tell it, and how it loads ((train, size), (test, size), skipped)."""
+    kind: str
+    matches: Callable
+    load: Callable
+
+
+# The first source that matches `--data` loads it; a new source is one entry here and its loader.
+SOURCES = (
+    Source("the TFDS builder: amazon_polarity, or the original .tgz", _is_tfds, _tfds_splits),
+    Source("a folder with train.csv and test.csv", lambda config: Path(config.data).is_dir(), _folder_splits),
+    Source("one file (CSV, fastText or JSON lines), with --test-data", lambda config: Path(config.data).is_file(),
+           _file_splits),
+)
+
+
+def load_splits(config) -> Splits:
+    """The train, validation and test splits `--data` stands for.
+
+    Args:
+        config: a TrainConfig; reads `data`, `test_data`, `limit`, `train_split`,
+            `validation_split`, `text_fields`, `on_bad_record` and the TFDS folders.
+
+    Returns:
+        Splits of unbatched {"label", "title", "content"} datasets with their sizes;
+        validation is every k-th training example, the same on every run.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> from bert_keras.config import TrainConfig
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in ("train.csv", "test.csv"):
+    ...     _ = open(os.path.join(folder, name), "w").write('"2","Great","works well"\\n"1","Bad","broke"\\n' * 10)
+    >>> splits = load_splits(TrainConfig(out="unused", data=folder))
+    >>> splits.train.size, splits.validation.size, splits.test.size
+    (18, 2, 20)
+    """
+    source = next((s for s in SOURCES if s.matches(config)), None)
+    if source is None:
         raise UserInputError(f"--data {config.data}: no such file or folder (or use amazon_polarity)")
+    (train, train_size), (test, test_size), skipped = source.load(config)
     (train, train_size), (validation, validation_size) = carve_validation(
         train, train_size, config.validation_split)
     return Splits(Split("train", train, train_size), Split("validation", validation, validation_size),
@@ -110,7 +160,7 @@ def load_evaluation_split(config) -> tuple[Split, tuple]:
     """What `bert-keras evaluate --data` scores: the test split of a dataset or
     folder, or every record of a single file; and the bad records it skipped."""
     data = Path(config.data)
-    if data.is_file() and not data.name.endswith(".tgz"):
+    if data.is_file() and not _is_tfds(config):
         examples, size, skipped = _local_file(data, config)
         return Split("evaluation", examples, size), skipped
     splits = load_splits(config)

@@ -12,12 +12,12 @@ import numpy as np
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
-from bert_keras.files.atomic import atomic_directory
 from bert_keras.encoders.bert_config import BertConfig
+from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH, ENCODER_DIR, FORMAT_VERSION, METADATA_FILE, PREPROCESSOR_DIR
 from bert_keras.encoders.network import build_encoder
-from bert_keras.encoders.layout import ENCODER_DIR, FORMAT_VERSION, METADATA_FILE, PREPROCESSOR_DIR
-from bert_keras.errors import UserInputError
 from bert_keras.encoders.preprocessor import BertPreprocessor, read_vocab
+from bert_keras.errors import UserInputError
+from bert_keras.files.atomic import atomic_directory
 
 CHECKPOINT_FILES = ("config.json", "model.safetensors", "vocab.txt")
 
@@ -133,7 +133,7 @@ def attach_tokenizer_facts(encoder, vocab_file, lower_case: bool):
     encoder.do_lower_case = tf.Variable(lower_case, trainable=False, name="do_lower_case")
 
 
-def convert(hf_dir, out_dir, seq_length: int = 128) -> Path:
+def convert(hf_dir, out_dir, seq_length: int = DEFAULT_SEQ_LENGTH) -> Path:
     """Writes OUT_DIR whole, or leaves it untouched when anything fails."""
     hf_dir, out_dir = Path(hf_dir), Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():

@@ -16,6 +16,7 @@ METADATA_FILE = "bert_keras.json"
 # 3: cheaper dropout masks, float32 GELU under mixed precision);
 # a cached built-in of another format is rebuilt.
 FORMAT_VERSION = 3
+DEFAULT_SEQ_LENGTH = 128  # the preprocessor's, as TF Hub's bert_*_preprocess/3
 
 
 def bert_keras_home() -> Path:

@@ -22,13 +22,13 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.files.atomic import atomic_directory
 from bert_keras.encoders.bert_config import BertConfig
 from bert_keras.encoders.convert import attach_tokenizer_facts
-from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.layout import ENCODER_DIR
+from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.resolve import EncoderPaths, encoder_metadata
 from bert_keras.errors import SelfCheckFailed, UserInputError
+from bert_keras.files.atomic import atomic_directory
 from bert_keras.freezing.sublayers import variable_name
 
 # A bfloat16 product keeps 8 significant bits: probabilities move by about 1e-2.

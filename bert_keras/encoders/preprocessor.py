@@ -13,6 +13,7 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
 from bert_keras.errors import UserInputError
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]", "[UNK]")
@@ -56,7 +57,7 @@ class BertPreprocessor(tf.Module):
     <tf.Tensor: shape=(1, 6), dtype=int32, numpy=array([[2, 4, 5, 3, 0, 0]], dtype=int32)>
     """
 
-    def __init__(self, vocab_file, lower_case=True, seq_length=128, name="bert_preprocessor"):
+    def __init__(self, vocab_file, lower_case=True, seq_length=DEFAULT_SEQ_LENGTH, name="bert_preprocessor"):
         super().__init__(name=name)
         tokens = read_vocab(vocab_file)
         duplicates = sorted({token for token in tokens if tokens.count(token) > 1})[:3] \

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from bert_keras.encoders.builtin import BUILTIN_ENCODERS, ensure_builtin
-from bert_keras.encoders.layout import ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR
+from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH, ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR
 from bert_keras.errors import UserInputError
 
 
@@ -34,7 +34,28 @@ def _fetch_hub_handle(handle: str) -> str:
 
 def resolve_encoder(spec: str) -> EncoderPaths:
     """Resolves `--encoder`: a built-in name, a directory written by `bert-keras
-    convert`, a bare TF Hub-format encoder SavedModel, or a TF Hub/Kaggle handle."""
+    convert`, a bare TF Hub-format encoder SavedModel, or a TF Hub/Kaggle handle.
+
+    Args:
+        spec: what `--encoder` takes. A built-in is converted into its cache on
+            first use; a handle is fetched through tensorflow_hub (online only).
+
+    Returns:
+        EncoderPaths: the encoder SavedModel, and its preprocessor's (None for a
+        bare encoder, whose preprocessor is built from its own vocab asset).
+
+    Example:
+
+    >>> import tempfile
+    >>> from bert_keras.encoders.bert_config import BertConfig
+    >>> from bert_keras.encoders.network import build_encoder
+    >>> encoder_dir = tempfile.mkdtemp() + "/encoder"  # a tiny random encoder in TF Hub's layout
+    >>> build_encoder(BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+    ...                          intermediate_size=16)).save(encoder_dir, save_format="tf")
+    >>> paths = resolve_encoder(encoder_dir)  # a bare TF Hub encoder SavedModel
+    >>> paths.encoder == encoder_dir, paths.preprocessor
+    (True, None)
+    """
     if spec in BUILTIN_ENCODERS:
         spec_dir = ensure_builtin(spec)
     elif "://" in spec or spec.startswith(("tfhub.dev/", "www.kaggle.com/", "kaggle.com/")):
@@ -86,4 +107,4 @@ def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
                              f"to build one from")
     encoder = load_saved_model(paths.encoder, "--encoder")
     lower_case = bool(encoder.do_lower_case.numpy()) if hasattr(encoder, "do_lower_case") else True
-    return BertPreprocessor(vocab, lower_case=lower_case, seq_length=seq_length or 128)
+    return BertPreprocessor(vocab, lower_case=lower_case, seq_length=seq_length or DEFAULT_SEQ_LENGTH)

@@ -19,11 +19,26 @@ class FreezeSpec:
     `freeze_regex` / `train_regex`. An index and a regex compose: `freeze_regex`
     freezes more, `train_regex` keeps what it matches trainable. `train_regex`
     alone trains only what it matches. With no selector at all, everything trains.
+    With an index selector the embeddings are frozen unless `train_embeddings`.
+    Contradictions are refused when the specification is made (UserInputError).
+
+    Args:
+        train_last: train only the last K blocks, the pooler and the head.
+        freeze_first: freeze blocks 0..N-1.
+        freeze_regex: also freeze sub-layers or variables whose name matches.
+        train_regex: keep sub-layers or variables whose name matches trainable.
+        train_embeddings: with an index selector, train the embeddings too.
+
+    Example:
 
     >>> spec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
     >>> sorted(spec.frozen_sublayers(["embeddings", "transformer/layer_0",
     ...        "transformer/layer_1", "transformer/layer_2", "pooler"]))
     ['embeddings', 'transformer/layer_0']
+    >>> FreezeSpec(train_last=2, freeze_first=1)
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: --train-last and --freeze-first contradict each other; give one
     """
     train_last: int | None = None    # train only the last K blocks (0: pooler and head only)
     freeze_first: int | None = None  # freeze blocks 0..N-1

@@ -1,8 +1,8 @@
 """`bert-keras layers`: what a freeze specification does to a model, one row per sub-layer."""
 import dataclasses
 
-from bert_keras.training.classifier import ENCODER_LAYER
 from bert_keras.freezing.sublayers import group_sublayers, variable_name
+from bert_keras.training.classifier import ENCODER_LAYER
 
 DROPOUT_NOTE = ("Note: frozen blocks are not updated, but within one hub.KerasLayer call every "
                 "block follows the same training flag, so they still apply dropout while training.")

@@ -21,18 +21,17 @@ from pathlib import Path
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
-from bert_keras.files.atomic import staging_directory
-from bert_keras.training.checkpoints import restore_weights
-from bert_keras.training.classifier import build_classifier
-from bert_keras.config import PRECISIONS
-from bert_keras.config import TrainConfig
+from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig
+from bert_keras.encoders.precision import agreement, encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
-from bert_keras.encoders.precision import agreement, encoder_for
-from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE
+from bert_keras.files.atomic import staging_directory
 from bert_keras.serving.fresh_check import verify_in_fresh_process
 from bert_keras.serving.model_card import model_card
 from bert_keras.serving.signatures import ServingModule, required_ops
+from bert_keras.training.checkpoints import restore_weights
+from bert_keras.training.classifier import build_classifier
+from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE
 from bert_keras.training.run_dir import read_finished_run
 
 PRECISION_FILE = "precision.json"
@@ -88,8 +87,27 @@ def _check_model_dir(model_dir: Path):
                              f"({model_dir.parent}), where versions are numbered")
 
 
-def export(run_dir, model_dir, precision: str = "float32") -> dict:
-    """Writes the next version of MODEL_DIR, computing in `precision` (float32 whatever the run's)."""
+def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
+    """Writes a finished run's best weights as the next version of MODEL_DIR, for TF Serving.
+
+    The version is written under a hidden name, loaded back in a fresh process and
+    checked against the model in memory on the run's own test reviews, and only then
+    renamed to its number (SelfCheckFailed, and nothing left, when it disagrees).
+
+    Args:
+        run_dir: a finished run directory.
+        model_dir: the model directory TF Serving polls; versions are numbered 1, 2, ...
+        precision: of the serving graph, whatever the run trained in.
+
+    Returns:
+        The new version's path and number, the non-core ops each signature needs,
+        and the check's figures (`checked_examples`, `max_abs_difference`).
+
+    Example (needs a finished run):
+
+    >>> export("saved_models/runs/demo", "saved_models/sentiment")["version"]  # doctest: +SKIP
+    1
+    """
     if precision not in PRECISIONS:
         raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)

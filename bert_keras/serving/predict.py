@@ -78,6 +78,20 @@ class Predictor:
 
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
+    """Scores reviews through an export's serving_default and writes JSON lines.
+
+    Args:
+        model_dir: an export version, or its model directory (then the newest version).
+        texts: reviews to score, when `file` is None.
+        file: a UTF-8 text file of reviews, one a line.
+        batch_size: reviews per call (sorted by length, so batches pad little).
+        out: where the lines go (default: the current stdout).
+
+    Example (needs an export):
+
+    >>> predict("saved_models/sentiment", ["Great product."], None)  # doctest: +SKIP
+    {"text": "Great product.", "probability": 0.981203, "label": 1}
+    """
     if batch_size < 1:
         raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
     reviews = read_reviews(texts, file)

@@ -31,8 +31,33 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None,
                      dropout: float = 0.1, seed: int | None = None) -> tf_keras.Model:
     """A Keras functional model: encoder inputs in, P(positive) [batch, 1] out.
 
-    >>> model = build_classifier("saved_models/encoders/minilm-l6/encoder",
-    ...                          FreezeSpec(train_last=2))  # doctest: +SKIP
+    The encoder is a `hub.KerasLayer` frozen as `freeze` says, its `pooled_output`
+    goes through replayable dropout into `Dense(1, sigmoid)`.
+
+    Args:
+        encoder_handle: a TF Hub BERT encoder SavedModel (a path, or what
+            `resolve_encoder(...).encoder` gives).
+        freeze: which encoder variables train; None trains them all.
+        dropout: the rate before the head.
+        seed: of the head's initializer and dropout masks.
+
+    Returns:
+        A `tf_keras.Model` with inputs `input_word_ids`, `input_mask`,
+        `input_type_ids` (int32 [batch, seq]) and output P(positive) [batch, 1].
+
+    Example:
+
+    >>> import tempfile
+    >>> from bert_keras.encoders.bert_config import BertConfig
+    >>> from bert_keras.encoders.network import build_encoder
+    >>> encoder_dir = tempfile.mkdtemp() + "/encoder"  # a tiny random encoder in TF Hub's layout
+    >>> build_encoder(BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+    ...                          intermediate_size=16)).save(encoder_dir, save_format="tf")
+    >>> model = build_classifier(encoder_dir, FreezeSpec(train_last=1))
+    >>> model.output_shape
+    (None, 1)
+    >>> sorted({v.name.split("/")[1] for v in model.trainable_weights if v.name.startswith("transformer/")})
+    ['layer_1']
     """
     inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
     encoder = FreezableEncoder(encoder_handle, freeze=freeze, name=ENCODER_LAYER)

@@ -14,19 +14,19 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 
+from bert_keras.config import TrainConfig
+from bert_keras.data.pipeline import evaluation_dataset, training_stream
+from bert_keras.data.sources import Splits, load_splits
+from bert_keras.encoders.precision import encoder_for
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+from bert_keras.errors import TrainingDiverged, UserInputError
 from bert_keras.files.atomic import write_text_atomic
+from bert_keras.freezing.sublayers import position_table_length
 from bert_keras.training.callbacks import BestWeights, EpochSummaries, EpochTimer, HistoryLog, read_history
 from bert_keras.training.checkpoints import BACKUP_DIR, BEST_DIR, backup_checkpoint, best_checkpoint, check_backup_fits, restore_weights, saved_epoch
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
-from bert_keras.config import TrainConfig
-from bert_keras.data.sources import Splits, load_splits
 from bert_keras.training.distribution import cluster_size, is_chief, make_strategy, task
-from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
-from bert_keras.errors import TrainingDiverged, UserInputError
-from bert_keras.freezing.sublayers import position_table_length
 from bert_keras.training.optimizer import make_optimizer
-from bert_keras.data.pipeline import evaluation_dataset, training_stream
-from bert_keras.encoders.precision import encoder_for
 from bert_keras.training.run_dir import (CURVES_FILE, HISTORY_FILE, LOG_DIR, METRICS_FILE, claim_run_dir,
                                          finished_metrics, read_run)
 
@@ -178,8 +178,25 @@ def _final_metrics(job: _Job, config: TrainConfig, run_dir: Path, evaluate_on_te
 def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool = True) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
 
-    With evaluate_on_test=False (a tuning trial), the final metrics are those of
-    the best weights on the validation split: the test split stays untouched."""
+    Args:
+        config: the run's settings; `config.out` is RUN_DIR.
+        overwrite: replace the run bert-keras wrote in RUN_DIR (only once the new
+            run's encoder, data and model have loaded; never anyone else's files).
+        evaluate_on_test: False for a tuning trial: the final metrics are those of
+            the best weights on the validation split, and the test split stays untouched.
+
+    Returns:
+        The metrics written to RUN_DIR/metrics.json: loss, accuracy, precision,
+        recall, F1 and AUC of the best weights, throughput and parameter counts.
+
+    Example (minutes of training; `bert-keras train` is the same call):
+
+    >>> from bert_keras.freezing.spec import FreezeSpec
+    >>> metrics = train(TrainConfig(out="saved_models/runs/demo", data="../shared/data/amazon_review_polarity_csv",
+    ...                             freeze=FreezeSpec(train_last=2)))  # doctest: +SKIP
+    >>> metrics["f1"]  # doctest: +SKIP
+    0.887574
+    """
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
     if previous is not None and not overwrite:

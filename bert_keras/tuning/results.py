@@ -3,8 +3,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.config import TrainConfig
+from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.tuning.space import trial_config
 
 COLUMNS = ["trial", "trainable_blocks", "learning_rate", "dropout", "train_embeddings", "val_f1",

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 
-from bert_keras.files.atomic import write_text_atomic
-from bert_keras.config import TrainConfig
+from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TrainConfig
 from bert_keras.errors import SearchFailed, UserInputError
+from bert_keras.files.atomic import write_text_atomic
 from bert_keras.files.output_dirs import create_directory, discard_directory, owned_directory
-from bert_keras.tuning.space import SearchSpace
-from bert_keras.config import ORACLES
 from bert_keras.tuning.oracles import make_oracle
+from bert_keras.tuning.space import SearchSpace
 from bert_keras.tuning.tuner import FreezeDepthTuner
 
 SETTINGS_FILE = "tune_config.json"
@@ -83,9 +82,30 @@ def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: in
     return space, json.loads(json.dumps(settings))  # as JSON reads it back: tuples become lists
 
 
-def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name="random", max_trials=5,
+def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORACLE, max_trials=DEFAULT_MAX_TRIALS,
                overwrite=False, space_flags=None, export_best=None) -> dict:
-    """Runs (or resumes) the search in TUNE_DIR; returns where its results are and the best trial."""
+    """Runs (or resumes) a Keras Tuner search over how many blocks to train.
+
+    Args:
+        base: the trials' common settings (each trial sets its own freezing and
+            whatever `space_flags` adds).
+        tune_dir: the search directory; the same call again resumes it.
+        blocks: trainable-block counts to try (default: 0 to the encoder's depth).
+        oracle_name: one of config.ORACLES.
+        max_trials: how many trials to run.
+        overwrite: replace the search bert-keras wrote in `tune_dir`.
+        space_flags: `tune_learning_rate`, `tune_dropout`, `tune_embeddings`.
+        export_best: a name: train the best trial on the full split and export it.
+
+    Returns:
+        Where trials.csv is, the best trial (its hyperparameters and the `bert-keras
+        train` command that reproduces it), and with `export_best` its run and export.
+
+    Example (minutes per trial):
+
+    >>> run_search(TrainConfig(out="", data="../shared/data/amazon_review_polarity_csv"),
+    ...            "saved_models/tuning/minilm", blocks=[0, 2, 4], oracle_name="grid")  # doctest: +SKIP
+    """
     tune_dir = Path(tune_dir)
     previous = read_search(tune_dir)
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags)

@@ -8,11 +8,9 @@ import dataclasses
 
 import keras_tuner
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import TUNED_DROPOUTS, TUNED_LEARNING_RATES, TrainConfig
 from bert_keras.freezing.spec import FreezeSpec
 
-LEARNING_RATES = [3e-5, 1e-4, 3e-4]
-DROPOUTS = [0.0, 0.1, 0.2]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,9 +28,9 @@ class SearchSpace:
         else:
             hp.Int("trainable_blocks", 0, self.depth)
         if self.tune_learning_rate:
-            hp.Choice("learning_rate", LEARNING_RATES, ordered=True)
+            hp.Choice("learning_rate", list(TUNED_LEARNING_RATES), ordered=True)
         if self.tune_dropout:
-            hp.Choice("dropout", DROPOUTS, ordered=True)
+            hp.Choice("dropout", list(TUNED_DROPOUTS), ordered=True)
         if self.tune_embeddings:
             hp.Boolean("train_embeddings")
         return hp

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from bert_keras.cli import main
-from bert_keras.errors import UserInputError
 from bert_keras.data.records import read_records
+from bert_keras.errors import UserInputError
 
 GOOD = '"2","Great CD","My lovely Pat has one of the GREAT voices"\n"1","Broke","It broke after a day.\\nNever again"\n'
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_keras.encoders.preprocessor import round_robin_lengths
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.serving.signatures import required_ops
-from bert_keras.encoders.preprocessor import round_robin_lengths
 
 
 def reference_round_robin(lengths, budget):

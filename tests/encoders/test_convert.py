@@ -3,19 +3,12 @@ import json
 
 import numpy as np
 import pytest
-import tensorflow as tf
 import tensorflow_hub as hub
 from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
 from bert_keras.encoders.convert import convert
 from tiny_bert import write_tiny_checkpoint
-
-
-def tiny_inputs(batch=2, seq=7):
-    ids = tf.constant(np.random.default_rng(1).integers(5, 40, size=(batch, seq)), tf.int32)
-    mask = tf.constant([[1] * seq] + [[1] * (seq - 3) + [0] * 3] * (batch - 1), tf.int32)
-    return dict(input_word_ids=ids, input_mask=mask, input_type_ids=tf.zeros_like(ids))
 
 
 def test_layout_is_tf_hub_bert(tiny_encoder_dir):
@@ -58,29 +51,6 @@ def test_weights_are_the_checkpoints_transposed_and_split_per_head(tiny_checkpoi
                                   hf["encoder.layer.0.output.dense.weight"].T)
     np.testing.assert_array_equal(weights["transformer/layer_0/self_attention/attention_output/kernel"],
                                   hf["encoder.layer.0.attention.output.dense.weight"].T.reshape(4, 8, 32))
-
-
-def test_encoder_outputs_and_dropout_only_in_training(tiny_encoder_dir):
-    encoder = hub.KerasLayer(str(tiny_encoder_dir / "encoder"), trainable=True)
-    inputs = tiny_inputs()
-    outputs = encoder(inputs, training=False)
-    assert set(outputs) == {"sequence_output", "pooled_output", "encoder_outputs", "default"}
-    assert outputs["sequence_output"].shape == (2, 7, 32)
-    assert outputs["pooled_output"].shape == (2, 32)
-    assert len(outputs["encoder_outputs"]) == 2
-    np.testing.assert_array_equal(outputs["default"], outputs["pooled_output"])
-    np.testing.assert_array_equal(outputs["encoder_outputs"][-1], outputs["sequence_output"])
-    np.testing.assert_array_equal(encoder(inputs, training=False)["pooled_output"], outputs["pooled_output"])
-    trained_1, trained_2 = (encoder(inputs, training=True)["pooled_output"] for _ in range(2))
-    assert not np.allclose(trained_1, trained_2)
-
-
-def test_padding_does_not_change_real_token_outputs(tiny_encoder_dir):
-    encoder = hub.KerasLayer(str(tiny_encoder_dir / "encoder"))
-    short = tiny_inputs(batch=1, seq=5)
-    padded = {k: tf.pad(v, [[0, 0], [0, 4]]) for k, v in short.items()}
-    np.testing.assert_allclose(encoder(padded)["sequence_output"][:, :5],
-                               encoder(short)["sequence_output"], atol=1e-5)
 
 
 def run_cli(capsys, *argv):

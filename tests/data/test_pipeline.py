@@ -4,9 +4,9 @@ import pytest
 import tensorflow as tf
 
 from bert_keras.config import TrainConfig
-from bert_keras.data.sources import carve_validation, load_splits
-from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.data.pipeline import encode_batches, review_text, training_stream
+from bert_keras.data.sources import load_splits
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from tiny_bert import write_synthetic_reviews
 
 
@@ -18,15 +18,6 @@ from tiny_bert import write_synthetic_reviews
 ])
 def test_review_text(title, content, fields, expected):
     assert review_text({"title": tf.constant(title), "content": tf.constant(content)}, fields).numpy().decode() == expected
-
-
-def test_validation_carve_out_is_even_disjoint_and_repeatable():
-    examples = tf.data.Dataset.range(100)
-    (train, train_size), (validation, validation_size) = carve_validation(examples, 100, 0.1)
-    held_out = [int(x) for x in validation]
-    assert (train_size, validation_size) == (90, 10) and held_out == [9, 19, 29, 39, 49, 59, 69, 79, 89, 99]
-    assert sorted(held_out + [int(x) for x in train]) == list(range(100))
-    assert [int(x) for x in carve_validation(examples, 100, 0.1)[1][0]] == held_out
 
 
 @pytest.fixture(scope="module")

@@ -12,24 +12,9 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
-from bert_keras.config import TrainConfig
 from bert_keras.encoders.convert import convert
-from bert_keras.tuning.space import SearchSpace, trial_config
 from kill import cli, kill_while
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
-
-
-def test_search_space_reads_hp_into_a_train_config():
-    hp = SearchSpace(depth=6).declare()
-    assert hp.space[0].name == "trainable_blocks" and (hp.space[0].min_value, hp.space[0].max_value) == (0, 6)
-    full = SearchSpace(depth=6, blocks=(0, 2, 6), tune_learning_rate=True, tune_dropout=True,
-                       tune_embeddings=True).declare()
-    assert [p.name for p in full.space] == ["trainable_blocks", "learning_rate", "dropout", "train_embeddings"]
-    full.values.update(trainable_blocks=2, learning_rate=3e-4, dropout=0.2, train_embeddings=True)
-    config = trial_config(full, TrainConfig(out="base"), "trials/7")
-    assert (config.out, config.freeze.train_last, config.freeze.train_embeddings) == ("trials/7", 2, True)
-    assert (config.learning_rate, config.dropout) == (3e-4, 0.2)
-    assert trial_config(SearchSpace(depth=2).declare(), TrainConfig(out="b"), "t").freeze.train_last == 0
 
 
 @pytest.fixture(scope="module")

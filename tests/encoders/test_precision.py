@@ -8,10 +8,10 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from bert_keras.cli import main
+from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import EncoderPaths, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.freezing.sublayers import variable_name
-from bert_keras.encoders.precision import encoder_for
 from tiny_bert import write_synthetic_reviews
 
 

@@ -3,69 +3,20 @@ import numpy as np
 import pytest
 import tensorflow_hub as hub
 
-from bert_keras.training.classifier import build_classifier
-from bert_keras.cli import main
 from bert_keras.config import TrainConfig
 from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.freezing.hub_layer import verify_trainable
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.freezing.table import format_table, layer_rows
 from bert_keras.freezing.sublayers import variable_name
+from bert_keras.freezing.table import layer_rows
+from bert_keras.training.classifier import build_classifier
 from bert_keras.training.optimizer import make_optimizer
-
-TINY_SUBLAYERS = ["embeddings", "transformer/layer_0", "transformer/layer_1", "pooler"]
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(train_last=-1), "--train-last -1: must be a whole number"),
-    (dict(freeze_first=-2), "--freeze-first -2"),
-    (dict(train_last=1, freeze_first=1), "contradict"),
-    (dict(freeze_regex="layer_0", train_regex="pooler"), "contradict"),
-    (dict(freeze_regex="  "), "--freeze-regex: the pattern is empty"),
-    (dict(train_regex="layer_[0-"), "not a valid regular expression"),
-    (dict(train_embeddings=True), "--train-embeddings: only means something with --train-last or --freeze-first"),
-])
-def test_bad_specifications_are_refused_when_built(kwargs, message):
-    with pytest.raises(UserInputError, match=message):
-        FreezeSpec(**kwargs)
-
-
-@pytest.mark.parametrize("spec, frozen", [
-    (FreezeSpec(), set()),
-    (FreezeSpec(train_last=2), {"embeddings"}),  # every block trains; embeddings only with the flag
-    (FreezeSpec(train_last=2, train_embeddings=True), set()),
-    (FreezeSpec(freeze_first=0), {"embeddings"}),
-    (FreezeSpec(train_last=1), {"embeddings", "transformer/layer_0"}),
-    (FreezeSpec(train_last=0), {"embeddings", "transformer/layer_0", "transformer/layer_1"}),
-    (FreezeSpec(train_last=1, train_embeddings=True), {"transformer/layer_0"}),
-    (FreezeSpec(freeze_first=1), {"embeddings", "transformer/layer_0"}),
-])
-def test_index_selectors(spec, frozen):
-    assert spec.frozen_sublayers(TINY_SUBLAYERS) == frozen
-
-
-@pytest.mark.parametrize("spec", [FreezeSpec(train_last=3), FreezeSpec(freeze_first=5)])
-def test_index_beyond_depth_lists_valid_sublayers(spec):
-    with pytest.raises(UserInputError, match="only 2 blocks .*embeddings, transformer/layer_0, "
-                                             "transformer/layer_1, pooler"):
-        spec.frozen_sublayers(TINY_SUBLAYERS)
-
-
-@pytest.mark.parametrize("names", [["embeddings", "pooler", "other"], ["transformer/layer_0", "other"]])
-def test_index_selectors_refuse_encoders_whose_blocks_they_cannot_tell(names):
-    with pytest.raises(UserInputError, match=f"cannot tell this encoder's blocks .*sub-layers seen: {', '.join(names)}"):
-        FreezeSpec(train_last=0).frozen_sublayers(names)
 
 
 def frozen_names(model):
     trainable = {variable_name(v) for v in model.trainable_weights}
     return {variable_name(v) for v in model.get_layer("encoder").weights
             if v.dtype.is_floating and variable_name(v) not in trainable}
-
-
-@pytest.fixture(scope="module")
-def tiny_handle(tiny_encoder_dir):
-    return str(tiny_encoder_dir / "encoder")
 
 
 def test_regex_selectors_on_variable_and_sublayer_names(tiny_handle):
@@ -136,28 +87,6 @@ def test_the_build_check_fails_where_tf_hub_would_train_everything(tiny_handle):
                                               "the freeze specification 18 .trained but frozen: embeddings"):
         verify_trainable(trains_everything, loaded, FreezeSpec(train_last=1).frozen_variables(loaded.variables))
     verify_trainable(trains_everything, loaded, frozen=set())  # nothing frozen: it agrees
-
-
-def test_table_totals_and_notes(tiny_handle):
-    spec = FreezeSpec(train_last=2)
-    model = build_classifier(tiny_handle, spec)
-    table = format_table(layer_rows(model), spec)
-    assert "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block trains" in table
-    assert table.splitlines()[1].split()[-1] == "frozen"
-    trainable = sum(v.shape.num_elements() for v in model.trainable_weights)
-    assert f"trainable {trainable:,} /" in table
-    assert "still apply dropout" in table
-    assert table.splitlines()[1].split()[:2] == ["-", "embeddings"]
-
-
-def test_layers_command_errors_are_one_line(tiny_encoder_dir, capsys):
-    for argv, message in ((["--train-last", "7"], "only 2 blocks"),
-                          (["--freeze-regex", "decoder"], "matches no sub-layer"),
-                          (["--train-last", "-1"], "0 or more"),
-                          (["--train-last", "1", "--freeze-first", "1"], "contradict")):
-        assert main(["layers", "--encoder", str(tiny_encoder_dir), *argv]) == 2
-        err = capsys.readouterr().err.strip()
-        assert err.count("\n") == 0 and message in err, err
 
 
 @pytest.mark.slow

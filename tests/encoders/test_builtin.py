@@ -1,0 +1,33 @@
+"""The built-in encoder: converted once into its cache, reused, and whole after a kill mid-conversion."""
+import os
+import subprocess
+
+import pytest
+
+from bert_keras.cli import main
+from bert_keras.encoders.builtin import ensure_builtin
+from kill import cli, kill_while
+
+@pytest.mark.slow
+def test_builtin_encoder_is_converted_once_then_reused(minilm_dir, capsys):
+    stamp = (minilm_dir / "bert_keras.json").stat().st_mtime_ns
+    assert ensure_builtin("minilm-l6") == minilm_dir
+    assert (minilm_dir / "bert_keras.json").stat().st_mtime_ns == stamp
+    assert main(["encoders"]) == 0
+    assert "22,713,216 parameters" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_kill_during_the_builtin_conversion_then_same_command_converts_it_whole(minilm_dir, tmp_path):
+    """minilm_dir installed the weights' package; the conversion here goes into a fresh home."""
+    home = tmp_path / "home"
+    env = {**os.environ, "BERT_KERAS_HOME": str(home)}
+    argv = cli("layers", "--encoder", "minilm-l6")
+
+    def writing_the_encoder():
+        return any(home.glob("encoders/.minilm-l6.partial-*/encoder/variables"))
+    kill_while(argv, writing_the_encoder, env=env)
+    assert not (home / "encoders" / "minilm-l6").exists(), "no half-written cache under its name"
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    assert "transformer/layer_5" in result.stdout
+    assert [p.name for p in (home / "encoders").iterdir()] == ["minilm-l6"], "the killed staging folder is gone"

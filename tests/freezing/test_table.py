@@ -1,0 +1,26 @@
+"""`bert-keras layers`: the table, its totals and notes, and its one-line errors."""
+from bert_keras.cli import main
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.freezing.table import format_table, layer_rows
+from bert_keras.training.classifier import build_classifier
+
+def test_table_totals_and_notes(tiny_handle):
+    spec = FreezeSpec(train_last=2)
+    model = build_classifier(tiny_handle, spec)
+    table = format_table(layer_rows(model), spec)
+    assert "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block trains" in table
+    assert table.splitlines()[1].split()[-1] == "frozen"
+    trainable = sum(v.shape.num_elements() for v in model.trainable_weights)
+    assert f"trainable {trainable:,} /" in table
+    assert "still apply dropout" in table
+    assert table.splitlines()[1].split()[:2] == ["-", "embeddings"]
+
+
+def test_layers_command_errors_are_one_line(tiny_encoder_dir, capsys):
+    for argv, message in ((["--train-last", "7"], "only 2 blocks"),
+                          (["--freeze-regex", "decoder"], "matches no sub-layer"),
+                          (["--train-last", "-1"], "0 or more"),
+                          (["--train-last", "1", "--freeze-first", "1"], "contradict")):
+        assert main(["layers", "--encoder", str(tiny_encoder_dir), *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and message in err, err

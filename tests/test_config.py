@@ -1,0 +1,43 @@
+"""The run configuration: validated once, normalised, and read back only from bert-keras' own config.json."""
+import json
+
+import pytest
+
+from bert_keras.config import RUN_FORMAT, TrainConfig
+from bert_keras.errors import UserInputError
+from bert_keras.freezing.spec import FreezeSpec
+
+
+def test_written_with_its_marker_and_read_back_equal(tmp_path):
+    config = TrainConfig(out=str(tmp_path / "run"), freeze=FreezeSpec(train_last=1), epochs=3, seed=0)
+    config.write(tmp_path / "config.json")
+    written = json.loads((tmp_path / "config.json").read_text())
+    assert written["format"] == RUN_FORMAT and written["freeze"]["train_last"] == 1
+    assert TrainConfig.read(tmp_path / "config.json") == config
+
+
+def test_the_location_is_normalised_and_is_no_setting():
+    moved = TrainConfig(out="runs/demo/", epochs=2)
+    assert moved.out == "runs/demo"
+    assert moved.changed_settings(TrainConfig(out="elsewhere", epochs=2)) == []
+    assert moved.changed_settings(TrainConfig(out="runs/demo", epochs=3, seed=1)) == ["epochs", "seed"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not a readable run configuration"),
+    (json.dumps({"epochs": 1}), f'not a run configuration written by bert-keras .no "format": "{RUN_FORMAT}"'),
+    (json.dumps({"format": RUN_FORMAT, "out": "x", "colour": "red"}), "not a valid run configuration"),
+    (json.dumps({"format": RUN_FORMAT, "out": "x", "epochs": "3"}), "--epochs 3: must be a whole number"),
+])
+def test_anything_bert_keras_did_not_write_is_one_line_naming_the_file(tmp_path, content, message):
+    (tmp_path / "config.json").write_text(content)
+    with pytest.raises(UserInputError, match=message) as raised:
+        TrainConfig.read(tmp_path / "config.json")
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("field, value", [("epochs", True), ("batch_size", 2.5), ("learning_rate", float("inf")),
+                                          ("dropout", float("nan")), ("seed", 2**31), ("limit", 0)])
+def test_types_and_bounds(field, value):
+    with pytest.raises(UserInputError, match=f"--{field.replace('_', '-')}"):
+        TrainConfig(out="x", **{field: value})

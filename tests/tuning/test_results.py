@@ -1,0 +1,57 @@
+"""What a search leaves behind: trials.csv, best.json (with the command that reproduces the
+best trial) and tuning.png, from a real oracle's trials; no training needed."""
+import csv
+import json
+
+import pytest
+from keras_tuner.engine import trial as trial_module
+
+from bert_keras.config import TrainConfig
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.tuning.oracles import make_oracle
+from bert_keras.tuning.results import best_trial_config, train_command, write_results
+from bert_keras.tuning.space import SearchSpace
+from bert_keras.tuning.tuner import FreezeDepthTuner
+
+
+@pytest.fixture
+def ended_search(tmp_path):
+    """A grid over 0, 1, 2 trainable blocks whose trials ended as a search would end them."""
+    base = TrainConfig(out="", encoder="minilm-l6", data="reviews.csv", test_data="test.csv", limit=300, epochs=2)
+    tuner = FreezeDepthTuner(make_oracle("grid", SearchSpace(depth=2, blocks=(0, 1, 2)), 3, seed=1, epochs=2),
+                             base, tmp_path, overwrite=False)
+    for score, seconds in ((0.61, 3.5), (0.83, 5.25), (None, None)):
+        trial = tuner.oracle.create_trial("tuner0")
+        if score is None:
+            trial.status, trial.message = trial_module.TrialStatus.FAILED, "FailedTrialError: not retried: diverged"
+        else:
+            tuner.trial_dir(trial.trial_id).mkdir(parents=True)
+            (tuner.trial_dir(trial.trial_id) / "metrics.json").write_text(json.dumps(
+                {"train_seconds": seconds, "trainable_params": 1000 * (1 + int(trial.trial_id))}))
+            tuner.oracle.update_trial(trial.trial_id, {"val_f1": score})
+            trial.status = trial_module.TrialStatus.COMPLETED
+        tuner.oracle.end_trial(trial)
+    return tuner, tmp_path
+
+
+def test_trials_csv_best_json_and_plot(ended_search):
+    tuner, tune_dir = ended_search
+    best = write_results(tuner, tune_dir)
+    with open(tune_dir / "trials.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["trainable_blocks"], r["val_f1"], r["train_seconds"], r["status"]) for r in rows] == [
+        ("0", "0.61", "3.5", "COMPLETED"), ("1", "0.83", "5.25", "COMPLETED"), ("2", "", "", "FAILED")]
+    assert rows[2]["reason"] == "not retried: diverged"
+    assert best == json.loads((tune_dir / "best.json").read_text())
+    assert best["val_f1"] == 0.83 and best["hyperparameters"]["trainable_blocks"] == 1
+    assert (tune_dir / "tuning.png").stat().st_size > 1000
+
+
+def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
+    tuner, tune_dir = ended_search
+    config = best_trial_config(tuner, tune_dir / "best_run")
+    assert config.freeze == FreezeSpec(train_last=1) and config.limit is None and config.epochs == 2
+    assert config.out == str(tune_dir / "best_run")
+    assert train_command(config) == (
+        f"bert-keras train --encoder minilm-l6 --data reviews.csv --train-last 1 --test-data test.csv "
+        f"--epochs 2 --out {tune_dir / 'best_run'}")
