@@ -120,10 +120,9 @@ class TrainConfig:
         values["freeze"] = FreezeSpec.from_dict(values.get("freeze"))
         return cls(**values)
 
-    def changed_settings(self, other: "TrainConfig") -> list[str]:
-        """The settings (not the location) in which two runs differ."""
-        mine, theirs = self.to_dict(), other.to_dict()
-        return sorted(key for key in mine if key not in LOCATION_SETTINGS and mine[key] != theirs[key])
+    def settings(self) -> dict:
+        """What the run computes: every field but where it is (a moved run is the same run)."""
+        return {key: value for key, value in self.to_dict().items() if key not in LOCATION_SETTINGS}
 
     def write(self, path: Path):
         write_text_atomic(Path(path), json.dumps({"format": RUN_FORMAT, **self.to_dict()}, indent=2) + "\n")

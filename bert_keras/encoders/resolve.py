@@ -46,15 +46,12 @@ def resolve_encoder(spec: str) -> EncoderPaths:
 
     Example:
 
-    >>> import tempfile
-    >>> from bert_keras.encoders.bert_config import BertConfig
-    >>> from bert_keras.encoders.network import build_encoder
-    >>> encoder_dir = tempfile.mkdtemp() + "/encoder"  # a tiny random encoder in TF Hub's layout
-    >>> build_encoder(BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
-    ...                          intermediate_size=16)).save(encoder_dir, save_format="tf")
-    >>> paths = resolve_encoder(encoder_dir)  # a bare TF Hub encoder SavedModel
-    >>> paths.encoder == encoder_dir, paths.preprocessor
-    (True, None)
+    >>> resolve_encoder("minilm-l6").encoder  # converted into saved_models/ on first use  # doctest: +SKIP
+    'saved_models/encoders/minilm-l6/encoder'
+    >>> resolve_encoder("no-such-encoder")
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: --encoder no-such-encoder: unknown encoder; expected a built-in name (minilm-l6), a directory in TF Hub format, or a TF Hub/Kaggle handle
     """
     if spec in BUILTIN_ENCODERS:
         spec_dir = ensure_builtin(spec)

@@ -54,6 +54,15 @@ def owned_directory(directory: Path, marker_file: str, format_marker: str, flag:
     return False
 
 
+def check_same_settings(directory: Path, kind: str, previous: dict, current: dict):
+    """Resuming a run or search means the same command: refuses, naming each setting
+    that differs, when `current` is not what `directory` recorded."""
+    changed = sorted(key for key in current if previous.get(key) != current[key])
+    if changed:
+        raise UserInputError(f"--out {directory}: holds a {kind} with other settings "
+                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+
+
 def discard_directory(directory: Path):
     """Removes a directory bert-keras wrote: renamed out of the way at once (a kill
     mid-delete never leaves half a run under its name), then deleted."""

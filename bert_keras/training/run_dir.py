@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bert_keras.config import RUN_FORMAT, TrainConfig
 from bert_keras.errors import UserInputError
-from bert_keras.files.output_dirs import create_directory, discard_directory, owned_directory
+from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
 from bert_keras.training.checkpoints import best_checkpoint
 
 CONFIG_FILE, METRICS_FILE, HISTORY_FILE = "config.json", "metrics.json", "history.csv"
@@ -31,10 +31,7 @@ def read_run(run_dir: Path, flag: str) -> TrainConfig | None:
 
 def finished_metrics(run_dir: Path, config: TrainConfig, previous: TrainConfig) -> dict | None:
     """Checks that re-running RUN_DIR means the same run; returns its metrics if it finished."""
-    changed = config.changed_settings(previous)
-    if changed:
-        raise UserInputError(f"--out {run_dir}: holds a run with other settings "
-                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+    check_same_settings(run_dir, "run", previous.settings(), config.settings())
     if (run_dir / METRICS_FILE).exists():
         return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
     return None

@@ -18,7 +18,7 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TrainConfig
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
-from bert_keras.files.output_dirs import create_directory, discard_directory, owned_directory
+from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
 from bert_keras.tuning.oracles import make_oracle
 from bert_keras.tuning.space import SearchSpace
 from bert_keras.tuning.tuner import FreezeDepthTuner
@@ -45,14 +45,6 @@ def read_search(tune_dir: Path) -> dict | None:
     return json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
 
 
-def _check_same_search(tune_dir: Path, previous: dict, settings: dict):
-    """TUNE_DIR remembers what it searches; resuming needs the same command."""
-    changed = sorted(key for key in settings if previous.get(key) != settings[key])
-    if changed:
-        raise UserInputError(f"--out {tune_dir}: holds a search with other settings "
-                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
-
-
 def _check_inputs_load(base: TrainConfig, blocks):
     """Loads what every trial will load (data, a model on the encoder) before TUNE_DIR
     is touched, so that bad input fails here and not as failed trials."""
@@ -76,8 +68,7 @@ def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: in
     if bad:
         raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
     space = SearchSpace(depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {}))
-    base_settings = {k: v for k, v in base.to_dict().items() if k != "out"}  # where it is is no setting
-    settings = {"base": base_settings, "space": dataclasses.asdict(space), "oracle": oracle_name,
+    settings = {"base": base.settings(), "space": dataclasses.asdict(space), "oracle": oracle_name,
                 "max_trials": max_trials}
     return space, json.loads(json.dumps(settings))  # as JSON reads it back: tuples become lists
 
@@ -110,7 +101,7 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     previous = read_search(tune_dir)
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags)
     if previous is not None and not overwrite:
-        _check_same_search(tune_dir, previous, settings)
+        check_same_settings(tune_dir, "search", previous, settings)
     else:
         _check_inputs_load(base, space.blocks or range(space.depth + 1))
         if previous is not None:

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from bert_keras.errors import UserInputError
-from bert_keras.files.output_dirs import create_directory, discard_directory, owned_directory
+from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
 
 MARKER = {"format": "bert-keras-run/1"}
 
@@ -48,3 +48,10 @@ def test_discard_leaves_nothing_and_create_makes_parents(tmp_path):
     (run / "config.json").write_text(json.dumps(MARKER))
     discard_directory(run)
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_resuming_with_other_settings_names_each_one(tmp_path):
+    check_same_settings(tmp_path, "run", {"epochs": 1, "seed": 0}, {"epochs": 1, "seed": 0})
+    with pytest.raises(UserInputError, match=r"holds a search with other settings \(epochs, seed\); re-run its "
+                                             r"command, or pass --overwrite"):
+        check_same_settings(tmp_path, "search", {"epochs": 1, "seed": 0, "format": "x"}, {"epochs": 2, "seed": 1})
