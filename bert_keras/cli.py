@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from bert_keras.config import (BAD_RECORD_POLICIES, DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, PRECISIONS,
+from bert_keras.config import (BAD_RECORD_POLICIES, DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, FROZEN_PREFIX_MODES, ORACLES, PRECISIONS,
                                SERVING_PRECISION, STRATEGIES, TEXT_FIELDS, TUNED_DROPOUTS, TUNED_LEARNING_RATES,
                                TrainConfig)
 from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
@@ -90,8 +90,9 @@ def cmd_layers(args):
     spec = freeze_spec_from_args(args)  # rejects contradictions before any loading
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.table import format_table, layer_rows
-    from bert_keras.training.classifier import build_classifier
-    print(format_table(layer_rows(build_classifier(resolve_encoder(args.encoder).encoder, spec)), spec))
+    from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
+    model = build_classifier(resolve_encoder(args.encoder).encoder, spec)
+    print(format_table(layer_rows(model), spec, model.get_layer(ENCODER_LAYER).frozen_prefix))
 
 
 def cmd_train(args):
@@ -184,6 +185,12 @@ def _add_training_flags(parser):
     parser.add_argument("--precision", choices=PRECISIONS,
                         help=f"default {d.precision}; mixed_bfloat16: bfloat16 products with float32 weights, "
                              "faster on CPUs with AMX or AVX512-BF16, TPUs and recent GPUs, slower elsewhere")
+    parser.add_argument("--frozen-prefix", choices=FROZEN_PREFIX_MODES,
+                        help=f"compute the frozen blocks' output once and train on it (cache), or at every step "
+                             f"(inline); default {d.frozen_prefix}: cache for 2+ epochs and searches")
+    parser.add_argument("--cache-memory-gb", type=float, metavar="GIB",
+                        help="memory the cache may take before it goes to disk (default: a quarter of the RAM)")
+    parser.add_argument("--cache-dir", help="where caches too big for memory go (default: BERT_KERAS_HOME/cache)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the run or search bert-keras wrote there (never anyone else's files)")
     _add_freeze_flags(parser)

@@ -26,8 +26,10 @@ SERVING_PRECISION = "float32"              # `export`'s default: the serving har
 # `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
 RUN_FORMAT = "bert-keras-run/1"
 MAX_SEED = 2**31 - 1
-# Settings that say where a run is, not what it computes: a run moved elsewhere still resumes.
-LOCATION_SETTINGS = ("out",)
+FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `--frozen-prefix`; see frozen_prefix/plan.py
+# Settings that say where a run is and where it keeps its cache, not what it computes:
+# a run moved elsewhere, or given another cache budget, still resumes.
+LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir")
 
 
 def _whole(value, low, high=math.inf) -> bool:
@@ -84,6 +86,9 @@ class TrainConfig:
     precision: str = "float32"                  # or mixed_bfloat16: bfloat16 products, float32 weights
     tfds_data_dir: str | None = None            # where TFDS prepares amazon_polarity
     tfds_manual_dir: str | None = None          # a local copy of the archive or its folder
+    frozen_prefix: str = "auto"                 # cache the frozen blocks' output (2+ epochs, searches), or inline
+    cache_memory_gb: float | None = None        # the cache's memory budget; None: a quarter of the RAM
+    cache_dir: str | None = None                # where caches too big for memory go; None: BERT_KERAS_HOME/cache
 
     def __post_init__(self):
         if self.out:  # "runs/demo/" and "runs/demo" are one run directory
@@ -104,6 +109,10 @@ class TrainConfig:
             ("--precision", self.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
             ("--text-fields", self.text_fields in TEXT_FIELDS, f"must be one of {', '.join(TEXT_FIELDS)}"),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
+            ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES,
+             f"must be one of {', '.join(FROZEN_PREFIX_MODES)}"),
+            ("--cache-memory-gb", self.cache_memory_gb is None or _number(self.cache_memory_gb, 0, math.inf, True),
+             "must be a finite number of GiB, 0 or more"),
             ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
         ]
         for flag, ok, requirement in checks:

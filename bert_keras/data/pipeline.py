@@ -29,6 +29,28 @@ def bucket_boundaries(max_seq_length: int) -> tf.Tensor:
     return tf.constant(sorted({min(b, max_seq_length) for b in BUCKETS}), tf.int32)
 
 
+def bucket_length(boundaries: tf.Tensor, longest: tf.Tensor) -> tf.Tensor:
+    """The smallest bucket boundary that holds `longest` tokens."""
+    return tf.gather(boundaries, tf.searchsorted(boundaries, [longest])[0])
+
+
+def bucketed_batches(elements, length_of, batch_size: int, finish, drop_remainder: bool):
+    """Unbatched elements -> batches of similar length: each window of
+    BATCHES_PER_WINDOW batches is sorted by `length_of(element)`, cut into batches,
+    and `finish(batch)` pads or trims each one to its bucket. The same lengths in the
+    same order give the same batches, whatever the elements hold (token ids here,
+    cached hidden states in `frozen_prefix.pipeline`)."""
+    def sort_window(*window):
+        order = tf.argsort(length_of(*window))
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), window)
+
+    return (elements.batch(batch_size * BATCHES_PER_WINDOW)
+            .map(sort_window, num_parallel_calls=tf.data.AUTOTUNE)
+            .unbatch()
+            .batch(batch_size, drop_remainder=drop_remainder)
+            .map(finish, num_parallel_calls=tf.data.AUTOTUNE))
+
+
 def encode_batches(examples, preprocessor, batch_size, max_seq_length, text_fields, drop_remainder=False):
     """Unbatched {"label", "title", "content"} -> (inputs dict, float label [batch, 1])."""
     boundaries = bucket_boundaries(max_seq_length)
@@ -39,23 +61,13 @@ def encode_batches(examples, preprocessor, batch_size, max_seq_length, text_fiel
         labels = tf.cast(batch["label"], tf.float32)[:, tf.newaxis]  # [n, 1]
         return inputs, labels
 
-    def sort_window(inputs, labels):
-        order = tf.argsort(tf.reduce_sum(inputs["input_mask"], axis=1))
-        return tf.nest.map_structure(lambda t: tf.gather(t, order), (inputs, labels))
-
     def trim_to_bucket(inputs, labels):
-        longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-        length = tf.gather(boundaries, tf.searchsorted(boundaries, [longest])[0])
+        length = bucket_length(boundaries, tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1)))
         return {name: t[:, :length] for name, t in inputs.items()}, labels  # [batch, bucket]
 
-    return (examples.batch(TOKENIZE_BATCH)
-            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
-            .unbatch()
-            .batch(batch_size * BATCHES_PER_WINDOW)
-            .map(sort_window, num_parallel_calls=tf.data.AUTOTUNE)
-            .unbatch()
-            .batch(batch_size, drop_remainder=drop_remainder)
-            .map(trim_to_bucket, num_parallel_calls=tf.data.AUTOTUNE))
+    tokenized = examples.batch(TOKENIZE_BATCH).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+    return bucketed_batches(tokenized, lambda inputs, labels: tf.reduce_sum(inputs["input_mask"], axis=-1),
+                            batch_size, trim_to_bucket, drop_remainder)
 
 
 def evaluation_dataset(split, preprocessor, batch_size, max_seq_length, text_fields):
@@ -64,21 +76,30 @@ def evaluation_dataset(split, preprocessor, batch_size, max_seq_length, text_fie
                           text_fields).prefetch(tf.data.AUTOTUNE)
 
 
-def training_stream(examples, size, preprocessor, *, batch_size, max_seq_length, text_fields,
-                    seed, first_epoch, epochs, batches_per_epoch):
+def epoch_stream(examples, size, epoch_batches, *, seed, first_epoch, epochs, batches_per_epoch):
     """Epochs `first_epoch`..`epochs - 1` back to back, each exactly `batches_per_epoch`
-    batches, each shuffled by (seed, epoch) alone: a run resumed at epoch e sees the
-    very batches an uninterrupted run would have seen from epoch e on."""
+    batches of `epoch_batches(shuffled examples)`, each shuffled by (seed, epoch) alone:
+    a run resumed at epoch e sees the very batches an uninterrupted run would have
+    seen from epoch e on. The shuffle depends on the number of examples, not on what
+    they hold: examples and their cached hidden states come out in the same order."""
     def one_epoch(epoch: int):
         # Seeds are Python ints: a tensor seed makes tf.data compare it with 0 in
         # Python when the global seed is 0 (`--seed 0` crashed inside model.fit).
         shuffled = examples.shuffle(min(size, SHUFFLE_BUFFER), seed=seed * 1_000_003 + epoch,
                                     reshuffle_each_iteration=False)
-        batches = encode_batches(shuffled, preprocessor, batch_size, max_seq_length, text_fields,
-                                 drop_remainder=True)
-        return batches.shuffle(BATCHES_PER_WINDOW, seed=seed + epoch).take(batches_per_epoch)
+        return epoch_batches(shuffled).shuffle(BATCHES_PER_WINDOW, seed=seed + epoch).take(batches_per_epoch)
 
     stream = one_epoch(first_epoch)
     for epoch in range(first_epoch + 1, epochs):
         stream = stream.concatenate(one_epoch(epoch))
     return stream.prefetch(tf.data.AUTOTUNE)
+
+
+def training_stream(examples, size, preprocessor, *, batch_size, max_seq_length, text_fields,
+                    seed, first_epoch, epochs, batches_per_epoch):
+    """The training batches of every epoch still to run, tokenized from the examples."""
+    return epoch_stream(
+        examples, size,
+        lambda shuffled: encode_batches(shuffled, preprocessor, batch_size, max_seq_length, text_fields,
+                                        drop_remainder=True),
+        seed=seed, first_epoch=first_epoch, epochs=epochs, batches_per_epoch=batches_per_epoch)

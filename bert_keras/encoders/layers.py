@@ -119,16 +119,21 @@ class TransformerBlock(tf_keras.layers.Layer):
         self.dropout = CountedDropout(self.dropout_rate, seed=self.seed + 1)
         super().build(input_shape)
 
-    def call(self, inputs, training=None):
-        hidden, attention_mask = inputs  # [batch, seq, hidden], [batch, 1, seq] bool
-        attended = self.self_attention(hidden, hidden, attention_mask=attention_mask, training=training)
-        hidden = self.self_attention_layer_norm(hidden + self.dropout(attended, training=training))
-        inner = self.intermediate(hidden)  # [batch, seq, intermediate]
+    def call(self, inputs, training=None, first_token_only=False):
+        """inputs: [batch, seq, hidden] and the attention mask [batch, 1, seq] (bool).
+        first_token_only: compute the output at the [CLS] position alone, [batch, 1, hidden]:
+        all a pooler needs from the last block. Only the [CLS] query attends (over every
+        key), and the feed-forward net runs on one position: the block costs a fraction."""
+        hidden, attention_mask = inputs
+        query = hidden[:, :1, :] if first_token_only else hidden  # [batch, queries, hidden]
+        attended = self.self_attention(query, hidden, attention_mask=attention_mask, training=training)
+        hidden = self.self_attention_layer_norm(query + self.dropout(attended, training=training))
+        inner = self.intermediate(hidden)  # [batch, queries, intermediate]
         # Under mixed_bfloat16, GELU still runs in float32: bfloat16's erf is coarse and,
         # on CPUs, three times slower. (Under float32 both casts are no-ops.)
         inner = tf.cast(tf_keras.activations.gelu(tf.cast(inner, tf.float32), approximate=self.approximate_gelu),
                         inner.dtype)
-        output = self.dropout(self.output_dense(inner), training=training)  # [batch, seq, hidden]
+        output = self.dropout(self.output_dense(inner), training=training)  # [batch, queries, hidden]
         return self.output_layer_norm(hidden + output)
 
     def get_config(self):

@@ -5,6 +5,8 @@ Variable names are part of the contract: TF Hub BERT v4 names its variables
 and so on, and freezing (see `freezing.sublayers`) reads sub-layers off those
 names. The layer names below produce exactly them under tf_keras' name scoping.
 """
+import dataclasses
+
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
@@ -15,12 +17,66 @@ from bert_keras.encoders.layers import CountedDropout, PositionEmbedding, Transf
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
 
+@dataclasses.dataclass
+class _Parts:
+    """The encoder's layers, called by the functional model and by the split functions alike."""
+    word_embeddings: tf_keras.layers.Layer
+    position_embedding: tf_keras.layers.Layer
+    type_embeddings: tf_keras.layers.Layer
+    embeddings_norm: tf_keras.layers.Layer
+    embeddings_dropout: tf_keras.layers.Layer
+    blocks: list
+    pooler: tf_keras.layers.Layer
+
+
+def _make_parts(config: BertConfig) -> _Parts:
+    def initializer():  # a fresh one per layer, for the same reason as in TransformerBlock
+        return tf_keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+
+    blocks = [TransformerBlock(config.num_attention_heads, config.intermediate_size,
+                               approximate_gelu=ACTIVATIONS[config.hidden_act], dropout=config.hidden_dropout_prob,
+                               attention_dropout=config.attention_probs_dropout_prob, epsilon=config.layer_norm_eps,
+                               initializer=initializer(), seed=2 * index + 2, name=f"transformer/layer_{index}")
+              for index in range(config.num_hidden_layers)]
+    return _Parts(
+        tf_keras.layers.Embedding(config.vocab_size, config.hidden_size, embeddings_initializer=initializer(),
+                                  name="word_embeddings"),
+        PositionEmbedding(config.max_position_embeddings, initializer(), name="position_embedding"),
+        tf_keras.layers.Embedding(config.type_vocab_size, config.hidden_size, embeddings_initializer=initializer(),
+                                  name="type_embeddings"),
+        tf_keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="embeddings/layer_norm"),
+        CountedDropout(config.hidden_dropout_prob, seed=1, name="embeddings/dropout"),
+        blocks,
+        tf_keras.layers.Dense(config.hidden_size, activation="tanh", kernel_initializer=initializer(),
+                              name="pooler_transform"))
+
+
+def _embed(parts: _Parts, inputs: dict, training=None):
+    """Token, position and type embeddings, normalised: [batch, seq, hidden]."""
+    word_embeddings = parts.word_embeddings(inputs["input_word_ids"])
+    embeddings = word_embeddings + parts.position_embedding(word_embeddings) + parts.type_embeddings(
+        inputs["input_type_ids"])
+    return parts.embeddings_dropout(parts.embeddings_norm(embeddings), training=training)
+
+
+def _attention_mask(input_mask):
+    """[batch, seq] -> [batch, 1, seq]: every query may attend to every real token."""
+    return tf.cast(input_mask[:, tf.newaxis, :], tf.bool)
+
+
+def _float32(outputs):
+    """float32 out under any dtype policy, as TF Hub encoders promise (a no-op under float32)."""
+    return tf.nest.map_structure(lambda tensor: tf.cast(tensor, tf.float32), outputs)
+
+
 def build_encoder(config: BertConfig) -> tf_keras.Model:
     """Builds a randomly initialised encoder with TF Hub BERT v4's inputs and outputs.
 
     Inputs: a dict of int32 [batch, seq] tensors named as `INPUT_NAMES`.
     Outputs: `sequence_output` [batch, seq, hidden], `pooled_output` and `default`
     [batch, hidden], `encoder_outputs` (one [batch, seq, hidden] per block).
+    Beside TF Hub's call, the model carries `hidden_state_at` and `from_hidden`
+    (see `attach_split_functions`), which a SavedModel of it keeps.
 
     >>> encoder = build_encoder(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1,
     ...                                    num_attention_heads=2, intermediate_size=16))
@@ -29,43 +85,65 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
     ...              input_type_ids=tf.zeros_like(ids)))["pooled_output"].shape
     TensorShape([1, 8])
     """
-    def initializer():  # a fresh one per layer, for the same reason as in TransformerBlock
-        return tf_keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-
+    parts = _make_parts(config)
     inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
-
-    word_embeddings = tf_keras.layers.Embedding(
-        config.vocab_size, config.hidden_size, embeddings_initializer=initializer(),
-        name="word_embeddings")(inputs["input_word_ids"])
-    position_embeddings = PositionEmbedding(
-        config.max_position_embeddings, initializer(), name="position_embedding")(word_embeddings)
-    type_embeddings = tf_keras.layers.Embedding(
-        config.type_vocab_size, config.hidden_size, embeddings_initializer=initializer(),
-        name="type_embeddings")(inputs["input_type_ids"])
-    embeddings = tf_keras.layers.Add()([word_embeddings, position_embeddings, type_embeddings])
-    embeddings = tf_keras.layers.LayerNormalization(
-        epsilon=config.layer_norm_eps, name="embeddings/layer_norm")(embeddings)
-    hidden = CountedDropout(config.hidden_dropout_prob, seed=1, name="embeddings/dropout")(embeddings)
-
-    # [batch, seq] -> [batch, 1, seq]: every query may attend to every real token.
-    attention_mask = tf.cast(inputs["input_mask"][:, tf.newaxis, :], tf.bool)
+    hidden = _embed(parts, inputs)
+    attention_mask = _attention_mask(inputs["input_mask"])
     encoder_outputs = []
-    for index in range(config.num_hidden_layers):
-        hidden = TransformerBlock(
-            config.num_attention_heads, config.intermediate_size,
-            approximate_gelu=ACTIVATIONS[config.hidden_act],
-            dropout=config.hidden_dropout_prob,
-            attention_dropout=config.attention_probs_dropout_prob,
-            epsilon=config.layer_norm_eps, initializer=initializer(), seed=2 * index + 2,
-            name=f"transformer/layer_{index}")([hidden, attention_mask])
+    for block in parts.blocks:
+        hidden = block([hidden, attention_mask])
         encoder_outputs.append(hidden)
+    pooled = parts.pooler(hidden[:, 0, :])  # [batch, hidden], the [CLS] position
+    outputs = dict(sequence_output=hidden, pooled_output=pooled, encoder_outputs=encoder_outputs, default=pooled)
+    model = tf_keras.Model(inputs=inputs, outputs=_float32(outputs), name="bert_encoder")
+    attach_split_functions(model, parts, config.hidden_size)
+    return model
 
-    first_token = hidden[:, 0, :]  # [batch, hidden], the [CLS] position
-    pooled = tf_keras.layers.Dense(
-        config.hidden_size, activation="tanh", kernel_initializer=initializer(),
-        name="pooler_transform")(first_token)
-    outputs = dict(sequence_output=hidden, pooled_output=pooled,
-                   encoder_outputs=encoder_outputs, default=pooled)
-    # float32 out under any dtype policy, as TF Hub encoders promise (a no-op under float32).
-    outputs = tf.nest.map_structure(lambda tensor: tf.cast(tensor, tf.float32), outputs)
-    return tf_keras.Model(inputs=inputs, outputs=outputs, name="bert_encoder")
+
+def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: int):
+    """Lets a caller run the encoder in two parts over the same variables: the first
+    `boundary` blocks once (`hidden_state_at`, in inference mode), the rest as often as
+    it likes (`from_hidden`). With the first blocks frozen, their output never changes
+    for a given review, so it can be computed once and kept (training's frozen-prefix
+    cache). Saved in the SavedModel beside TF Hub's call, they are reachable from
+    `hub.load(...)`. `boundary` is a tensor, each block behind a `tf.cond`: one graph
+    of each block serves every boundary.
+
+      hidden_state_at(inputs, boundary) -> [batch, seq, hidden] float32, entering block `boundary`
+      from_hidden(hidden_states, input_mask, boundary, training) -> pooled_output, default
+
+    `from_hidden` computes what the pooled output needs: the last block's output at
+    the [CLS] position alone (see `TransformerBlock.call`), the same values as TF
+    Hub's call gives at a fraction of the cost; hence no `sequence_output`.
+    """
+    compute_dtype = parts.blocks[0].compute_dtype if parts.blocks else tf.float32
+
+    def hidden_state_at(inputs, boundary):
+        hidden = tf.cast(_embed(parts, inputs, training=False), compute_dtype)
+        attention_mask = _attention_mask(inputs["input_mask"])
+        for index, block in enumerate(parts.blocks):
+            hidden = tf.cond(index < boundary, lambda: block([hidden, attention_mask], training=False),  # noqa: B023
+                             lambda: hidden)  # noqa: B023
+        return tf.cast(hidden, tf.float32)
+
+    def from_hidden(hidden_states, input_mask, boundary, training):
+        hidden = tf.cast(hidden_states, compute_dtype)
+        attention_mask = _attention_mask(input_mask)
+        *middle, last = parts.blocks
+        for index, block in enumerate(middle):
+            hidden = tf.cond(index >= boundary, lambda: block([hidden, attention_mask], training=training),  # noqa: B023
+                             lambda: hidden)  # noqa: B023
+        # The pooler reads the [CLS] position alone: the last block computes nothing else.
+        hidden = tf.cond(len(middle) >= boundary,
+                         lambda: last([hidden, attention_mask], training=training, first_token_only=True),
+                         lambda: hidden[:, :1, :])  # [batch, 1, hidden]
+        pooled = parts.pooler(hidden[:, 0, :])
+        return _float32(dict(pooled_output=pooled, default=pooled))
+
+    ids = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
+    boundary = tf.TensorSpec([], tf.int32, name="boundary")
+    model.hidden_state_at = tf.function(hidden_state_at, input_signature=[ids, boundary])
+    model.from_hidden = tf.function(from_hidden)
+    for training in (False, True):  # a Python flag: dropout is decided while tracing
+        model.from_hidden.get_concrete_function(tf.TensorSpec([None, None, hidden_size], tf.float32),
+                                                tf.TensorSpec([None, None], tf.int32), boundary, training)

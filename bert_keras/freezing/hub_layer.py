@@ -7,6 +7,15 @@ honour is the Reusable SavedModel interface: it makes trainable exactly the
 variables its object lists in `trainable_variables`. `FreezableEncoder` hands
 it a view of the loaded encoder whose list leaves the frozen ones out, so they
 are non-trainable weights of the model: no gradients, no optimizer slots.
+
+Frozen blocks run in inference mode. An encoder bert-keras converted carries
+`hidden_state_at` and `from_hidden` (see `encoders.network`): while training, the
+view runs the frozen prefix (the embeddings and the wholly frozen blocks that
+follow them) in inference mode, then the rest in training mode. A frozen block
+is then what it will be when serving, no dropout, and its output is the same
+at every epoch: the frozen-prefix cache keeps it instead (`from_cache=True`,
+whose inputs are those hidden states). An encoder without the two functions
+is one call: every block follows the same training flag, frozen ones included.
 """
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow_hub as hub
@@ -15,22 +24,47 @@ import tf_keras
 from bert_keras.encoders.resolve import load_saved_model
 from bert_keras.errors import SelfCheckFailed
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.freezing.sublayers import variable_name
+from bert_keras.freezing.sublayers import frozen_prefix_depth, group_sublayers, variable_name
+
+
+SPLIT_OUTPUTS = ("pooled_output", "default")  # what from_hidden gives
+
+
+def splits(loaded) -> bool:
+    """Whether an encoder can run its frozen prefix apart (bert-keras converted it)."""
+    return hasattr(loaded, "hidden_state_at") and hasattr(loaded, "from_hidden")
 
 
 class _FrozenView:
     """A loaded encoder as hub.KerasLayer sees it, with frozen variables left out
-    of `trainable_variables` (TF Hub's Reusable SavedModel interface)."""
+    of `trainable_variables` (TF Hub's Reusable SavedModel interface). `call`
+    decides which of the encoder's functions run."""
 
-    def __init__(self, loaded, frozen: set[str]):
-        self.loaded = loaded
+    def __init__(self, loaded, frozen: set[str], call):
+        self.loaded, self._call = loaded, call
         self.variables = list(loaded.variables)
         self.trainable_variables = [v for v in loaded.trainable_variables
                                     if variable_name(v) not in frozen]
         self.regularization_losses = list(getattr(loaded, "regularization_losses", []))
 
     def __call__(self, inputs, training=False):
-        return self.loaded(inputs, training=training)
+        return self._call(inputs, training)
+
+
+def _encoder_call(loaded, boundary: int | None, from_cache: bool):
+    if from_cache:  # inputs: {"hidden_states": [batch, seq, hidden], "input_mask": [batch, seq]}
+        return lambda inputs, training: loaded.from_hidden(inputs["hidden_states"], inputs["input_mask"],
+                                                           boundary, training)
+    if boundary is None:
+        return lambda inputs, training: loaded(inputs, training=training)
+
+    def call(inputs, training):
+        if not training:  # serving and evaluation: TF Hub's own call, as exported
+            outputs = loaded(inputs, training=False)  # both branches give from_hidden's outputs
+            return {key: outputs[key] for key in SPLIT_OUTPUTS}
+        hidden = loaded.hidden_state_at(inputs, boundary)  # [batch, seq, hidden], inference mode
+        return loaded.from_hidden(hidden, inputs["input_mask"], boundary, True)
+    return call
 
 
 def verify_trainable(layer, loaded, frozen: set[str]):
@@ -50,24 +84,40 @@ def verify_trainable(layer, loaded, frozen: set[str]):
 class FreezableEncoder(hub.KerasLayer):
     """A TF Hub BERT encoder as a Keras layer, frozen as `freeze` says.
 
-    Within one call every block follows the same `training` flag, so frozen
-    blocks still apply dropout while the model trains: frozen means "not
-    updated", not "in inference mode".
+    Args:
+        handle: the encoder SavedModel.
+        freeze: which variables train (a FreezeSpec or its dict).
+        from_cache: take the hidden states entering the first trainable block
+            (and the input mask) instead of token ids; needs `frozen_prefix` set.
+        loaded: the encoder already loaded with `hub.load(handle)`, so that two
+            layers (one from token ids, one from the cache) share its variables.
+
+    Attributes:
+        frozen_prefix: how many leading blocks run as a fixed prefix (with the
+            embeddings), None when there is none or the encoder cannot split.
 
     >>> encoder = FreezableEncoder("saved_models/encoders/minilm-l6/encoder",
     ...                            freeze=FreezeSpec(train_last=2))  # doctest: +SKIP
+    >>> encoder.frozen_prefix  # doctest: +SKIP
+    4
     """
 
-    def __init__(self, handle, freeze=None, **kwargs):
+    def __init__(self, handle, freeze=None, from_cache=False, loaded=None, **kwargs):
         kwargs.pop("trainable", None)  # trainability is what `freeze` says
-        self.encoder_handle = handle
+        self.encoder_handle, self.from_cache = handle, from_cache
         self.freeze = freeze if isinstance(freeze, FreezeSpec) else FreezeSpec.from_dict(freeze)
-        loaded = load_saved_model(handle, "--encoder")
+        loaded = loaded if loaded is not None else load_saved_model(handle, "--encoder")
         self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
-        super().__init__(_FrozenView(loaded, self.frozen_names), trainable=True, **kwargs)
+        self.frozen_prefix = (frozen_prefix_depth(group_sublayers(loaded.variables), self.frozen_names)
+                              if splits(loaded) else None)
+        if from_cache and self.frozen_prefix is None:
+            raise ValueError(f"{handle}: no frozen prefix to take from a cache")
+        call = _encoder_call(loaded, self.frozen_prefix, from_cache)
+        super().__init__(_FrozenView(loaded, self.frozen_names, call), trainable=True, **kwargs)
         verify_trainable(self, loaded, self.frozen_names)
 
     def get_config(self):
         config = tf_keras.layers.Layer.get_config(self)
         config.pop("trainable", None)
-        return {**config, "handle": self.encoder_handle, "freeze": self.freeze.to_dict()}
+        return {**config, "handle": self.encoder_handle, "freeze": self.freeze.to_dict(),
+                "from_cache": self.from_cache}

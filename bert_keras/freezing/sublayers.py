@@ -83,5 +83,36 @@ def position_table_length(variables) -> int | None:
     return None
 
 
+def hidden_size(variables) -> int:
+    """The width of the encoder's hidden states: the pooler's input."""
+    for variable in variables:
+        if sublayer_of(variable_name(variable)) == POOLER and variable.shape.rank == 2:
+            return int(variable.shape[0])
+    raise ValueError("the encoder has no pooler_transform kernel")
+
+
+def frozen_prefix_depth(sublayers, frozen: set[str]) -> int | None:
+    """How many leading blocks are wholly frozen, with the embeddings before them: the
+    part whose output never changes while the model trains. None when the embeddings
+    train (then nothing before block 0 is fixed)."""
+    by_name = {sublayer.name: sublayer for sublayer in sublayers}
+
+    def wholly_frozen(name: str) -> bool:
+        return name in by_name and all(variable in frozen for variable in by_name[name].variables)
+    if not wholly_frozen(EMBEDDINGS):
+        return None
+    depth = 0
+    while wholly_frozen(f"transformer/layer_{depth}"):
+        depth += 1
+    return depth
+
+
+def block_range(boundary: int) -> str:
+    """The sub-layers before block `boundary`, in words: 'embeddings and blocks 0-3'."""
+    if boundary == 0:
+        return "embeddings"
+    return "embeddings and block 0" if boundary == 1 else f"embeddings and blocks 0-{boundary - 1}"
+
+
 def encoder_depth(sublayers) -> int:
     return sum(1 for sublayer in sublayers if sublayer.block is not None)

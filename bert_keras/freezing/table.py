@@ -1,11 +1,17 @@
 """`bert-keras layers`: what a freeze specification does to a model, one row per sub-layer."""
 import dataclasses
 
-from bert_keras.freezing.sublayers import group_sublayers, variable_name
+from bert_keras.freezing.sublayers import block_range, group_sublayers, variable_name
 from bert_keras.training.classifier import ENCODER_LAYER
 
-DROPOUT_NOTE = ("Note: frozen blocks are not updated, but within one hub.KerasLayer call every "
-                "block follows the same training flag, so they still apply dropout while training.")
+
+def mode_note(frozen_prefix: int | None) -> str:
+    """How the frozen sub-layers run while the model trains."""
+    if frozen_prefix is None:
+        return ("Note: frozen sub-layers are not updated, but this encoder is one hub.KerasLayer call: every "
+                "block follows the same training flag, so frozen blocks still apply dropout while training.")
+    return (f"Note: the frozen {block_range(frozen_prefix)} run in inference mode (no dropout), as when serving; "
+            f"their output can be computed once (--frozen-prefix cache).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +51,7 @@ def embeddings_note(spec) -> str | None:
             "trains, unless --train-embeddings.")
 
 
-def format_table(rows: list[Row], spec=None) -> str:
+def format_table(rows: list[Row], spec=None, frozen_prefix: int | None = None) -> str:
     lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  status"]
     for row in rows:
         index = "-" if row.block is None else str(row.block)
@@ -53,5 +59,5 @@ def format_table(rows: list[Row], spec=None) -> str:
     total = sum(r.parameters for r in rows)
     trainable = sum(r.trainable_parameters for r in rows)
     lines += ["", f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters"]
-    lines += [note for note in (embeddings_note(spec), DROPOUT_NOTE) if note]
+    lines += [note for note in (embeddings_note(spec), mode_note(frozen_prefix)) if note]
     return "\n".join(lines)

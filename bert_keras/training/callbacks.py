@@ -6,6 +6,7 @@ longer installs; `tf.summary.write` is core TensorFlow and writes the same
 event files, which TensorBoard (installed anywhere) reads.
 """
 import csv
+import os
 import secrets
 import shutil
 import time
@@ -17,6 +18,7 @@ import tf_keras
 from tensorflow.core.framework import summary_pb2
 
 from bert_keras.files.atomic import write_csv_atomic
+from bert_keras.training.checkpoints import write_weights
 
 _SCALAR = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")).SerializeToString()
@@ -88,7 +90,9 @@ class HistoryLog(tf_keras.callbacks.Callback):
 
 
 class BestWeights(tf_keras.callbacks.ModelCheckpoint):
-    """The weights of the best validation F1 so far, in `directory`.
+    """The weights of the best validation F1 so far, in `directory`, keyed by variable
+    name (`checkpoints.write_weights`); Keras' ModelCheckpoint decides when, and which
+    worker writes where.
 
     Saving over one prefix is not atomic: TensorFlow renames the new data file over
     the old and then writes the index, so a kill in between leaves a checkpoint
@@ -101,6 +105,12 @@ class BestWeights(tf_keras.callbacks.ModelCheckpoint):
         super().__init__(str(self.directory / f"weights-{{epoch:03d}}-{secrets.token_hex(4)}"),
                          monitor="val_f1", mode="max", save_best_only=True, save_weights_only=True,
                          initial_value_threshold=initial_best)
+
+    def _save_handler(self, filepath):  # ModelCheckpoint's own saves the model's object graph
+        write_weights(self.model, filepath)
+        tf.__internal__.train.update_checkpoint_state(save_dir=os.path.dirname(filepath),
+                                                      model_checkpoint_path=filepath, save_relative_paths=True,
+                                                      all_model_checkpoint_paths=[filepath])
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)

@@ -4,10 +4,12 @@ RUN_DIR/best/     the weights of the best validation F1 (TensorFlow's `checkpoin
                   file names the current one)
 RUN_DIR/backup/   BackupAndRestore's state while the run is unfinished
 
-A checkpoint restores by object path, and TensorFlow quietly skips a variable the
-checkpoint has no value for: a checkpoint of another encoder would leave the
-model with its pretrained values and no word said. Every load here asserts that
-each variable of the model found its value.
+The best weights are kept by variable name, as TF Hub keeps an encoder's: they
+load into any model made of the same variables, whatever its inputs (the model
+trained on a frozen-prefix cache and the one that reads raw text share them).
+TensorFlow quietly skips a variable a checkpoint has no value for: a checkpoint
+of another encoder would leave the model with its pretrained values and no word
+said. Every load here asserts that each variable of the model found its value.
 """
 import re
 from pathlib import Path
@@ -16,6 +18,7 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.errors import UserInputError
+from bert_keras.freezing.sublayers import variable_name
 
 BEST_DIR, BACKUP_DIR = "best", "backup"
 
@@ -36,7 +39,7 @@ def _restored(load, prefix: str, what: str):
         status = load(prefix)
         status.assert_existing_objects_matched()
     except AssertionError as error:
-        missing = re.findall(r"<tf\.Variable '([^':]+)", str(error))
+        missing = sorted(set(re.findall(r"<tf\.Variable '([^':]+)", str(error))))
         examples = ", ".join(missing[:3]) or str(error).splitlines()[0][:200]
         raise UserInputError(f"{what}: does not match the model: {len(missing) or 'some'} of its variables "
                              f"have no value there ({examples}); was the encoder replaced since?") from None
@@ -46,9 +49,18 @@ def _restored(load, prefix: str, what: str):
     status.expect_partial()  # the optimizer's values stay unused when only weights are wanted
 
 
+def _by_name(model) -> tf.train.Checkpoint:
+    return tf.train.Checkpoint(weights={variable_name(v): v for v in model.weights})
+
+
+def write_weights(model, prefix: str) -> str:
+    """Writes the model's weights keyed by variable name (no optimizer state)."""
+    return _by_name(model).write(prefix)
+
+
 def restore_weights(model, prefix: str, what: str):
-    """Loads weights saved by `model.save_weights` (best/), checking every variable."""
-    _restored(model.load_weights, prefix, what)
+    """Loads weights `write_weights` wrote (best/), checking every variable."""
+    _restored(_by_name(model).read, prefix, what)  # read(), not restore(): write() keeps no save counter
 
 
 def check_backup_fits(model, prefix: str, what: str):

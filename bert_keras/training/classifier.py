@@ -8,6 +8,7 @@ from bert_keras.encoders.network import INPUT_NAMES
 from bert_keras.errors import UserInputError
 from bert_keras.freezing.hub_layer import FreezableEncoder
 from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.freezing.sublayers import hidden_size
 
 ENCODER_LAYER = "encoder"
 HEAD_LAYER = "classifier"
@@ -27,8 +28,8 @@ def bert_outputs(encoder, inputs, handle: str) -> dict:
     return outputs
 
 
-def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None,
-                     dropout: float = 0.1, seed: int | None = None) -> tf_keras.Model:
+def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None, dropout: float = 0.1,
+                     seed: int | None = None, from_cache: bool = False, loaded=None) -> tf_keras.Model:
     """A Keras functional model: encoder inputs in, P(positive) [batch, 1] out.
 
     The encoder is a `hub.KerasLayer` frozen as `freeze` says, its `pooled_output`
@@ -40,6 +41,11 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None,
         freeze: which encoder variables train; None trains them all.
         dropout: the rate before the head.
         seed: of the head's initializer and dropout masks.
+        from_cache: the model of training on the frozen-prefix cache: its inputs are
+            `hidden_states` (float32 [batch, seq, hidden], entering the first
+            trainable block) and `input_mask`; its variables and their names are
+            those of the model from token ids, so weights move between the two.
+        loaded: the encoder already loaded (`hub.load`), to share its variables.
 
     Returns:
         A `tf_keras.Model` with inputs `input_word_ids`, `input_mask`,
@@ -59,8 +65,12 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None,
     >>> sorted({v.name.split("/")[1] for v in model.trainable_weights if v.name.startswith("transformer/")})
     ['layer_1']
     """
-    inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
-    encoder = FreezableEncoder(encoder_handle, freeze=freeze, name=ENCODER_LAYER)
+    encoder = FreezableEncoder(encoder_handle, freeze=freeze, from_cache=from_cache, loaded=loaded, name=ENCODER_LAYER)
+    if from_cache:
+        inputs = {"hidden_states": tf_keras.Input(shape=(None, hidden_size(encoder.weights)), name="hidden_states"),
+                  "input_mask": tf_keras.Input(shape=(None,), dtype=tf.int32, name="input_mask")}
+    else:
+        inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
     pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
     pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)  # resumable masks
     probability = tf_keras.layers.Dense(

@@ -30,6 +30,17 @@ def task() -> tuple[str, int]:
     return info.get("type", "chief"), int(info.get("index", 0))
 
 
+def input_shard() -> tuple[int, int]:
+    """(this worker's input pipeline, how many there are), as MultiWorkerMirroredStrategy
+    numbers them: the chief first, then the workers; (0, 1) alone."""
+    cluster = _tf_config().get("cluster", {})
+    count = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    task_type, index = task()
+    if task_type == "worker" and "chief" in cluster:
+        index += 1
+    return (index, count) if count else (0, 1)
+
+
 def is_chief() -> bool:
     """The chief writes the run's files: the `chief` task, or worker 0 when there is none."""
     task_type, index = task()

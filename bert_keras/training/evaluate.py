@@ -8,7 +8,8 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.run_dir import read_trained_run
-from bert_keras.training.train import build_compiled_classifier, evaluate_model
+from bert_keras.training.job import build_compiled_classifier
+from bert_keras.training.train import evaluate_model
 
 DATA_FLAGS = ("data", "test_data", "text_fields", "on_bad_record", "tfds_data_dir", "tfds_manual_dir")
 

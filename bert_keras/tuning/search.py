@@ -45,16 +45,33 @@ def read_search(tune_dir: Path) -> dict | None:
     return json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
 
 
-def _check_inputs_load(base: TrainConfig, blocks):
-    """Loads what every trial will load (data, a model on the encoder) before TUNE_DIR
+def _load_inputs(base: TrainConfig, blocks) -> dict:
+    """Loads what every trial will load (the data, a model on the encoder) before TUNE_DIR
     is touched, so that bad input fails here and not as failed trials."""
-    from bert_keras.training.classifier import build_classifier
     from bert_keras.data.sources import load_splits
-    from bert_keras.encoders.resolve import resolve_encoder
-    from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.encoders.precision import encoder_for
-    load_splits(base)
-    build_classifier(encoder_for(resolve_encoder(base.encoder), base.precision), FreezeSpec(train_last=min(blocks)))
+    from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
+    from bert_keras.freezing.spec import FreezeSpec
+    from bert_keras.training.classifier import build_classifier
+    paths = resolve_encoder(base.encoder)
+    encoder_path = encoder_for(paths, base.precision)
+    loaded = load_saved_model(encoder_path, "--encoder")
+    splits = load_splits(base)
+    build_classifier(encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded)
+    return dict(encoder_path=encoder_path, loaded=loaded, preprocessor=load_preprocessor(paths), splits_=splits)
+
+
+def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: dict):
+    """Computes, once, the frozen prefix's output at every boundary the trials will train
+    from (a trial training the last K of `depth` blocks reads boundary depth - K)."""
+    from bert_keras.freezing.hub_layer import splits
+    from bert_keras.frozen_prefix.plan import choose
+    from bert_keras.training.prefix_cache import precompute
+    boundaries = sorted({space.depth - k for k in (space.blocks or range(space.depth + 1))})
+    plan = choose(base.frozen_prefix, epochs=base.epochs, searching=True, boundary=boundaries[0],
+                  splits_apart=splits(inputs["loaded"]), encoder=base.encoder)
+    if plan.mode == "cache":
+        precompute(base, boundaries, **inputs)
 
 
 def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags) -> tuple:
@@ -100,14 +117,15 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     tune_dir = Path(tune_dir)
     previous = read_search(tune_dir)
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags)
+    inputs = _load_inputs(base, space.blocks or range(space.depth + 1))
     if previous is not None and not overwrite:
         check_same_settings(tune_dir, "search", previous, settings)
     else:
-        _check_inputs_load(base, space.blocks or range(space.depth + 1))
         if previous is not None:
             discard_directory(tune_dir)
         create_directory(tune_dir, "--out")
         write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
+    _cache_the_trials_prefixes(base, space, inputs)
     tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
                              base, tune_dir, overwrite=False)
     tuner.search()

@@ -40,7 +40,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
         if "tuner/epochs" in hp.values:  # Hyperband sets each bracket's budget
             config = dataclasses.replace(config, epochs=hp.values["tuner/epochs"])
         try:
-            metrics = train(config, evaluate_on_test=False)
+            metrics = train(config, evaluate_on_test=False, searching=True)
         except TrainingDiverged as error:  # the same hyperparameters would diverge again
             raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
         except tf.errors.ResourceExhaustedError as error:

@@ -72,3 +72,23 @@ def test_counted_dropout_masks_depend_on_seed_and_call_count_only():
     assert abs(np.mean(masks[0] == 0) - 0.25) < 0.01 and np.allclose(np.unique(masks[0]), [0.0, 1 / 0.75])
     np.testing.assert_array_equal(first(inputs, training=False), inputs)  # inference: no dropout
     assert int(first.calls.numpy()) == 2
+
+
+@pytest.mark.parametrize("boundary", [0, 1, 2])
+def test_the_split_functions_compute_what_tf_hubs_call_computes(tiny_encoder_dir, boundary):
+    """hidden_state_at + from_hidden, with the last block at the [CLS] position alone, give
+    TF Hub's pooled output, and hidden_state_at the outputs of the blocks before `boundary`."""
+    encoder = hub.load(str(tiny_encoder_dir / "encoder"))
+    inputs = tiny_inputs(batch=3, seq=9)
+    full = encoder(inputs, training=False)
+    hidden = encoder.hidden_state_at(inputs, boundary)
+    if boundary > 0:
+        np.testing.assert_allclose(hidden, full["encoder_outputs"][boundary - 1], atol=1e-5, rtol=0)
+    split = encoder.from_hidden(hidden, inputs["input_mask"], boundary, False)
+    assert set(split) == {"pooled_output", "default"}
+    np.testing.assert_allclose(split["pooled_output"], full["pooled_output"], atol=1e-5, rtol=0)
+    trained = encoder.from_hidden(hidden, inputs["input_mask"], boundary, True)["pooled_output"]
+    if boundary < 2:  # training: dropout in the blocks that run
+        assert not np.allclose(trained, full["pooled_output"])
+    else:  # no block runs after the last one, and the pooler has no dropout
+        np.testing.assert_allclose(trained, full["pooled_output"], atol=1e-6)

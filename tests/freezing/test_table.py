@@ -2,18 +2,26 @@
 from bert_keras.cli import main
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.table import format_table, layer_rows
-from bert_keras.training.classifier import build_classifier
+from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 
 def test_table_totals_and_notes(tiny_handle):
     spec = FreezeSpec(train_last=2)
     model = build_classifier(tiny_handle, spec)
-    table = format_table(layer_rows(model), spec)
+    table = format_table(layer_rows(model), spec, model.get_layer(ENCODER_LAYER).frozen_prefix)
     assert "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block trains" in table
-    assert table.splitlines()[1].split()[-1] == "frozen"
+    assert table.splitlines()[1].split()[:2] == ["-", "embeddings"] and table.splitlines()[1].split()[-1] == "frozen"
     trainable = sum(v.shape.num_elements() for v in model.trainable_weights)
     assert f"trainable {trainable:,} /" in table
-    assert "still apply dropout" in table
-    assert table.splitlines()[1].split()[:2] == ["-", "embeddings"]
+    assert "Note: the frozen embeddings run in inference mode (no dropout)" in table
+
+
+def test_the_note_says_how_frozen_blocks_run(tiny_handle):
+    model = build_classifier(tiny_handle, FreezeSpec(train_last=1))
+    frozen_prefix = model.get_layer(ENCODER_LAYER).frozen_prefix
+    assert frozen_prefix == 1
+    assert "the frozen embeddings and block 0 run in inference mode" in format_table(layer_rows(model), None,
+                                                                                     frozen_prefix)
+    assert "still apply dropout" in format_table(layer_rows(model), None, None)  # an encoder that cannot split
 
 
 def test_layers_command_errors_are_one_line(tiny_encoder_dir, capsys):

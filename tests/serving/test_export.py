@@ -17,6 +17,7 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.serving.export import export
 from bert_keras.serving.fresh_check import verify_in_fresh_process
 from bert_keras.serving.signatures import required_ops
+from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.classifier import build_classifier
 from kill import cli, kill_while
 
@@ -58,7 +59,7 @@ def test_a_fresh_process_serves_what_the_trained_model_predicts(trained_run, exp
     config = json.loads((trained_run / "config.json").read_text())
     model = build_classifier(str(tiny_encoder_dir / "encoder"), FreezeSpec(**config["freeze"]),
                              config["dropout"], config["seed"])
-    model.load_weights(tf.train.latest_checkpoint(str(trained_run / "best"))).expect_partial()
+    restore_weights(model, tf.train.latest_checkpoint(str(trained_run / "best")), "best")
     preprocessor = load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
     inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(texts))],
                                            seq_length=config["max_seq_length"])

@@ -4,19 +4,18 @@ and two workers training together."""
 import csv
 import json
 import os
-import re
 import socket
 import subprocess
 import time
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from safetensors.numpy import load_file, save_file
 
 from bert_keras.cli import main
 from bert_keras.encoders.convert import convert
 from kill import cli, kill_when, kill_while
+from runs import assert_same_run, history_lines, rerun_and_check_it_resumed
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 
 
@@ -76,48 +75,6 @@ def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews
     (out / "config.json").write_text(json.dumps({"format": "bert-keras-run/1", "out": str(out), "epochs": 7}))
     assert main(command(tiny_encoder_dir, reviews, out)) == 2
     assert "holds a run with other settings (" in capsys.readouterr().err
-
-
-def history_lines(out):
-    path = out / "history.csv"
-    return path.read_text().splitlines()[1:] if path.exists() else []
-
-
-def best_weights(out) -> dict:
-    """Every tensor of the run's best checkpoint: model and optimizer."""
-    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(out / "best")))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
-
-
-def assert_same_run(resumed, whole):
-    """Equal to the last bit: every tensor of the best weights, the test metrics, and
-    each epoch's history row (train_seconds aside, which measures the machine)."""
-    a, b = best_weights(resumed), best_weights(whole)
-    assert a.keys() == b.keys()
-    for name in a:
-        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
-    metrics = [json.loads((out / "metrics.json").read_text()) for out in (resumed, whole)]
-    for key in ("loss", "accuracy", "precision", "recall", "f1", "auc", "best_epoch", "train_examples"):
-        assert metrics[0][key] == metrics[1][key], key
-    for rows in zip(*(list(csv.DictReader(open(out / "history.csv"))) for out in (resumed, whole))):
-        assert {**rows[0], "train_seconds": 0} == {**rows[1], "train_seconds": 0}
-
-
-def rerun_and_check_it_resumed(argv, out, epochs: int, steps: int):
-    """Runs the same command again and checks that it resumed, not restarted: it runs
-    only the epochs after the last one backed up, each its `steps` steps, and keeps
-    the history rows the killed process wrote, byte for byte."""
-    backup = tf.train.latest_checkpoint(str(out / "backup" / "chief"))
-    first = 0 if backup is None else 1 + int(tf.train.load_checkpoint(backup).get_tensor(
-        "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"))
-    kept = history_lines(out)[:first]
-    resumed = subprocess.run(cli(*argv), check=True, capture_output=True, text=True)
-    ran = re.findall(rf"^Epoch (\d+)/{epochs}$", resumed.stderr, re.M)
-    assert ran == [str(e + 1) for e in range(first, epochs)], resumed.stderr
-    assert re.findall(r"^(\d+)/(\d+) - ", resumed.stderr, re.M) == [(str(steps), str(steps))] * len(ran)
-    assert history_lines(out)[:first] == kept, "earlier epochs' rows are the killed process's own"
-    return first
 
 
 def test_sigkill_in_second_epoch_then_same_command_resumes(tiny_encoder_dir, tmp_path):
@@ -206,13 +163,14 @@ def free_ports(count):
     return ports
 
 
-def test_two_workers_train_together_to_the_same_weights(tiny_encoder_dir, reviews, tmp_path):
+@pytest.mark.parametrize("frozen_prefix", ["inline", "cache"])  # with the cache, each worker caches its shard
+def test_two_workers_train_together_to_the_same_weights(tiny_encoder_dir, reviews, tmp_path, frozen_prefix):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     processes = []
     for index in range(2):
         env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
         argv = command(tiny_encoder_dir, reviews, tmp_path / f"worker{index}", "--strategy", "multi_worker",
-                       "--epochs", "2")
+                       "--epochs", "2", "--frozen-prefix", frozen_prefix)
         processes.append(subprocess.Popen(cli(*argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                           text=True))
     outputs = [process.communicate(timeout=600)[0] for process in processes]
@@ -222,5 +180,6 @@ def test_two_workers_train_together_to_the_same_weights(tiny_encoder_dir, review
     assert chief.keys() == other.keys() and len(chief) > 0
     for name in chief:
         assert chief[name] == pytest.approx(other[name], rel=1e-6), name
-    assert (tmp_path / "worker0" / "metrics.json").exists()  # the chief writes the run's files
+    metrics = json.loads((tmp_path / "worker0" / "metrics.json").read_text())  # the chief writes the run's files
     assert not (tmp_path / "worker1" / "metrics.json").exists()
+    assert metrics["frozen_prefix"]["mode"] == frozen_prefix

@@ -98,6 +98,21 @@ def test_kill_while_a_trial_writes_a_checkpoint_then_same_command_loses_nothing(
     assert not list(tune_dir.glob("trials/*/best/*_temp")) and not list(tune_dir.glob("trials/*/backup"))
 
 
+@pytest.mark.parametrize("oracle", ["grid", "hyperband"])  # hyperband: brackets of other epochs reuse it too
+def test_a_search_computes_each_frozen_prefix_once_for_all_its_trials(tiny_encoder_dir, reviews, tmp_path, oracle):
+    argv = cli(*tune_argv(tiny_encoder_dir, reviews, tmp_path / "tune", "--oracle", oracle, "--epochs", "2"))
+    result = subprocess.run(argv, check=True, capture_output=True, text=True)
+    # one pass over the training split and one over the validation split, for boundaries 0, 1 and 2
+    assert "caching the outputs at blocks 0, 1, 2 for every trial" in result.stderr
+    assert result.stderr.count("frozen prefix computed") == 2, result.stderr
+    rows = read_trials(tmp_path / "tune")
+    assert rows and all(r["status"] == "COMPLETED" for r in rows)
+    for row in rows:
+        trial = json.loads((tmp_path / "tune" / "trials" / row["trial"] / "metrics.json").read_text())
+        assert trial["frozen_prefix"]["mode"] == "cache"
+        assert trial["frozen_prefix"]["boundary"] == 2 - int(row["trainable_blocks"])
+
+
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(reviews, tmp_path, capsys):
     checkpoint = write_tiny_checkpoint(tmp_path / "hf")
     tensors = load_file(str(checkpoint / "model.safetensors"))

@@ -1,0 +1,110 @@
+"""A run's cache: what it depends on, where it lives, and getting it (or building it once).
+
+In memory when its estimated size fits the budget (`--cache-memory-gb`, by default
+a quarter of the machine's RAM), else on disk under `--cache-dir` (by default
+BERT_KERAS_HOME/cache), in a folder keyed by everything the states depend on: a
+rerun, a resumed run or another trial of a search reuses it. A cache too big for
+both is not built: the run trains inline and says so.
+"""
+import contextlib
+import dataclasses
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from bert_keras.encoders.layout import bert_keras_home
+from bert_keras.frozen_prefix import states as store
+from bert_keras.frozen_prefix.build import compute_states
+
+SAMPLE = 512         # reviews tokenized to estimate the cache's size
+FLOAT_BYTES = 4      # float32 hidden states
+DISK_HEADROOM = 1.2  # free disk a cache on disk needs, in units of its size
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    location: str | None   # "memory", "disk", or None: too big for both
+    estimated_bytes: int
+    directory: Path        # where a cache on disk lives, one folder per key
+
+
+def memory_budget(config) -> int:
+    if config.cache_memory_gb is not None:
+        return int(config.cache_memory_gb * 2**30)
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+
+
+def estimate_bytes(preprocessor, examples, count: int, *, max_seq_length: int, text_fields: str, hidden: int) -> int:
+    """The cache's size for `count` examples, from the mean length of a sample of them."""
+    from bert_keras.data.pipeline import review_text
+    sample = next(iter(examples.batch(SAMPLE)))
+    tokens = preprocessor.bert_pack_inputs([preprocessor.tokenize(review_text(sample, text_fields))],
+                                           seq_length=max_seq_length)["input_mask"]
+    mean_length = float(tokens.numpy().sum()) / len(tokens)
+    return int(count * mean_length * hidden * FLOAT_BYTES)
+
+
+def place(estimated: int, config) -> Placement:
+    directory = Path(config.cache_dir) if config.cache_dir else bert_keras_home() / "cache"
+    if estimated <= memory_budget(config):
+        return Placement("memory", estimated, directory)
+    free = shutil.disk_usage(_existing_ancestor(directory)).free
+    return Placement("disk" if estimated * DISK_HEADROOM <= free else None, estimated, directory)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def describe_placement(placement: Placement) -> str:
+    size = f"about {placement.estimated_bytes / 2**20:,.0f} MiB"
+    if placement.location == "memory":
+        return f"{size}, in memory"
+    return f"{size}, on disk under {placement.directory}"
+
+
+def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
+    """{boundary: HiddenStates}, from this process's memory, the disk, or `compute(missing
+    boundaries, allocate)` (one pass for all of them), kept where `placement` says.
+    keys: {boundary: what that boundary's states depend on}."""
+    found, missing = {}, []
+    for boundary, description in keys.items():
+        key = store.cache_key(description)
+        states = store.remembered(key) or store.load(placement.directory / key)  # a search's, or a rerun's
+        if states is None:
+            missing.append(boundary)
+        else:
+            found[boundary] = states
+    if missing:
+        start = time.perf_counter()
+        if placement.location == "disk":
+            found.update(_compute_on_disk({b: keys[b] for b in missing}, placement.directory, compute))
+        else:
+            for boundary, states in compute(missing, None).items():
+                states = store.in_tensorflow(states)  # one copy: TensorFlow's, not numpy's too
+                store.remember(store.cache_key(keys[boundary]), states)
+                found[boundary] = states
+        print(f"bert-keras: frozen prefix computed in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+    return found
+
+
+def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
+    """Computes straight into files mapped from staging folders, then renames each into place."""
+    with contextlib.ExitStack() as stack:
+        staging = {b: stack.enter_context(store.staging(root / store.cache_key(keys[b]))) for b in keys}
+        states = compute(sorted(keys), lambda boundary, shape: store.mapped_values(staging[boundary], shape))
+        for boundary, result in states.items():
+            store.finish(result, staging[boundary], keys[boundary])
+    return {b: store.load(root / store.cache_key(keys[b])) for b in keys}
+
+
+def computer(encoder, preprocessor, examples, config):
+    """compute(boundaries, allocate) for `get_states`: one pass over `examples`."""
+    return lambda boundaries, allocate: compute_states(
+        encoder, preprocessor, examples, max_seq_length=config.max_seq_length, text_fields=config.text_fields,
+        boundaries=sorted(boundaries), allocate=allocate)

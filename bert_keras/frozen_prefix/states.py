@@ -1,0 +1,93 @@
+"""Hidden states of a split, kept: in memory, or on disk in a folder written whole.
+
+Example i's states are values[row_splits[i]:row_splits[i + 1]]: one row of
+`hidden` floats per token, unpadded, so that batches are padded only to their
+own length bucket, as the token pipeline pads them.
+
+A folder on disk is keyed by everything the states depend on (the encoder and
+its files, the data, the boundary, the sequence length, the shard), so a rerun,
+a resumed run or another trial of a search reads it instead of computing it again.
+"""
+import contextlib
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bert_keras.files.atomic import atomic_directory
+
+FILES = ("values.npy", "row_splits.npy", "labels.npy")
+_IN_MEMORY: dict[str, "HiddenStates"] = {}  # this process's caches, by key (a search's trials share them)
+
+
+@dataclasses.dataclass
+class HiddenStates:
+    values: object          # [tokens, hidden] float32: np.memmap on disk, a tf.Tensor in memory
+    row_splits: np.ndarray  # [examples + 1] int64
+    labels: np.ndarray      # [examples] float32, 0 or 1
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.row_splits).astype(np.int32)
+
+    @property
+    def nbytes(self) -> int:
+        values = self.values.shape[0] * self.values.shape[1] * 4  # float32, in numpy or TensorFlow
+        return values + self.row_splits.nbytes + self.labels.nbytes
+
+
+def cache_key(description: dict) -> str:
+    """A short stable name for everything a cache depends on."""
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def remembered(key: str) -> HiddenStates | None:
+    return _IN_MEMORY.get(key)
+
+
+def remember(key: str, states: HiddenStates):
+    _IN_MEMORY[key] = states
+
+
+def load(directory: Path) -> HiddenStates | None:
+    """States a finished build wrote to `directory`, mapped from disk; None if there are none."""
+    directory = Path(directory)
+    if not all((directory / name).is_file() for name in FILES):
+        return None
+    values = np.load(directory / FILES[0], mmap_mode="r")  # read from disk as batches need it
+    row_splits, labels = (np.load(directory / name) for name in FILES[1:])
+    return HiddenStates(values, row_splits, labels)
+
+
+@contextlib.contextmanager
+def staging(directory: Path):
+    """A folder that becomes `directory` when the block ends well (`atomic_directory`):
+    a build killed midway leaves no folder under the key, only a staging folder that
+    the next build removes."""
+    with atomic_directory(Path(directory)) as folder:
+        yield folder
+
+
+def mapped_values(folder: Path, shape: tuple) -> np.ndarray:
+    """A float32 array of `shape` in folder/values.npy, to fill in place."""
+    return np.lib.format.open_memmap(folder / FILES[0], mode="w+", dtype=np.float32, shape=shape)
+
+
+def finish(states: HiddenStates, folder: Path, description: dict):
+    """Completes a staging folder whose values.npy `states` filled."""
+    states.values.flush()
+    np.save(folder / FILES[1], states.row_splits)
+    np.save(folder / FILES[2], states.labels)
+    (folder / "key.json").write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
+
+
+def in_tensorflow(states: HiddenStates) -> HiddenStates:
+    """The values as a TensorFlow tensor (what the pipeline gathers from), numpy's released."""
+    import tensorflow as tf
+    return dataclasses.replace(states, values=tf.constant(states.values))

@@ -1,0 +1,125 @@
+"""What a run loads before it touches RUN_DIR, in the order bad input fails: the
+strategy, the encoder, the data, the models, and the frozen-prefix cache; and the
+batches each epoch reads from them."""
+import dataclasses
+import sys
+import time
+
+import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tensorflow as tf
+import tf_keras
+
+from bert_keras.config import TrainConfig
+from bert_keras.data.pipeline import evaluation_dataset, training_stream
+from bert_keras.data.sources import Splits, load_splits
+from bert_keras.encoders.precision import encoder_for
+from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
+from bert_keras.errors import SelfCheckFailed, UserInputError
+from bert_keras.freezing.sublayers import position_table_length
+from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
+from bert_keras.frozen_prefix.plan import Plan
+from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
+from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
+from bert_keras.training.optimizer import make_optimizer
+from bert_keras.training.prefix_cache import RunCache, plan_run, prepare
+
+
+def classification_metrics():
+    return [tf_keras.metrics.BinaryAccuracy(name="accuracy"),
+            tf_keras.metrics.Precision(name="precision"),
+            tf_keras.metrics.Recall(name="recall"),
+            tf_keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
+            tf_keras.metrics.AUC(name="auc")]
+
+
+def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_steps: int, **classifier_options):
+    """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
+    `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
+    model = build_classifier(encoder_path, config.freeze, config.dropout, config.seed, **classifier_options)
+    model.compile(optimizer=make_optimizer(config, total_steps),
+                  loss=tf_keras.losses.BinaryCrossentropy(), metrics=classification_metrics())
+    return model
+
+
+def _steps_per_epoch(strategy, train_size: int, batch_size: int) -> tuple[int, int]:
+    """(global steps per epoch, per-replica batch), equal on every worker."""
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise UserInputError(f"--batch-size {batch_size}: must be a multiple of the {replicas} replicas")
+    workers = max(1, cluster_size())
+    per_replica = batch_size // replicas
+    steps = (train_size // workers) // per_replica // (replicas // workers)
+    if steps < 1:
+        raise UserInputError(f"--batch-size {batch_size}: larger than the {train_size} training examples")
+    return steps, per_replica
+
+
+@dataclasses.dataclass
+class Job:
+    """Everything a run needs, loaded before RUN_DIR is touched."""
+    config: TrainConfig
+    strategy: tf.distribute.Strategy
+    preprocessor: object
+    splits: Splits
+    steps: int                  # global steps per epoch
+    per_replica: int            # batch per replica
+    shard: tuple[int, int]      # (this worker's input pipeline, how many)
+    eval_model: tf_keras.Model  # from token ids: evaluates the test split; what export serves
+    model: tf_keras.Model       # what fit trains: eval_model, or its twin on the frozen-prefix cache
+    cache: RunCache
+
+    def training_batches(self, context: tf.distribute.InputContext, first_epoch: int) -> tf.data.Dataset:
+        config = self.config
+        if (context.input_pipeline_id, context.num_input_pipelines) != self.shard:
+            raise SelfCheckFailed(f"tf.distribute feeds input pipeline {context.input_pipeline_id} of "
+                                  f"{context.num_input_pipelines}, the cache was built for {self.shard}")
+        size = self.splits.train.size // self.shard[1]
+        common = dict(batch_size=self.per_replica, max_seq_length=config.max_seq_length, seed=config.seed,
+                      first_epoch=first_epoch, epochs=config.epochs,
+                      batches_per_epoch=self.steps * context.num_replicas_in_sync // context.num_input_pipelines)
+        if self.cache.train is not None:
+            return cached_training_stream(self.cache.train, size, **common)
+        examples = self.splits.train.examples.shard(self.shard[1], self.shard[0])
+        return training_stream(examples, size, self.preprocessor, text_fields=config.text_fields, **common)
+
+    def validation_batches(self) -> tf.data.Dataset:
+        config = self.config
+        if self.cache.validation is not None:
+            return cached_evaluation_dataset(self.cache.validation, config.batch_size, config.max_seq_length)
+        return evaluation_dataset(self.splits.validation, self.preprocessor, config.batch_size,
+                                  config.max_seq_length, config.text_fields)
+
+
+def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None = None) -> Job:
+    """Encoder, data, models and cache, in the order bad input can fail them.
+    `recorded`: the frozen-prefix plan a resumed run started with."""
+    strategy = make_strategy(config.strategy)
+    paths = resolve_encoder(config.encoder)
+    encoder_path = encoder_for(paths, config.precision)
+    preprocessor = load_preprocessor(paths)
+    splits = load_splits(config)
+    for problem in splits.skipped:
+        print(f"bert-keras: skipped {problem}", file=sys.stderr)
+    steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
+    total_steps = steps * config.epochs
+    tf_keras.utils.set_random_seed(config.seed)
+    with strategy.scope():
+        loaded = load_saved_model(encoder_path, "--encoder")  # one set of encoder variables for both models
+        eval_model = build_compiled_classifier(config, encoder_path, total_steps, loaded=loaded)
+    encoder = eval_model.get_layer(ENCODER_LAYER)
+    positions = position_table_length(encoder.weights)
+    if positions is not None and positions < config.max_seq_length:
+        raise UserInputError(f"--max-seq-length {config.max_seq_length}: the encoder {config.encoder} "
+                             f"has position embeddings for {positions} tokens only")
+    plan = plan_run(config, loaded=loaded, frozen_prefix=encoder.frozen_prefix, searching=searching,
+                    recorded=recorded)
+    shard = input_shard()
+    start = time.perf_counter()
+    cache = prepare(config, plan, encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor,
+                    splits_=splits, shard=shard, forced=recorded is not None)
+    model = eval_model
+    if cache.plan.mode == "cache":
+        cache.info["seconds"] = round(time.perf_counter() - start, 2)
+        with strategy.scope():
+            model = build_compiled_classifier(config, encoder_path, total_steps, from_cache=True, loaded=loaded)
+    return Job(config, strategy, preprocessor, splits, steps, per_replica, shard, eval_model, model, cache)
