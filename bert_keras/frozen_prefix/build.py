@@ -11,7 +11,7 @@ import numpy as np
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
-from bert_keras.data.pipeline import review_text
+from bert_keras.data.pipeline import bucket_boundaries, bucket_length, review_text
 from bert_keras.freezing.sublayers import hidden_size
 from bert_keras.frozen_prefix.states import HiddenStates
 
@@ -55,12 +55,15 @@ def compute_states(encoder, preprocessor, examples, *, max_seq_length: int, text
         labels.append(window_labels.astype(np.float32))
     row_splits = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
     values = {b: allocate(b, (int(row_splits[-1]), hidden_size(encoder.variables))) for b in boundaries}
-    first = 0  # the window's first example
+    buckets, first = bucket_boundaries(max_seq_length), 0  # first: the window's first example
     for inputs, window_lengths, _ in _windows(preprocessor, examples, max_seq_length, text_fields):
         order = np.argsort(window_lengths, kind="stable")
         for start in range(0, len(order), BATCH):
             picked = order[start:start + BATCH]
-            batch = {name: tf.gather(t, picked)[:, :int(window_lengths[picked].max())] for name, t in inputs.items()}
+            # Padded to a length bucket: few distinct shapes, so oneDNN reuses its kernels
+            # (a width per batch made a second pass over the sample 2x slower: 83 s vs 42 s).
+            width = int(bucket_length(buckets, int(window_lengths[picked].max())))
+            batch = {name: tf.gather(t, picked)[:, :width] for name, t in inputs.items()}
             for boundary, states in _states_at(encoder, batch, boundaries).items():
                 for row, index in enumerate(picked):
                     begin, end = row_splits[first + index], row_splits[first + index + 1]

@@ -26,7 +26,6 @@ from bert_keras.training.run_dir import (CURVES_FILE, HISTORY_FILE, LOG_DIR, MET
                                          finished_metrics, read_run)
 
 
-
 def _write_replica_checksum(run_dir: Path, model):
     """In a cluster, each worker records a digest of its weights: replicas must agree."""
     task_type, index = task()
@@ -37,14 +36,17 @@ def _write_replica_checksum(run_dir: Path, model):
     write_text_atomic(path, json.dumps(digest, indent=1, sort_keys=True))
 
 
-def evaluate_model(model, split, preprocessor, config) -> dict:
-    dataset = evaluation_dataset(split, preprocessor, config.batch_size, config.max_seq_length,
-                                 config.text_fields)
+def evaluate_batches(model, dataset, examples: int) -> dict:
     start = time.perf_counter()
     results = model.evaluate(dataset, return_dict=True, verbose=0)
     seconds = time.perf_counter() - start
     return {**{name: round(float(value), 6) for name, value in results.items()},
-            "evaluated_examples": split.size, "eval_examples_per_second": round(split.size / seconds, 2)}
+            "evaluated_examples": examples, "eval_examples_per_second": round(examples / seconds, 2)}
+
+
+def evaluate_model(model, split, preprocessor, config) -> dict:
+    return evaluate_batches(model, evaluation_dataset(split, preprocessor, config.batch_size, config.max_seq_length,
+                                                      config.text_fields), split.size)
 
 
 def _first_epoch(run_dir: Path, model) -> int:
@@ -79,13 +81,18 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
 
 
 def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_test: bool, chief: bool) -> dict:
-    """The best weights, read into the model from token ids, on the test split (validation
-    for a tuning trial), with throughput, sizes and what the frozen prefix did."""
+    """The best weights on the test split, read by the model from token ids (a tuning
+    trial: on the validation split), with throughput, sizes and what the frozen prefix did."""
+    # A trial scores the validation split as each epoch did: from the cache when there is
+    # one (the same inference-mode mathematics, without the frozen prefix's forward pass).
+    on_cache = not evaluate_on_test and job.cache.validation is not None
+    model = job.model if on_cache else job.eval_model
     best = best_checkpoint(run_dir)
     if best is not None:  # a non-chief worker keeps none
-        restore_weights(job.eval_model, best, f"--out {run_dir}: its best weights {best}")
+        restore_weights(model, best, f"--out {run_dir}: its best weights {best}")
     final_split = job.splits.test if evaluate_on_test else job.splits.validation
-    metrics = evaluate_model(job.eval_model, final_split, job.preprocessor, config)
+    metrics = (evaluate_batches(model, job.validation_batches(), final_split.size) if on_cache
+               else evaluate_model(model, final_split, job.preprocessor, config))
     if not chief:  # a non-chief worker writes no history
         return metrics
     rows = read_history(run_dir / HISTORY_FILE)
