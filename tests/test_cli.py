@@ -148,6 +148,15 @@ CASES = {
     "tune overwrite on the user's files": (["tune", *TRAIN[1:6], "{foreign}", "--overwrite"],
                                            "holds files that bert-keras did not write"),
     "TF_CONFIG not JSON": (TRAIN + ["--strategy", "multi_worker"], "TF_CONFIG: not valid JSON"),
+    # the frozen-prefix cache
+    "frozen prefix unknown": (TRAIN + ["--frozen-prefix", "always"], "argument --frozen-prefix: invalid choice"),
+    "cache memory negative": (TRAIN + ["--cache-memory-gb", "-1"],
+                              "--cache-memory-gb -1.0: must be a finite number of GiB, 0 or more"),
+    "cache memory infinite": (TRAIN + ["--cache-memory-gb", "inf"], "--cache-memory-gb inf: must be a finite"),
+    "cache dir is a file": (TRAIN + ["--train-last", "1", "--frozen-prefix", "cache", "--cache-dir", "{afile}"],
+                            "--cache-dir {afile}: is a file, not a directory"),
+    "cache dir under a file": (TRAIN + ["--train-last", "1", "--frozen-prefix", "cache", "--cache-dir",
+                                        "{afile}/cache"], "--cache-dir {afile}/cache: is under a file ({afile})"),
 }
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bert_keras.encoders.layout import bert_keras_home
+from bert_keras.errors import UserInputError
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
 
@@ -48,9 +49,14 @@ def estimate_bytes(preprocessor, examples, count: int, *, max_seq_length: int, t
 
 def place(estimated: int, config) -> Placement:
     directory = Path(config.cache_dir) if config.cache_dir else bert_keras_home() / "cache"
+    existing = _existing_ancestor(directory)  # a rerun looks there, wherever this cache goes
+    if not existing.is_dir():
+        where = "" if existing == directory.absolute() else f" ({existing})"
+        raise UserInputError(f"--cache-dir {directory}: is{' under' if where else ''} a file{where}, "
+                             f"not a directory")
     if estimated <= memory_budget(config):
         return Placement("memory", estimated, directory)
-    free = shutil.disk_usage(_existing_ancestor(directory)).free
+    free = shutil.disk_usage(existing).free
     return Placement("disk" if estimated * DISK_HEADROOM <= free else None, estimated, directory)
 
 
