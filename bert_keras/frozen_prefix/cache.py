@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bert_keras.encoders.layout import bert_keras_home
 from bert_keras.errors import UserInputError
+from bert_keras.files.atomic import atomic_directory
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
 
@@ -102,7 +103,8 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
 def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
     """Computes straight into files mapped from staging folders, then renames each into place."""
     with contextlib.ExitStack() as stack:
-        staging = {b: stack.enter_context(store.staging(root / store.cache_key(keys[b]))) for b in keys}
+        # A build killed midway leaves no folder under its key, only staging that the next build removes.
+        staging = {b: stack.enter_context(atomic_directory(root / store.cache_key(keys[b]))) for b in keys}
         states = compute(sorted(keys), lambda boundary, shape: store.mapped_values(staging[boundary], shape))
         for boundary, result in states.items():
             store.finish(result, staging[boundary], keys[boundary])

@@ -8,15 +8,12 @@ A folder on disk is keyed by everything the states depend on (the encoder and
 its files, the data, the boundary, the sequence length, the shard), so a rerun,
 a resumed run or another trial of a search reads it instead of computing it again.
 """
-import contextlib
 import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
-
-from bert_keras.files.atomic import atomic_directory
 
 FILES = ("values.npy", "row_splits.npy", "labels.npy")
 _IN_MEMORY: dict[str, "HiddenStates"] = {}  # this process's caches, by key (a search's trials share them)
@@ -55,6 +52,11 @@ def remember(key: str, states: HiddenStates):
     _IN_MEMORY[key] = states
 
 
+def forget_all():
+    """Releases this process's caches: a run's once it ends, a search's once its trials have."""
+    _IN_MEMORY.clear()
+
+
 def load(directory: Path) -> HiddenStates | None:
     """States a finished build wrote to `directory`, mapped from disk; None if there are none."""
     directory = Path(directory)
@@ -63,15 +65,6 @@ def load(directory: Path) -> HiddenStates | None:
     values = np.load(directory / FILES[0], mmap_mode="r")  # read from disk as batches need it
     row_splits, labels = (np.load(directory / name) for name in FILES[1:])
     return HiddenStates(values, row_splits, labels)
-
-
-@contextlib.contextmanager
-def staging(directory: Path):
-    """A folder that becomes `directory` when the block ends well (`atomic_directory`):
-    a build killed midway leaves no folder under the key, only a staging folder that
-    the next build removes."""
-    with atomic_directory(Path(directory)) as folder:
-        yield folder
 
 
 def mapped_values(folder: Path, shape: tuple) -> np.ndarray:

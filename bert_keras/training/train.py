@@ -16,6 +16,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset
 from bert_keras.errors import TrainingDiverged
 from bert_keras.files.atomic import write_text_atomic
+from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.training.callbacks import BestWeights, EpochSummaries, EpochTimer, HistoryLog, read_history
 from bert_keras.training.checkpoints import (BACKUP_DIR, BEST_DIR, backup_checkpoint, best_checkpoint,
                                              check_backup_fits, restore_weights, saved_epoch)
@@ -135,6 +136,14 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     >>> metrics["f1"]  # doctest: +SKIP
     0.887574
     """
+    try:
+        return _train(config, overwrite, evaluate_on_test, searching)
+    finally:
+        if not searching:  # a search's trials share its caches; the search releases them
+            forget_all()
+
+
+def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
     if previous is not None and not overwrite:

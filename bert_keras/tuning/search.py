@@ -19,6 +19,7 @@ from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, Train
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
+from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.tuning.oracles import make_oracle
 from bert_keras.tuning.space import SearchSpace
 from bert_keras.tuning.tuner import FreezeDepthTuner
@@ -125,10 +126,13 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
             discard_directory(tune_dir)
         create_directory(tune_dir, "--out")
         write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
-    _cache_the_trials_prefixes(base, space, inputs)
     tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
                              base, tune_dir, overwrite=False)
-    tuner.search()
+    try:
+        _cache_the_trials_prefixes(base, space, inputs)
+        tuner.search()
+    finally:
+        forget_all()  # the trials' states, kept in this process's memory
     from bert_keras.tuning.results import write_results
     best = write_results(tuner, tune_dir)
     if best is None:

@@ -8,6 +8,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import load_splits
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+from bert_keras.files.atomic import atomic_directory
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
@@ -44,7 +45,7 @@ def test_training_batches_hold_the_same_examples_in_the_same_order(cached):
 
 def test_states_on_disk_give_the_same_batches_as_in_memory(cached, tmp_path):
     split, _, states, _ = cached
-    with store.staging(tmp_path / "key") as folder:
+    with atomic_directory(tmp_path / "key") as folder:
         values = store.mapped_values(folder, states.values.shape)
         values[:] = states.values
         store.finish(store.HiddenStates(values, states.row_splits, states.labels), folder, {"test": 1})

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from bert_keras.cli import main
+from bert_keras.frozen_prefix import states as store
 from kill import cli, kill_when, kill_while
 from runs import assert_same_run, best_weights, history_lines, rerun_and_check_it_resumed
 from tiny_bert import write_synthetic_reviews
@@ -46,6 +47,7 @@ def test_cached_and_inline_training_end_with_the_same_weights(tiny_encoder_dir, 
 def test_a_cached_run_exports_as_one_trained_inline_would(tiny_encoder_dir, reviews, tmp_path, capsys):
     assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", "cache")) == 0
     capsys.readouterr()
+    assert store._IN_MEMORY == {}, "a finished run releases the states it kept in memory"
     assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "served")]) == 0
     assert json.loads(capsys.readouterr().out)["max_abs_difference"] <= 1e-5
     assert main(["evaluate", "--model", str(tmp_path / "run")]) == 0
