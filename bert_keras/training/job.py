@@ -14,6 +14,7 @@ from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import Splits, load_splits
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
+from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.freezing.sublayers import position_table_length
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
@@ -90,13 +91,15 @@ class Job:
                                   config.max_seq_length, config.text_fields)
 
 
-def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None = None) -> Job:
+def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None = None,
+             loads: SharedLoads | None = None) -> Job:
     """Encoder, data, models and cache, in the order bad input can fail them.
-    `recorded`: the frozen-prefix plan a resumed run started with."""
+    `recorded`: the frozen-prefix plan a resumed run started with; `loads`: a search's
+    encoder and preprocessor, loaded once for all its trials."""
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)
     encoder_path = encoder_for(paths, config.precision)
-    preprocessor = load_preprocessor(paths)
+    preprocessor = loads.preprocessor(paths) if loads else load_preprocessor(paths)
     splits = load_splits(config)
     for problem in splits.skipped:
         print(f"bert-keras: skipped {problem}", file=sys.stderr)
@@ -104,7 +107,8 @@ def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None
     total_steps = steps * config.epochs
     tf_keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        loaded = load_saved_model(encoder_path, "--encoder")  # one set of encoder variables for both models
+        # one set of encoder variables for both models
+        loaded = loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "--encoder")
         eval_model = build_compiled_classifier(config, encoder_path, total_steps, loaded=loaded)
     encoder = eval_model.get_layer(ENCODER_LAYER)
     positions = position_table_length(encoder.weights)

@@ -112,7 +112,7 @@ def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_tes
 
 
 def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool = True,
-          searching: bool = False) -> dict:
+          searching: bool = False, loads=None) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
 
     Args:
@@ -123,6 +123,8 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
             the best weights on the validation split, and the test split stays untouched.
         searching: a trial of a search: `--frozen-prefix auto` caches even for one epoch
             (the search computes each boundary's states once, for all its trials).
+        loads: a search's `encoders.shared_loads.SharedLoads`: the encoder and
+            preprocessor loaded once, for all its trials.
 
     Returns:
         The metrics written to RUN_DIR/metrics.json: loss, accuracy, precision,
@@ -137,13 +139,13 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
     0.887574
     """
     try:
-        return _train(config, overwrite, evaluate_on_test, searching)
+        return _train(config, overwrite, evaluate_on_test, searching, loads)
     finally:
         if not searching:  # a search's trials share its caches; the search releases them
             forget_all()
 
 
-def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool) -> dict:
+def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
     if previous is not None and not overwrite:
@@ -153,7 +155,7 @@ def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searchi
                   file=sys.stderr)
             return finished
     recorded = recorded_plan(run_dir) if previous is not None and not overwrite else None
-    job = load_job(config, searching, recorded)
+    job = load_job(config, searching, recorded, loads)
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
     if recorded is None:
         record_plan(run_dir, job.cache.plan)

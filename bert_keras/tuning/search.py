@@ -16,6 +16,7 @@ from pathlib import Path
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 
 from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TrainConfig
+from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
@@ -28,12 +29,12 @@ SETTINGS_FILE = "tune_config.json"
 SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-keras wrote
 
 
-def encoder_blocks(encoder: str) -> int:
+def encoder_blocks(encoder: str, loads: SharedLoads) -> int:
     """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
-    from bert_keras.encoders.resolve import load_saved_model, resolve_encoder
+    from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
-    sublayers = group_sublayers(load_saved_model(resolve_encoder(encoder).encoder, "--encoder").variables)
+    sublayers = group_sublayers(loads.encoder(resolve_encoder(encoder).encoder).variables)
     FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
     return encoder_depth(sublayers)
 
@@ -46,20 +47,20 @@ def read_search(tune_dir: Path) -> dict | None:
     return json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
 
 
-def _load_inputs(base: TrainConfig, blocks) -> dict:
+def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     """Loads what every trial will load (the data, a model on the encoder) before TUNE_DIR
     is touched, so that bad input fails here and not as failed trials."""
     from bert_keras.data.sources import load_splits
     from bert_keras.encoders.precision import encoder_for
-    from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
+    from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.training.classifier import build_classifier
     paths = resolve_encoder(base.encoder)
     encoder_path = encoder_for(paths, base.precision)
-    loaded = load_saved_model(encoder_path, "--encoder")
+    loaded = loads.encoder(encoder_path)
     splits = load_splits(base)
     build_classifier(encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded)
-    return dict(encoder_path=encoder_path, loaded=loaded, preprocessor=load_preprocessor(paths), splits_=splits)
+    return dict(encoder_path=encoder_path, loaded=loaded, preprocessor=loads.preprocessor(paths), splits_=splits)
 
 
 def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: dict):
@@ -75,13 +76,14 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
         precompute(base, boundaries, **inputs)
 
 
-def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags) -> tuple:
+def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags,
+                     loads: SharedLoads) -> tuple:
     """(space, settings): the search space, checked against the encoder, and what TUNE_DIR records."""
     if max_trials < 1:
         raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
     if oracle_name not in ORACLES:
         raise UserInputError(f"--oracle {oracle_name}: must be one of {', '.join(ORACLES)}")
-    depth = encoder_blocks(base.encoder)
+    depth = encoder_blocks(base.encoder, loads)
     bad = [k for k in blocks or () if not 0 <= k <= depth]
     if bad:
         raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
@@ -117,8 +119,9 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     """
     tune_dir = Path(tune_dir)
     previous = read_search(tune_dir)
-    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags)
-    inputs = _load_inputs(base, space.blocks or range(space.depth + 1))
+    loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
+    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
+    inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
     if previous is not None and not overwrite:
         check_same_settings(tune_dir, "search", previous, settings)
     else:
@@ -127,7 +130,7 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
         create_directory(tune_dir, "--out")
         write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
     tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
-                             base, tune_dir, overwrite=False)
+                             base, tune_dir, loads, overwrite=False)
     try:
         _cache_the_trials_prefixes(base, space, inputs)
         tuner.search()
@@ -139,15 +142,15 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
         raise SearchFailed(f"no trial succeeded; see {tune_dir / 'trials.csv'} for the reasons")
     summary = {"trials": str(tune_dir / "trials.csv"), "best": best}
     if export_best:
-        summary.update(_train_and_export_best(tuner, tune_dir, export_best))
+        summary.update(_train_and_export_best(tuner, tune_dir, export_best, loads))
     return summary
 
 
-def _train_and_export_best(tuner, tune_dir: Path, name: str) -> dict:
+def _train_and_export_best(tuner, tune_dir: Path, name: str, loads: SharedLoads) -> dict:
     from bert_keras.encoders.layout import bert_keras_home
     from bert_keras.serving.export import export
     from bert_keras.training.train import train
     from bert_keras.tuning.results import best_trial_config
     best_config = best_trial_config(tuner, tune_dir / "best_run")
-    metrics = train(best_config)
+    metrics = train(best_config, loads=loads)
     return {"best_run_metrics": metrics, "export": export(best_config.out, bert_keras_home() / name)["export"]}

@@ -13,6 +13,7 @@ import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.config import TrainConfig
+from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import TrainingDiverged, UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.tuning.space import trial_config
@@ -21,8 +22,8 @@ from bert_keras.tuning.space import trial_config
 class FreezeDepthTuner(base_tuner.BaseTuner):
     """Runs each trial as a `bert-keras train` run under TUNE_DIR/trials/<trial id>."""
 
-    def __init__(self, oracle, base: TrainConfig, tune_dir: Path, overwrite: bool):
-        self.base, self.tune_dir = base, Path(tune_dir)
+    def __init__(self, oracle, base: TrainConfig, tune_dir: Path, loads: SharedLoads, overwrite: bool):
+        self.base, self.tune_dir, self.loads = base, Path(tune_dir), loads
         super().__init__(oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite)
 
     def trial_dir(self, trial_id: str) -> Path:
@@ -40,7 +41,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
         if "tuner/epochs" in hp.values:  # Hyperband sets each bracket's budget
             config = dataclasses.replace(config, epochs=hp.values["tuner/epochs"])
         try:
-            metrics = train(config, evaluate_on_test=False, searching=True)
+            metrics = train(config, evaluate_on_test=False, searching=True, loads=self.loads)
         except TrainingDiverged as error:  # the same hyperparameters would diverge again
             raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
         except tf.errors.ResourceExhaustedError as error:

@@ -7,6 +7,7 @@ import pytest
 from keras_tuner.engine import trial as trial_module
 
 from bert_keras.config import TrainConfig
+from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.tuning.oracles import make_oracle
 from bert_keras.tuning.results import best_trial_config, train_command, write_results
@@ -19,7 +20,7 @@ def ended_search(tmp_path):
     """A grid over 0, 1, 2 trainable blocks whose trials ended as a search would end them."""
     base = TrainConfig(out="", encoder="minilm-l6", data="reviews.csv", test_data="test.csv", limit=300, epochs=2)
     tuner = FreezeDepthTuner(make_oracle("grid", SearchSpace(depth=2, blocks=(0, 1, 2)), 3, seed=1, epochs=2),
-                             base, tmp_path, overwrite=False)
+                             base, tmp_path, SharedLoads(), overwrite=False)
     for score, seconds in ((0.61, 3.5), (0.83, 5.25), (None, None)):
         trial = tuner.oracle.create_trial("tuner0")
         if score is None:

@@ -153,3 +153,20 @@ def test_export_best_trains_the_best_trial_on_the_full_split_and_exports_it(
     assert best_config["limit"] is None  # the full training split, not the tuning slice
     assert best_config["freeze"]["train_last"] == json.loads((out / "best.json").read_text())["hyperparameters"]["trainable_blocks"]
     assert summary["best_run_metrics"]["evaluated_on"] == "test"
+
+
+def test_each_trial_starts_from_the_encoder_as_read_from_disk(tiny_encoder_dir, reviews, tmp_path):
+    """Trials share one load of the encoder (encoders.shared_loads): the last trial of a
+    search, run after two others trained the same variables, is bit for bit what a
+    training on a freshly loaded encoder gives."""
+    import dataclasses
+
+    from bert_keras.config import TrainConfig
+    from bert_keras.training.train import train
+    from runs import assert_same_run
+    out = tmp_path / "tune"
+    assert main(tune_argv(tiny_encoder_dir, reviews, out, "--oracle", "grid", "--epochs", "2")) == 0
+    last = out / "trials" / max((r["trial"] for r in read_trials(out)), key=int)
+    config = TrainConfig.read(last / "config.json")
+    train(dataclasses.replace(config, out=str(tmp_path / "fresh")), evaluate_on_test=False, searching=True)
+    assert_same_run(last, tmp_path / "fresh")
