@@ -183,8 +183,8 @@ def _add_training_flags(parser):
         parser.add_argument(flag, type=kind, help=text)
     parser.add_argument("--strategy", choices=STRATEGIES, help=f"tf.distribute strategy (default {d.strategy})")
     parser.add_argument("--precision", choices=PRECISIONS,
-                        help=f"default {d.precision}; mixed_bfloat16: bfloat16 products with float32 weights, "
-                             "faster on CPUs with AMX or AVX512-BF16, TPUs and recent GPUs, slower elsewhere")
+                        help=f"default {d.precision}: mixed_bfloat16 on CPUs with AMX or AVX512-BF16, TPUs and "
+                             "GPUs of compute capability 8+, mixed_float16 on 7.x GPUs, float32 elsewhere")
     parser.add_argument("--frozen-prefix", choices=FROZEN_PREFIX_MODES,
                         help=f"compute the frozen blocks' output once and train on it (cache), or at every step "
                              f"(inline); default {d.frozen_prefix}: cache for 2+ epochs and searches")
@@ -245,7 +245,8 @@ def _add_serving_commands(commands):
     export.add_argument("run_dir", metavar="RUN_DIR")
     export.add_argument("--out", required=True, metavar="saved_models/NAME", help="the model directory")
     export.add_argument("--precision", choices=PRECISIONS, default=SERVING_PRECISION,
-                        help=f"of the serving graph, whatever the run trained in (default {SERVING_PRECISION})")
+                        help=f"of the serving graph, whatever the run trained in (default {SERVING_PRECISION}; "
+                             "auto: what fits this machine)")
     export.set_defaults(run=cmd_export)
     predict = commands.add_parser("predict", help="reviews -> JSON lines of probability and label")
     predict.add_argument("--model", required=True, help="an export version, or its model directory (newest)")

@@ -16,7 +16,8 @@ from bert_keras.freezing.spec import FreezeSpec
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
-PRECISIONS = ("float32", "mixed_bfloat16")
+COMPUTE_PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies
+PRECISIONS = ("auto", *COMPUTE_PRECISIONS)  # auto: what fits the hardware (encoders/precision_choice.py)
 ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles `tune --oracle` offers
 DEFAULT_ORACLE, DEFAULT_MAX_TRIALS = "random", 5
 TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune --tune-learning-rate`
@@ -57,7 +58,7 @@ class TrainConfig:
 
     >>> config = TrainConfig(out="runs/demo/", freeze=FreezeSpec(train_last=2), epochs=3)
     >>> config.out, config.batch_size, config.precision
-    ('runs/demo', 32, 'float32')
+    ('runs/demo', 32, 'auto')
     >>> TrainConfig(out="runs/demo", seed=-1)
     Traceback (most recent call last):
     ...
@@ -83,7 +84,8 @@ class TrainConfig:
     clip_norm: float = 1.0                      # global gradient norm
     seed: int = 42                              # data order, validation carve-out, head init, dropout
     strategy: str = "auto"                      # tf.distribute strategy
-    precision: str = "float32"                  # or mixed_bfloat16: bfloat16 products, float32 weights
+    precision: str = "auto"                     # what fits the hardware, or a COMPUTE_PRECISIONS policy
+    resolved_precision: str | None = None       # what the run computes in, set when it starts; a resume keeps it
     tfds_data_dir: str | None = None            # where TFDS prepares amazon_polarity
     tfds_manual_dir: str | None = None          # a local copy of the archive or its folder
     frozen_prefix: str = "auto"                 # cache the frozen blocks' output (2+ epochs, searches), or inline
@@ -107,6 +109,8 @@ class TrainConfig:
             ("--seed", _whole(self.seed, 0, MAX_SEED), f"must be a whole number from 0 to {MAX_SEED}"),
             ("--strategy", self.strategy in STRATEGIES, f"must be one of {', '.join(STRATEGIES)}"),
             ("--precision", self.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
+            ("--resolved-precision", self.resolved_precision in (None, *COMPUTE_PRECISIONS),
+             f"must be one of {', '.join(COMPUTE_PRECISIONS)}"),
             ("--text-fields", self.text_fields in TEXT_FIELDS, f"must be one of {', '.join(TEXT_FIELDS)}"),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
             ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES,
@@ -119,6 +123,14 @@ class TrainConfig:
             if not ok:
                 value = getattr(self, flag[2:].replace("-", "_"))
                 raise UserInputError(f"{flag} {value}: {requirement}")
+
+    @property
+    def compute_precision(self) -> str:
+        """The Keras dtype policy the run computes in: asked for, or what `auto` resolved to."""
+        precision = self.resolved_precision or self.precision
+        if precision == "auto":
+            raise ValueError("--precision auto is resolved when a run starts (encoders.precision_choice)")
+        return precision
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import PRECISIONS
+from bert_keras.config import COMPUTE_PRECISIONS
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import encoder_metadata, resolve_encoder
 from bert_keras.freezing.spec import FreezeSpec
@@ -44,7 +44,7 @@ def main():
     parser.add_argument("--trainable-blocks", type=int, nargs="+", default=[0, 1, 2, 4, 6])
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS)
+    parser.add_argument("--precision", default="float32", choices=COMPUTE_PRECISIONS)
     args = parser.parse_args()
 
     paths = resolve_encoder(args.encoder)

@@ -1,15 +1,16 @@
 """The seed recipe on the shared Amazon Polarity sample, with the frozen prefix cached
-and inline side by side in one run; prints JSON.
+and inline, in one or more precisions, side by side in one run; prints JSON.
 
     .venv/bin/python scripts/benchmark_train.py [--epochs 3] [--train-last 2] [--frozen-prefix cache inline]
-                                                [--precision mixed_bfloat16]
+                                                [--precision auto float32]
 
 minilm-l6, the last K blocks + pooler + head trainable; trains on
 ../shared/.../train.csv (less the validation carve-out) and reports the metrics on
-test.csv. Each mode runs in its own process (so its peak RSS is its own) and
-reports every epoch's training seconds and the cache's build seconds; `ratios`
-gives each cached epoch after the first over the inline epoch, and the whole
-run's seconds cached over inline.
+test.csv. Each (precision, mode) runs in its own process (so its peak RSS is its
+own) and reports every epoch's training seconds and the cache's build seconds.
+`ratios` gives, per precision, each cached epoch after the first over the inline
+epoch and the whole run's seconds cached over inline; `speedups` gives, per mode,
+each precision's training examples/s over float32's, and its test F1 difference.
 """
 import argparse
 import contextlib
@@ -32,7 +33,7 @@ def run_one(args) -> dict:
     with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stdout(sys.stderr):  # stdout: JSON only
         config = TrainConfig(out=run_dir, encoder="minilm-l6", data=args.data, freeze=FreezeSpec(train_last=args.train_last),
                              epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                             seed=args.seed, precision=args.precision, frozen_prefix=args.one)
+                             seed=args.seed, precision=args.one_precision, frozen_prefix=args.one)
         metrics = train(config)
     return {"metrics": metrics, "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
@@ -45,32 +46,55 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--precision", default="float32")
+    parser.add_argument("--precision", nargs="+", default=["float32"], choices=["auto", "float32", "mixed_bfloat16",
+                                                                                "mixed_float16"])
     parser.add_argument("--frozen-prefix", nargs="+", default=["cache", "inline"], choices=["cache", "inline"])
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one mode in this process
+    parser.add_argument("--one-precision", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args)))
         return
-    results = {}
-    for mode in args.frozen_prefix:
-        argv = [sys.executable, __file__, "--one", mode, *sys.argv[1:]]
-        results[mode] = json.loads(subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout)
-    summary = {"settings": {k: v for k, v in vars(args).items() if k != "one"}}
-    for mode, result in results.items():
-        metrics = result["metrics"]
-        summary[mode] = {"epoch_seconds": metrics["epoch_seconds"], "cache": metrics["frozen_prefix"],
-                         "train_seconds": metrics["train_seconds"],
-                         "train_examples_per_second": metrics["train_examples_per_second"],
-                         "test_f1": metrics["f1"], "test_auc": metrics["auc"], "peak_rss_mib": result["peak_rss_mib"]}
-    if {"cache", "inline"} <= results.keys():
-        cached, inline = summary["cache"], summary["inline"]
-        summary["ratios"] = {
-            "epochs_after_the_first": [round(c / i, 3) for c, i in zip(cached["epoch_seconds"][1:],
-                                                                       inline["epoch_seconds"][1:])],
-            "whole_run": round(cached["train_seconds"] / inline["train_seconds"], 3),
-            "test_f1_difference": round(cached["test_f1"] - inline["test_f1"], 4)}
+    summary = {"settings": {k: v for k, v in vars(args).items() if not k.startswith("one")}, "runs": {}}
+    for precision in args.precision:
+        for mode in args.frozen_prefix:
+            argv = [sys.executable, __file__, "--one", mode, "--one-precision", precision, *sys.argv[1:]]
+            result = json.loads(subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout)
+            metrics = result["metrics"]
+            summary["runs"][f"{precision} {mode}"] = {
+                "dtype_policy": metrics["dtype_policy"], "epoch_seconds": metrics["epoch_seconds"],
+                "cache": metrics["frozen_prefix"], "train_seconds": metrics["train_seconds"],
+                "train_examples_per_second": metrics["train_examples_per_second"], "test_f1": metrics["f1"],
+                "test_auc": metrics["auc"], "peak_rss_mib": result["peak_rss_mib"]}
+    summary["ratios"] = _cache_ratios(summary["runs"], args.precision)
+    summary["speedups"] = _precision_speedups(summary["runs"], args.precision, args.frozen_prefix)
     print(json.dumps(summary, indent=2))
+
+
+def _cache_ratios(runs: dict, precisions) -> dict:
+    ratios = {}
+    for precision in precisions:
+        cached, inline = runs.get(f"{precision} cache"), runs.get(f"{precision} inline")
+        if cached and inline:
+            ratios[precision] = {
+                "epochs_after_the_first": [round(c / i, 3) for c, i in zip(cached["epoch_seconds"][1:],
+                                                                           inline["epoch_seconds"][1:])],
+                "whole_run": round(cached["train_seconds"] / inline["train_seconds"], 3),
+                "test_f1_difference": round(cached["test_f1"] - inline["test_f1"], 4)}
+    return ratios
+
+
+def _precision_speedups(runs: dict, precisions, modes) -> dict:
+    speedups = {}
+    for mode in modes:
+        float32 = runs.get(f"float32 {mode}")
+        for precision in (p for p in precisions if p != "float32" and float32):
+            run = runs[f"{precision} {mode}"]
+            speedups[f"{precision} {mode}"] = {
+                "examples_per_second_over_float32": round(
+                    run["train_examples_per_second"] / float32["train_examples_per_second"], 3),
+                "test_f1_difference": round(run["test_f1"] - float32["test_f1"], 4)}
+    return speedups
 
 
 if __name__ == "__main__":

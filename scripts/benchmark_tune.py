@@ -1,7 +1,7 @@
 """The freeze-depth search on the shared sample, with the frozen prefix cached and inline
 side by side in one run; prints JSON.
 
-    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1]
+    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] [--precision auto]
 
 A grid over the trainable-block counts, one trial each, minilm-l6. Each mode runs
 in its own process and reports the search's wall-clock seconds (the cache's one
@@ -27,7 +27,7 @@ def run_one(args) -> dict:
     from bert_keras.tuning.search import run_search
     with tempfile.TemporaryDirectory() as tune_dir, contextlib.redirect_stdout(sys.stderr):
         base = TrainConfig(out="", encoder="minilm-l6", data=args.data, epochs=args.epochs, seed=args.seed,
-                           frozen_prefix=args.one)
+                           precision=args.precision, frozen_prefix=args.one)
         start = time.perf_counter()
         summary = run_search(base, Path(tune_dir) / "search", blocks=args.blocks, oracle_name="grid",
                              max_trials=len(args.blocks))
@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--blocks", type=int, nargs="+", default=[0, 1, 2, 4, 6])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one mode in this process
     args = parser.parse_args()
     if args.one:

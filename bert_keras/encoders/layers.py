@@ -49,7 +49,9 @@ class CountedDropout(tf_keras.layers.Layer):
 
 
 class SelfAttention(tf_keras.layers.MultiHeadAttention):
-    """Keras' MultiHeadAttention with CountedDropout on the attention probabilities."""
+    """Keras' MultiHeadAttention with CountedDropout on the attention probabilities,
+    and the softmax in float32 under any policy: float16 and bfloat16 exponentials of
+    large scores lose the small probabilities. (Under float32 nothing changes.)"""
 
     def __init__(self, *args, dropout_seed=0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,6 +59,8 @@ class SelfAttention(tf_keras.layers.MultiHeadAttention):
 
     def _build_attention(self, rank):
         super()._build_attention(rank)
+        self._softmax = tf_keras.layers.Softmax(axis=self._softmax.axis, robust_masking=self._softmax_robust_masking,
+                                                dtype="float32")
         self._dropout_layer = CountedDropout(self._dropout, seed=self.dropout_seed)
 
     def get_config(self):

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 
@@ -23,6 +24,7 @@ import tensorflow as tf
 
 from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig
 from bert_keras.encoders.precision import agreement, encoder_for
+from bert_keras.encoders.precision_choice import resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import staging_directory
@@ -87,6 +89,15 @@ def _check_model_dir(model_dir: Path):
                              f"({model_dir.parent}), where versions are numbered")
 
 
+def serving_precision(asked: str, paths) -> str:
+    """`asked`, or for `auto` what fits this machine, said once on stderr."""
+    if asked != "auto":
+        return asked
+    precision, why = resolve_here(asked, paths)
+    print(f"bert-keras: --precision auto: {precision} ({why})", file=sys.stderr)
+    return precision
+
+
 def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     """Writes a finished run's best weights as the next version of MODEL_DIR, for TF Serving.
 
@@ -97,7 +108,8 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     Args:
         run_dir: a finished run directory.
         model_dir: the model directory TF Serving polls; versions are numbered 1, 2, ...
-        precision: of the serving graph, whatever the run trained in.
+        precision: of the serving graph, whatever the run trained in; `auto`: what
+            fits the machine exporting (`encoders.precision_choice`).
 
     Returns:
         The new version's path and number, the non-core ops each signature needs,
@@ -114,6 +126,7 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     _check_model_dir(model_dir)
     config, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
+    precision = serving_precision(precision, paths)
     preprocessor = load_preprocessor(paths)
     module = ServingModule(trained_model(run_dir, config, best, paths, precision), preprocessor,
                            config.max_seq_length)

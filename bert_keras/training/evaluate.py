@@ -44,7 +44,7 @@ def evaluate(run_dir, **data) -> dict:
     for problem in skipped:
         print(f"bert-keras: skipped {problem}", file=sys.stderr)
     paths = resolve_encoder(config.encoder)
-    model = build_compiled_classifier(config, encoder_for(paths, config.precision), total_steps=1)
+    model = build_compiled_classifier(config, encoder_for(paths, config.compute_precision), total_steps=1)
     restore_weights(model, best, f"--model {run_dir}: its best weights {best}")
     return {"model": str(run_dir), "data": config.data, "skipped_records": len(skipped),
             **evaluate_model(model, split, load_preprocessor(paths), config)}

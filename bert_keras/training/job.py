@@ -98,7 +98,7 @@ def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None
     encoder and preprocessor, loaded once for all its trials."""
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)
-    encoder_path = encoder_for(paths, config.precision)
+    encoder_path = encoder_for(paths, config.compute_precision)
     preprocessor = loads.preprocessor(paths) if loads else load_preprocessor(paths)
     splits = load_splits(config)
     for problem in splits.skipped:

@@ -36,4 +36,10 @@ def make_optimizer(config, total_steps: int):
         learning_rate=schedule, weight_decay=config.weight_decay,
         global_clipnorm=config.clip_norm, epsilon=1e-6)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
+    if config.compute_precision == "mixed_float16":
+        # float16 gradients underflow below 6e-8: the loss is scaled up before the backward
+        # pass and the gradients down after it; a step whose gradients overflow is skipped
+        # and the scale halved. The scale is a variable of the optimizer, so checkpoints
+        # (and a resume) keep it.
+        optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
     return optimizer

@@ -14,6 +14,7 @@ import tf_keras
 
 from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset
+from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.errors import TrainingDiverged
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.frozen_prefix.states import forget_all
@@ -107,7 +108,8 @@ def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_tes
         best_epoch=1 + max(range(len(rows)), key=lambda i: float(rows[i]["val_f1"])),
         trainable_params=int(sum(v.shape.num_elements() for v in job.model.trainable_weights)),
         total_params=int(sum(v.shape.num_elements() for v in job.eval_model.weights if v.dtype.is_floating)),
-        skipped_records=len(job.splits.skipped), frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info})
+        skipped_records=len(job.splits.skipped), frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info},
+        dtype_policy=config.compute_precision)
     return metrics
 
 
@@ -148,6 +150,7 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
 def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
+    config, precision_note = resolve_run(config, previous.to_dict() if previous is not None and not overwrite else None)
     if previous is not None and not overwrite:
         finished = finished_metrics(run_dir, config, previous)
         if finished is not None:
@@ -157,6 +160,8 @@ def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searchi
     recorded = recorded_plan(run_dir) if previous is not None and not overwrite else None
     job = load_job(config, searching, recorded, loads)
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
+    if precision_note:
+        print(precision_note, file=sys.stderr)
     if recorded is None:
         record_plan(run_dir, job.cache.plan)
     first_epoch = _first_epoch(run_dir, job.model)

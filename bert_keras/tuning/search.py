@@ -10,12 +10,14 @@ finished trial and resumes the one that was running.
 """
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 
 from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TrainConfig
+from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
@@ -29,12 +31,15 @@ SETTINGS_FILE = "tune_config.json"
 SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-keras wrote
 
 
-def encoder_blocks(encoder: str, loads: SharedLoads) -> int:
+def encoder_blocks(base: TrainConfig, loads: SharedLoads) -> int:
     """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
+    from bert_keras.encoders.precision import encoder_for
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
-    sublayers = group_sublayers(loads.encoder(resolve_encoder(encoder).encoder).variables)
+    # the encoder in the trials' precision: the one they load, once (see SharedLoads)
+    sublayers = group_sublayers(loads.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision))
+                                .variables)
     FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
     return encoder_depth(sublayers)
 
@@ -56,7 +61,7 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.training.classifier import build_classifier
     paths = resolve_encoder(base.encoder)
-    encoder_path = encoder_for(paths, base.precision)
+    encoder_path = encoder_for(paths, base.compute_precision)
     loaded = loads.encoder(encoder_path)
     splits = load_splits(base)
     build_classifier(encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded)
@@ -83,7 +88,7 @@ def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: in
         raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
     if oracle_name not in ORACLES:
         raise UserInputError(f"--oracle {oracle_name}: must be one of {', '.join(ORACLES)}")
-    depth = encoder_blocks(base.encoder, loads)
+    depth = encoder_blocks(base, loads)
     bad = [k for k in blocks or () if not 0 <= k <= depth]
     if bad:
         raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
@@ -119,6 +124,7 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     """
     tune_dir = Path(tune_dir)
     previous = read_search(tune_dir)
+    base, precision_note = resolve_run(base, previous["base"] if previous is not None and not overwrite else None)
     loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
     inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
@@ -129,6 +135,8 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
             discard_directory(tune_dir)
         create_directory(tune_dir, "--out")
         write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
+    if precision_note:
+        print(precision_note, file=sys.stderr)
     tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
                              base, tune_dir, loads, overwrite=False)
     try:

@@ -93,3 +93,16 @@ def test_unknown_precision_is_one_line_exit_2(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "--precision" in error and len(error.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_mixed_float16_run_trains_beside_the_float32_encoder(encoder_copy, tmp_path, capsys):
+    """The encoder rebuilt under mixed_float16 beside the float32 one; the optimizer's loss
+    scale (tests/training/test_loss_scale.py) keeps the loss finite."""
+    data = write_synthetic_reviews(tmp_path / "data", n_train=400, n_test=40)
+    argv = ["train", "--encoder", str(encoder_copy), "--data", str(data), "--out", str(tmp_path / "run"),
+            "--batch-size", "8", "--learning-rate", "5e-3", "--train-last", "1", "--precision", "mixed_float16"]
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert (encoder_copy / "encoder_mixed_float16" / "saved_model.pb").is_file()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"] == "mixed_float16"
+    assert np.isfinite(metrics["loss"]) and metrics["auc"] > 0.8

@@ -44,7 +44,7 @@ def fit_briefly(model, steps=3, seed=0):
     ids = rng.integers(5, 60, size=(8 * steps, 12)).astype(np.int32)
     inputs = dict(input_word_ids=ids, input_mask=np.ones_like(ids), input_type_ids=np.zeros_like(ids))
     labels = rng.integers(0, 2, size=(8 * steps, 1)).astype(np.float32)
-    config = TrainConfig(out="unused", learning_rate=1e-2, warmup_fraction=0.5)
+    config = TrainConfig(out="unused", precision="float32", learning_rate=1e-2, warmup_fraction=0.5)
     model.compile(optimizer=make_optimizer(config, total_steps=steps), loss="binary_crossentropy")
     model.fit(inputs, labels, batch_size=8, epochs=1, verbose=0)
 

@@ -165,6 +165,16 @@ def test_bfloat16_export_computes_in_bfloat16_and_stays_close_to_float32(trained
     np.testing.assert_allclose(bfloat16, float32, atol=0.05)
 
 
+def test_export_precision_auto_picks_for_this_machine_and_says_why(trained_run, tmp_path, capsys):
+    from bert_keras.encoders.precision_choice import choose, this_machine
+    assert main(["export", str(trained_run), "--out", str(tmp_path / "m"), "--precision", "auto"]) == 0
+    expected, why = choose(this_machine())
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["dtype_policy"] == expected
+    assert f"bert-keras: --precision auto: {expected} ({why})" in captured.err
+    assert json.loads((tmp_path / "m" / "1" / "assets.extra" / "precision.json").read_text())["dtype_policy"] == expected
+
+
 def test_export_of_unfinished_run_is_one_line_exit_2(tmp_path, capsys):
     assert main(["export", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
     assert "not a run directory" in capsys.readouterr().err

@@ -19,7 +19,7 @@ def test_schedule_warms_up_linearly_then_decays_linearly_to_zero():
 def test_weight_decay_skips_layer_norms_and_biases():
     """With a zero gradient Adam's own step is zero, so what moves a variable is the decay alone:
     kernels shrink by lr * wd * value, layer norm scales and biases do not move."""
-    config = TrainConfig(out="unused", learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0)
+    config = TrainConfig(out="unused", precision="float32", learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0)
     optimizer = make_optimizer(config, total_steps=10)
     variables = {name: tf.Variable(tf.fill([3], 2.0), name=name) for name in
                  ("transformer/layer_0/output/kernel", "transformer/layer_0/output/bias",
@@ -33,7 +33,7 @@ def test_weight_decay_skips_layer_norms_and_biases():
 
 
 def test_gradients_are_clipped_to_the_global_norm():
-    config = TrainConfig(out="unused", learning_rate=0.5, weight_decay=0.0, clip_norm=1.0, warmup_fraction=0.0)
+    config = TrainConfig(out="unused", precision="float32", learning_rate=0.5, weight_decay=0.0, clip_norm=1.0, warmup_fraction=0.0)
     optimizer = make_optimizer(config, total_steps=10)
     assert optimizer.global_clipnorm == 1.0 and optimizer.epsilon == 1e-6
     variable = tf.Variable([0.0, 0.0])

@@ -30,9 +30,11 @@ def test_cached_and_inline_training_end_with_the_same_weights(tiny_encoder_dir, 
     """Frozen blocks run in inference mode on both paths, and the trainable blocks' dropout
     masks depend on (seed, call count) only: the cache changes the cost, not the result."""
     metrics = {}
-    for mode in ("cache", "inline"):  # N = 2 epochs of 22 steps: float noise of ~1e-7 stays below 1e-5
+    # N = 2 epochs of 22 steps: float noise of ~1e-7 stays below 1e-5. In float32: under a mixed
+    # policy the cache (built 64 reviews at a time) and the training batches (8) round differently.
+    for mode in ("cache", "inline"):
         assert main(command(tiny_encoder_dir, reviews, tmp_path / mode, mode, "--dropout", dropout,
-                            "--limit", "200")) == 0
+                            "--limit", "200", "--precision", "float32")) == 0
         metrics[mode] = json.loads(capsys.readouterr().out)
     assert metrics["cache"]["frozen_prefix"]["mode"] == "cache" and metrics["cache"]["frozen_prefix"]["boundary"] == 1
     assert metrics["inline"]["frozen_prefix"]["mode"] == "inline"

@@ -1,0 +1,111 @@
+"""`--precision auto`: the compute precision that fits the hardware a run trains on.
+
+  TPU                                          mixed_bfloat16  (bfloat16 matrix units)
+  GPUs, all of compute capability 8.0 and up   mixed_bfloat16  (Ampere and later: bfloat16 tensor cores)
+  GPUs of compute capability 7.x               mixed_float16   (V100, T4: float16 tensor cores only)
+  older GPUs                                   float32
+  CPU with AMX or AVX512-BF16, oneDNN on       mixed_bfloat16  (TensorFlow's oneDNN kernels use them)
+  any other CPU                                float32         (bfloat16 there is emulated: slower)
+
+Where TensorFlow runs on GPUs the CPU does not matter; with several GPUs the
+oldest decides. The choice is a function of a `Hardware` description, so that
+each row is tested on a described machine, and once on the machine at hand.
+"""
+import dataclasses
+import os
+from pathlib import Path
+
+CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo's names for bfloat16 matrix units
+
+
+@dataclasses.dataclass(frozen=True)
+class Hardware:
+    """What TensorFlow and the CPU report, as far as the choice of precision cares."""
+    cpu_flags: frozenset = frozenset()  # /proc/cpuinfo "flags"
+    onednn: bool = True                 # TensorFlow's oneDNN kernels on (TF_ENABLE_ONEDNN_OPTS not "0")
+    gpu_capabilities: tuple = ()        # (major, minor) of each visible GPU
+    tpu: bool = False                   # training on a TPU strategy
+
+
+def _cpu_flags() -> frozenset:
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():  # not Linux: no flags known, so no bfloat16 assumed
+        return frozenset()
+    for line in cpuinfo.read_text(errors="replace").splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def this_machine(tpu: bool = False) -> Hardware:
+    """The machine this process runs on; `tpu`: the run's strategy is a TPU's."""
+    import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+    import tensorflow as tf
+    capabilities = tuple(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+                         for gpu in tf.config.list_physical_devices("GPU"))
+    return Hardware(_cpu_flags(), os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0", capabilities, tpu)
+
+
+def choose(hardware: Hardware) -> tuple[str, str]:
+    """(precision, why) for `hardware`.
+
+    >>> choose(Hardware(gpu_capabilities=((7, 5),)))
+    ('mixed_float16', 'GPU of compute capability 7.5: float16 tensor cores, no bfloat16 ones')
+    >>> choose(Hardware(cpu_flags=frozenset({"avx2"})))[0]
+    'float32'
+    """
+    if hardware.tpu:
+        return "mixed_bfloat16", "a TPU: bfloat16 matrix units"
+    if hardware.gpu_capabilities:
+        major, minor = min(hardware.gpu_capabilities)
+        gpu = f"GPU of compute capability {major}.{minor}"
+        if major >= 8:
+            return "mixed_bfloat16", f"{gpu}: bfloat16 tensor cores"
+        if major == 7:
+            return "mixed_float16", f"{gpu}: float16 tensor cores, no bfloat16 ones"
+        return "float32", f"{gpu}: no half-precision tensor cores"
+    units = [flag for flag in CPU_BFLOAT16_FLAGS if flag in hardware.cpu_flags]
+    if units and hardware.onednn:
+        return "mixed_bfloat16", f"CPU with {' and '.join(units)}: bfloat16 units TensorFlow's oneDNN kernels use"
+    if units:
+        return "float32", f"CPU with {' and '.join(units)}, but oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0)"
+    return "float32", "CPU without bfloat16 units (AMX or AVX512-BF16): bfloat16 would be emulated, slower"
+
+
+def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str]:
+    """(precision, why): `asked` itself unless it is `auto`. An encoder bert-keras did not
+    convert cannot be rebuilt under a mixed policy, so `auto` gives it float32."""
+    if asked != "auto":
+        return asked, "asked for"
+    if not rebuildable:
+        return "float32", "the encoder was not converted by bert-keras, so it cannot be rebuilt in mixed precision"
+    return choose(hardware)
+
+
+def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
+    """(precision, why) for the encoder at `paths` (an `EncoderPaths`) on this machine."""
+    from bert_keras.encoders.resolve import encoder_metadata
+    return resolve(asked, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None)
+
+
+def resolve_run(config, kept: dict | None = None) -> tuple:
+    """(config, note): `config` with `resolved_precision` set, to the one `kept` (the
+    settings of the run or search being resumed, asked for alike) started with, whatever
+    this machine is; else the config's own (a search's trial); else resolved here. The
+    note, for `auto` only, says what and why: the caller prints it once its inputs have
+    loaded (bad input gets its one line alone).
+
+    >>> resolve_run(TrainConfig(out="run", precision="float32"))[0].resolved_precision  # doctest: +SKIP
+    'float32'
+    """
+    from bert_keras.encoders.resolve import resolve_encoder
+    from bert_keras.training.distribution import resolve_strategy_name
+    if kept and kept.get("precision") == config.precision and kept.get("resolved_precision"):
+        resolved, why = kept["resolved_precision"], "as the run started: a resumed run keeps its precision"
+    elif config.resolved_precision:
+        return config, None
+    else:
+        resolved, why = resolve_here(config.precision, resolve_encoder(config.encoder),
+                                     tpu=resolve_strategy_name(config.strategy) == "tpu")
+    note = f"bert-keras: --precision auto: {resolved} ({why})" if config.precision == "auto" else None
+    return dataclasses.replace(config, resolved_precision=resolved), note
