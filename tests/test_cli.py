@@ -46,6 +46,8 @@ def world(tiny_encoder_dir, tmp_path_factory):
     foreign.mkdir(), foreign_config.mkdir()
     (foreign / "notes.txt").write_text("the user's own notes")
     (foreign_config / "config.json").write_text(json.dumps({"learning_rate": 1}))
+    (root / "bare").mkdir()  # the tiny encoder's SavedModel without what `convert` records beside it
+    (root / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
     run = root / "run"
     assert main(["train", "--encoder", str(tiny_encoder_dir), "--data", str(data), "--out", str(run),
                  "--batch-size", "8", "--max-seq-length", "32"]) == 0
@@ -58,7 +60,7 @@ def world(tiny_encoder_dir, tmp_path_factory):
     shutil.copytree(run, unfinished)
     (unfinished / "metrics.json").unlink()
     shutil.rmtree(unfinished / "best")
-    return {"root": root, "encoder": tiny_encoder_dir, "data": data, "run": run, "foreign": foreign,
+    return {"root": root, "encoder": tiny_encoder_dir, "bare": root / "bare" / "encoder", "data": data, "run": run, "foreign": foreign,
             "foreign_config": foreign_config, "replaced": replaced, "unfinished": unfinished,
             "truncated": truncated, "hf": write_tiny_checkpoint(root / "hf"),
             "no_pooled": odd_encoder(write_encoder_without_pooled_output, root / "no_pooled", tiny_encoder_dir),
@@ -148,6 +150,12 @@ CASES = {
     "tune overwrite on the user's files": (["tune", *TRAIN[1:6], "{foreign}", "--overwrite"],
                                            "holds files that bert-keras did not write"),
     "TF_CONFIG not JSON": (TRAIN + ["--strategy", "multi_worker"], "TF_CONFIG: not valid JSON"),
+    # --precision
+    "precision unknown": (TRAIN + ["--precision", "float16"], "argument --precision: invalid choice"),
+    "mixed float16 on an encoder not converted": (TRAIN[:2] + ["{bare}"] + TRAIN[3:] + ["--precision", "mixed_float16"],
+                                                  "was not converted by bert-keras"),
+    "export precision unknown": (["export", "{run}", "--out", "{out}", "--precision", "half"],
+                                 "argument --precision: invalid choice"),
     # the frozen-prefix cache
     "frozen prefix unknown": (TRAIN + ["--frozen-prefix", "always"], "argument --frozen-prefix: invalid choice"),
     "cache memory negative": (TRAIN + ["--cache-memory-gb", "-1"],
