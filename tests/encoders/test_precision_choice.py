@@ -82,3 +82,13 @@ def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_anothe
     assert "--precision auto: mixed_bfloat16 (as the run started" in resumed.stderr
     assert json.loads((out / "config.json").read_text())["resolved_precision"] == "mixed_bfloat16"
     assert json.loads((out / "metrics.json").read_text())["best_epoch"] >= 1
+
+
+def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(tiny_encoder_dir, tmp_path, capsys):
+    data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
+    (tmp_path / "bare").mkdir()  # the tiny encoder's SavedModel without what `convert` records beside it
+    (tmp_path / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
+    assert main(train_argv(tmp_path / "bare" / "encoder", data, tmp_path / "run")) == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"] == "float32"
+    assert ("bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, so it cannot "
+            "be rebuilt in mixed precision)") in capsys.readouterr().err
