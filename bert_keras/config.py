@@ -139,6 +139,9 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> "TrainConfig":
         values = dict(values)
         values["freeze"] = FreezeSpec.from_dict(values.get("freeze"))
+        if "resolved_precision" not in values and values.get("precision") in COMPUTE_PRECISIONS:
+            # written before `auto` existed: the precision asked for is the one it computed in
+            values["resolved_precision"] = values["precision"]
         return cls(**values)
 
     def settings(self) -> dict:

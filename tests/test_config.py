@@ -40,3 +40,13 @@ def test_anything_bert_keras_did_not_write_is_one_line_naming_the_file(tmp_path,
 def test_types_and_bounds(field, value):
     with pytest.raises(UserInputError, match=f"--{field.replace('_', '-')}"):
         TrainConfig(out="x", **{field: value})
+
+
+def test_a_config_written_before_auto_existed_computes_in_the_precision_it_names(tmp_path):
+    path = tmp_path / "config.json"
+    TrainConfig(out="runs/old", precision="mixed_bfloat16").write(path)
+    values = json.loads(path.read_text())
+    del values["resolved_precision"]  # as config.json was before `--precision auto`
+    path.write_text(json.dumps(values))
+    old = TrainConfig.read(path)
+    assert (old.precision, old.resolved_precision, old.compute_precision) == ("mixed_bfloat16",) * 3

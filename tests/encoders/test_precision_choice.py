@@ -92,3 +92,15 @@ def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(tiny_en
     assert json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"] == "float32"
     assert ("bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, so it cannot "
             "be rebuilt in mixed precision)") in capsys.readouterr().err
+
+
+def test_a_run_written_before_auto_existed_is_the_same_run_with_its_precision(tiny_encoder_dir, tmp_path, capsys):
+    data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
+    argv = train_argv(tiny_encoder_dir, data, tmp_path / "run", "--precision", "float32")
+    assert main(argv) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    del config["resolved_precision"]  # config.json as bert-keras wrote it before `--precision auto`
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    capsys.readouterr()
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "already finished" in capsys.readouterr().err
