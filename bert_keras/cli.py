@@ -88,11 +88,12 @@ def cmd_check(args):
 
 def cmd_layers(args):
     spec = freeze_spec_from_args(args)  # rejects contradictions before any loading
+    decay = TrainConfig(out="", layer_lr_decay=args.layer_lr_decay).layer_lr_decay  # validated as train does
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.table import format_table, layer_rows
     from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
     model = build_classifier(resolve_encoder(args.encoder).encoder, spec)
-    print(format_table(layer_rows(model), spec, model.get_layer(ENCODER_LAYER).frozen_prefix))
+    print(format_table(layer_rows(model, decay), spec, model.get_layer(ENCODER_LAYER).frozen_prefix))
 
 
 def cmd_train(args):
@@ -177,6 +178,7 @@ def _add_training_flags(parser):
                ("--weight-decay", float, f"decoupled weight decay (default {d.weight_decay})"),
                ("--warmup-fraction", float, f"of all steps (default {d.warmup_fraction})"),
                ("--clip-norm", float, f"global gradient norm (default {d.clip_norm})"),
+               ("--layer-lr-decay", float, "block i at lr x D^(depth - i), embeddings lowest (default 1: off)"),
                ("--dropout", float, f"before the head (default {d.dropout})"),
                ("--seed", int, f"data order, head, dropout masks (default {d.seed})")]
     for flag, kind, text in numbers:
@@ -210,6 +212,7 @@ def _add_encoder_commands(commands):
     check.set_defaults(run=cmd_check)
     layers = commands.add_parser("layers", help="the sub-layer table under a freeze specification")
     layers.add_argument("--encoder", default=DEFAULTS.encoder, help="built-in name, directory or TF Hub handle")
+    layers.add_argument("--layer-lr-decay", type=float, default=1.0, help="show each sub-layer's rate multiplier")
     _add_freeze_flags(layers)
     layers.set_defaults(run=cmd_layers)
 

@@ -37,11 +37,11 @@ def _whole(value, low, high=math.inf) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _number(value, low, high, closed_low=False) -> bool:
-    """A finite number in (low, high), or [low, high) with closed_low."""
+def _number(value, low, high, closed_low=False, closed_high=False) -> bool:
+    """A finite number in (low, high); closed_low and closed_high include the ends."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return False
-    return (low <= value if closed_low else low < value) and value < high
+    return (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +82,7 @@ class TrainConfig:
     weight_decay: float = 0.01                  # decoupled (AdamW), not on LayerNorm or biases
     warmup_fraction: float = 0.1                # of all training steps, linear warm-up
     clip_norm: float = 1.0                      # global gradient norm
+    layer_lr_decay: float = 1.0                 # block i at lr x D^(depth - i), embeddings lowest (ELECTRA); 1: off
     seed: int = 42                              # data order, validation carve-out, head init, dropout
     strategy: str = "auto"                      # tf.distribute strategy
     precision: str = "auto"                     # what fits the hardware, or a COMPUTE_PRECISIONS policy
@@ -103,6 +104,7 @@ class TrainConfig:
             ("--weight-decay", _number(self.weight_decay, 0, 1, closed_low=True), "must be in [0, 1)"),
             ("--warmup-fraction", _number(self.warmup_fraction, 0, 1, closed_low=True), "must be in [0, 1)"),
             ("--clip-norm", _number(self.clip_norm, 0, math.inf), "must be a positive finite number"),
+            ("--layer-lr-decay", _number(self.layer_lr_decay, 0, 1, closed_high=True), "must be in (0, 1]"),
             ("--dropout", _number(self.dropout, 0, 1, closed_low=True), "must be in [0, 1)"),
             ("--validation-split", _number(self.validation_split, 0, 1), "must be between 0 and 1"),
             ("--limit", self.limit is None or _whole(self.limit, 2), "must be a whole number, 2 or more"),

@@ -50,3 +50,6 @@ def test_a_config_written_before_auto_existed_computes_in_the_precision_it_names
     path.write_text(json.dumps(values))
     old = TrainConfig.read(path)
     assert (old.precision, old.resolved_precision, old.compute_precision) == ("mixed_bfloat16",) * 3
+    del values["layer_lr_decay"]  # and before --layer-lr-decay: every variable at one rate
+    path.write_text(json.dumps(values))
+    assert TrainConfig.read(path).layer_lr_decay == 1.0

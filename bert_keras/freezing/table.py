@@ -1,8 +1,9 @@
 """`bert-keras layers`: what a freeze specification does to a model, one row per sub-layer."""
 import dataclasses
 
-from bert_keras.freezing.sublayers import block_range, group_sublayers, variable_name
+from bert_keras.freezing.sublayers import block_range, encoder_depth, group_sublayers, variable_name
 from bert_keras.training.classifier import ENCODER_LAYER
+from bert_keras.training.layer_rates import rate_multiplier
 
 
 def mode_note(frozen_prefix: int | None) -> str:
@@ -20,6 +21,7 @@ class Row:
     name: str
     parameters: int
     trainable_parameters: int
+    rate_multiplier: float  # of the learning rate (--layer-lr-decay)
 
     @property
     def status(self) -> str:
@@ -28,17 +30,21 @@ class Row:
         return "trainable" if self.trainable_parameters == self.parameters else "partial"
 
 
-def layer_rows(model) -> list[Row]:
+def layer_rows(model, layer_lr_decay: float = 1.0) -> list[Row]:
     """One row per encoder sub-layer and one for the head, counted from the model's
-    own trainable weights (what the optimizer will actually update)."""
+    own trainable weights (what the optimizer will actually update), with the
+    multiplier of the learning rate each trains at."""
     encoder = model.get_layer(ENCODER_LAYER)
     encoder_ids = {id(v) for v in encoder.weights}
     head = [v for v in model.weights if id(v) not in encoder_ids]
     sizes = {variable_name(v): v.shape.num_elements() for v in model.weights}
     trainable = {variable_name(v) for v in model.trainable_weights}
+    sublayers = group_sublayers(encoder.weights, head)
+    depth = encoder_depth(sublayers)
     return [Row(sublayer.block, sublayer.name, sublayer.parameters,
-                sum(sizes[name] for name in sublayer.variables if name in trainable))
-            for sublayer in group_sublayers(encoder.weights, head)]
+                sum(sizes[name] for name in sublayer.variables if name in trainable),
+                rate_multiplier(sublayer.name, depth, layer_lr_decay))
+            for sublayer in sublayers]
 
 
 def embeddings_note(spec) -> str | None:
@@ -52,10 +58,11 @@ def embeddings_note(spec) -> str | None:
 
 
 def format_table(rows: list[Row], spec=None, frozen_prefix: int | None = None) -> str:
-    lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  status"]
+    lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  {'lr x':>7}  status"]
     for row in rows:
         index = "-" if row.block is None else str(row.block)
-        lines.append(f"{index:>5}  {row.name:<22} {row.parameters:>12,}  {row.status}")
+        rate = "-" if row.status == "frozen" else f"{row.rate_multiplier:.4g}"  # a frozen one has no rate
+        lines.append(f"{index:>5}  {row.name:<22} {row.parameters:>12,}  {rate:>7}  {row.status}")
     total = sum(r.parameters for r in rows)
     trainable = sum(r.trainable_parameters for r in rows)
     lines += ["", f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters"]

@@ -16,7 +16,7 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SelfCheckFailed, UserInputError
-from bert_keras.freezing.sublayers import position_table_length
+from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from bert_keras.frozen_prefix.plan import Plan
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
@@ -37,7 +37,8 @@ def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_step
     """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
     `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
     model = build_classifier(encoder_path, config.freeze, config.dropout, config.seed, **classifier_options)
-    model.compile(optimizer=make_optimizer(config, total_steps),
+    depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
+    model.compile(optimizer=make_optimizer(config, total_steps, depth),
                   loss=tf_keras.losses.BinaryCrossentropy(), metrics=classification_metrics())
     return model
 

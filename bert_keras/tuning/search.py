@@ -49,7 +49,10 @@ def read_search(tune_dir: Path) -> dict | None:
     A file, or a directory bert-keras did not write, is refused."""
     if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMAT, "--out"):
         return None
-    return json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+    settings = json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+    # read as a run's config.json is: settings added since the search began keep their defaults
+    settings["base"] = json.loads(json.dumps(TrainConfig.from_dict({"out": "", **settings["base"]}).settings()))
+    return settings
 
 
 def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:

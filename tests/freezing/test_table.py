@@ -32,3 +32,11 @@ def test_layers_command_errors_are_one_line(tiny_encoder_dir, capsys):
         assert main(["layers", "--encoder", str(tiny_encoder_dir), *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and message in err, err
+
+
+def test_layers_shows_the_rate_each_trainable_sub_layer_trains_at(tiny_encoder_dir, capsys):
+    assert main(["layers", "--encoder", str(tiny_encoder_dir), "--train-last", "1", "--layer-lr-decay", "0.5"]) == 0
+    rows = {line.split()[1]: line.split()[-2:] for line in capsys.readouterr().out.splitlines()[1:6]}
+    assert rows == {"embeddings": ["-", "frozen"], "transformer/layer_0": ["-", "frozen"],
+                    "transformer/layer_1": ["0.5", "trainable"], "pooler": ["1", "trainable"],
+                    "head": ["1", "trainable"]}
