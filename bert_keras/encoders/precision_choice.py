@@ -88,6 +88,11 @@ def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
     return resolve(asked, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None)
 
 
+def auto_note(precision: str, why: str) -> str:
+    """The one line saying what `--precision auto` chose, and why."""
+    return f"bert-keras: --precision auto: {precision} ({why})"
+
+
 def resolve_run(config, kept: dict | None = None) -> tuple:
     """(config, note): `config` with `resolved_precision` set, to the one `kept` (the
     settings of the run or search being resumed, asked for alike) started with, whatever
@@ -107,5 +112,5 @@ def resolve_run(config, kept: dict | None = None) -> tuple:
     else:
         resolved, why = resolve_here(config.precision, resolve_encoder(config.encoder),
                                      tpu=resolve_strategy_name(config.strategy) == "tpu")
-    note = f"bert-keras: --precision auto: {resolved} ({why})" if config.precision == "auto" else None
+    note = auto_note(resolved, why) if config.precision == "auto" else None
     return dataclasses.replace(config, resolved_precision=resolved), note

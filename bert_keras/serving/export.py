@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig
 from bert_keras.encoders.precision import agreement, encoder_for
-from bert_keras.encoders.precision_choice import resolve_here
+from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import staging_directory
@@ -94,7 +94,7 @@ def serving_precision(asked: str, paths) -> str:
     if asked != "auto":
         return asked
     precision, why = resolve_here(asked, paths)
-    print(f"bert-keras: --precision auto: {precision} ({why})", file=sys.stderr)
+    print(auto_note(precision, why), file=sys.stderr)
     return precision
 
 
