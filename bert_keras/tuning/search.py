@@ -23,6 +23,7 @@ from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
 from bert_keras.frozen_prefix.states import forget_all
+from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
 from bert_keras.tuning.space import SearchSpace
 from bert_keras.tuning.tuner import FreezeDepthTuner
@@ -115,38 +116,37 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
         overwrite: replace the search bert-keras wrote in `tune_dir`.
         space_flags: `tune_learning_rate`, `tune_dropout`, `tune_embeddings`.
         export_best: a name: train the best trial on the full split and export it.
+            Distributed (see `tuning.cluster`), the chief does, once the search ends.
 
     Returns:
         Where trials.csv is, the best trial (its hyperparameters and the `bert-keras
-        train` command that reproduces it), and with `export_best` its run and export.
+        train` command that reproduces it), and with `export_best` its run and export;
+        a worker of a distributed search: its name and the trials it ran.
 
     Example (minutes per trial):
 
     >>> run_search(TrainConfig(out="", data="../shared/data/amazon_review_polarity_csv"),
     ...            "saved_models/tuning/minilm", blocks=[0, 2, 4], oracle_name="grid")  # doctest: +SKIP
     """
-    tune_dir = Path(tune_dir)
-    previous = read_search(tune_dir)
+    tune_dir, role = Path(tune_dir), search_role()
+    previous, overwrite = _previous_search(tune_dir, role, overwrite)
     base, precision_note = resolve_run(base, previous["base"] if previous is not None and not overwrite else None)
     loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
     inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
-    if previous is not None and not overwrite:
-        check_same_settings(tune_dir, "search", previous, settings)
-    else:
-        if previous is not None:
-            discard_directory(tune_dir)
-        create_directory(tune_dir, "--out")
-        write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
+    _open_search_dir(tune_dir, previous, settings, overwrite)
     if precision_note:
         print(precision_note, file=sys.stderr)
     tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
                              base, tune_dir, loads, overwrite=False)
     try:
-        _cache_the_trials_prefixes(base, space, inputs)
+        if role != CHIEF:  # the chief serves the oracle and trains nothing
+            _cache_the_trials_prefixes(base, space, inputs)
         tuner.search()
     finally:
         forget_all()  # the trials' states, kept in this process's memory
+    if role == WORKER:  # the chief gathers the results
+        return {"worker": tuner.tuner_id, "trials_run": tuner.trials_run}
     from bert_keras.tuning.results import write_results
     best = write_results(tuner, tune_dir)
     if best is None:
@@ -155,6 +155,30 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     if export_best:
         summary.update(_train_and_export_best(tuner, tune_dir, export_best, loads))
     return summary
+
+
+def _previous_search(tune_dir: Path, role: str, overwrite: bool) -> tuple:
+    """(the settings of the search in TUNE_DIR or None, whether to replace it). A worker
+    joins the search its chief began there, once the chief answers; never replaces it."""
+    if role != WORKER:
+        return read_search(tune_dir), overwrite
+    wait_for_chief()  # once it answers, the chief has written TUNE_DIR
+    previous = read_search(tune_dir)
+    if previous is None:
+        raise UserInputError(f"--out {tune_dir}: holds no search the chief began; give every process of a "
+                             f"distributed search the same --out, one directory they all see")
+    return previous, False
+
+
+def _open_search_dir(tune_dir: Path, previous: dict | None, settings: dict, overwrite: bool):
+    """Resumes the search in TUNE_DIR (same settings only), or begins one there."""
+    if previous is not None and not overwrite:
+        check_same_settings(tune_dir, "search", previous, settings)
+        return
+    if previous is not None:
+        discard_directory(tune_dir)
+    create_directory(tune_dir, "--out")
+    write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
 
 
 def _train_and_export_best(tuner, tune_dir: Path, name: str, loads: SharedLoads) -> dict:

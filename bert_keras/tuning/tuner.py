@@ -24,6 +24,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
 
     def __init__(self, oracle, base: TrainConfig, tune_dir: Path, loads: SharedLoads, overwrite: bool):
         self.base, self.tune_dir, self.loads = base, Path(tune_dir), loads
+        self.trials_run: list[str] = []  # by this process, in order
         super().__init__(oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite)
 
     def trial_dir(self, trial_id: str) -> Path:
@@ -38,6 +39,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
         from bert_keras.training.train import train
         hp = trial.hyperparameters
         config = trial_config(hp, self.base, str(self.trial_dir(trial.trial_id)))
+        self.trials_run.append(trial.trial_id)
         if "tuner/epochs" in hp.values:  # Hyperband sets each bracket's budget
             config = dataclasses.replace(config, epochs=hp.values["tuner/epochs"])
         try:
