@@ -7,7 +7,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.tuning.space import trial_config
 
-COLUMNS = ["trial", "trainable_blocks", "learning_rate", "dropout", "train_embeddings", "val_f1",
+COLUMNS = ["trial", "trainable_blocks", "learning_rate", "dropout", "layer_lr_decay", "train_embeddings", "val_f1",
            "train_seconds", "trainable_params", "status", "reason"]
 
 
@@ -25,6 +25,7 @@ def trial_rows(tuner) -> list[dict]:
         score = trial.score if status == "COMPLETED" else None
         rows.append(dict(trial=trial_id, trainable_blocks=config.freeze.train_last,
                          learning_rate=config.learning_rate, dropout=config.dropout,
+                         layer_lr_decay=config.layer_lr_decay,
                          train_embeddings=config.freeze.train_embeddings,
                          val_f1=None if score is None else round(score, 4),
                          train_seconds=metrics.get("train_seconds"),

@@ -52,8 +52,9 @@ def read_search(tune_dir: Path) -> dict | None:
         return None
     settings = json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
     # read as a run's config.json is: settings added since the search began keep their defaults
-    settings["base"] = json.loads(json.dumps(TrainConfig.from_dict({"out": "", **settings["base"]}).settings()))
-    return settings
+    settings["base"] = TrainConfig.from_dict({"out": "", **settings["base"]}).settings()
+    settings["space"] = dataclasses.asdict(SearchSpace(**settings["space"]))
+    return json.loads(json.dumps(settings))  # as the new settings are compared: tuples as lists
 
 
 def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
@@ -114,7 +115,7 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
         oracle_name: one of config.ORACLES.
         max_trials: how many trials to run.
         overwrite: replace the search bert-keras wrote in `tune_dir`.
-        space_flags: `tune_learning_rate`, `tune_dropout`, `tune_embeddings`.
+        space_flags: `tune_learning_rate`, `tune_dropout`, `tune_layer_lr_decay`, `tune_embeddings`.
         export_best: a name: train the best trial on the full split and export it.
             Distributed (see `tuning.cluster`), the chief does, once the search ends.
 

@@ -1,5 +1,6 @@
 """What `bert-keras tune` searches: how many blocks train, and optionally the
-learning rate, the head's dropout and whether embeddings train.
+learning rate, the head's dropout, the layer-wise learning-rate decay and whether
+embeddings train.
 
 The search space only reads `hp` and hands a TrainConfig to the same model
 builder and training loop as `bert-keras train`.
@@ -8,7 +9,7 @@ import dataclasses
 
 import keras_tuner
 
-from bert_keras.config import TUNED_DROPOUTS, TUNED_LEARNING_RATES, TrainConfig
+from bert_keras.config import TUNED_DROPOUTS, TUNED_LAYER_LR_DECAYS, TUNED_LEARNING_RATES, TrainConfig
 from bert_keras.freezing.spec import FreezeSpec
 
 
@@ -19,6 +20,7 @@ class SearchSpace:
     blocks: tuple[int, ...] | None = None      # trainable-block counts to try; None: 0..depth
     tune_learning_rate: bool = False
     tune_dropout: bool = False
+    tune_layer_lr_decay: bool = False
     tune_embeddings: bool = False
 
     def declare(self) -> keras_tuner.HyperParameters:
@@ -31,6 +33,8 @@ class SearchSpace:
             hp.Choice("learning_rate", list(TUNED_LEARNING_RATES), ordered=True)
         if self.tune_dropout:
             hp.Choice("dropout", list(TUNED_DROPOUTS), ordered=True)
+        if self.tune_layer_lr_decay:
+            hp.Choice("layer_lr_decay", list(TUNED_LAYER_LR_DECAYS), ordered=True)
         if self.tune_embeddings:
             hp.Boolean("train_embeddings")
         return hp
@@ -42,4 +46,5 @@ def trial_config(hp: keras_tuner.HyperParameters, base: TrainConfig, out: str) -
                         train_embeddings=hp.values.get("train_embeddings", False))
     return dataclasses.replace(base, out=out, freeze=freeze,
                                learning_rate=hp.values.get("learning_rate", base.learning_rate),
-                               dropout=hp.values.get("dropout", base.dropout))
+                               dropout=hp.values.get("dropout", base.dropout),
+                               layer_lr_decay=hp.values.get("layer_lr_decay", base.layer_lr_decay))

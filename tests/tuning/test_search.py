@@ -48,7 +48,7 @@ def test_search_writes_trials_best_and_plot(tiny_encoder_dir, reviews, tmp_path,
     for row in rows:  # trials never touch the test split
         assert json.loads((out / "trials" / row["trial"] / "metrics.json").read_text())["evaluated_on"] == "validation"
     settings = json.loads((out / "tune_config.json").read_text())  # as a search before --layer-lr-decay wrote it
-    del settings["base"]["layer_lr_decay"]
+    del settings["base"]["layer_lr_decay"], settings["space"]["tune_layer_lr_decay"]
     (out / "tune_config.json").write_text(json.dumps(settings))
     assert main(tune_argv(tiny_encoder_dir, reviews, out)) == 0  # the same command: the same search
     capsys.readouterr()
