@@ -36,8 +36,7 @@ def _silence_native_stderr():
     if os.environ.get("BERT_KERAS_DEBUG"):
         return
     sys.stderr.flush()
-    terminal = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    terminal, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
     sys.stderr = os.fdopen(terminal, "w", buffering=1)
@@ -179,6 +178,7 @@ def _add_training_flags(parser):
                ("--warmup-fraction", float, f"of all steps (default {d.warmup_fraction})"),
                ("--clip-norm", float, f"global gradient norm (default {d.clip_norm})"),
                ("--layer-lr-decay", float, "block i at lr x D^(depth - i), embeddings lowest (default 1: off)"),
+               ("--unfreeze-schedule", str, "epoch e trains the last K_e blocks, e.g. 1,2,4 (default: fixed)"),
                ("--dropout", float, f"before the head (default {d.dropout})"),
                ("--seed", int, f"data order, head, dropout masks (default {d.seed})")]
     for flag, kind, text in numbers:

@@ -45,6 +45,24 @@ def _number(value, low, high, closed_low=False, closed_high=False) -> bool:
     return (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high)
 
 
+def _schedule(value, epochs, freeze) -> tuple[int, ...] | None:
+    """`--unfreeze-schedule` as a tuple ("1,2,4", a list from config.json, or a tuple)."""
+    if value is None:
+        return None
+    try:
+        schedule = tuple(int(k) for k in (value.split(",") if isinstance(value, str) else value))
+    except (TypeError, ValueError):
+        schedule = ()
+    flag = f"--unfreeze-schedule {value if isinstance(value, str) else ','.join(map(str, value))}"
+    if not schedule or min(schedule) < 0 or list(schedule) != sorted(schedule):
+        raise UserInputError(f"{flag}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)")
+    if len(schedule) > epochs:
+        raise UserInputError(f"{flag}: {len(schedule)} epochs' counts for --epochs {epochs}")
+    if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
+        raise UserInputError(f"{flag}: counts the last blocks, as --train-last does; it cannot go with --freeze-first")
+    return schedule
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a training run, validated once when made (UserInputError names
@@ -76,6 +94,7 @@ class TrainConfig:
     validation_split: float = 0.1               # carved off the training split, deterministically
     max_seq_length: int = 128                   # tokens per example, [CLS] and [SEP] included
     freeze: FreezeSpec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
+    unfreeze_schedule: tuple[int, ...] | None = None  # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
     dropout: float = 0.1                        # before the classifier head
     epochs: int = 1
     batch_size: int = 32                        # global batch, split across replicas
@@ -97,6 +116,7 @@ class TrainConfig:
     def __post_init__(self):
         if self.out:  # "runs/demo/" and "runs/demo" are one run directory
             object.__setattr__(self, "out", os.path.normpath(self.out))
+        object.__setattr__(self, "unfreeze_schedule", _schedule(self.unfreeze_schedule, self.epochs, self.freeze))
         checks = [
             ("--epochs", _whole(self.epochs, 1), "must be a whole number, 1 or more"),
             ("--batch-size", _whole(self.batch_size, 1), "must be a whole number, 1 or more"),
@@ -126,6 +146,18 @@ class TrainConfig:
             if not ok:
                 value = getattr(self, flag[2:].replace("-", "_"))
                 raise UserInputError(f"{flag} {value}: {requirement}")
+
+    def phases(self, first_epoch: int = 0) -> list[tuple[int, int, FreezeSpec | None]]:
+        """(first epoch, end epoch, freezing) of each stretch of epochs still to run that
+        trains one set of blocks; freezing None: `freeze` all along (no schedule).
+        The schedule's last count holds for the epochs it does not name."""
+        if self.unfreeze_schedule is None:
+            return [(first_epoch, self.epochs, None)] if first_epoch < self.epochs else []
+        counts = [self.unfreeze_schedule[min(e, len(self.unfreeze_schedule) - 1)] for e in range(self.epochs)]
+        starts = [e for e in range(self.epochs) if e == 0 or counts[e] != counts[e - 1]]
+        ends = starts[1:] + [self.epochs]
+        return [(max(start, first_epoch), end, dataclasses.replace(self.freeze, train_last=counts[start]))
+                for start, end in zip(starts, ends) if end > first_epoch]
 
     @property
     def compute_precision(self) -> str:

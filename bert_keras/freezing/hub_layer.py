@@ -107,14 +107,33 @@ class FreezableEncoder(hub.KerasLayer):
         self.encoder_handle, self.from_cache = handle, from_cache
         self.freeze = freeze if isinstance(freeze, FreezeSpec) else FreezeSpec.from_dict(freeze)
         loaded = loaded if loaded is not None else load_saved_model(handle, "--encoder")
+        view = self._view(loaded)
+        super().__init__(view, trainable=True, **kwargs)
+        verify_trainable(self, loaded, self.frozen_names)
+
+    def _view(self, loaded) -> _FrozenView:
+        """The encoder as `self.freeze` leaves it; sets `frozen_names` and `frozen_prefix`."""
         self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
         self.frozen_prefix = (frozen_prefix_depth(group_sublayers(loaded.variables), self.frozen_names)
                               if splits(loaded) else None)
-        if from_cache and self.frozen_prefix is None:
-            raise ValueError(f"{handle}: no frozen prefix to take from a cache")
-        call = _encoder_call(loaded, self.frozen_prefix, from_cache)
-        super().__init__(_FrozenView(loaded, self.frozen_names, call), trainable=True, **kwargs)
-        verify_trainable(self, loaded, self.frozen_names)
+        if self.from_cache and self.frozen_prefix is None:
+            raise ValueError(f"{self.encoder_handle}: no frozen prefix to take from a cache")
+        return _FrozenView(loaded, self.frozen_names, _encoder_call(loaded, self.frozen_prefix, self.from_cache))
+
+    def refreeze(self, freeze: FreezeSpec):
+        """Trains what `freeze` says from now on, over the same loaded encoder (an unfreeze
+        schedule's next epoch): the weights move between the trainable and non-trainable
+        lists (the checkpoint names them alike), and the next traced call runs the new split.
+        A model holding this layer must retrace its train function (`train_function = None`)."""
+        self.freeze = freeze
+        self._func = self._view(self._func.loaded)
+        self._callable = self._get_callable()  # hub.KerasLayer calls what it got at construction
+        trainable = {id(v) for v in self._func.trainable_variables}
+        weights = list(self._trainable_weights) + list(self._non_trainable_weights)
+        for kept, into_trainable in ((self._trainable_weights, True), (self._non_trainable_weights, False)):
+            del kept[:]  # in place: the lists are Keras' own
+            kept.extend(w for w in weights if (id(w) in trainable) == into_trainable)
+        verify_trainable(self, self._func.loaded, self.frozen_names)
 
     def get_config(self):
         config = tf_keras.layers.Layer.get_config(self)

@@ -36,4 +36,9 @@ def choose(asked: str, *, epochs: int, searching: bool, boundary: int | None, sp
     if asked == "auto" and epochs < 2 and not searching:
         return Plan("inline", boundary, "one epoch reads each frozen prefix once: computing it inline costs the "
                                         "same (--frozen-prefix cache to cache anyway)")
+    return cached(boundary)
+
+
+def cached(boundary: int) -> Plan:
+    """The plan of training on the states entering block `boundary`."""
     return Plan("cache", boundary, f"caching the output of the frozen {block_range(boundary)}")

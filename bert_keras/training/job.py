@@ -16,13 +16,14 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SelfCheckFailed, UserInputError
-from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.freezing.sublayers import encoder_depth, frozen_prefix_depth, group_sublayers, position_table_length
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
-from bert_keras.frozen_prefix.plan import Plan
+from bert_keras.frozen_prefix.plan import Plan, cached
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
 from bert_keras.training.optimizer import make_optimizer
-from bert_keras.training.prefix_cache import RunCache, plan_run, prepare
+from bert_keras.training.prefix_cache import RunCache, plan_run, precompute, prepare
 
 
 def classification_metrics():
@@ -68,16 +69,31 @@ class Job:
     shard: tuple[int, int]      # (this worker's input pipeline, how many)
     eval_model: tf_keras.Model  # from token ids: evaluates the test split; what export serves
     model: tf_keras.Model       # what fit trains: eval_model, or its twin on the frozen-prefix cache
-    cache: RunCache
+    cache: RunCache             # what the blocks training now read
+    caches: dict = dataclasses.field(default_factory=dict)  # an unfreeze schedule's, by boundary
 
-    def training_batches(self, context: tf.distribute.InputContext, first_epoch: int) -> tf.data.Dataset:
+    def enter(self, freeze: FreezeSpec | None):
+        """Trains as `freeze` says from the next epoch on (an unfreeze schedule's next
+        stretch; None: no schedule, nothing changes): the same encoder, its newly trained
+        variables given optimizer slots now, the cache of the new boundary."""
+        if freeze is None:
+            return
+        for model in {id(m): m for m in (self.eval_model, self.model)}.values():
+            model.get_layer(ENCODER_LAYER).refreeze(freeze)
+            model.train_function = model.test_function = model.predict_function = None  # traced anew
+        self.cache = self.caches.get(self.model.get_layer(ENCODER_LAYER).frozen_prefix, self.cache)
+        optimizer = self.model.optimizer
+        getattr(optimizer, "inner_optimizer", optimizer).build(self.model.trainable_weights)
+
+    def training_batches(self, context: tf.distribute.InputContext, first_epoch: int,
+                         end_epoch: int) -> tf.data.Dataset:
         config = self.config
         if (context.input_pipeline_id, context.num_input_pipelines) != self.shard:
             raise SelfCheckFailed(f"tf.distribute feeds input pipeline {context.input_pipeline_id} of "
                                   f"{context.num_input_pipelines}, the cache was built for {self.shard}")
         size = self.splits.train.size // self.shard[1]
         common = dict(batch_size=self.per_replica, max_seq_length=config.max_seq_length, seed=config.seed,
-                      first_epoch=first_epoch, epochs=config.epochs,
+                      first_epoch=first_epoch, epochs=end_epoch,
                       batches_per_epoch=self.steps * context.num_replicas_in_sync // context.num_input_pipelines)
         if self.cache.train is not None:
             return cached_training_stream(self.cache.train, size, **common)
@@ -107,10 +123,12 @@ def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
     total_steps = steps * config.epochs
     tf_keras.utils.set_random_seed(config.seed)
+    first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)  # epoch 0's freezing
     with strategy.scope():
         # one set of encoder variables for both models
         loaded = loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "--encoder")
-        eval_model = build_compiled_classifier(config, encoder_path, total_steps, loaded=loaded)
+        _check_schedule(config, loaded)
+        eval_model = build_compiled_classifier(first, encoder_path, total_steps, loaded=loaded)
     encoder = eval_model.get_layer(ENCODER_LAYER)
     positions = position_table_length(encoder.weights)
     if positions is not None and positions < config.max_seq_length:
@@ -118,13 +136,32 @@ def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None
                              f"has position embeddings for {positions} tokens only")
     plan = plan_run(config, loaded=loaded, frozen_prefix=encoder.frozen_prefix, searching=searching,
                     recorded=recorded)
-    shard = input_shard()
-    start = time.perf_counter()
-    cache = prepare(config, plan, encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor,
-                    splits_=splits, shard=shard, forced=recorded is not None)
+    shard, start = input_shard(), time.perf_counter()
+    inputs = dict(encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor, splits_=splits)
+    caches = _schedule_caches(config, plan, shard, recorded is not None, inputs)
+    cache = caches.get(plan.boundary) or prepare(config, plan, shard=shard, forced=recorded is not None, **inputs)
     model = eval_model
     if cache.plan.mode == "cache":
         cache.info["seconds"] = round(time.perf_counter() - start, 2)
         with strategy.scope():
-            model = build_compiled_classifier(config, encoder_path, total_steps, from_cache=True, loaded=loaded)
-    return Job(config, strategy, preprocessor, splits, steps, per_replica, shard, eval_model, model, cache)
+            model = build_compiled_classifier(first, encoder_path, total_steps, from_cache=True, loaded=loaded)
+    return Job(config, strategy, preprocessor, splits, steps, per_replica, shard, eval_model, model, cache, caches)
+
+
+def _check_schedule(config: TrainConfig, loaded):
+    depth = encoder_depth(group_sublayers(loaded.variables))
+    if config.unfreeze_schedule and max(config.unfreeze_schedule) > depth:
+        raise UserInputError(f"--unfreeze-schedule {','.join(map(str, config.unfreeze_schedule))}: the encoder "
+                             f"{config.encoder} has {depth} blocks; counts go from 0 to {depth}")
+
+
+def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, inputs: dict) -> dict:
+    """{boundary: RunCache} of every stretch of an unfreeze schedule, computed in one pass
+    (an epoch training the last K blocks reads the states entering them); {} otherwise."""
+    if config.unfreeze_schedule is None or plan.mode != "cache":
+        return {}
+    loaded = inputs["loaded"]
+    boundaries = sorted({frozen_prefix_depth(group_sublayers(loaded.variables), freeze.frozen_variables(
+        loaded.variables)) for _, _, freeze in config.phases()})
+    precompute(config, boundaries, purpose="for every epoch of the schedule", **inputs)
+    return {b: prepare(config, cached(b), shard=shard, forced=forced, **inputs) for b in boundaries}

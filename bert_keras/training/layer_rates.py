@@ -1,4 +1,5 @@
-"""Layer-wise learning-rate decay (ELECTRA, Clark et al. 2020): lower blocks train slower.
+"""Layer-wise learning-rate decay (ELECTRA, Clark et al. 2020): lower blocks train slower;
+and an AdamW whose slots grow as an unfreeze schedule starts more blocks.
 
 With `--layer-lr-decay D`, an encoder of `depth` blocks trains
     block i (0 = nearest the embeddings)   at lr x D^(depth - i)
@@ -69,6 +70,18 @@ class LayerwiseAdamW(tf_keras.optimizers.AdamW):
     @learning_rate.setter
     def learning_rate(self, value):
         tf_keras.optimizers.AdamW.learning_rate.fset(self, value)
+
+    def build(self, var_list):
+        """AdamW builds its slots once, for the variables of its first step. Here they also
+        grow for variables that start training later (`--unfreeze-schedule`), in the order
+        they start: a variable has slots only from the step it first trains."""
+        if not getattr(self, "_built", False):
+            return super().build(var_list)
+        for variable in var_list:
+            if self._var_key(variable) not in self._index_dict:
+                self._index_dict[self._var_key(variable)] = len(self._momentums)
+                self._momentums.append(self.add_variable_from_reference(variable, "m"))
+                self._velocities.append(self.add_variable_from_reference(variable, "v"))
 
     def update_step(self, gradient, variable):
         with self._scaled_by(self.multiplier(variable)):

@@ -90,10 +90,11 @@ def prepare(config, plan: Plan, *, encoder_path: str, loaded, preprocessor, spli
     return RunCache(plan, states["train"], states["validation"], info)
 
 
-def precompute(config, boundaries: list[int], *, encoder_path: str, loaded, preprocessor, splits_):
-    """A search's cache: the states of every boundary its trials will read, computed in
-    one pass over each split (the encoder's outputs after each block, kept where needed),
-    and kept where each trial's `prepare` finds them."""
+def precompute(config, boundaries: list[int], *, encoder_path: str, loaded, preprocessor, splits_,
+               purpose: str = "for every trial"):
+    """A search's cache (or an unfreeze schedule's): the states of every boundary its
+    trials (its epochs) will read, computed in one pass over each split (the encoder's
+    outputs after each block, kept where needed), and kept where `prepare` finds them."""
     count = len(boundaries) * (splits_.train.size + splits_.validation.size)
     placement = place(estimate_bytes(preprocessor, splits_.train.examples, count, max_seq_length=config.max_seq_length,
                                      text_fields=config.text_fields, hidden=hidden_size(loaded.variables)), config)
@@ -101,8 +102,8 @@ def precompute(config, boundaries: list[int], *, encoder_path: str, loaded, prep
         print(f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) fits neither memory "
               f"nor disk; each trial decides for itself", file=sys.stderr)
         return
-    print(f"bert-keras: frozen prefix: caching the outputs at blocks {', '.join(map(str, boundaries))} for every "
-          f"trial ({describe_placement(placement)})", file=sys.stderr)
+    print(f"bert-keras: frozen prefix: caching the outputs at blocks {', '.join(map(str, boundaries))} {purpose} "
+          f"({describe_placement(placement)})", file=sys.stderr)
     for name, examples in (("train", splits_.train.examples), ("validation", splits_.validation.examples)):
         keys = {b: describe(config, encoder_path, name, b, (0, 1)) for b in boundaries}
         get_states(keys, placement, computer(loaded, preprocessor, examples, config))

@@ -51,14 +51,19 @@ def evaluate_model(model, split, preprocessor, config) -> dict:
                                                       config.text_fields), split.size)
 
 
-def _first_epoch(run_dir: Path, model) -> int:
+def _first_epoch(run_dir: Path, job: Job) -> int:
     """The first epoch still to run: one past the last one BackupAndRestore saved,
-    after checking that its checkpoint restores every variable of this model."""
+    after checking that its checkpoint restores every variable of the model, trained
+    (under an unfreeze schedule) as it was in that epoch."""
     prefix = backup_checkpoint(run_dir)
     if prefix is None:
         return 0
-    check_backup_fits(model, prefix, f"--out {run_dir}: its backup {prefix}")
-    return saved_epoch(prefix) + 1
+    saved = saved_epoch(prefix)
+    for first, _, freeze in job.config.phases():  # the slots the backup holds, made in the order it made them
+        if first <= saved:
+            job.enter(freeze)
+    check_backup_fits(job.model, prefix, f"--out {run_dir}: its backup {prefix}")
+    return saved + 1
 
 
 def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch: int):
@@ -72,14 +77,16 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
         callbacks += [EpochSummaries(run_dir / LOG_DIR), HistoryLog(run_dir / HISTORY_FILE, kept_rows)]
     callbacks += [BestWeights(run_dir / BEST_DIR, best_f1, chief),
                   tf_keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False)]
-    history = job.model.fit(
-        tf_keras.utils.experimental.DatasetCreator(lambda context: job.training_batches(context, first_epoch)),
-        epochs=config.epochs, steps_per_epoch=job.steps, callbacks=callbacks,
-        verbose=1 if sys.stdout.isatty() else 2, validation_data=job.validation_batches())
-    losses = history.history.get("loss", [])
-    if len(losses) < config.epochs - first_epoch or not np.all(np.isfinite(losses)):
-        raise TrainingDiverged(f"training diverged: the loss became NaN in epoch {first_epoch + len(losses)}; "
-                               f"try a lower --learning-rate (was {config.learning_rate})")
+    for first, end, freeze in config.phases(first_epoch):  # one stretch without a schedule
+        job.enter(freeze)
+        history = job.model.fit(
+            tf_keras.utils.experimental.DatasetCreator(lambda context: job.training_batches(context, first, end)),  # noqa: B023
+            initial_epoch=first, epochs=end, steps_per_epoch=job.steps, callbacks=callbacks,
+            verbose=1 if sys.stdout.isatty() else 2, validation_data=job.validation_batches())
+        losses = history.history.get("loss", [])
+        if len(losses) < end - first or not np.all(np.isfinite(losses)):
+            raise TrainingDiverged(f"training diverged: the loss became NaN in epoch {first + len(losses)}; "
+                                   f"try a lower --learning-rate (was {config.learning_rate})")
 
 
 def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_test: bool, chief: bool) -> dict:
@@ -164,7 +171,7 @@ def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searchi
         print(precision_note, file=sys.stderr)
     if recorded is None:
         record_plan(run_dir, job.cache.plan)
-    first_epoch = _first_epoch(run_dir, job.model)
+    first_epoch = _first_epoch(run_dir, job)
     if first_epoch < config.epochs:
         _fit(job, config, run_dir, chief, first_epoch)
     if cluster_size() > 1:
