@@ -86,13 +86,12 @@ def cmd_check(args):
 
 
 def cmd_layers(args):
-    spec = freeze_spec_from_args(args)  # rejects contradictions before any loading
-    decay = TrainConfig(out="", layer_lr_decay=args.layer_lr_decay).layer_lr_decay  # validated as train does
+    schedule = args.unfreeze_schedule  # every flag validated as train validates it, before any loading
+    config = TrainConfig(out="", freeze=freeze_spec_from_args(args), layer_lr_decay=args.layer_lr_decay,
+                         unfreeze_schedule=schedule, epochs=len(schedule.split(",")) if schedule else 1)
     from bert_keras.encoders.resolve import resolve_encoder
-    from bert_keras.freezing.table import format_table, layer_rows
-    from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
-    model = build_classifier(resolve_encoder(args.encoder).encoder, spec)
-    print(format_table(layer_rows(model, decay), spec, model.get_layer(ENCODER_LAYER).frozen_prefix))
+    from bert_keras.freezing.table import layers_report
+    print(layers_report(resolve_encoder(args.encoder).encoder, config))
 
 
 def cmd_train(args):
@@ -213,6 +212,7 @@ def _add_encoder_commands(commands):
     layers = commands.add_parser("layers", help="the sub-layer table under a freeze specification")
     layers.add_argument("--encoder", default=DEFAULTS.encoder, help="built-in name, directory or TF Hub handle")
     layers.add_argument("--layer-lr-decay", type=float, default=1.0, help="show each sub-layer's rate multiplier")
+    layers.add_argument("--unfreeze-schedule", help="show the epoch each sub-layer starts training in")
     _add_freeze_flags(layers)
     layers.set_defaults(run=cmd_layers)
 

@@ -40,3 +40,12 @@ def test_layers_shows_the_rate_each_trainable_sub_layer_trains_at(tiny_encoder_d
     assert rows == {"embeddings": ["-", "frozen"], "transformer/layer_0": ["-", "frozen"],
                     "transformer/layer_1": ["0.5", "trainable"], "pooler": ["1", "trainable"],
                     "head": ["1", "trainable"]}
+
+
+def test_layers_shows_the_epoch_each_sub_layer_starts_training_in(tiny_encoder_dir, capsys):
+    assert main(["layers", "--encoder", str(tiny_encoder_dir), "--unfreeze-schedule", "0,1,2"]) == 0
+    rows = {line.split()[1]: line.split()[-2:] for line in capsys.readouterr().out.splitlines()[1:6]}
+    assert rows == {"embeddings": ["-", "frozen"], "transformer/layer_0": ["3", "frozen"],
+                    "transformer/layer_1": ["2", "frozen"], "pooler": ["1", "trainable"], "head": ["1", "trainable"]}
+    assert main(["layers", "--encoder", str(tiny_encoder_dir), "--unfreeze-schedule", "2,1"]) == 2
+    assert "--unfreeze-schedule 2,1: must be block counts" in capsys.readouterr().err
