@@ -13,7 +13,7 @@ import time
 
 from bert_keras.config import (BAD_RECORD_POLICIES, DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, FROZEN_PREFIX_MODES, ORACLES, PRECISIONS,
                                SERVING_PRECISION, STRATEGIES, TEXT_FIELDS, TUNED_DROPOUTS, TUNED_LAYER_LR_DECAYS, TUNED_LEARNING_RATES,
-                               TrainConfig)
+                               TUNED_SCHEDULES, TrainConfig)
 from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
 from bert_keras.errors import SearchFailed, SelfCheckFailed, TrainingDiverged, UserInputError
 from bert_keras.freezing.spec import FreezeSpec
@@ -21,6 +21,11 @@ from bert_keras.serving.predict import BATCH_SIZE
 
 DEFAULTS = TrainConfig(out="")
 FREEZE_FLAGS = ("train_last", "freeze_first", "freeze_regex", "train_regex", "train_embeddings")
+SEARCH_FLAGS = {"--tune-learning-rate": f"also search {', '.join(map(str, TUNED_LEARNING_RATES))}",  # tuning.space
+                "--tune-dropout": f"also search head dropout {', '.join(map(str, TUNED_DROPOUTS))}",
+                "--tune-layer-lr-decay": f"also search --layer-lr-decay {', '.join(map(str, TUNED_LAYER_LR_DECAYS))}",
+                "--tune-schedule": f"also search the unfreeze schedule's shape: {', '.join(TUNED_SCHEDULES)}",
+                "--tune-embeddings": "also search whether embeddings train"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,8 +110,7 @@ def cmd_train(args):
 def cmd_tune(args):
     base = train_config_from_args(args)
     from bert_keras.tuning.search import run_search
-    space_flags = {name: getattr(args, name) for name in ("tune_learning_rate", "tune_dropout",
-                                                          "tune_layer_lr_decay", "tune_embeddings")}
+    space_flags = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_")) for flag in SEARCH_FLAGS}
     with _progress_on_stderr():
         summary = run_search(base, args.out, blocks=args.blocks, oracle_name=args.oracle,
                              max_trials=args.max_trials, overwrite=args.overwrite,
@@ -229,11 +233,7 @@ def _add_training_commands(commands):
     tune.add_argument("--max-trials", type=int, default=DEFAULT_MAX_TRIALS, help=f"default {DEFAULT_MAX_TRIALS}")
     tune.add_argument("--blocks", type=int, nargs="+", metavar="K",
                       help="trainable-block counts to try (default: 0 to the encoder's depth)")
-    searched = {"--tune-learning-rate": f"also search {', '.join(map(str, TUNED_LEARNING_RATES))}",
-                "--tune-dropout": f"also search head dropout {', '.join(map(str, TUNED_DROPOUTS))}",
-                "--tune-layer-lr-decay": f"also search --layer-lr-decay {', '.join(map(str, TUNED_LAYER_LR_DECAYS))}",
-                "--tune-embeddings": "also search whether embeddings train"}
-    for flag, text in searched.items():
+    for flag, text in SEARCH_FLAGS.items():
         tune.add_argument(flag, action="store_true", help=text)
     tune.add_argument("--export-best", metavar="NAME",
                       help="train the best trial on the full training split, export to saved_models/NAME")

@@ -23,6 +23,7 @@ DEFAULT_ORACLE, DEFAULT_MAX_TRIALS = "random", 5
 TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune --tune-learning-rate`
 TUNED_DROPOUTS = (0.0, 0.1, 0.2)           # `tune --tune-dropout`
 TUNED_LAYER_LR_DECAYS = (1.0, 0.9, 0.8, 0.65)  # `tune --tune-layer-lr-decay`: off, then ELECTRA's range
+TUNED_SCHEDULES = ("fixed", "gradual", "head_first")  # `tune --tune-schedule`; see tuning/space.py
 SERVING_PRECISION = "float32"              # `export`'s default: the serving hardware is unknown at export time
 # config.json starts with this marker: it tells a run directory bert-keras wrote (which
 # `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.

@@ -7,7 +7,8 @@ from bert_keras.config import TrainConfig
 from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.tuning.space import trial_config
 
-COLUMNS = ["trial", "trainable_blocks", "learning_rate", "dropout", "layer_lr_decay", "train_embeddings", "val_f1",
+COLUMNS = ["trial", "trainable_blocks", "unfreeze_schedule", "learning_rate", "dropout", "layer_lr_decay",
+           "train_embeddings", "val_f1",
            "train_seconds", "trainable_params", "status", "reason"]
 
 
@@ -23,7 +24,8 @@ def trial_rows(tuner) -> list[dict]:
             reason = [line for line in trial.message.strip().splitlines() if line.strip()][-1]
             reason = reason.split("FailedTrialError: ", 1)[-1]
         score = trial.score if status == "COMPLETED" else None
-        rows.append(dict(trial=trial_id, trainable_blocks=config.freeze.train_last,
+        schedule = ",".join(map(str, config.unfreeze_schedule)) if config.unfreeze_schedule else "fixed"
+        rows.append(dict(trial=trial_id, trainable_blocks=config.freeze.train_last, unfreeze_schedule=schedule,
                          learning_rate=config.learning_rate, dropout=config.dropout,
                          layer_lr_decay=config.layer_lr_decay,
                          train_embeddings=config.freeze.train_embeddings,

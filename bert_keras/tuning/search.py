@@ -16,7 +16,7 @@ from pathlib import Path
 
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 
-from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TrainConfig
+from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TUNED_SCHEDULES, TrainConfig
 from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SearchFailed, UserInputError
@@ -25,7 +25,7 @@ from bert_keras.files.output_dirs import check_same_settings, create_directory, 
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
-from bert_keras.tuning.space import SearchSpace
+from bert_keras.tuning.space import SearchSpace, schedule_shape
 from bert_keras.tuning.tuner import FreezeDepthTuner
 
 SETTINGS_FILE = "tune_config.json"
@@ -79,7 +79,9 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
     from bert_keras.freezing.hub_layer import splits
     from bert_keras.frozen_prefix.plan import choose
     from bert_keras.training.prefix_cache import precompute
-    boundaries = sorted({space.depth - k for k in (space.blocks or range(space.depth + 1))})
+    shapes = TUNED_SCHEDULES if space.tune_schedule else ("fixed",)  # a schedule's epochs read their own
+    boundaries = sorted({space.depth - count for k in (space.blocks or range(space.depth + 1)) for shape in shapes
+                         for count in schedule_shape(shape, k, base.epochs) or (k,)})
     plan = choose(base.frozen_prefix, epochs=base.epochs, searching=True, boundary=boundaries[0],
                   splits_apart=splits(inputs["loaded"]), encoder=base.encoder)
     if plan.mode == "cache":
@@ -115,7 +117,8 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
         oracle_name: one of config.ORACLES.
         max_trials: how many trials to run.
         overwrite: replace the search bert-keras wrote in `tune_dir`.
-        space_flags: `tune_learning_rate`, `tune_dropout`, `tune_layer_lr_decay`, `tune_embeddings`.
+        space_flags: `tune_learning_rate`, `tune_dropout`, `tune_layer_lr_decay`, `tune_schedule`,
+            `tune_embeddings`.
         export_best: a name: train the best trial on the full split and export it.
             Distributed (see `tuning.cluster`), the chief does, once the search ends.
 

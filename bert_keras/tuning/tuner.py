@@ -2,7 +2,6 @@
 under TUNE_DIR/trials/<trial id>. keras-tuner's Keras `Tuner` refuses tf_keras
 models (keras-tuner issue 1039); BaseTuner with our own `run_trial` does not care.
 """
-import dataclasses
 import json
 from pathlib import Path
 
@@ -40,8 +39,6 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
         hp = trial.hyperparameters
         config = trial_config(hp, self.base, str(self.trial_dir(trial.trial_id)))
         self.trials_run.append(trial.trial_id)
-        if "tuner/epochs" in hp.values:  # Hyperband sets each bracket's budget
-            config = dataclasses.replace(config, epochs=hp.values["tuner/epochs"])
         try:
             metrics = train(config, evaluate_on_test=False, searching=True, loads=self.loads)
         except TrainingDiverged as error:  # the same hyperparameters would diverge again

@@ -56,6 +56,21 @@ def test_search_writes_trials_best_and_plot(tiny_encoder_dir, reviews, tmp_path,
     assert "holds a search with other settings (max_trials)" in capsys.readouterr().err
 
 
+def test_a_search_over_schedule_shapes_trains_each_as_its_shape_says(tiny_encoder_dir, reviews, tmp_path):
+    out = tmp_path / "tune"
+    result = subprocess.run(cli(*tune_argv(tiny_encoder_dir, reviews, out, "--blocks", "2", "--tune-schedule",
+                                           "--oracle", "grid", "--epochs", "2")), check=True, capture_output=True,
+                            text=True)
+    assert "caching the outputs at blocks 0, 1, 2 for every trial" in result.stderr  # gradual's epoch 1 reads 1
+    rows = read_trials(out)
+    assert sorted(r["unfreeze_schedule"] for r in rows) == ["0,2", "1,2", "fixed"]
+    for row in rows:
+        config = json.loads((out / "trials" / row["trial"] / "config.json").read_text())
+        assert config["unfreeze_schedule"] == (None if row["unfreeze_schedule"] == "fixed"
+                                               else [int(k) for k in row["unfreeze_schedule"].split(",")])
+        assert row["status"] == "COMPLETED"
+
+
 @pytest.mark.parametrize("oracle", ["random", "grid"])  # grid: keras-tuner issue 1055
 def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(tiny_encoder_dir, tmp_path, oracle):
     data = write_synthetic_reviews(tmp_path / "data", n_train=1500, n_test=40)
