@@ -51,6 +51,12 @@ class _FrozenView:
         return self._call(inputs, training)
 
 
+def frozen_prefix_of(loaded, frozen: set[str]) -> int | None:
+    """How many leading blocks run apart as a fixed prefix when `frozen` (variable names)
+    are frozen; None when the embeddings train or the encoder cannot split."""
+    return frozen_prefix_depth(group_sublayers(loaded.variables), frozen) if splits(loaded) else None
+
+
 def _encoder_call(loaded, boundary: int | None, from_cache: bool):
     if from_cache:  # inputs: {"hidden_states": [batch, seq, hidden], "input_mask": [batch, seq]}
         return lambda inputs, training: loaded.from_hidden(inputs["hidden_states"], inputs["input_mask"],
@@ -114,8 +120,7 @@ class FreezableEncoder(hub.KerasLayer):
     def _view(self, loaded) -> _FrozenView:
         """The encoder as `self.freeze` leaves it; sets `frozen_names` and `frozen_prefix`."""
         self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
-        self.frozen_prefix = (frozen_prefix_depth(group_sublayers(loaded.variables), self.frozen_names)
-                              if splits(loaded) else None)
+        self.frozen_prefix = frozen_prefix_of(loaded, self.frozen_names)
         if self.from_cache and self.frozen_prefix is None:
             raise ValueError(f"{self.encoder_handle}: no frozen prefix to take from a cache")
         return _FrozenView(loaded, self.frozen_names, _encoder_call(loaded, self.frozen_prefix, self.from_cache))

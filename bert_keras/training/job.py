@@ -17,7 +17,8 @@ from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, res
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.freezing.sublayers import encoder_depth, frozen_prefix_depth, group_sublayers, position_table_length
+from bert_keras.freezing.hub_layer import frozen_prefix_of
+from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from bert_keras.frozen_prefix.plan import Plan, cached
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
@@ -161,7 +162,7 @@ def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, input
     if config.unfreeze_schedule is None or plan.mode != "cache":
         return {}
     loaded = inputs["loaded"]
-    boundaries = sorted({frozen_prefix_depth(group_sublayers(loaded.variables), freeze.frozen_variables(
-        loaded.variables)) for _, _, freeze in config.phases()})
+    boundaries = sorted({frozen_prefix_of(loaded, freeze.frozen_variables(loaded.variables))
+                         for _, _, freeze in config.phases()})
     precompute(config, boundaries, purpose="for every epoch of the schedule", **inputs)
     return {b: prepare(config, cached(b), shard=shard, forced=forced, **inputs) for b in boundaries}
