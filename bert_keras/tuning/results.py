@@ -42,8 +42,12 @@ def train_command(config: TrainConfig) -> str:
              f"--train-last {config.freeze.train_last}"]
     if config.freeze.train_embeddings:
         parts.append("--train-embeddings")
-    for name, value in config.to_dict().items():
+    values = config.to_dict()
+    if values.pop("resolved_precision"):  # not a flag: what the trials computed in is asked for by name
+        values["precision"] = config.compute_precision
+    for name, value in values.items():
         if name not in ("out", "encoder", "data", "freeze") and value != getattr(defaults, name):
+            value = ",".join(map(str, value)) if isinstance(value, tuple) else value  # --unfreeze-schedule 1,2
             parts.append(f"--{name.replace('_', '-')} {value}")
     return " ".join(parts + [f"--out {config.out}"])
 

@@ -56,3 +56,18 @@ def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
     assert train_command(config) == (
         f"bert-keras train --encoder minilm-l6 --data reviews.csv --train-last 1 --test-data test.csv "
         f"--epochs 2 --out {tune_dir / 'best_run'}")
+
+
+def test_the_command_of_a_trial_with_a_resolved_precision_and_a_schedule_is_one_train_takes():
+    import dataclasses
+    import shlex
+    from bert_keras.cli import build_parser
+    config = TrainConfig(out="runs/best", data="reviews", epochs=2, freeze=FreezeSpec(train_last=2),
+                         unfreeze_schedule=(1, 2), precision="auto", resolved_precision="mixed_bfloat16")
+    command = train_command(config)
+    assert "--precision mixed_bfloat16" in command and "--unfreeze-schedule 1,2" in command, command
+    assert "resolved" not in command
+    args = build_parser().parse_args(shlex.split(command)[1:])  # argparse takes every flag it names
+    assert (args.precision, args.unfreeze_schedule) == ("mixed_bfloat16", "1,2")
+    assert dataclasses.replace(config, precision="mixed_bfloat16", resolved_precision=None).compute_precision \
+        == config.compute_precision
