@@ -75,8 +75,7 @@ def train_config_from_args(args) -> TrainConfig:
 
 def cmd_convert(args):
     from bert_keras.encoders.convert import convert
-    start = time.perf_counter()
-    out = convert(args.hf_dir, args.out_dir, seq_length=args.seq_length)
+    start, out = time.perf_counter(), convert(args.hf_dir, args.out_dir, seq_length=args.seq_length)
     print(f"wrote {out}/encoder and {out}/preprocessor in {time.perf_counter() - start:.1f}s")
 
 
@@ -121,7 +120,7 @@ def cmd_tune(args):
 def cmd_evaluate(args):
     from bert_keras.training.evaluate import DATA_FLAGS, evaluate
     with _progress_on_stderr():
-        result = evaluate(args.model, **{flag: getattr(args, flag) for flag in DATA_FLAGS})
+        result = evaluate(args.model, report=args.report, **{flag: getattr(args, flag) for flag in DATA_FLAGS})
     _print_json(result)
 
 
@@ -143,9 +142,8 @@ def cmd_predict(args):
 
 def _add_freeze_flags(parser):
     group = parser.add_argument_group("freezing (see `bert-keras layers`)")
-    group.add_argument("--train-last", type=int, metavar="K",
-                       help=f"train only the last K blocks, the pooler and the head "
-                            f"(default {DEFAULTS.freeze.train_last}, when no freeze flag is given)")
+    group.add_argument("--train-last", type=int, metavar="K", help=f"train only the last K blocks, the pooler and "
+                       f"the head (default {DEFAULTS.freeze.train_last}, when no freeze flag is given)")
     group.add_argument("--freeze-first", type=int, metavar="N", help="freeze blocks 0..N-1")
     group.add_argument("--freeze-regex", metavar="RE", help="freeze sub-layers/variables matching RE")
     group.add_argument("--train-regex", metavar="RE", help="keep sub-layers/variables matching RE trainable")
@@ -183,7 +181,9 @@ def _add_training_flags(parser):
                ("--layer-lr-decay", float, "block i at lr x D^(depth - i), embeddings lowest (default 1: off)"),
                ("--unfreeze-schedule", str, "epoch e trains the last K_e blocks, e.g. 1,2,4 (default: fixed)"),
                ("--dropout", float, f"before the head (default {d.dropout})"),
-               ("--seed", int, f"data order, head, dropout masks (default {d.seed})")]
+               ("--seed", int, f"data order, head, dropout masks (default {d.seed})"),
+               ("--target-precision", float, "threshold: the most recall at this validation precision (default: F1-best)"),
+               ("--target-recall", float, "threshold: the most precision at this validation recall")]
     for flag, kind, text in numbers:
         parser.add_argument(flag, type=kind, help=text)
     parser.add_argument("--strategy", choices=STRATEGIES, help=f"tf.distribute strategy (default {d.strategy})")
@@ -239,7 +239,8 @@ def _add_training_commands(commands):
                       help="train the best trial on the full training split, export to saved_models/NAME")
     tune.set_defaults(run=cmd_tune)
     evaluate = commands.add_parser("evaluate", help="metrics of a trained run on a data source, as JSON")
-    evaluate.add_argument("--model", required=True, help="a run directory")
+    evaluate.add_argument("--model", required=True, help="a run directory, an export version or its model directory")
+    evaluate.add_argument("--report", metavar="DIR", help="write curves, accuracy by length and errors.jsonl to DIR")
     _add_data_flags(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
@@ -256,8 +257,7 @@ def _add_serving_commands(commands):
     predict.add_argument("--model", required=True, help="an export version, or its model directory (newest)")
     predict.add_argument("reviews", nargs="*", help="reviews to score")
     predict.add_argument("--file", help="one review a line")
-    predict.add_argument("--batch-size", type=int, default=BATCH_SIZE,
-                         help=f"default {BATCH_SIZE}")
+    predict.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"default {BATCH_SIZE}")
     predict.set_defaults(run=cmd_predict)
 
 

@@ -105,6 +105,8 @@ class TrainConfig:
     clip_norm: float = 1.0                      # global gradient norm
     layer_lr_decay: float = 1.0                 # block i at lr x D^(depth - i), embeddings lowest (ELECTRA); 1: off
     seed: int = 42                              # data order, validation carve-out, head init, dropout
+    target_precision: float | None = None       # the threshold: the most recall at this validation precision;
+    target_recall: float | None = None          # or the most precision at this recall; neither: the F1-best
     strategy: str = "auto"                      # tf.distribute strategy
     precision: str = "auto"                     # what fits the hardware, or a COMPUTE_PRECISIONS policy
     resolved_precision: str | None = None       # what the run computes in, set when it starts; a resume keeps it
@@ -142,6 +144,12 @@ class TrainConfig:
             ("--cache-memory-gb", self.cache_memory_gb is None or _number(self.cache_memory_gb, 0, math.inf, True),
              "must be a finite number of GiB, 0 or more"),
             ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
+            ("--target-precision", self.target_precision is None or _number(self.target_precision, 0, 1, False, True),
+             "must be in (0, 1]"),
+            ("--target-recall", self.target_recall is None or _number(self.target_recall, 0, 1, False, True),
+             "must be in (0, 1]"),
+            ("--target-recall", self.target_recall is None or self.target_precision is None,
+             "chooses the threshold; it cannot go with --target-precision"),
         ]
         for flag, ok, requirement in checks:
             if not ok:

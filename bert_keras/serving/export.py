@@ -2,13 +2,18 @@
 
 saved_models/NAME/<version>/          the layout TF Serving polls; versions only grow
     saved_model.pb, variables/, assets/
-    assets.extra/config.json, metrics.json, model_card.md, required_ops.json, precision.json
+    assets.extra/config.json, metrics.json, model_card.md, required_ops.json, precision.json,
+                 calibration.json, tf_serving_warmup_requests
+saved_models/NAME/batching_parameters.txt
+saved_models/NAME-token-ids/<version>/ the same weights, `from_token_ids` only: core ops
 
-Two signatures: `serving_default` (raw review text in; tokenized in the graph with
-TF Text) and `from_token_ids` (the three BERT inputs in; core TensorFlow ops only,
-so any TF Serving build loads it). A version is written under a hidden
-non-numeric name, loaded back in a fresh process and compared with the model in
-memory, and only then renamed to its number.
+Three signatures (`serving.signatures`): `serving_default` (raw review text in;
+tokenized in the graph with TF Text), `from_examples` (tf.Example protos) and
+`from_token_ids` (the three BERT inputs in). Loading a SavedModel imports all its
+functions, so a consumer without TF Text's ops (saved_model_cli, the C++ and Java
+runtimes, TF Serving builds without TF Text) loads NAME-token-ids instead. A version
+is written under a hidden non-numeric name, loaded back in a fresh process and
+compared with the model in memory, and only then renamed to its number.
 """
 import errno
 import json
@@ -30,13 +35,16 @@ from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import staging_directory
 from bert_keras.serving.fresh_check import verify_in_fresh_process
 from bert_keras.serving.model_card import model_card
-from bert_keras.serving.signatures import ServingModule, required_ops
+from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops
+from bert_keras.serving.warmup import BATCHING_FILE, write_batching_parameters, write_warmup
 from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.classifier import build_classifier
 from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE
 from bert_keras.training.run_dir import read_finished_run
 
-PRECISION_FILE = "precision.json"
+PRECISION_FILE, CALIBRATION_FILE = "precision.json", "calibration.json"
+TOKEN_IDS_SUFFIX = "-token-ids"  # MODEL_DIR-token-ids: the core-ops-only model
+UNCALIBRATED = {"temperature": 1.0, "threshold": 0.5, "threshold_rule": "none: the run predates calibration"}
 CHECK_EXAMPLES = 300
 STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
 FALLBACK_TEXTS = ["Great product, works as described.", "Terrible. It broke after one day.", "",
@@ -81,11 +89,11 @@ def _publish(staging: Path, model_dir: Path) -> int:
                 raise
 
 
-def _check_model_dir(model_dir: Path):
+def _check_model_dir(model_dir: Path, name: str):
     if model_dir.exists() and not model_dir.is_dir():
-        raise UserInputError(f"--out {model_dir}: is a file, not a model directory")
+        raise UserInputError(f"{name}: is a file, not a model directory")
     if (model_dir / "saved_model.pb").is_file():
-        raise UserInputError(f"--out {model_dir}: is an export version; give its model directory "
+        raise UserInputError(f"{name}: is an export version; give its model directory "
                              f"({model_dir.parent}), where versions are numbered")
 
 
@@ -98,12 +106,27 @@ def serving_precision(asked: str, paths) -> str:
     return precision
 
 
-def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
-    """Writes a finished run's best weights as the next version of MODEL_DIR, for TF Serving.
+def run_calibration(run_dir: Path) -> dict:
+    """What the run's metrics.json records under `calibration`; a run trained before
+    calibration existed serves its sigmoid as trained, at 0.5."""
+    metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    return metrics.get("calibration") or UNCALIBRATED
 
-    The version is written under a hidden name, loaded back in a fresh process and
+
+def token_ids_dir(model_dir: Path) -> Path:
+    """Where the core-ops-only model goes: beside MODEL_DIR, as MODEL_DIR-token-ids."""
+    return model_dir.with_name(model_dir.name + TOKEN_IDS_SUFFIX)
+
+
+def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
+    """Writes a finished run's best weights as the next version of MODEL_DIR, for TF
+    Serving, and the same weights from token ids alone as the next version of
+    MODEL_DIR-token-ids (core TensorFlow ops only: loads without TF Text).
+
+    Each version is written under a hidden name, loaded back in a fresh process and
     checked against the model in memory on the run's own test reviews, and only then
     renamed to its number (SelfCheckFailed, and nothing left, when it disagrees).
+    Both apply the run's calibration (temperature and threshold, in calibration.json).
 
     Args:
         run_dir: a finished run directory.
@@ -112,8 +135,9 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
             fits the machine exporting (`encoders.precision_choice`).
 
     Returns:
-        The new version's path and number, the non-core ops each signature needs,
-        and the check's figures (`checked_examples`, `max_abs_difference`).
+        The new versions' paths and numbers, the non-core ops each signature needs,
+        the warm-up requests written, and the check's figures (`checked_examples`,
+        `max_abs_difference`).
 
     Example (needs a finished run):
 
@@ -123,39 +147,66 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     if precision not in PRECISIONS:
         raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
-    _check_model_dir(model_dir)
+    _check_model_dir(model_dir, f"--out {model_dir}")
+    _check_model_dir(token_ids_dir(model_dir), f"{token_ids_dir(model_dir)} (where --out's token-id model goes)")
     config, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
-    precision = serving_precision(precision, paths)
+    precision, calibration = serving_precision(precision, paths), run_calibration(run_dir)
     preprocessor = load_preprocessor(paths)
-    module = ServingModule(trained_model(run_dir, config, best, paths, precision), preprocessor,
-                           config.max_seq_length)
-    signatures = module.signatures()
-    ops = {name: required_ops(function) for name, function in signatures.items()}
+    model = trained_model(run_dir, config, best, paths, precision)
+    module = ServingModule(model, calibration, preprocessor, config.max_seq_length, config.text_fields)
     texts = _check_texts(config)
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
     quality = {"dtype_policy": precision}
     if precision != "float32":
-        float32_module = ServingModule(trained_model(run_dir, config, best, paths, "float32"), preprocessor,
-                                       config.max_seq_length)
+        float32_module = ServingModule(trained_model(run_dir, config, best, paths, "float32"), calibration,
+                                       preprocessor, config.max_seq_length, config.text_fields)
         reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
         quality.update(agreement(reference, expected))
+    extras = {"config": config, "quality": quality, "calibration": calibration}
+    result = _write_version(model_dir, module, {"text": texts}, expected, extras, run_dir)
+    token_ids = _token_ids_of(module, texts)
+    token_result = _write_version(token_ids_dir(model_dir), TokenIdServing(model, calibration),
+                                  token_ids, expected, extras, run_dir)
+    write_batching_parameters(model_dir)
+    write_batching_parameters(token_ids_dir(model_dir))
+    return {**result, "token_ids_export": token_result["export"], "token_ids_version": token_result["version"],
+            "batching_parameters": str(model_dir / BATCHING_FILE), **quality, "calibration": calibration}
+
+
+def _token_ids_of(module: ServingModule, texts: list[str]) -> dict:
+    """The check reviews as the token-id signature takes them (lists, padded to the longest)."""
+    inputs = module.preprocessor.bert_pack_inputs([module.preprocessor.tokenize(tf.constant(texts))],
+                                                  seq_length=module.max_seq_length)
+    longest = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1)))
+    return {name: t[:, :longest].numpy().tolist() for name, t in inputs.items()}
+
+
+def _write_version(model_dir: Path, module, check_inputs: dict, expected, extras: dict, run_dir: Path) -> dict:
+    """Saves `module` as the next version of `model_dir`, with its assets.extra, once a
+    fresh process has given `expected` for `check_inputs` through its first signature."""
+    signatures = module.signatures()
+    ops = {name: required_ops(function) for name, function in signatures.items()}
+    first = next(iter(signatures))
     next_version = (versions(model_dir) or [0])[-1] + 1
     with staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING) as staging:
         tf.saved_model.save(module, str(staging), signatures=signatures)
-        _write_extras(staging / "assets.extra", run_dir, config, ops, quality, model_dir.name)
-        check = verify_in_fresh_process(staging, texts, expected)
+        _write_extras(staging / "assets.extra", run_dir, ops, extras, model_dir.name)
+        warmup = write_warmup(staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length)
+        check = verify_in_fresh_process(staging, first, check_inputs, expected,
+                                        needs_tensorflow_text=any(ops.values()))
         version = _publish(staging, model_dir)
-    return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops, **quality, **check}
+    return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops,
+            "warmup_requests": warmup, **check}
 
 
-def _write_extras(extra: Path, run_dir: Path, config: TrainConfig, ops: dict, quality: dict, name: str):
+def _write_extras(extra: Path, run_dir: Path, ops: dict, extras: dict, name: str):
     extra.mkdir()
+    config, quality = extras["config"], extras["quality"]
     shutil.copy(run_dir / CONFIG_FILE, extra / CONFIG_FILE)
     shutil.copy(run_dir / METRICS_FILE, extra / METRICS_FILE)
     (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
     (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
+    (extra / CALIBRATION_FILE).write_text(json.dumps(extras["calibration"], indent=2) + "\n")
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    (extra / "model_card.md").write_text(model_card(config, metrics, ops, name, quality))
-
-
+    (extra / "model_card.md").write_text(model_card(config, metrics, ops, name, quality, extras["calibration"]))

@@ -1,13 +1,22 @@
 """The serving signatures of an export, and the ops each needs beyond core TensorFlow.
 
 `serving_default`: raw review text in, tokenized in the graph with TF Text.
-`from_token_ids`: the three BERT inputs in; core TensorFlow ops only, so any TF
-Serving build loads it. Both give the probability of a positive review and its label.
+`from_examples`: serialized tf.Example protos with a `text` bytes feature (and an
+optional `title`), as TFX, BigQuery ML and batch prediction jobs send them.
+`from_token_ids`: the three BERT inputs in; core TensorFlow ops only.
+All three give `probability` (of a positive review, calibrated: sigmoid(logit / T))
+and `label` (probability >= the chosen threshold), as calibration.json records them.
 """
 import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
+from bert_keras.data.pipeline import review_text
 from bert_keras.encoders.network import INPUT_NAMES
+from bert_keras.training.classifier import logit_model
+
+TEXT_SIGNATURE, EXAMPLES_SIGNATURE, TOKEN_IDS_SIGNATURE = "serving_default", "from_examples", "from_token_ids"
+EXAMPLE_FEATURES = {"text": tf.io.FixedLenFeature([], tf.string),  # required: a request without it fails
+                    "title": tf.io.FixedLenFeature([], tf.string, default_value="")}
 
 
 def required_ops(concrete_function) -> list[str]:
@@ -19,24 +28,25 @@ def required_ops(concrete_function) -> list[str]:
     return sorted(op for op in ops if not hasattr(tf.raw_ops, op))
 
 
-class ServingModule(tf.Module):
-    """The classifier behind two serving signatures; probability is of the positive class."""
+class TokenIdServing(tf.Module):
+    """The classifier from token ids, calibrated: a module of core TensorFlow ops only.
 
-    def __init__(self, model, preprocessor, max_seq_length: int):
-        super().__init__(name="bert_keras_serving")
-        self.model, self.preprocessor, self.max_seq_length = model, preprocessor, max_seq_length
+    Args:
+        model: the classifier (`training.classifier.build_classifier`) with its weights.
+        calibration: `temperature` and `threshold` (what metrics.json records under
+            `calibration`; 1 and 0.5 leave the trained sigmoid and threshold as they are).
+    """
+
+    def __init__(self, model, calibration: dict, name: str = "bert_keras_token_ids"):
+        super().__init__(name=name)
+        self.logit = logit_model(model)
+        self.temperature = tf.constant(calibration["temperature"], tf.float32)
+        self.threshold = tf.constant(calibration["threshold"], tf.float32)
 
     def _outputs(self, inputs):
-        probability = tf.reshape(self.model(inputs, training=False), [-1])  # [batch]
-        return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
-    def serve_text(self, text):
-        tokens = self.preprocessor.tokenize(text)
-        inputs = self.preprocessor.bert_pack_inputs([tokens], seq_length=self.max_seq_length)
-        # Pad only to the batch's longest review, not to max_seq_length: short reviews cost less.
-        longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-        return self._outputs({name: t[:, :longest] for name, t in inputs.items()})
+        logit = tf.reshape(tf.cast(self.logit(inputs, training=False), tf.float32), [-1])  # [batch]
+        probability = tf.sigmoid(logit / self.temperature)
+        return {"probability": probability, "label": tf.cast(probability >= self.threshold, tf.int32)}
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES])
     def serve_token_ids(self, input_word_ids, input_mask, input_type_ids):
@@ -44,5 +54,41 @@ class ServingModule(tf.Module):
                                   input_type_ids=input_type_ids))
 
     def signatures(self) -> dict:
-        return {"serving_default": self.serve_text.get_concrete_function(),
-                "from_token_ids": self.serve_token_ids.get_concrete_function()}
+        return {TOKEN_IDS_SIGNATURE: self.serve_token_ids.get_concrete_function()}
+
+
+class ServingModule(TokenIdServing):
+    """TokenIdServing with the encoder's preprocessor in the graph: text and tf.Example in.
+
+    Args:
+        model, calibration: as TokenIdServing takes them.
+        preprocessor: the encoder's (TF Hub's `bert_pack_inputs` and `tokenize`).
+        max_seq_length: tokens per review at most, as the run trained.
+        text_fields: the run's; `title_content` joins a tf.Example's title and text as training did.
+    """
+
+    def __init__(self, model, calibration: dict, preprocessor, max_seq_length: int, text_fields: str):
+        super().__init__(model, calibration, name="bert_keras_serving")
+        self.preprocessor, self.max_seq_length, self.text_fields = preprocessor, max_seq_length, text_fields
+
+    def _from_text(self, text):
+        tokens = self.preprocessor.tokenize(text)
+        inputs = self.preprocessor.bert_pack_inputs([tokens], seq_length=self.max_seq_length)
+        # Pad only to the batch's longest review, not to max_seq_length: short reviews cost less.
+        longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
+        return self._outputs({name: t[:, :longest] for name, t in inputs.items()})
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve_text(self, text):
+        return self._from_text(text)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(self, examples):
+        features = tf.io.parse_example(examples, EXAMPLE_FEATURES)  # {"text", "title"}: [batch] string
+        return self._from_text(review_text({"title": features["title"], "content": features["text"]},
+                                           self.text_fields))
+
+    def signatures(self) -> dict:
+        return {TEXT_SIGNATURE: self.serve_text.get_concrete_function(),
+                EXAMPLES_SIGNATURE: self.serve_examples.get_concrete_function(),
+                **super().signatures()}

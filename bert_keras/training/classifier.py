@@ -11,7 +11,8 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import hidden_size
 
 ENCODER_LAYER = "encoder"
-HEAD_LAYER = "classifier"
+HEAD_LAYER = "classifier"     # Dense(1): the logit
+PROBABILITY_LAYER = "probability"  # its sigmoid, what the model outputs
 
 
 def bert_outputs(encoder, inputs, handle: str) -> dict:
@@ -73,7 +74,14 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None, drop
         inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
     pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
     pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)  # resumable masks
-    probability = tf_keras.layers.Dense(
-        1, activation="sigmoid", name=HEAD_LAYER,
-        kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed))(pooled)  # [batch, 1]
+    logit = tf_keras.layers.Dense(1, name=HEAD_LAYER,
+                                  kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed))(pooled)  # [batch, 1]
+    # A weightless layer apart from the head, so that `logit_model` can read the logit
+    # that calibration rescales; the checkpoints of the head are unchanged.
+    probability = tf_keras.layers.Activation("sigmoid", name=PROBABILITY_LAYER)(logit)  # [batch, 1]
     return tf_keras.Model(inputs=inputs, outputs=probability, name="bert_classifier")
+
+
+def logit_model(model: tf_keras.Model) -> tf_keras.Model:
+    """The classifier's own layers up to the head's logit [batch, 1] (its variables, shared)."""
+    return tf_keras.Model(inputs=model.input, outputs=model.get_layer(HEAD_LAYER).output, name="bert_logit")

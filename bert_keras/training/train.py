@@ -16,6 +16,8 @@ from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset
 from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.errors import TrainingDiverged
+from bert_keras.evaluation.calibration import calibrate
+from bert_keras.evaluation.predictions import split_logits
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.training.callbacks import BestWeights, EpochSummaries, EpochTimer, HistoryLog, read_history
@@ -120,6 +122,18 @@ def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_tes
     return metrics
 
 
+def _calibration(job: Job, config: TrainConfig) -> dict:
+    """Temperature and threshold of the best weights (restored by _final_metrics), fitted
+    on the validation split; a target precision no threshold reaches is said on stderr."""
+    _, labels, logits = split_logits(job.eval_model, job.splits.validation, job.preprocessor, config)
+    calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
+    if config.target_precision is not None and not calibration["target_met"]:
+        print(f"bert-keras: --target-precision {config.target_precision}: no threshold reaches it on the "
+              f"validation split; the most precise one ({calibration['validation']['precision']}) is used",
+              file=sys.stderr)
+    return calibration
+
+
 def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool = True,
           searching: bool = False, loads=None) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
@@ -179,6 +193,8 @@ def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searchi
     metrics = _final_metrics(job, config, run_dir, evaluate_on_test, chief)
     if not chief:
         return metrics
+    if evaluate_on_test:  # a run to serve, not a trial: its probability calibrated, its threshold chosen
+        metrics["calibration"] = _calibration(job, config)
     from bert_keras.training.plots import plot_training_curves
     plot_training_curves(run_dir / HISTORY_FILE, run_dir / CURVES_FILE)
     write_text_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")

@@ -34,12 +34,13 @@ def test_layout_and_extras(exported):
     assert result["checked_examples"] >= 40 and result["max_abs_difference"] <= 1e-5
     extra = version / "assets.extra"
     assert {p.name for p in extra.iterdir()} == {"config.json", "metrics.json", "model_card.md", "required_ops.json",
-                                                 "precision.json"}
+                                                 "precision.json", "calibration.json", "tf_serving_warmup_requests"}
     assert json.loads((extra / "precision.json").read_text()) == {"dtype_policy": "float32"}
     ops = json.loads((extra / "required_ops.json").read_text())
     assert ops["from_token_ids"] == [] and "WordpieceTokenizeWithOffsets" in ops["serving_default"]
     assert "RoundRobinTrim" not in ops["serving_default"]
-    assert [p.name for p in model_dir.iterdir()] == ["1"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "batching_parameters.txt"]
+    assert ops["from_examples"] == ops["serving_default"]
 
 
 FRESH_PROCESS = """
@@ -63,7 +64,11 @@ def test_a_fresh_process_serves_what_the_trained_model_predicts(trained_run, exp
     preprocessor = load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
     inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(texts))],
                                            seq_length=config["max_seq_length"])
-    expected = model(inputs, training=False).numpy()[:, 0]
+    calibration = json.loads((trained_run / "metrics.json").read_text())["calibration"]
+    assert calibration["temperature"] != 1.0  # else the check below could not tell a calibrated export
+    logits = np.log(model(inputs, training=False).numpy()[:, 0].astype(np.float64))
+    logits -= np.log1p(-np.exp(logits))  # the probability's logit (the tiny model's stay far from 0 and 1)
+    expected = 1 / (1 + np.exp(-logits / calibration["temperature"]))
     served = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(model_dir / "1"), json.dumps(texts)],
                             capture_output=True, text=True, check=True, env={**os.environ, "TF_USE_LEGACY_KERAS": ""})
     np.testing.assert_allclose(json.loads(served.stdout), expected, atol=1e-5, rtol=0)
@@ -74,12 +79,12 @@ def test_the_export_check_fails_when_the_export_disagrees(exported):
     texts = ["great product works well", "terrible broke after one day"]
     serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
     right = serve(text=tf.constant(texts))["probability"].numpy()
-    assert verify_in_fresh_process(model_dir / "1", texts, right)["max_abs_difference"] <= 1e-5
+    assert verify_in_fresh_process(model_dir / "1", "serving_default", {"text": texts}, right)["max_abs_difference"] <= 1e-5
     with pytest.raises(SelfCheckFailed, match=r"predictions differ from the trained model by 1\.00e-03"):
-        verify_in_fresh_process(model_dir / "1", texts, right + 1e-3)
+        verify_in_fresh_process(model_dir / "1", "serving_default", {"text": texts}, right + 1e-3)
 
 
-def test_saved_model_cli_lists_both_signatures(exported):
+def test_saved_model_cli_lists_the_three_signatures(exported):
     _, model_dir = exported
     shown = subprocess.run([str(__import__("pathlib").Path(sys.executable).parent / "saved_model_cli"),
                             "show", "--all", "--dir", str(model_dir / "1")],
@@ -89,6 +94,8 @@ def test_saved_model_cli_lists_both_signatures(exported):
     assert "inputs['text'] tensor_info:\n        dtype: DT_STRING\n        shape: (-1)" in default
     assert "outputs['probability'] tensor_info:\n        dtype: DT_FLOAT\n        shape: (-1)" in default
     assert "outputs['label'] tensor_info:\n        dtype: DT_INT32\n        shape: (-1)" in default
+    examples = shown.split("signature_def['from_examples']")[1].split("signature_def[")[0]
+    assert "inputs['examples'] tensor_info:\n        dtype: DT_STRING\n        shape: (-1)" in examples
     for name in ("input_word_ids", "input_mask", "input_type_ids"):
         assert f"inputs['{name}'] tensor_info:\n        dtype: DT_INT32\n        shape: (-1, -1)" in tokens
 
@@ -105,7 +112,7 @@ def test_second_export_is_version_2_and_leaves_version_1_untouched(trained_run, 
     before = tree_digest(model_dir / "1")
     assert export(trained_run, model_dir)["version"] == 2
     assert tree_digest(model_dir / "1") == before
-    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2", "batching_parameters.txt"]
 
 
 def test_export_killed_midway_then_same_command_finishes(trained_run, tmp_path):
@@ -117,7 +124,8 @@ def test_export_killed_midway_then_same_command_finishes(trained_run, tmp_path):
     kill_while(argv, writing_version_1)
     assert [p.name for p in model_dir.iterdir() if not p.name.startswith(".")] == []
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert [p.name for p in model_dir.iterdir()] == ["1"], "version 1 whole, the killed export's folder gone"
+    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "batching_parameters.txt"], \
+        "version 1 whole, the killed export's folder gone"
 
 
 def test_two_exports_racing_end_as_two_versions(trained_run, tmp_path):
@@ -127,7 +135,8 @@ def test_two_exports_racing_end_as_two_versions(trained_run, tmp_path):
     results = [process.communicate(timeout=600) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], [err[-2000:] for _, err in results]
     assert sorted(json.loads(out)["version"] for out, _ in results) == [1, 2]
-    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2", "batching_parameters.txt"]
+    assert sorted(json.loads(out)["token_ids_version"] for out, _ in results) == [1, 2]
 
 
 EDGE_CASES = ["", "   \t  ", "great " * 20_000, "Très bien 😀👍 — naïve café", "x"]

@@ -1,0 +1,1 @@
+"""What a trained model's probabilities mean: calibration, threshold, scores and reports."""

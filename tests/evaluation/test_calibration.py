@@ -1,0 +1,78 @@
+"""Temperature scaling, ECE and threshold choice on numbers whose answers are known."""
+import numpy as np
+import pytest
+
+from bert_keras.evaluation.calibration import (calibrate, choose_threshold, expected_calibration_error,
+                                               fit_temperature, scores_at, sigmoid)
+
+
+def test_ece_is_the_weighted_gap_per_bin():
+    # bin [0.2, 0.267): p 0.25 twice, one positive -> gap 0.25; bin of 0.9: p 0.9, positive -> gap 0.1
+    assert expected_calibration_error([0.25, 0.25, 0.9], [1, 0, 1]) == pytest.approx((2 * 0.25 + 0.1) / 3, abs=1e-12)
+    assert expected_calibration_error([0.0, 1.0], [0, 1]) == 0.0
+
+
+def test_the_fitted_temperature_is_the_one_that_made_the_labels():
+    """Labels drawn from sigmoid(z / 2.5) with many draws: the log-loss optimum is near
+    2.5, and the derivative of the loss in 1/T is zero there (the optimum, not near it)."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 6, 200_000)
+    labels = (rng.random(logits.size) < sigmoid(logits / 2.5)).astype(float)
+    temperature = fit_temperature(logits, labels)
+    assert temperature == pytest.approx(2.5, rel=0.02)
+    assert abs(np.mean((sigmoid(logits / temperature) - labels) * logits)) < 1e-9
+    assert (expected_calibration_error(sigmoid(logits / temperature), labels)
+            < expected_calibration_error(sigmoid(logits), labels) / 5)
+
+
+def test_an_f1_threshold_is_the_best_of_every_cut():
+    rng = np.random.default_rng(1)
+    labels = rng.random(300) < 0.4
+    probabilities = np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1)
+    chosen = choose_threshold(probabilities, labels)
+    best = max(scores_at(probabilities, labels, t)["f1"] for t in np.unique(probabilities))
+    assert chosen["rule"] == "f1" and scores_at(probabilities, labels, chosen["threshold"])["f1"] == best
+
+
+@pytest.mark.parametrize("target", [0.7, 0.85, 0.95])
+def test_a_target_precision_is_met_with_the_most_recall(target):
+    rng = np.random.default_rng(2)
+    labels = rng.random(500) < 0.5
+    probabilities = np.clip(labels * 0.25 + rng.random(500) * 0.75, 0, 1)
+    chosen = choose_threshold(probabilities, labels, target_precision=target)
+    at = scores_at(probabilities, labels, chosen["threshold"])
+    assert chosen["met"] and at["precision"] >= target
+    meeting = [scores_at(probabilities, labels, t) for t in np.unique(probabilities)]
+    assert at["recall"] == max(s["recall"] for s in meeting if s["precision"] >= target)
+
+
+def test_a_target_recall_is_met_with_the_most_precision():
+    rng = np.random.default_rng(3)
+    labels = rng.random(400) < 0.5
+    probabilities = rng.random(400)
+    chosen = choose_threshold(probabilities, labels, target_recall=0.9)
+    at = scores_at(probabilities, labels, chosen["threshold"])
+    assert at["recall"] >= 0.9
+    assert at["precision"] == max(s["precision"] for s in (scores_at(probabilities, labels, t)
+                                                           for t in np.unique(probabilities)) if s["recall"] >= 0.9)
+
+
+def test_an_unreachable_precision_is_said_and_takes_the_most_precise_threshold():
+    chosen = choose_threshold([0.9, 0.8, 0.7, 0.6], [0, 1, 1, 0], target_precision=0.99)  # precisions 0, 1/2, 2/3, 1/2
+    assert chosen == {"rule": "precision>=0.99", "met": False, "threshold": 0.7}
+
+
+def test_confusion_matrix_rows_are_true_labels():
+    assert scores_at([0.9, 0.2, 0.6, 0.4], [1, 1, 0, 0], 0.5)["confusion_matrix"] == [[1, 1], [1, 1]]
+    assert scores_at([0.9, 0.8, 0.1], [1, 1, 0], 0.5)["confusion_matrix"] == [[1, 0], [0, 2]]
+
+
+def test_calibrate_records_what_export_applies():
+    rng = np.random.default_rng(4)
+    logits = rng.normal(0, 8, 2000)
+    labels = (rng.random(2000) < sigmoid(logits / 3)).astype(float)
+    result = calibrate(logits, labels, target_precision=0.9)
+    assert result["ece_after"] < result["ece_before"] and result["target_met"]
+    calibrated = sigmoid(logits / result["temperature"])
+    assert result["validation"] == scores_at(calibrated, labels, result["threshold"])
+    assert result["validation"]["precision"] >= 0.9
