@@ -118,7 +118,7 @@ def cmd_tune(args):
 
 
 def cmd_evaluate(args):
-    from bert_keras.training.evaluate import DATA_FLAGS, evaluate
+    from bert_keras.evaluation.evaluate import DATA_FLAGS, evaluate
     with _progress_on_stderr():
         result = evaluate(args.model, report=args.report, **{flag: getattr(args, flag) for flag in DATA_FLAGS})
     _print_json(result)

@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from bert_keras.errors import UserInputError
 
 BATCH_SIZE = 64
@@ -65,16 +67,21 @@ class Predictor:
                                  f"(not an export of bert-keras)")
         self.signature = signatures["serving_default"]
 
-    def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+    def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
+        """(probability [n], label [n]) of each review, in the order given."""
         # Batches of similar length pad less (the export pads to each batch's longest).
-        order = sorted(range(len(reviews)), key=lambda i: len(reviews[i]))
-        rows = [None] * len(reviews)
+        order = np.argsort([len(review) for review in reviews], kind="stable")
+        probabilities, labels = np.zeros(len(reviews), np.float32), np.zeros(len(reviews), np.int32)
         for start in range(0, len(order), batch_size):
             indices = order[start:start + batch_size]
             outputs = self.signature(text=self.tf.constant([reviews[i] for i in indices], dtype=self.tf.string))
-            for i, probability, label in zip(indices, outputs["probability"].numpy(), outputs["label"].numpy()):
-                rows[i] = {"text": reviews[i], "probability": round(float(probability), 6), "label": int(label)}
-        return rows
+            probabilities[indices], labels[indices] = outputs["probability"].numpy(), outputs["label"].numpy()
+        return probabilities, labels
+
+    def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+        probabilities, labels = self.outputs(reviews, batch_size)
+        return [{"text": review, "probability": round(float(probability), 6), "label": int(label)}
+                for review, probability, label in zip(reviews, probabilities, labels)]
 
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):

@@ -1,0 +1,118 @@
+"""`bert-keras evaluate`: a trained run's, or an export's, metrics on any data source."""
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bert_keras.config import TrainConfig
+from bert_keras.data.sources import load_evaluation_split
+from bert_keras.errors import UserInputError
+from bert_keras.evaluation.calibration import scores_at, sigmoid
+from bert_keras.evaluation.predictions import split_logits, split_texts
+from bert_keras.evaluation.report import calibrated_scores, check_report_dir, log_losses, roc_auc, write_report
+
+DATA_FLAGS = ("data", "test_data", "text_fields", "on_bad_record", "tfds_data_dir", "tfds_manual_dir")
+
+
+def _split(config: TrainConfig, data: dict):
+    config = dataclasses.replace(config, **{flag: value for flag, value in data.items() if value is not None})
+    split, skipped = load_evaluation_split(config)
+    for problem in skipped:
+        print(f"bert-keras: skipped {problem}", file=sys.stderr)
+    return config, split, len(skipped)
+
+
+def _evaluate_run(run_dir: Path, data: dict):
+    """Keras' metrics of the best weights (at 0.5, before calibration, as training
+    reports them), and the calibrated probabilities of the run's metrics.json."""
+    from bert_keras.encoders.precision import encoder_for
+    from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+    from bert_keras.serving.export import UNCALIBRATED
+    from bert_keras.training.checkpoints import restore_weights
+    from bert_keras.training.job import build_compiled_classifier
+    from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
+    from bert_keras.training.train import evaluate_model
+    config, best = read_trained_run(run_dir, "--model")
+    config, split, skipped = _split(config, data)
+    paths = resolve_encoder(config.encoder)
+    model = build_compiled_classifier(config, encoder_for(paths, config.compute_precision), total_steps=1)
+    restore_weights(model, best, f"--model {run_dir}: its best weights {best}")
+    preprocessor = load_preprocessor(paths)
+    metrics = evaluate_model(model, split, preprocessor, config)
+    texts, labels, logits = split_logits(model, split, preprocessor, config)
+    finished = run_dir / METRICS_FILE
+    calibration = (json.loads(finished.read_text(encoding="utf-8")).get("calibration") if finished.is_file()
+                   else None) or UNCALIBRATED
+    return config, skipped, metrics, texts, labels, sigmoid(logits / calibration["temperature"]), calibration
+
+
+def _evaluate_export(version_dir: Path, data: dict):
+    """An export's own outputs (calibrated in its graph) through serving_default, as
+    TF Serving computes them; its metrics at its recorded threshold."""
+    from bert_keras.serving.export import CALIBRATION_FILE, UNCALIBRATED
+    from bert_keras.serving.predict import Predictor
+    extra = version_dir / "assets.extra"
+    config, split, skipped = _split(TrainConfig.read(extra / "config.json"), data)
+    calibrated = extra / CALIBRATION_FILE
+    calibration = json.loads(calibrated.read_text(encoding="utf-8")) if calibrated.is_file() else UNCALIBRATED
+    texts, labels = split_texts(split, config.text_fields)
+    start = time.perf_counter()
+    probabilities, _ = Predictor(version_dir).outputs(texts)
+    seconds = time.perf_counter() - start
+    at = scores_at(probabilities, labels, calibration["threshold"])
+    metrics = {"loss": round(float(np.mean(log_losses(probabilities, labels))), 6),
+               **{k: at[k] for k in ("accuracy", "precision", "recall", "f1")},
+               "auc": round(roc_auc(probabilities, labels), 6), "evaluated_examples": len(texts),
+               "eval_examples_per_second": round(len(texts) / seconds, 2)}
+    return config, skipped, metrics, texts, labels, probabilities, calibration
+
+
+def evaluate(model, report=None, **data) -> dict:
+    """Metrics of a trained run (its best weights) or of an export, on the data the run
+    was tested on or on other data.
+
+    Args:
+        model: a run directory `train` wrote (an unfinished run evaluates too), an
+            export version, or a model directory (its newest version).
+        report: a directory for curves.png, report.json and errors.jsonl (`evaluation.report`).
+        **data: any of DATA_FLAGS (`data`, `test_data`, `text_fields`, ...) to
+            override the run's; `data` a single file scores every record in it.
+
+    Returns:
+        loss, accuracy, precision, recall, F1, AUC (a run's: at 0.5 before
+        calibration, as training reports them; an export's: what it serves), then
+        the calibrated probabilities at the recorded threshold: `confusion_matrix`,
+        `ece`, `at_threshold`, accuracy by review length; the examples evaluated and
+        their rate, and how many bad records were skipped.
+
+    Example (needs a trained run):
+
+    >>> evaluate("saved_models/runs/demo", data="../shared/data/amazon_review_polarity_csv/test.csv")["f1"]
+    ... # doctest: +SKIP
+    0.887574
+    """
+    from bert_keras.serving.predict import resolve_version
+    unknown = set(data) - set(DATA_FLAGS)
+    if unknown:
+        raise TypeError(f"evaluate() takes data settings only ({', '.join(DATA_FLAGS)}), not {sorted(unknown)}")
+    model = Path(model)
+    if report is not None:
+        check_report_dir(report)
+    if (model / "config.json").is_file() or not model.is_dir():
+        results = _evaluate_run(model, data)
+    else:
+        try:
+            version_dir = resolve_version(model)
+        except UserInputError:
+            raise UserInputError(f"--model {model}: neither a run directory nor an export") from None
+        results = _evaluate_export(version_dir, data)
+    config, skipped, metrics, texts, labels, probabilities, calibration = results
+    texts = [text.decode("utf-8", "replace") if isinstance(text, bytes) else text for text in texts]
+    result = {"model": str(model), "data": config.data, "skipped_records": skipped, **metrics,
+              **calibrated_scores(texts, labels, probabilities, calibration)}
+    if report is not None:
+        write_report(report, result, texts, labels, probabilities)
+    return result
