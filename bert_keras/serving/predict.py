@@ -61,11 +61,11 @@ class Predictor:
         self.tf = tf
         from bert_keras.encoders.resolve import load_saved_model
         self.version_dir = resolve_version(model_dir)
-        signatures = load_saved_model(str(self.version_dir), "--model").signatures
-        if "serving_default" not in signatures:
+        self.signatures = load_saved_model(str(self.version_dir), "--model").signatures
+        if "serving_default" not in self.signatures:
             raise UserInputError(f"--model {self.version_dir}: has no serving_default signature "
-                                 f"(not an export of bert-keras)")
-        self.signature = signatures["serving_default"]
+                                 f"(not an export of bert-keras, or its token-id model)")
+        self.signature = self.signatures["serving_default"]
 
     def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
         """(probability [n], label [n]) of each review, in the order given."""

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from bert_keras.data.pipeline import BUCKETS
 from bert_keras.files.atomic import write_text_atomic
-from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE, TOKEN_IDS_SIGNATURE
+from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE
 
 WARMUP_FILE = "tf_serving_warmup_requests"  # the name TF Serving looks for in assets.extra
 BATCHING_FILE = "batching_parameters.txt"
