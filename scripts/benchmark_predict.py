@@ -4,7 +4,8 @@
     .venv/bin/python scripts/benchmark_predict.py --model saved_models/sentiment
 
 Reads the shared test reviews and scores them all in batches of --batch-size (sorted
-by length, as `bert-keras predict` does) after one warm-up batch per signature: raw
+by length, as `bert-keras predict` does) after one untimed pass per signature (a
+server warmed up by the export's warm-up requests is in that state): raw
 text as the model saw it in training (title and content joined), tf.Example with the
 title and content as separate `title` and `text` features, joined in the graph.
 """
@@ -27,7 +28,8 @@ SHARED_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_
 
 
 def _timed(call, batches) -> tuple[float, np.ndarray]:
-    call(batches[0])  # warm-up: first-call tracing
+    for batch in batches:  # warm-up, as TF Serving's warm-up file does: tracing, and each shape's first run
+        call(batch)
     start = time.perf_counter()
     probabilities = np.concatenate([call(batch) for batch in batches])
     return time.perf_counter() - start, probabilities
