@@ -4,7 +4,8 @@
     DIR/report.json    evaluate's JSON (accuracy by review length included)
     DIR/errors.jsonl   the most confident mistakes, highest loss first (ktrain's top losses)
 
-Every file is written whole under a temporary name; files of other names in DIR stay.
+Every file is written whole under a temporary name. DIR is new, empty, or an earlier
+report of bert-keras' (its report.json says so); any other directory is refused.
 """
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from bert_keras.training.plots import save_figure
 
 LENGTH_EDGES = (16, 32, 64, 128, 256)  # words per review: "1-16", "17-32", ..., "257+"
 ERRORS_KEPT = 100
+REPORT_FORMAT = "bert-keras-report/1"  # report.json's marker: a directory holding one may be written again
 
 
 def log_losses(probabilities, labels) -> np.ndarray:
@@ -87,11 +89,22 @@ def _plot_curves(labels, probabilities, out_png: Path):
     save_figure(figure, out_png)
 
 
+def _is_a_report(directory: Path) -> bool:
+    try:
+        return json.loads((directory / "report.json").read_text(encoding="utf-8")).get("format") == REPORT_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def check_report_dir(directory) -> Path:
-    """Refuses a --report that is a file, before any evaluating."""
+    """Refuses, before any evaluating, a --report that is a file or a directory holding
+    files bert-keras did not write (an earlier report of bert-keras' is replaced)."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise UserInputError(f"--report {directory}: is a file, not a directory")
+    if directory.is_dir() and any(directory.iterdir()) and not _is_a_report(directory):
+        raise UserInputError(f"--report {directory}: holds files that are not a bert-keras report; "
+                             f"give a new or empty directory")
     return directory
 
 
@@ -108,4 +121,4 @@ def write_report(directory, result: dict, texts, labels, probabilities):
                          "loss": round(float(losses[i]), 6)}, ensure_ascii=False)
              .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") for i in worst]  # one mistake, one line
     write_text_atomic(directory / "errors.jsonl", "".join(line + "\n" for line in lines))
-    write_text_atomic(directory / "report.json", json.dumps(result, indent=2) + "\n")
+    write_text_atomic(directory / "report.json", json.dumps({"format": REPORT_FORMAT, **result}, indent=2) + "\n")

@@ -168,8 +168,9 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     token_ids = _token_ids_of(module, texts)
     token_result = _write_version(token_ids_dir(model_dir), TokenIdServing(model, calibration),
                                   token_ids, expected, extras, run_dir)
-    write_batching_parameters(model_dir)
-    write_batching_parameters(token_ids_dir(model_dir))
+    for directory in (model_dir, token_ids_dir(model_dir)):
+        if not write_batching_parameters(directory):
+            print(f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is", file=sys.stderr)
     return {**result, "token_ids_export": token_result["export"], "token_ids_version": token_result["version"],
             "batching_parameters": str(model_dir / BATCHING_FILE), **quality, "calibration": calibration}
 

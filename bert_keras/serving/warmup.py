@@ -23,6 +23,7 @@ from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE
 
 WARMUP_FILE = "tf_serving_warmup_requests"  # the name TF Serving looks for in assets.extra
 BATCHING_FILE = "batching_parameters.txt"
+BATCHING_MARKER = "# TF Serving batching (tensorflow_model_server"  # how ours begins: another one is kept
 ALLOWED_BATCH_SIZES = (1, 8, 32, 64)  # 64: `predict`'s batch
 BATCH_TIMEOUT_MICROS = 5_000          # a lone request waits at most 5 ms for company
 MAX_WARMUP_RECORDS = 1_000            # TF Serving reads no more
@@ -83,7 +84,7 @@ def batching_parameters(threads: int | None = None) -> str:
     """TF Serving's BatchingParameters, text format (tensorflow-serving-api 2.21 has no
     Python class for it, so the fields are TF Serving's session_bundle_config.proto names)."""
     threads = threads or os.cpu_count() or 1
-    lines = ["# TF Serving batching (tensorflow_model_server --enable_batching --batching_parameters_file=THIS).",
+    lines = [f"{BATCHING_MARKER} --enable_batching --batching_parameters_file=THIS), by bert-keras export.",
              "# The version's assets.extra/tf_serving_warmup_requests warms up each allowed batch size.",
              f"max_batch_size {{ value: {max(ALLOWED_BATCH_SIZES)} }}",
              f"batch_timeout_micros {{ value: {BATCH_TIMEOUT_MICROS} }}",
@@ -94,5 +95,11 @@ def batching_parameters(threads: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_batching_parameters(model_dir):
-    write_text_atomic(model_dir / BATCHING_FILE, batching_parameters())
+def write_batching_parameters(model_dir) -> bool:
+    """Writes MODEL_DIR/batching_parameters.txt, unless a file there is not ours (a team's
+    own tuning): that one stays, and False says so."""
+    path = model_dir / BATCHING_FILE
+    if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(BATCHING_MARKER):
+        return False
+    write_text_atomic(path, batching_parameters())
+    return True

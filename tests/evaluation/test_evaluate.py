@@ -26,7 +26,7 @@ def test_a_run_reads_its_calibrated_probabilities_at_its_threshold(trained_run, 
     assert sum(b["examples"] for b in result["accuracy_by_length_words"].values()) == 40
     assert 0 <= result["ece"] <= 1 and result["ece"] != result["ece_uncalibrated"]
 
-    assert json.loads((report / "report.json").read_text()) == result
+    assert json.loads((report / "report.json").read_text()) == {"format": "bert-keras-report/1", **result}
     assert (report / "curves.png").stat().st_size > 10_000
     errors = [json.loads(line) for line in (report / "errors.jsonl").read_text().splitlines()]
     assert len(errors) == min(fp + fn, ERRORS_KEPT)
@@ -54,6 +54,21 @@ def test_a_report_that_is_a_file_is_one_line_and_nothing_is_evaluated(trained_ru
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.strip() == f"bert-keras: error: --report {taken}: is a file, not a directory"
     assert taken.read_text() == "mine"
+
+
+def test_a_report_goes_only_where_nothing_else_is(trained_run, tmp_path, capsys):
+    """Someone's files in DIR are refused before any evaluating; bert-keras' own earlier
+    report is written again."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "report.json").write_text('{"mine": 1}')
+    assert main(["evaluate", "--model", str(trained_run), "--report", str(theirs)]) == 2
+    assert "holds files that are not a bert-keras report" in capsys.readouterr().err
+    assert [p.name for p in theirs.iterdir()] == ["report.json"] and (theirs / "report.json").read_text() == '{"mine": 1}'
+    ours = tmp_path / "ours"
+    for _ in range(2):
+        assert main(["evaluate", "--model", str(trained_run), "--report", str(ours)]) == 0
+    assert sorted(p.name for p in ours.iterdir()) == ["curves.png", "errors.jsonl", "report.json"]
 
 
 def test_a_directory_that_is_neither_run_nor_export_is_one_line(tmp_path, capsys):

@@ -46,6 +46,18 @@ def test_batching_parameters_allow_the_batch_sizes_warmed_up(exported):
     assert f"max_batch_size {{ value: {max(allowed)} }}" in text and "pad_variable_length_inputs: true" in text
 
 
+def test_a_batching_file_of_someone_else_is_kept(trained_run, tmp_path, capsys):
+    from bert_keras.cli import main
+    model_dir = tmp_path / "sentiment"
+    model_dir.mkdir()
+    (model_dir / "batching_parameters.txt").write_text("max_batch_size { value: 8 }\n")  # a team's own
+    assert main(["export", str(trained_run), "--out", str(model_dir)]) == 0
+    assert (model_dir / "batching_parameters.txt").read_text() == "max_batch_size { value: 8 }\n"
+    assert f"{model_dir / 'batching_parameters.txt'} is not bert-keras' own: kept" in capsys.readouterr().err
+    ours = (tmp_path / "sentiment-token-ids" / "batching_parameters.txt").read_text()
+    assert ours.startswith("# TF Serving batching (tensorflow_model_server")
+
+
 FRESH_WITHOUT_TF_TEXT = """
 import json, sys
 import tensorflow as tf
