@@ -9,11 +9,24 @@ or the one meeting a target precision (with the most recall) or a target recall
 
 No TensorFlow here: these are numpy computations on [n] arrays of logits and labels.
 """
+import json
+from pathlib import Path
+
 import numpy as np
 
+CALIBRATION_FILE = "calibration.json"  # an export's assets.extra/ record of what its graph applies
+UNCALIBRATED = {"temperature": 1.0, "threshold": 0.5, "threshold_rule": "none: the run predates calibration"}
 ECE_BINS = 15               # equal-width probability bins, as Guo et al.
 LOG_BETA_RANGE = (-7.0, 7.0)  # 1/T searched in [e^-7, e^7]: T from 0.001 to 1,100
 BISECTIONS = 80             # halves the log(1/T) interval to ~1e-23: exact in float64
+
+
+def read_calibration(record: Path, key: str | None = None) -> dict:
+    """The temperature and threshold recorded in `record` (a run's metrics.json under
+    `key`, or an export's calibration.json). A run trained before calibration existed,
+    or not finished, has none: it serves its sigmoid as trained, at 0.5."""
+    recorded = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    return (recorded.get(key) if key else recorded) or UNCALIBRATED
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:

@@ -1,6 +1,5 @@
 """`bert-keras evaluate`: a trained run's, or an export's, metrics on any data source."""
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ import numpy as np
 from bert_keras.config import TrainConfig
 from bert_keras.data.sources import load_evaluation_split
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation.calibration import scores_at, sigmoid
+from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.evaluation.predictions import split_logits, split_texts
 from bert_keras.evaluation.report import calibrated_scores, check_report_dir, log_losses, roc_auc, write_report
 
@@ -30,7 +29,6 @@ def _evaluate_run(run_dir: Path, data: dict):
     reports them), and the calibrated probabilities of the run's metrics.json."""
     from bert_keras.encoders.precision import encoder_for
     from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
-    from bert_keras.serving.export import UNCALIBRATED
     from bert_keras.training.checkpoints import restore_weights
     from bert_keras.training.job import build_compiled_classifier
     from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
@@ -43,21 +41,17 @@ def _evaluate_run(run_dir: Path, data: dict):
     preprocessor = load_preprocessor(paths)
     metrics = evaluate_model(model, split, preprocessor, config)
     texts, labels, logits = split_logits(model, split, preprocessor, config)
-    finished = run_dir / METRICS_FILE
-    calibration = (json.loads(finished.read_text(encoding="utf-8")).get("calibration") if finished.is_file()
-                   else None) or UNCALIBRATED
+    calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     return config, skipped, metrics, texts, labels, sigmoid(logits / calibration["temperature"]), calibration
 
 
 def _evaluate_export(version_dir: Path, data: dict):
     """An export's own outputs (calibrated in its graph) through serving_default, as
     TF Serving computes them; its metrics at its recorded threshold."""
-    from bert_keras.serving.export import CALIBRATION_FILE, UNCALIBRATED
     from bert_keras.serving.predict import Predictor
     extra = version_dir / "assets.extra"
     config, split, skipped = _split(TrainConfig.read(extra / "config.json"), data)
-    calibrated = extra / CALIBRATION_FILE
-    calibration = json.loads(calibrated.read_text(encoding="utf-8")) if calibrated.is_file() else UNCALIBRATED
+    calibration = read_calibration(extra / CALIBRATION_FILE)
     texts, labels = split_texts(split, config.text_fields)
     start = time.perf_counter()
     probabilities, _ = Predictor(version_dir).outputs(texts)

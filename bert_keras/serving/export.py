@@ -32,6 +32,7 @@ from bert_keras.encoders.precision import agreement, encoder_for
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
+from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration
 from bert_keras.files.atomic import staging_directory
 from bert_keras.serving.fresh_check import verify_in_fresh_process
 from bert_keras.serving.model_card import model_card
@@ -42,9 +43,8 @@ from bert_keras.training.classifier import build_classifier
 from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE
 from bert_keras.training.run_dir import read_finished_run
 
-PRECISION_FILE, CALIBRATION_FILE = "precision.json", "calibration.json"
+PRECISION_FILE = "precision.json"
 TOKEN_IDS_SUFFIX = "-token-ids"  # MODEL_DIR-token-ids: the core-ops-only model
-UNCALIBRATED = {"temperature": 1.0, "threshold": 0.5, "threshold_rule": "none: the run predates calibration"}
 CHECK_EXAMPLES = 300
 STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
 FALLBACK_TEXTS = ["Great product, works as described.", "Terrible. It broke after one day.", "",
@@ -106,13 +106,6 @@ def serving_precision(asked: str, paths) -> str:
     return precision
 
 
-def run_calibration(run_dir: Path) -> dict:
-    """What the run's metrics.json records under `calibration`; a run trained before
-    calibration existed serves its sigmoid as trained, at 0.5."""
-    metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    return metrics.get("calibration") or UNCALIBRATED
-
-
 def token_ids_dir(model_dir: Path) -> Path:
     """Where the core-ops-only model goes: beside MODEL_DIR, as MODEL_DIR-token-ids."""
     return model_dir.with_name(model_dir.name + TOKEN_IDS_SUFFIX)
@@ -151,7 +144,8 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     _check_model_dir(token_ids_dir(model_dir), f"{token_ids_dir(model_dir)} (where --out's token-id model goes)")
     config, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
-    precision, calibration = serving_precision(precision, paths), run_calibration(run_dir)
+    precision = serving_precision(precision, paths)
+    calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     preprocessor = load_preprocessor(paths)
     model = trained_model(run_dir, config, best, paths, precision)
     module = ServingModule(model, calibration, preprocessor, config.max_seq_length, config.text_fields)

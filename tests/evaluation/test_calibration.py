@@ -1,9 +1,12 @@
 """Temperature scaling, ECE and threshold choice on numbers whose answers are known."""
+import json
+
 import numpy as np
 import pytest
 
-from bert_keras.evaluation.calibration import (calibrate, choose_threshold, expected_calibration_error,
-                                               fit_temperature, scores_at, sigmoid)
+from bert_keras.evaluation.calibration import (UNCALIBRATED, calibrate, choose_threshold,
+                                               expected_calibration_error, fit_temperature, read_calibration,
+                                               scores_at, sigmoid)
 
 
 def test_ece_is_the_weighted_gap_per_bin():
@@ -76,3 +79,15 @@ def test_calibrate_records_what_export_applies():
     calibrated = sigmoid(logits / result["temperature"])
     assert result["validation"] == scores_at(calibrated, labels, result["threshold"])
     assert result["validation"]["precision"] >= 0.9
+
+
+def test_a_recorded_calibration_is_read_and_a_missing_one_is_the_sigmoid_at_one_half(tmp_path):
+    recorded = {"temperature": 2.0, "threshold": 0.4, "threshold_rule": "f1"}
+    (tmp_path / "metrics.json").write_text(json.dumps({"f1": 0.9, "calibration": recorded}))
+    (tmp_path / "old_metrics.json").write_text(json.dumps({"f1": 0.9}))  # trained before calibration
+    (tmp_path / "calibration.json").write_text(json.dumps(recorded))
+    assert read_calibration(tmp_path / "metrics.json", "calibration") == recorded
+    assert read_calibration(tmp_path / "calibration.json") == recorded
+    assert read_calibration(tmp_path / "old_metrics.json", "calibration") == UNCALIBRATED
+    assert read_calibration(tmp_path / "unfinished" / "metrics.json", "calibration") == UNCALIBRATED
+    assert UNCALIBRATED["temperature"] == 1.0 and UNCALIBRATED["threshold"] == 0.5
