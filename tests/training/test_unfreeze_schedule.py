@@ -1,4 +1,5 @@
 """--unfreeze-schedule: each epoch trains the last K_e blocks of one encoder, loaded once."""
+import json
 import subprocess
 
 import numpy as np
@@ -60,6 +61,16 @@ def test_a_constant_schedule_is_fixed_freezing_weight_for_weight(tiny_encoder_di
     assert main(command(tiny_encoder_dir, reviews, tmp_path / "scheduled", "--epochs", "2",
                         "--unfreeze-schedule", "1,1")) == 0
     assert_same_run(tmp_path / "scheduled", tmp_path / "fixed")
+
+
+def test_a_schedules_cache_build_counts_as_training_time(tiny_encoder_dir, reviews, tmp_path):
+    """As a fixed run's: the one pass over every boundary, reported by the last stretch."""
+    assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", "--epochs", "2", "--unfreeze-schedule", "0,1",
+                        "--frozen-prefix", "cache")) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    built = metrics["frozen_prefix"]
+    assert built["mode"] == "cache" and built["boundary"] == 1 and built["seconds"] > 0
+    assert metrics["train_seconds"] == pytest.approx(sum(metrics["epoch_seconds"]) + built["seconds"], abs=0.02)
 
 
 def test_sigkill_in_the_second_stretch_of_a_schedule_then_same_command(tiny_encoder_dir, tmp_path):
