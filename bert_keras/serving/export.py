@@ -15,6 +15,7 @@ runtimes, TF Serving builds without TF Text) loads NAME-token-ids instead. A ver
 is written under a hidden non-numeric name, loaded back in a fresh process and
 compared with the model in memory, and only then renamed to its number.
 """
+import contextlib
 import errno
 import json
 import os
@@ -76,17 +77,23 @@ def _check_texts(config) -> list[str]:
     return texts + FALLBACK_TEXTS
 
 
-def _publish(staging: Path, model_dir: Path) -> int:
-    """Renames a finished version into place under the next free number: when
-    another export takes that number first, this one takes the one after."""
+def _publish_pair(staging: Path, token_ids_staging: Path, model_dir: Path) -> int:
+    """Renames both finished models into place under one version number, the next free
+    in both directories: the token-id model first, so that the full one (what TF
+    Serving watches) never appears without its twin. A racing export that takes the
+    number first makes this one take the next. A kill between the two renames leaves
+    a token-id version alone, whose number the next export skips."""
+    twin_dir = token_ids_dir(model_dir)
     while True:
-        version = (versions(model_dir) or [0])[-1] + 1
+        version = max(versions(model_dir) + versions(twin_dir) + [0]) + 1
         try:
-            os.rename(staging, model_dir / str(version))
-            return version
+            os.rename(token_ids_staging, twin_dir / str(version))
+            break
         except OSError as error:
             if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
+    os.rename(staging, model_dir / str(version))  # free: exports take a number by its token-id rename
+    return version
 
 
 def _check_model_dir(model_dir: Path, name: str):
@@ -113,12 +120,13 @@ def token_ids_dir(model_dir: Path) -> Path:
 
 def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     """Writes a finished run's best weights as the next version of MODEL_DIR, for TF
-    Serving, and the same weights from token ids alone as the next version of
+    Serving, and the same weights from token ids alone under the same number in
     MODEL_DIR-token-ids (core TensorFlow ops only: loads without TF Text).
 
-    Each version is written under a hidden name, loaded back in a fresh process and
-    checked against the model in memory on the run's own test reviews, and only then
-    renamed to its number (SelfCheckFailed, and nothing left, when it disagrees).
+    Each is written under a hidden name, loaded back in a fresh process and checked
+    against the model in memory on the run's own test reviews, and only when both
+    agree renamed to its number, the token-id model first (SelfCheckFailed, and
+    nothing left, when either disagrees).
     Both apply the run's calibration (temperature and threshold, in calibration.json).
 
     Args:
@@ -158,14 +166,16 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
         reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
         quality.update(agreement(reference, expected))
     extras = {"config": config, "quality": quality, "calibration": calibration}
-    result = _write_version(model_dir, module, {"text": texts}, expected, extras, run_dir)
-    token_ids = _token_ids_of(module, texts)
-    token_result = _write_version(token_ids_dir(model_dir), TokenIdServing(model, calibration),
-                                  token_ids, expected, extras, run_dir)
+    with contextlib.ExitStack() as stack:  # both staged and checked before either is published
+        staging, result = _stage_version(stack, model_dir, module, {"text": texts}, expected, extras, run_dir)
+        token_staging, _ = _stage_version(stack, token_ids_dir(model_dir), TokenIdServing(
+            model, calibration), _token_ids_of(module, texts), expected, extras, run_dir)
+        version = _publish_pair(staging, token_staging, model_dir)
     for directory in (model_dir, token_ids_dir(model_dir)):
         if not write_batching_parameters(directory):
             print(f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is", file=sys.stderr)
-    return {**result, "token_ids_export": token_result["export"], "token_ids_version": token_result["version"],
+    return {"export": str(model_dir / str(version)), "version": version, **result,
+            "token_ids_export": str(token_ids_dir(model_dir) / str(version)), "token_ids_version": version,
             "batching_parameters": str(model_dir / BATCHING_FILE), **quality, "calibration": calibration}
 
 
@@ -177,22 +187,21 @@ def _token_ids_of(module: ServingModule, texts: list[str]) -> dict:
     return {name: t[:, :longest].numpy().tolist() for name, t in inputs.items()}
 
 
-def _write_version(model_dir: Path, module, check_inputs: dict, expected, extras: dict, run_dir: Path) -> dict:
-    """Saves `module` as the next version of `model_dir`, with its assets.extra, once a
-    fresh process has given `expected` for `check_inputs` through its first signature."""
+def _stage_version(stack: contextlib.ExitStack, model_dir: Path, module, check_inputs: dict, expected,
+                   extras: dict, run_dir: Path) -> tuple[Path, dict]:
+    """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
+    when `stack` closes, unless renamed into place), once a fresh process has given
+    `expected` for `check_inputs` through its first signature."""
     signatures = module.signatures()
     ops = {name: required_ops(function) for name, function in signatures.items()}
     first = next(iter(signatures))
     next_version = (versions(model_dir) or [0])[-1] + 1
-    with staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING) as staging:
-        tf.saved_model.save(module, str(staging), signatures=signatures)
-        _write_extras(staging / "assets.extra", run_dir, ops, extras, model_dir.name)
-        warmup = write_warmup(staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length)
-        check = verify_in_fresh_process(staging, first, check_inputs, expected,
-                                        needs_tensorflow_text=any(ops.values()))
-        version = _publish(staging, model_dir)
-    return {"export": str(model_dir / str(version)), "version": version, "required_ops": ops,
-            "warmup_requests": warmup, **check}
+    staging = stack.enter_context(staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING))
+    tf.saved_model.save(module, str(staging), signatures=signatures)
+    _write_extras(staging / "assets.extra", run_dir, ops, extras, model_dir.name)
+    warmup = write_warmup(staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length)
+    check = verify_in_fresh_process(staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values()))
+    return staging, {"required_ops": ops, "warmup_requests": warmup, **check}
 
 
 def _write_extras(extra: Path, run_dir: Path, ops: dict, extras: dict, name: str):

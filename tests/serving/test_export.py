@@ -14,7 +14,7 @@ from bert_keras.cli import main
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import SelfCheckFailed
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.serving.export import export
+from bert_keras.serving.export import export, token_ids_dir
 from bert_keras.serving.fresh_check import verify_in_fresh_process
 from bert_keras.serving.signatures import required_ops
 from bert_keras.training.checkpoints import restore_weights
@@ -137,6 +137,20 @@ def test_two_exports_racing_end_as_two_versions(trained_run, tmp_path):
     assert sorted(json.loads(out)["version"] for out, _ in results) == [1, 2]
     assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2", "batching_parameters.txt"]
     assert sorted(json.loads(out)["token_ids_version"] for out, _ in results) == [1, 2]
+    assert all(json.loads(out)["version"] == json.loads(out)["token_ids_version"] for out, _ in results)
+
+
+def test_a_token_id_version_left_alone_is_skipped_and_the_twins_share_a_number(trained_run, tmp_path):
+    """What an export killed between its two renames leaves: the token-id model, not
+    the full one. The next export takes a number free in both directories."""
+    model_dir = tmp_path / "sentiment"
+    alone = token_ids_dir(model_dir) / "1"
+    alone.mkdir(parents=True)
+    (alone / "saved_model.pb").write_bytes(b"left by a killed export")
+    result = export(trained_run, model_dir)
+    assert result["version"] == result["token_ids_version"] == 2
+    assert sorted(p.name for p in model_dir.iterdir()) == ["2", "batching_parameters.txt"]
+    assert (alone / "saved_model.pb").read_bytes() == b"left by a killed export"
 
 
 EDGE_CASES = ["", "   \t  ", "great " * 20_000, "Très bien 😀👍 — naïve café", "x"]
