@@ -23,7 +23,6 @@ each precision's training examples/s over float32's, and its test F1 difference.
 """
 import argparse
 import contextlib
-import csv
 import json
 import resource
 import subprocess
@@ -45,6 +44,8 @@ def run_one(args) -> dict:
     import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
     from bert_keras.config import TrainConfig
     from bert_keras.freezing.spec import FreezeSpec
+    from bert_keras.training.callbacks import read_history
+    from bert_keras.training.run_dir import HISTORY_FILE
     from bert_keras.training.train import train
     blocks, decay = parse_recipe(args.one_recipe or str(args.train_last))
     with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stdout(sys.stderr):  # stdout: JSON only
@@ -53,8 +54,7 @@ def run_one(args) -> dict:
                              epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                              seed=args.seed, precision=args.one_precision, frozen_prefix=args.one)
         metrics = train(config)
-        with open(Path(run_dir) / "history.csv", newline="") as history:  # recipes are chosen on validation
-            rows = list(csv.DictReader(history))
+        rows = read_history(Path(run_dir) / HISTORY_FILE)  # recipes are chosen on validation
     metrics["validation_f1"] = round(float(rows[metrics["best_epoch"] - 1]["val_f1"]), 6)
     return {"metrics": metrics, "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
