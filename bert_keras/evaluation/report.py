@@ -15,6 +15,7 @@ import numpy as np
 from bert_keras.errors import UserInputError
 from bert_keras.evaluation.calibration import ECE_BINS, expected_calibration_error, scores_at, sigmoid
 from bert_keras.files.atomic import write_text_atomic
+from bert_keras.files.output_dirs import marker_format
 from bert_keras.training.plots import save_figure
 
 LENGTH_EDGES = (16, 32, 64, 128, 256)  # words per review: "1-16", "17-32", ..., "257+"
@@ -89,20 +90,13 @@ def _plot_curves(labels, probabilities, out_png: Path):
     save_figure(figure, out_png)
 
 
-def _is_a_report(directory: Path) -> bool:
-    try:
-        return json.loads((directory / "report.json").read_text(encoding="utf-8")).get("format") == REPORT_FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def check_report_dir(directory) -> Path:
     """Refuses, before any evaluating, a --report that is a file or a directory holding
     files bert-keras did not write (an earlier report of bert-keras' is replaced)."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise UserInputError(f"--report {directory}: is a file, not a directory")
-    if directory.is_dir() and any(directory.iterdir()) and not _is_a_report(directory):
+    if directory.is_dir() and any(directory.iterdir()) and marker_format(directory / "report.json") != REPORT_FORMAT:
         raise UserInputError(f"--report {directory}: holds files that are not a bert-keras report; "
                              f"give a new or empty directory")
     return directory

@@ -14,7 +14,8 @@ from pathlib import Path
 from bert_keras.errors import UserInputError
 
 
-def _marker_format(path: Path):
+def marker_format(path: Path):
+    """The `format` a JSON file bert-keras wrote begins with; None for any other file."""
     try:
         values = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -44,7 +45,7 @@ def owned_directory(directory: Path, marker_file: str, format_marker: str, flag:
         raise UserInputError(f"{flag} {directory}: is a file, not a directory")
     marker = directory / marker_file
     if marker.is_file():
-        if _marker_format(marker) == format_marker:
+        if marker_format(marker) == format_marker:
             return True
         raise UserInputError(f"{flag} {directory}: its {marker_file} was not written by bert-keras "
                              f"(no \"format\": \"{format_marker}\"); choose another {flag}")
