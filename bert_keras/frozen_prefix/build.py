@@ -41,20 +41,22 @@ def _windows(preprocessor, examples, max_seq_length: int, text_fields: str):
 
 
 def compute_states(encoder, preprocessor, examples, *, max_seq_length: int, text_fields: str,
-                   boundaries: list[int], allocate=None) -> dict[int, HiddenStates]:
+                   boundaries: list[int], dtype=np.float32, allocate=None) -> dict[int, HiddenStates]:
     """The hidden states entering each of `boundaries` for every example, in order.
 
     encoder: the loaded encoder SavedModel (`hidden_state_at`, TF Hub's call).
     examples: an unbatched {"label", "title", "content"} dataset.
-    allocate(boundary, shape): the float32 array to fill (default: in memory).
+    dtype: what the states are kept in: the encoder's compute dtype holds them exactly (its
+      float32 outputs are cast up from it), so a bfloat16 encoder's take half the bytes.
+    allocate(boundary, shape, dtype): the array to fill (default: in memory).
     """
-    allocate = allocate or (lambda boundary, shape: np.empty(shape, np.float32))
+    allocate = allocate or (lambda boundary, shape, dtype: np.empty(shape, dtype))
     lengths, labels = [], []
     for _, window_lengths, window_labels in _windows(preprocessor, examples, max_seq_length, text_fields):
         lengths.append(window_lengths)
         labels.append(window_labels.astype(np.float32))
     row_splits = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
-    values = {b: allocate(b, (int(row_splits[-1]), hidden_size(encoder.variables))) for b in boundaries}
+    values = {b: allocate(b, (int(row_splits[-1]), hidden_size(encoder.variables)), dtype) for b in boundaries}
     buckets, first = bucket_boundaries(max_seq_length), 0  # first: the window's first example
     for inputs, window_lengths, _ in _windows(preprocessor, examples, max_seq_length, text_fields):
         order = np.argsort(window_lengths, kind="stable")

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from bert_keras.encoders.layout import bert_keras_home
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import atomic_directory
@@ -21,7 +23,6 @@ from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
 
 SAMPLE = 512         # reviews tokenized to estimate the cache's size
-FLOAT_BYTES = 4      # float32 hidden states
 DISK_HEADROOM = 1.2  # free disk a cache on disk needs, in units of its size
 
 
@@ -38,14 +39,22 @@ def memory_budget(config) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
 
 
-def estimate_bytes(preprocessor, examples, count: int, *, max_seq_length: int, text_fields: str, hidden: int) -> int:
+def storage_dtype(config) -> np.dtype:
+    """What the states are kept in: the run's compute dtype (bfloat16 under mixed_bfloat16),
+    whose numbers they are exactly: half the bytes of float32, and nothing lost."""
+    import tensorflow as tf
+    import tf_keras
+    return np.dtype(tf.as_dtype(tf_keras.mixed_precision.Policy(config.compute_precision).compute_dtype).as_numpy_dtype)
+
+
+def estimate_bytes(preprocessor, examples, count: int, config, *, hidden: int) -> int:
     """The cache's size for `count` examples, from the mean length of a sample of them."""
     from bert_keras.data.pipeline import review_text
     sample = next(iter(examples.batch(SAMPLE)))
-    tokens = preprocessor.bert_pack_inputs([preprocessor.tokenize(review_text(sample, text_fields))],
-                                           seq_length=max_seq_length)["input_mask"]
+    tokens = preprocessor.bert_pack_inputs([preprocessor.tokenize(review_text(sample, config.text_fields))],
+                                           seq_length=config.max_seq_length)["input_mask"]
     mean_length = float(tokens.numpy().sum()) / len(tokens)
-    return int(count * mean_length * hidden * FLOAT_BYTES)
+    return int(count * mean_length * hidden * storage_dtype(config).itemsize)
 
 
 def place(estimated: int, config) -> Placement:
@@ -105,7 +114,10 @@ def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
     with contextlib.ExitStack() as stack:
         # A build killed midway leaves no folder under its key, only staging that the next build removes.
         staging = {b: stack.enter_context(atomic_directory(root / store.cache_key(keys[b]))) for b in keys}
-        states = compute(sorted(keys), lambda boundary, shape: store.mapped_values(staging[boundary], shape))
+
+        def allocate(boundary, shape, dtype):
+            return store.mapped_values(staging[boundary], shape, dtype)
+        states = compute(sorted(keys), allocate)
         for boundary, result in states.items():
             store.finish(result, staging[boundary], keys[boundary])
     return {b: store.load(root / store.cache_key(keys[b])) for b in keys}
@@ -115,4 +127,4 @@ def computer(encoder, preprocessor, examples, config):
     """compute(boundaries, allocate) for `get_states`: one pass over `examples`."""
     return lambda boundaries, allocate: compute_states(
         encoder, preprocessor, examples, max_seq_length=config.max_seq_length, text_fields=config.text_fields,
-        boundaries=sorted(boundaries), allocate=allocate)
+        boundaries=sorted(boundaries), dtype=storage_dtype(config), allocate=allocate)

@@ -20,7 +20,8 @@ def _examples(states: HiddenStates) -> tf.data.Dataset:
 
 
 def _gather(states: HiddenStates):
-    """(indices, bucket) -> [batch, bucket, hidden]: rows gathered and zero-padded."""
+    """(indices, bucket) -> [batch, bucket, hidden] float32: rows gathered and zero-padded
+    (and, if kept in a narrower dtype, cast up: exactly the float32 the encoder gave)."""
     hidden = states.values.shape[1]
     if isinstance(states.values, np.memmap):  # on disk: read the rows a batch needs, in Python
         def read(indices, bucket):
@@ -38,7 +39,8 @@ def _gather(states: HiddenStates):
 
     def gather(indices, bucket):
         shape = tf.stack([tf.size(indices), bucket, hidden])
-        return tf.ensure_shape(tf.gather(ragged, indices).to_tensor(shape=shape), [None, None, hidden])
+        rows = tf.cast(tf.gather(ragged, indices).to_tensor(shape=shape), tf.float32)
+        return tf.ensure_shape(rows, [None, None, hidden])
     return gather
 
 

@@ -21,7 +21,7 @@ _IN_MEMORY: dict[str, "HiddenStates"] = {}  # this process's caches, by key (a s
 
 @dataclasses.dataclass
 class HiddenStates:
-    values: object          # [tokens, hidden] float32: np.memmap on disk, a tf.Tensor in memory
+    values: object          # [tokens, hidden] in the encoder's compute dtype: np.memmap on disk, a tf.Tensor in memory
     row_splits: np.ndarray  # [examples + 1] int64
     labels: np.ndarray      # [examples] float32, 0 or 1
 
@@ -35,8 +35,8 @@ class HiddenStates:
 
     @property
     def nbytes(self) -> int:
-        values = self.values.shape[0] * self.values.shape[1] * 4  # float32, in numpy or TensorFlow
-        return values + self.row_splits.nbytes + self.labels.nbytes
+        itemsize = getattr(self.values.dtype, "itemsize", None) or self.values.dtype.size  # numpy's or TensorFlow's
+        return self.values.shape[0] * self.values.shape[1] * itemsize + self.row_splits.nbytes + self.labels.nbytes
 
 
 def cache_key(description: dict) -> str:
@@ -63,13 +63,16 @@ def load(directory: Path) -> HiddenStates | None:
     if not all((directory / name).is_file() for name in FILES):
         return None
     values = np.load(directory / FILES[0], mmap_mode="r")  # read from disk as batches need it
+    if values.dtype == np.dtype("V2"):  # .npy has no bfloat16: numpy reads it back as 2-byte voids
+        import tensorflow as tf
+        values = values.view(tf.bfloat16.as_numpy_dtype)
     row_splits, labels = (np.load(directory / name) for name in FILES[1:])
     return HiddenStates(values, row_splits, labels)
 
 
-def mapped_values(folder: Path, shape: tuple) -> np.ndarray:
-    """A float32 array of `shape` in folder/values.npy, to fill in place."""
-    return np.lib.format.open_memmap(folder / FILES[0], mode="w+", dtype=np.float32, shape=shape)
+def mapped_values(folder: Path, shape: tuple, dtype=np.float32) -> np.ndarray:
+    """An array of `shape` in folder/values.npy, to fill in place."""
+    return np.lib.format.open_memmap(folder / FILES[0], mode="w+", dtype=dtype, shape=shape)
 
 
 def finish(states: HiddenStates, folder: Path, description: dict):

@@ -70,8 +70,8 @@ def prepare(config, plan: Plan, *, encoder_path: str, loaded, preprocessor, spli
         return RunCache(plan)
     train_examples = splits_.train.examples.shard(shard[1], shard[0])
     count = splits_.train.size // shard[1] + splits_.validation.size
-    placement = place(estimate_bytes(preprocessor, train_examples, count, max_seq_length=config.max_seq_length,
-                                     text_fields=config.text_fields, hidden=hidden_size(loaded.variables)), config)
+    placement = place(estimate_bytes(preprocessor, train_examples, count, config, hidden=hidden_size(loaded.variables)),
+                      config)
     if placement.location is None:
         too_big = f"the cache ({describe_placement(placement)}) fits neither the memory budget nor the free disk"
         if forced:
@@ -96,8 +96,8 @@ def precompute(config, boundaries: list[int], *, encoder_path: str, loaded, prep
     trials (its epochs) will read, computed in one pass over each split (the encoder's
     outputs after each block, kept where needed), and kept where `prepare` finds them."""
     count = len(boundaries) * (splits_.train.size + splits_.validation.size)
-    placement = place(estimate_bytes(preprocessor, splits_.train.examples, count, max_seq_length=config.max_seq_length,
-                                     text_fields=config.text_fields, hidden=hidden_size(loaded.variables)), config)
+    placement = place(estimate_bytes(preprocessor, splits_.train.examples, count, config,
+                                     hidden=hidden_size(loaded.variables)), config)
     if placement.location is None:
         print(f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) fits neither memory "
               f"nor disk; each trial decides for itself", file=sys.stderr)

@@ -19,7 +19,7 @@ def fake_compute(calls):
         calls.append(sorted(boundaries))
         result = {}
         for boundary in boundaries:
-            values = (allocate or (lambda b, shape: np.empty(shape, np.float32)))(boundary, (5, 2))
+            values = (allocate or (lambda b, shape, dtype: np.empty(shape, dtype)))(boundary, (5, 2), np.float32)
             values[:] = boundary
             result[boundary] = store.HiddenStates(values, np.array([0, 2, 5]), np.array([0.0, 1.0], np.float32))
         return result

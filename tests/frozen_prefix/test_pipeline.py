@@ -1,4 +1,6 @@
 """Batches from the cache are the token pipeline's batches, example for example."""
+import shutil
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,10 +9,12 @@ import tensorflow_hub as hub
 from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import load_splits
+from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.files.atomic import atomic_directory
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
+from bert_keras.frozen_prefix.cache import storage_dtype
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from tiny_bert import write_synthetic_reviews
 
@@ -67,3 +71,29 @@ def test_evaluation_batches_match_the_token_pipeline(cached):
         np.testing.assert_array_equal(tl, hl)
         np.testing.assert_array_equal(ti["input_mask"], hi["input_mask"])
         assert hi["hidden_states"].dtype == tf.float32
+
+
+def test_a_bfloat16_encoders_states_are_kept_in_bfloat16_and_read_back_as_its_float32_outputs_exactly(
+        cached, tiny_encoder_dir, tmp_path):
+    split, preprocessor, _, _ = cached
+    copy = tmp_path / "encoder"  # the mixed variant is written beside the encoder
+    shutil.copytree(tiny_encoder_dir, copy)
+    mixed = hub.load(encoder_for(resolve_encoder(str(copy)), "mixed_bfloat16"))
+    dtype = storage_dtype(TrainConfig(out="unused", precision="mixed_bfloat16"))
+    assert dtype.itemsize == 2 and storage_dtype(TrainConfig(out="unused", precision="float32")) == np.float32
+    common = dict(max_seq_length=48, text_fields="title_content", boundaries=[1], dtype=dtype)
+    in_memory = compute_states(mixed, preprocessor, split.examples, **common)[1]
+    with atomic_directory(tmp_path / "key") as folder:
+        built = compute_states(mixed, preprocessor, split.examples, **common,
+                               allocate=lambda boundary, shape, dtype: store.mapped_values(folder, shape, dtype))[1]
+        store.finish(built, folder, {"test": 2})
+    on_disk = store.load(tmp_path / "key")
+    assert in_memory.values.dtype == on_disk.values.dtype == dtype
+    assert in_memory.nbytes == in_memory.values.size * 2 + in_memory.row_splits.nbytes + in_memory.labels.nbytes
+    tokens = list(evaluation_dataset(split, preprocessor, 16, 48, "title_content"))
+    for states in (store.in_tensorflow(in_memory), on_disk):
+        for (token_inputs, _), (cached_inputs, _) in zip(tokens, cached_evaluation_dataset(states, 16, 48)):
+            mask = token_inputs["input_mask"].numpy().astype(bool)
+            reference = mixed.hidden_state_at(token_inputs, 1).numpy()[mask]  # float32, cast up from bfloat16
+            assert cached_inputs["hidden_states"].dtype == tf.float32
+            np.testing.assert_array_equal(cached_inputs["hidden_states"].numpy()[mask], reference)
