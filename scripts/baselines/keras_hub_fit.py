@@ -1,0 +1,107 @@
+"""bert-keras's seed recipe as a KerasHub job (Keras 3, TensorFlow backend): one side
+of scripts/benchmark_baselines.py, which runs it with keras-hub on the path and
+TF_USE_LEGACY_KERAS unset.
+
+    python scripts/baselines/keras_hub_fit.py --rows DIR --model DIR [--epochs 3] [--precision float32|mixed_bfloat16]
+
+The same job as `bert-keras train`: the built-in encoder's checkpoint (KerasHub
+converts it from the Transformers format), the same texts and labels, the last
+2 blocks + pooler + a dropout 0.1 and 1-unit sigmoid head trainable, AdamW at
+1e-4 with weight decay 0.01 (not on biases or layer norms), 10% linear warm-up
+then linear decay, global norm clipped at 1, batch 32, 128 tokens (KerasHub's
+preprocessor pads to its sequence length). Prints JSON: the seconds of
+`model.fit` (no validation inside it), examples/s and test F1.
+"""
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+
+os.environ.pop("TF_USE_LEGACY_KERAS", None)  # KerasHub runs on Keras 3
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import keras  # noqa: E402
+import keras_hub  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+BATCH = 32
+
+
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear from 0 to `peak` over `warmup` steps, then linear to 0 at `total`."""
+
+    def __init__(self, peak: float, warmup: int, total: int):
+        self.peak, self.warmup, self.total = peak, warmup, total
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        rising = self.peak * step / max(self.warmup, 1)
+        falling = self.peak * (self.total - step) / max(self.total - self.warmup, 1)
+        return keras.ops.maximum(keras.ops.minimum(rising, falling), 0.0)
+
+
+def read_rows(path) -> tuple[np.ndarray, np.ndarray]:
+    with open(path) as handle:
+        rows = [json.loads(line) for line in handle]
+    return np.array([r["text"] for r in rows]), np.array([r["label"] for r in rows], np.float32)
+
+
+def classifier(model_dir: str, train_last: int) -> keras.Model:
+    backbone = keras_hub.models.BertBackbone.from_preset(model_dir)
+    trainable = {f"transformer_layer_{i}" for i in range(backbone.num_layers - train_last, backbone.num_layers)}
+    for layer in backbone.layers:
+        layer.trainable = layer.name in trainable or layer.name == "pooled_dense"
+    pooled = backbone(backbone.input)["pooled_output"]
+    probability = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(keras.layers.Dropout(0.1)(pooled))
+    return keras.Model(backbone.input, probability)
+
+
+def run(args) -> dict:
+    keras.utils.set_random_seed(args.seed)
+    keras.mixed_precision.set_global_policy(args.precision)
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor.from_preset(
+        args.model, sequence_length=args.max_seq_length)
+    model = classifier(args.model, args.train_last)
+    texts, labels = read_rows(f"{args.rows}/train.jsonl")
+    steps = -(-len(texts) // BATCH) * args.epochs
+    optimizer = keras.optimizers.AdamW(WarmupLinearDecay(1e-4, steps // 10, steps), weight_decay=0.01,
+                                       global_clipnorm=1.0)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "layer_norm", "gamma", "beta"])
+    model.compile(optimizer=optimizer, loss="binary_crossentropy")
+    train = (tf.data.Dataset.from_tensor_slices((texts, labels)).shuffle(len(texts), seed=args.seed)
+             .batch(BATCH).map(lambda x, y: (preprocessor(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+             .prefetch(tf.data.AUTOTUNE))
+    start = time.perf_counter()
+    model.fit(train, epochs=args.epochs, verbose=0)
+    seconds = time.perf_counter() - start
+    test_texts, test_labels = read_rows(f"{args.rows}/test.jsonl")
+    test = tf.data.Dataset.from_tensor_slices(test_texts).batch(64).map(preprocessor)
+    predicted = (model.predict(test, verbose=0).reshape(-1) > 0.5).astype(int)
+    true_positives = float(np.sum((predicted == 1) & (test_labels == 1)))
+    return {
+        "keras": keras.__version__, "keras_hub": keras_hub.__version__, "precision": args.precision,
+        "train_examples": len(texts) * args.epochs, "train_seconds": round(seconds, 2),
+        "train_examples_per_second": round(len(texts) * args.epochs / seconds, 2),
+        "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "test_f1": round(2 * true_positives / max(float(np.sum(predicted) + np.sum(test_labels)), 1.0), 6)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--train-last", type=int, default=2)
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    with contextlib.redirect_stdout(sys.stderr):  # stdout: the JSON alone
+        result = run(args)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
