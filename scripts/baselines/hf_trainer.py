@@ -13,22 +13,14 @@ batch 32, 128 tokens, each batch padded to its longest review (Trainer's usual
 DataCollatorWithPadding). Prints JSON: the training loop's seconds (Trainer's
 `train_runtime`, no evaluation inside it), examples/s and test F1.
 """
-import argparse
-import contextlib
-import json
-import sys
 import tempfile
 import time
 
 import numpy as np
 import torch
+from job import f1_score, parse_job, read_rows, report
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
                           TrainingArguments)
-
-
-def read_rows(path) -> list[dict]:
-    with open(path) as handle:
-        return [json.loads(line) for line in handle]
 
 
 def encode(tokenizer, rows: list[dict], max_seq_length: int) -> list[dict]:
@@ -44,11 +36,6 @@ def freeze_all_but_last(model, train_last: int):
     for module in [model.bert.embeddings, *blocks[:len(blocks) - train_last]]:
         for parameter in module.parameters():
             parameter.requires_grad = False
-
-
-def f1_score(labels: np.ndarray, predicted: np.ndarray) -> float:
-    true_positives = float(np.sum((predicted == 1) & (labels == 1)))
-    return 2 * true_positives / max(float(np.sum(predicted == 1) + np.sum(labels == 1)), 1.0)
 
 
 def run(args) -> dict:
@@ -79,22 +66,11 @@ def run(args) -> dict:
         "train_examples": len(train) * args.epochs, "train_seconds": round(runtime, 2),
         "train_wall_seconds": round(wall, 2), "train_examples_per_second": round(len(train) * args.epochs / runtime, 2),
         "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "test_f1": round(f1_score(labels, (logits > 0).astype(int)), 6)}
+        "test_f1": f1_score(labels, (logits > 0).astype(int))}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--train-last", type=int, default=2)
-    parser.add_argument("--max-seq-length", type=int, default=128)
-    parser.add_argument("--precision", choices=["float32", "bf16"], default="float32")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    with contextlib.redirect_stdout(sys.stderr):  # stdout: the JSON alone (Trainer prints its logs)
-        result = run(args)
-    print(json.dumps(result))
+    report(run, parse_job(__doc__.splitlines()[0], ["float32", "bf16"]))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,7 @@ then linear decay, global norm clipped at 1, batch 32, 128 tokens (KerasHub's
 preprocessor pads to its sequence length). Prints JSON: the seconds of
 `model.fit` (no validation inside it), examples/s and test F1.
 """
-import argparse
-import contextlib
-import json
 import os
-import sys
 import time
 
 os.environ.pop("TF_USE_LEGACY_KERAS", None)  # KerasHub runs on Keras 3
@@ -25,6 +21,7 @@ import keras  # noqa: E402
 import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from job import f1_score, parse_job, read_rows, report  # noqa: E402
 
 BATCH = 32
 
@@ -42,9 +39,8 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return keras.ops.maximum(keras.ops.minimum(rising, falling), 0.0)
 
 
-def read_rows(path) -> tuple[np.ndarray, np.ndarray]:
-    with open(path) as handle:
-        rows = [json.loads(line) for line in handle]
+def texts_and_labels(path) -> tuple[np.ndarray, np.ndarray]:
+    rows = read_rows(path)
     return np.array([r["text"] for r in rows]), np.array([r["label"] for r in rows], np.float32)
 
 
@@ -64,7 +60,7 @@ def run(args) -> dict:
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor.from_preset(
         args.model, sequence_length=args.max_seq_length)
     model = classifier(args.model, args.train_last)
-    texts, labels = read_rows(f"{args.rows}/train.jsonl")
+    texts, labels = texts_and_labels(f"{args.rows}/train.jsonl")
     steps = -(-len(texts) // BATCH) * args.epochs
     optimizer = keras.optimizers.AdamW(WarmupLinearDecay(1e-4, steps // 10, steps), weight_decay=0.01,
                                        global_clipnorm=1.0)
@@ -76,31 +72,19 @@ def run(args) -> dict:
     start = time.perf_counter()
     model.fit(train, epochs=args.epochs, verbose=0)
     seconds = time.perf_counter() - start
-    test_texts, test_labels = read_rows(f"{args.rows}/test.jsonl")
+    test_texts, test_labels = texts_and_labels(f"{args.rows}/test.jsonl")
     test = tf.data.Dataset.from_tensor_slices(test_texts).batch(64).map(preprocessor)
     predicted = (model.predict(test, verbose=0).reshape(-1) > 0.5).astype(int)
-    true_positives = float(np.sum((predicted == 1) & (test_labels == 1)))
     return {
         "keras": keras.__version__, "keras_hub": keras_hub.__version__, "precision": args.precision,
         "train_examples": len(texts) * args.epochs, "train_seconds": round(seconds, 2),
         "train_examples_per_second": round(len(texts) * args.epochs / seconds, 2),
         "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "test_f1": round(2 * true_positives / max(float(np.sum(predicted) + np.sum(test_labels)), 1.0), 6)}
+        "test_f1": f1_score(test_labels, predicted)}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--train-last", type=int, default=2)
-    parser.add_argument("--max-seq-length", type=int, default=128)
-    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    with contextlib.redirect_stdout(sys.stderr):  # stdout: the JSON alone
-        result = run(args)
-    print(json.dumps(result))
+    report(run, parse_job(__doc__.splitlines()[0], ["float32", "mixed_bfloat16"]))
 
 
 if __name__ == "__main__":
