@@ -66,8 +66,19 @@ def bert_keras_runs(args, policy: str) -> dict:
             for mode, run in ((name.split()[-1], run) for name, run in summary["runs"].items())}
 
 
+def recipe_flags(epochs: int) -> list[str]:
+    """The seed recipe as the baselines' flags, read from bert-keras's own defaults."""
+    from bert_keras.config import TrainConfig
+    config = TrainConfig(out="unused", epochs=epochs)
+    recipe = {"epochs": epochs, "train-last": config.freeze.train_last, "max-seq-length": config.max_seq_length,
+              "batch-size": config.batch_size, "learning-rate": config.learning_rate,
+              "weight-decay": config.weight_decay, "warmup-fraction": config.warmup_fraction,
+              "clip-norm": config.clip_norm, "seed": config.seed}
+    return [item for name, value in recipe.items() for item in (f"--{name}", str(value))]
+
+
 def baseline_runs(args, rows: Path, model: Path, trainer_flag: str, keras_policy: str) -> dict:
-    common = ["--rows", str(rows), "--model", str(model), "--epochs", str(args.epochs)]
+    common = ["--rows", str(rows), "--model", str(model), *recipe_flags(args.epochs)]
     keras_env = {key: value for key, value in os.environ.items() if key != "TF_USE_LEGACY_KERAS"}
     keras_env["PYTHONPATH"] = os.pathsep.join(filter(None, [args.keras_hub_path, keras_env.get("PYTHONPATH")]))
     return {

@@ -2,7 +2,7 @@
 scripts/benchmark_baselines.py, which runs it with a Python that has torch and
 transformers (never the project's venv: the package has no PyTorch in it).
 
-    python scripts/baselines/hf_trainer.py --rows DIR --model DIR [--epochs 3] [--precision float32|bf16]
+    python scripts/baselines/hf_trainer.py --rows DIR --model DIR [--precision float32|bf16] RECIPE FLAGS
 
 The same job as `bert-keras train`: the same weights (the built-in encoder's
 checkpoint), the same texts and labels (DIR/{train,test}.jsonl, written by the
@@ -10,7 +10,8 @@ benchmark from bert-keras's own splits), the last 2 blocks + pooler + a 1-unit
 sigmoid head trainable, AdamW at 1e-4 with weight decay 0.01 (not on biases or
 LayerNorm), 10% linear warm-up then linear decay, gradient norm clipped at 1,
 batch 32, 128 tokens, each batch padded to its longest review (Trainer's usual
-DataCollatorWithPadding). Prints JSON: the training loop's seconds (Trainer's
+DataCollatorWithPadding); the recipe's numbers come as flags from bert-keras's
+TrainConfig defaults. Prints JSON: the training loop's seconds (Trainer's
 `train_runtime`, no evaluation inside it), examples/s and test F1.
 """
 import tempfile
@@ -49,9 +50,10 @@ def run(args) -> dict:
     test_rows = read_rows(f"{args.rows}/test.jsonl")
     with tempfile.TemporaryDirectory() as out:
         settings = TrainingArguments(
-            output_dir=out, num_train_epochs=args.epochs, per_device_train_batch_size=32,
-            per_device_eval_batch_size=64, learning_rate=1e-4, weight_decay=0.01, warmup_steps=0.1,
-            lr_scheduler_type="linear", max_grad_norm=1.0, bf16=args.precision == "bf16", use_cpu=True,
+            output_dir=out, num_train_epochs=args.epochs, per_device_train_batch_size=args.batch_size,
+            per_device_eval_batch_size=64, learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+            warmup_steps=args.warmup_fraction, lr_scheduler_type="linear", max_grad_norm=args.clip_norm,
+            bf16=args.precision == "bf16", use_cpu=True,
             seed=args.seed, eval_strategy="no", save_strategy="no", logging_strategy="no", report_to="none",
             disable_tqdm=True)
         trainer = Trainer(model=model, args=settings, train_dataset=train,

@@ -13,11 +13,12 @@ def parse_job(description: str, precisions: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", required=True, help="a folder with train.jsonl and test.jsonl")
     parser.add_argument("--model", required=True, help="the Hugging Face checkpoint folder")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--train-last", type=int, default=2)
-    parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--precision", choices=precisions, default=precisions[0])
-    parser.add_argument("--seed", type=int, default=42)
+    # The recipe, which benchmark_baselines passes from bert-keras's TrainConfig: one source.
+    for flag, kind in (("--epochs", int), ("--train-last", int), ("--max-seq-length", int), ("--batch-size", int),
+                       ("--learning-rate", float), ("--weight-decay", float), ("--warmup-fraction", float),
+                       ("--clip-norm", float), ("--seed", int)):
+        parser.add_argument(flag, type=kind, required=True)
     return parser.parse_args()
 
 

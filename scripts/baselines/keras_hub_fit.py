@@ -2,14 +2,15 @@
 of scripts/benchmark_baselines.py, which runs it with keras-hub on the path and
 TF_USE_LEGACY_KERAS unset.
 
-    python scripts/baselines/keras_hub_fit.py --rows DIR --model DIR [--epochs 3] [--precision float32|mixed_bfloat16]
+    python scripts/baselines/keras_hub_fit.py --rows DIR --model DIR [--precision float32|mixed_bfloat16] RECIPE FLAGS
 
 The same job as `bert-keras train`: the built-in encoder's checkpoint (KerasHub
 converts it from the Transformers format), the same texts and labels, the last
 2 blocks + pooler + a dropout 0.1 and 1-unit sigmoid head trainable, AdamW at
 1e-4 with weight decay 0.01 (not on biases or layer norms), 10% linear warm-up
 then linear decay, global norm clipped at 1, batch 32, 128 tokens (KerasHub's
-preprocessor pads to its sequence length). Prints JSON: the seconds of
+preprocessor pads to its sequence length); the recipe's numbers come as flags
+from bert-keras's TrainConfig defaults. Prints JSON: the seconds of
 `model.fit` (no validation inside it), examples/s and test F1.
 """
 import os
@@ -22,8 +23,6 @@ import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from job import f1_score, parse_job, read_rows, report  # noqa: E402
-
-BATCH = 32
 
 
 class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -61,13 +60,13 @@ def run(args) -> dict:
         args.model, sequence_length=args.max_seq_length)
     model = classifier(args.model, args.train_last)
     texts, labels = texts_and_labels(f"{args.rows}/train.jsonl")
-    steps = -(-len(texts) // BATCH) * args.epochs
-    optimizer = keras.optimizers.AdamW(WarmupLinearDecay(1e-4, steps // 10, steps), weight_decay=0.01,
-                                       global_clipnorm=1.0)
+    steps = -(-len(texts) // args.batch_size) * args.epochs
+    schedule = WarmupLinearDecay(args.learning_rate, int(steps * args.warmup_fraction), steps)
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay, global_clipnorm=args.clip_norm)
     optimizer.exclude_from_weight_decay(var_names=["bias", "layer_norm", "gamma", "beta"])
     model.compile(optimizer=optimizer, loss="binary_crossentropy")
     train = (tf.data.Dataset.from_tensor_slices((texts, labels)).shuffle(len(texts), seed=args.seed)
-             .batch(BATCH).map(lambda x, y: (preprocessor(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+             .batch(args.batch_size).map(lambda x, y: (preprocessor(x), y), num_parallel_calls=tf.data.AUTOTUNE)
              .prefetch(tf.data.AUTOTUNE))
     start = time.perf_counter()
     model.fit(train, epochs=args.epochs, verbose=0)
