@@ -106,11 +106,17 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
     it likes (`from_hidden`). With the first blocks frozen, their output never changes
     for a given review, so it can be computed once and kept (training's frozen-prefix
     cache). Saved in the SavedModel beside TF Hub's call, they are reachable from
-    `hub.load(...)`. `boundary` is a tensor, each block behind a `tf.cond`: one graph
-    of each block serves every boundary.
+    `hub.load(...)`.
 
       hidden_state_at(inputs, boundary) -> [batch, seq, hidden] float32, entering block `boundary`
       from_hidden(hidden_states, input_mask, boundary, training) -> pooled_output, default
+
+    `boundary` (0 to the number of blocks) and `training` are Python values: each
+    boundary is its own graph, holding only its own blocks. Why not one graph with a
+    `tf.cond` per block: its gradient differentiates both branches of every cond,
+    blocks that never train included, and captures every block's variables, which
+    cost over 5 s at each run's first step (minilm-l6) and made the frozen prefix's
+    call differentiable too.
 
     `from_hidden` computes what the pooled output needs: the last block's output at
     the [CLS] position alone (see `TransformerBlock.call`), the same values as TF
@@ -121,29 +127,27 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
     def hidden_state_at(inputs, boundary):
         hidden = tf.cast(_embed(parts, inputs, training=False), compute_dtype)
         attention_mask = _attention_mask(inputs["input_mask"])
-        for index, block in enumerate(parts.blocks):
-            hidden = tf.cond(index < boundary, lambda: block([hidden, attention_mask], training=False),  # noqa: B023
-                             lambda: hidden)  # noqa: B023
+        for block in parts.blocks[:boundary]:
+            hidden = block([hidden, attention_mask], training=False)
         return tf.cast(hidden, tf.float32)
 
     def from_hidden(hidden_states, input_mask, boundary, training):
-        hidden = tf.cast(hidden_states, compute_dtype)
+        hidden = tf.cast(hidden_states, compute_dtype)  # [batch, seq, hidden]
         attention_mask = _attention_mask(input_mask)
-        *middle, last = parts.blocks
-        for index, block in enumerate(middle):
-            hidden = tf.cond(index >= boundary, lambda: block([hidden, attention_mask], training=training),  # noqa: B023
-                             lambda: hidden)  # noqa: B023
+        blocks = parts.blocks[boundary:]
+        for block in blocks[:-1]:
+            hidden = block([hidden, attention_mask], training=training)
         # The pooler reads the [CLS] position alone: the last block computes nothing else.
-        hidden = tf.cond(len(middle) >= boundary,
-                         lambda: last([hidden, attention_mask], training=training, first_token_only=True),
-                         lambda: hidden[:, :1, :])  # [batch, 1, hidden]
+        hidden = (blocks[-1]([hidden, attention_mask], training=training, first_token_only=True) if blocks
+                  else hidden[:, :1, :])  # [batch, 1, hidden]
         pooled = parts.pooler(hidden[:, 0, :])
         return _float32(dict(pooled_output=pooled, default=pooled))
 
     ids = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
-    boundary = tf.TensorSpec([], tf.int32, name="boundary")
-    model.hidden_state_at = tf.function(hidden_state_at, input_signature=[ids, boundary])
-    model.from_hidden = tf.function(from_hidden)
-    for training in (False, True):  # a Python flag: dropout is decided while tracing
-        model.from_hidden.get_concrete_function(tf.TensorSpec([None, None, hidden_size], tf.float32),
-                                                tf.TensorSpec([None, None], tf.int32), boundary, training)
+    states = tf.TensorSpec([None, None, hidden_size], tf.float32)
+    mask = tf.TensorSpec([None, None], tf.int32)
+    model.hidden_state_at, model.from_hidden = tf.function(hidden_state_at), tf.function(from_hidden)
+    for boundary in range(len(parts.blocks) + 1):
+        model.hidden_state_at.get_concrete_function(ids, boundary)
+        for training in (False, True):  # dropout is decided while tracing
+            model.from_hidden.get_concrete_function(states, mask, boundary, training)

@@ -9,6 +9,7 @@ import tensorflow_hub as hub
 
 from bert_keras.encoders.layers import CountedDropout
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+from bert_keras.freezing.sublayers import block_index, sublayer_of, variable_name
 
 @pytest.mark.slow
 def test_minilm_matches_the_pytorch_reference(minilm_dir, shared_dir):
@@ -92,3 +93,23 @@ def test_the_split_functions_compute_what_tf_hubs_call_computes(tiny_encoder_dir
         assert not np.allclose(trained, full["pooled_output"])
     else:  # no block runs after the last one, and the pooler has no dropout
         np.testing.assert_allclose(trained, full["pooled_output"], atol=1e-6)
+
+
+@pytest.mark.parametrize("boundary", [0, 1, 2])
+def test_each_boundary_is_its_own_graph_holding_only_its_own_blocks(tiny_encoder_dir, boundary):
+    """No `tf.cond` over the boundary: differentiating `from_hidden` reads the blocks after
+    the boundary alone (a cond's graph captured, and differentiated, every block), and
+    `hidden_state_at` the blocks before it."""
+    encoder = hub.load(str(tiny_encoder_dir / "encoder"))
+    inputs = tiny_inputs(batch=2, seq=5)
+
+    def blocks_read(run) -> set:
+        with tf.GradientTape() as tape:
+            run()
+        names = {variable_name(v) for v in tape.watched_variables()}
+        return {block_index(sublayer_of(name)) for name in names} - {None}
+
+    assert blocks_read(lambda: encoder.hidden_state_at(inputs, boundary)) == set(range(boundary))
+    hidden = encoder.hidden_state_at(inputs, boundary)
+    assert blocks_read(lambda: encoder.from_hidden(hidden, inputs["input_mask"], boundary, True)) == \
+        set(range(boundary, 2))
