@@ -57,9 +57,14 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(tiny_enco
 
 
 def test_a_constant_schedule_is_fixed_freezing_weight_for_weight(tiny_encoder_dir, reviews, tmp_path):
-    assert main(command(tiny_encoder_dir, reviews, tmp_path / "fixed", "--epochs", "2", "--train-last", "1")) == 0
-    assert main(command(tiny_encoder_dir, reviews, tmp_path / "scheduled", "--epochs", "2",
-                        "--unfreeze-schedule", "1,1")) == 0
+    """Each run in a fresh process, as a user's. Run in the pytest process after the
+    tests above, the two differed by one ulp in 4 of 32 values of one LayerNorm's beta
+    (since the split functions are one graph per boundary): rounding that depends on
+    what the process ran before, not on the schedule. In fresh processes they are equal
+    to the bit."""
+    for out, flags in (("fixed", ["--train-last", "1"]), ("scheduled", ["--unfreeze-schedule", "1,1"])):
+        subprocess.run(cli(*command(tiny_encoder_dir, reviews, tmp_path / out, "--epochs", "2", *flags)),
+                       check=True, stdout=subprocess.DEVNULL)
     assert_same_run(tmp_path / "scheduled", tmp_path / "fixed")
 
 
