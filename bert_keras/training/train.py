@@ -91,22 +91,35 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
                                    f"try a lower --learning-rate (was {config.learning_rate})")
 
 
+def _best_epoch(rows: list[dict]) -> int:
+    """The index of the history row of the best validation F1 (the first, on a tie)."""
+    return max(range(len(rows)), key=lambda i: float(rows[i]["val_f1"]))
+
+
+def _validation_of(row: dict, examples: int) -> dict:
+    """A trial's final metrics: its best epoch's validation `row`, as that epoch's end
+    measured it. Those are the weights BestWeights kept, read on the same batches:
+    evaluating them again gives the same numbers for another pass over the split
+    (through the whole encoder, when the trial trains inline)."""
+    return {**{name[len("val_"):]: round(float(value), 6) for name, value in row.items() if name.startswith("val_")},
+            "evaluated_examples": examples}
+
+
 def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_test: bool, chief: bool) -> dict:
     """The best weights on the test split, read by the model from token ids (a tuning
-    trial: on the validation split), with throughput, sizes and what the frozen prefix did."""
-    # A trial scores the validation split as each epoch did: from the cache when there is
-    # one (the same inference-mode mathematics, without the frozen prefix's forward pass).
-    on_cache = not evaluate_on_test and job.cache.validation is not None
-    model = job.model if on_cache else job.eval_model
-    best = best_checkpoint(run_dir)
-    if best is not None:  # a non-chief worker keeps none
-        restore_weights(model, best, f"--out {run_dir}: its best weights {best}")
+    trial: on the validation split, from its history), with throughput, sizes and what
+    the frozen prefix did."""
+    rows = read_history(run_dir / HISTORY_FILE) if chief else []  # a non-chief worker writes no history
     final_split = job.splits.test if evaluate_on_test else job.splits.validation
-    metrics = (evaluate_batches(model, job.validation_batches(), final_split.size) if on_cache
-               else evaluate_model(model, final_split, job.preprocessor, config))
-    if not chief:  # a non-chief worker writes no history
+    if rows and not evaluate_on_test:
+        metrics = _validation_of(rows[_best_epoch(rows)], final_split.size)
+    else:
+        best = best_checkpoint(run_dir)
+        if best is not None:  # a non-chief worker keeps none
+            restore_weights(job.eval_model, best, f"--out {run_dir}: its best weights {best}")
+        metrics = evaluate_model(job.eval_model, final_split, job.preprocessor, config)
+    if not chief:
         return metrics
-    rows = read_history(run_dir / HISTORY_FILE)
     cache_seconds = job.cache.info.get("seconds", 0.0)  # building the cache is training time too
     train_seconds = sum(float(row["train_seconds"]) for row in rows) + cache_seconds
     train_examples = job.steps * config.batch_size * config.epochs
@@ -114,7 +127,7 @@ def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_tes
         evaluated_on=final_split.name, train_examples=train_examples, train_seconds=round(train_seconds, 2),
         train_examples_per_second=round(train_examples / train_seconds, 2),
         epoch_seconds=[round(float(row["train_seconds"]), 2) for row in rows],
-        best_epoch=1 + max(range(len(rows)), key=lambda i: float(rows[i]["val_f1"])),
+        best_epoch=1 + _best_epoch(rows),
         trainable_params=int(sum(v.shape.num_elements() for v in job.model.trainable_weights)),
         total_params=int(sum(v.shape.num_elements() for v in job.eval_model.weights if v.dtype.is_floating)),
         skipped_records=len(job.splits.skipped), frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info},

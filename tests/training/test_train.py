@@ -69,6 +69,36 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     assert (out / "metrics.json").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.parametrize("frozen_prefix", ["inline", "cache"])
+def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(tiny_encoder_dir, reviews, tmp_path,
+                                                                         monkeypatch, frozen_prefix):
+    from bert_keras.config import TrainConfig
+    from bert_keras.data.sources import load_splits
+    from bert_keras.encoders.precision import encoder_for
+    from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+    from bert_keras.freezing.spec import FreezeSpec
+    from bert_keras.training import train as training
+    from bert_keras.training.checkpoints import best_checkpoint, restore_weights
+    from bert_keras.training.job import build_compiled_classifier
+    passes = []  # every evaluation in train goes through evaluate_batches
+    evaluate_batches = training.evaluate_batches
+    monkeypatch.setattr(training, "evaluate_batches", lambda *args: passes.append(args) or evaluate_batches(*args))
+    config = TrainConfig(out=str(tmp_path / "trial"), encoder=str(tiny_encoder_dir), data=str(reviews), epochs=2,
+                         batch_size=8, learning_rate=5e-3, freeze=FreezeSpec(train_last=1), frozen_prefix=frozen_prefix,
+                         precision="float32")  # where the cache's states and the token path agree to ~1e-7
+    metrics = training.train(config, evaluate_on_test=False, searching=True)
+    assert passes == [] and metrics["evaluated_on"] == "validation"
+    assert metrics["frozen_prefix"]["mode"] == frozen_prefix
+
+    # the best weights, read again from token ids: the numbers the trial reported
+    paths = resolve_encoder(config.encoder)
+    model = build_compiled_classifier(config, encoder_for(paths, config.compute_precision), total_steps=1)
+    restore_weights(model, best_checkpoint(config.out), "best")
+    again = training.evaluate_model(model, load_splits(config).validation, load_preprocessor(paths), config)
+    for name in ("loss", "accuracy", "precision", "recall", "f1", "auc", "evaluated_examples"):
+        assert metrics[name] == pytest.approx(again[name], abs=2e-6), name
+
+
 def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews, tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
