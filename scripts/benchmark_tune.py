@@ -1,12 +1,15 @@
 """The freeze-depth search on the shared sample, with the frozen prefix cached and inline
 side by side in one run; prints JSON.
 
-    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] [--precision auto]
+    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] [--precision auto] [--rounds 1]
 
 A grid over the trainable-block counts, one trial each, minilm-l6. Each mode runs
 in its own process and reports the search's wall-clock seconds (the cache's one
 pass over the data included), each trial's training seconds and validation F1,
-and the best depth.
+and the best depth. With --rounds 2 or more, the modes alternate (cache, inline,
+inline, cache, ...), so that a machine whose speed drifts over the run slows both
+alike: `ratio_search_seconds` is then the ratio of the two modes' summed seconds,
+and `ratio_by_round` each round's own.
 """
 import argparse
 import contextlib
@@ -39,6 +42,12 @@ def run_one(args) -> dict:
             "trials": sorted(trials, key=lambda t: t["trainable_blocks"])}
 
 
+def run_mode(mode: str) -> dict:
+    """One search in `mode`, in a process of its own (so that nothing carries over)."""
+    argv = [sys.executable, __file__, "--one", mode, *sys.argv[1:]]
+    return json.loads(subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(SHARED_DATA))
@@ -46,16 +55,25 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each mode, alternating their order")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one mode in this process
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds {args.rounds}: must be 1 or more")
     if args.one:
         print(json.dumps(run_one(args)))
         return
-    results = {mode: json.loads(subprocess.run([sys.executable, __file__, "--one", mode, *sys.argv[1:]], check=True,
-                                               stdout=subprocess.PIPE, text=True).stdout)
-               for mode in ("cache", "inline")}
-    results["ratio_search_seconds"] = round(results["cache"]["search_seconds"] / results["inline"]["search_seconds"], 3)
-    results["same_best_depth"] = results["cache"]["best_blocks"] == results["inline"]["best_blocks"]
+    rounds = []
+    for round_index in range(args.rounds):
+        modes = ("cache", "inline") if round_index % 2 == 0 else ("inline", "cache")
+        rounds.append({mode: run_mode(mode) for mode in modes})
+    results = {mode: rounds[0][mode] if args.rounds == 1 else [r[mode] for r in rounds] for mode in ("cache", "inline")}
+    seconds = {mode: sum(r[mode]["search_seconds"] for r in rounds) for mode in ("cache", "inline")}
+    results["ratio_search_seconds"] = round(seconds["cache"] / seconds["inline"], 3)
+    if args.rounds > 1:
+        results["ratio_by_round"] = [round(r["cache"]["search_seconds"] / r["inline"]["search_seconds"], 3)
+                                     for r in rounds]
+    results["same_best_depth"] = len({r[mode]["best_blocks"] for r in rounds for mode in r}) == 1
     print(json.dumps({"settings": {k: v for k, v in vars(args).items() if k != "one"}, **results}, indent=2))
 
 
