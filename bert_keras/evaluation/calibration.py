@@ -30,7 +30,10 @@ def read_calibration(record: Path, key: str | None = None) -> dict:
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64)))
+    # Below -709, exp(-logit) overflows to inf and 1 / (1 + inf) is 0.0, the right limit:
+    # numpy's overflow warning would only put noise on a run's stderr.
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64)))
 
 
 def expected_calibration_error(probabilities, labels, bins: int = ECE_BINS) -> float:

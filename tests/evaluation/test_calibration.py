@@ -1,5 +1,6 @@
 """Temperature scaling, ECE and threshold choice on numbers whose answers are known."""
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,13 @@ def test_ece_is_the_weighted_gap_per_bin():
     # bin [0.2, 0.267): p 0.25 twice, one positive -> gap 0.25; bin of 0.9: p 0.9, positive -> gap 0.1
     assert expected_calibration_error([0.25, 0.25, 0.9], [1, 0, 1]) == pytest.approx((2 * 0.25 + 0.1) / 3, abs=1e-12)
     assert expected_calibration_error([0.0, 1.0], [0, 1]) == 0.0
+
+
+def test_sigmoid_of_extreme_logits_is_its_limit_without_a_warning():
+    # A confident model's logits, divided by a small temperature, reach past exp's range.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would land on a run's stderr
+        assert sigmoid(np.array([-1e4, -800.0, 0.0, 800.0, 1e4])).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
 
 
 def test_the_fitted_temperature_is_the_one_that_made_the_labels():
