@@ -107,12 +107,13 @@ def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, reviews
     assert "holds a run with other settings (" in capsys.readouterr().err
 
 
-def test_sigkill_in_second_epoch_then_same_command_resumes(tiny_encoder_dir, tmp_path):
+def test_sigkill_in_second_epoch_of_an_inline_run_then_same_command_resumes(tiny_encoder_dir, tmp_path):
     # Dropout stays on: its masks are replayed too (CountedDropout), so the resumed
-    # run equals the uninterrupted one exactly, not just approximately.
+    # run equals the uninterrupted one exactly, not just approximately. Inline: two
+    # epochs would cache the frozen prefix, whose kill test is test_prefix_cache's.
     data = write_synthetic_reviews(tmp_path / "data", n_train=2400, n_test=200)
     killed = tmp_path / "killed"
-    argv = command(tiny_encoder_dir, data, killed, "--epochs", "2")
+    argv = command(tiny_encoder_dir, data, killed, "--epochs", "2", "--frozen-prefix", "inline")
 
     def well_into_the_second_epoch():
         if len(history_lines(killed)) < 1:
@@ -124,8 +125,9 @@ def test_sigkill_in_second_epoch_then_same_command_resumes(tiny_encoder_dir, tmp
     assert not (killed / "metrics.json").exists()
     # The resumed process runs the second epoch's 270 steps (2,160 examples / 8) and nothing else.
     assert rerun_and_check_it_resumed(argv, killed, epochs=2, steps=270) == 1
-    subprocess.run(cli(*command(tiny_encoder_dir, data, tmp_path / "whole", "--epochs", "2")), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert json.loads((killed / "frozen_prefix.json").read_text())["mode"] == "inline"
+    subprocess.run(cli(*command(tiny_encoder_dir, data, tmp_path / "whole", "--epochs", "2", "--frozen-prefix",
+                                "inline")), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert_same_run(killed, tmp_path / "whole")
 
 
