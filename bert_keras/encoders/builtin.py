@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bert_keras.encoders.layout import FORMAT_VERSION, METADATA_FILE, bert_keras_home
 from bert_keras.errors import UserInputError
+from bert_keras.files.atomic import lock_file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,23 +56,36 @@ def checkpoint_dir(builtin: BuiltinEncoder) -> Path:
 
 
 def ensure_builtin(name: str) -> Path:
-    """The cached conversion of a built-in encoder, made on first use."""
+    """The cached conversion of a built-in encoder, made on first use. Processes
+    starting together (a cluster's workers, parallel tests) install and convert it
+    once: one does, under a lock beside the cache, and the others wait for it."""
     cache = builtin_cache_dir(name)
-    if (cache / METADATA_FILE).is_file():
-        if json.loads((cache / METADATA_FILE).read_text(encoding="utf-8")).get("format") == FORMAT_VERSION:
+    if _format_of(cache) == FORMAT_VERSION:
+        return cache
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    waiting = lambda: print(f"bert-keras: waiting for another process converting {name}", file=sys.stderr)  # noqa: E731
+    with lock_file(cache.with_name(f".{name}.lock"), on_wait=waiting):
+        found = _format_of(cache)
+        if found == FORMAT_VERSION:  # converted while we waited
             return cache
-        stale = cache.with_name(f".{name}.stale-{os.getpid()}")
-        os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
-        shutil.rmtree(stale, ignore_errors=True)
-    from bert_keras.encoders.convert import convert
-    checkpoint = checkpoint_dir(BUILTIN_ENCODERS[name])
-    print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
-    try:
+        if found is not None:
+            stale = cache.with_name(f".{name}.stale-{os.getpid()}")
+            os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
+            shutil.rmtree(stale, ignore_errors=True)
+        from bert_keras.encoders.convert import convert
+        checkpoint = checkpoint_dir(BUILTIN_ENCODERS[name])
+        print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
         convert(checkpoint, cache)
-    except OSError:
-        if not (cache / METADATA_FILE).is_file():  # not a concurrent build finishing first
-            raise
     return cache
+
+
+def _format_of(cache: Path):
+    """The cache's encoder format (0: from before formats were numbered), None where
+    there is no cache."""
+    metadata = cache / METADATA_FILE
+    if not metadata.is_file():
+        return None
+    return json.loads(metadata.read_text(encoding="utf-8")).get("format", 0)
 
 
 def describe_builtins() -> list[str]:

@@ -41,6 +41,24 @@ def _flocked(path: Path, blocking: bool = True):
         os.close(descriptor)  # releases the lock
 
 
+@contextlib.contextmanager
+def lock_file(path: Path, on_wait=None):
+    """Holds an exclusive flock on the file `path` (created if missing) while the
+    block runs: another process asking for it waits (calling `on_wait()` first, to
+    say so), and the kernel drops it when the holder dies, however it dies."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
 def remove_stale_staging(parent: Path, pattern: str) -> list[str]:
     """Removes staging directories in `parent` whose name matches `pattern` and
     whose writer is dead (nobody holds their lock). Returns their names."""

@@ -1,4 +1,5 @@
-"""The built-in encoder: converted once into its cache, reused, and whole after a kill mid-conversion."""
+"""The built-in encoder: converted once into its cache, reused, whole after a kill mid-conversion,
+and converted once by processes starting together."""
 import os
 import subprocess
 
@@ -28,6 +29,14 @@ def test_kill_during_the_builtin_conversion_then_same_command_converts_it_whole(
         return any(home.glob("encoders/.minilm-l6.partial-*/encoder/variables"))
     kill_while(argv, writing_the_encoder, env=env)
     assert not (home / "encoders" / "minilm-l6").exists(), "no half-written cache under its name"
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
-    assert "transformer/layer_5" in result.stdout
-    assert [p.name for p in (home / "encoders").iterdir()] == ["minilm-l6"], "the killed staging folder is gone"
+    # The same command twice at once, as a cluster's workers start: one converts, the other waits for it.
+    processes = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    results = [process.communicate(timeout=600) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], [stderr for _, stderr in results]
+    assert all("transformer/layer_5" in stdout for stdout, _ in results)
+    stderr = "".join(stderr for _, stderr in results)
+    assert stderr.count("bert-keras: converting minilm-l6") == 1, stderr
+    assert stderr.count("waiting for another process converting minilm-l6") == 1, stderr
+    assert sorted(p.name for p in (home / "encoders").iterdir()) == [".minilm-l6.lock", "minilm-l6"], \
+        "the killed staging folder is gone"
