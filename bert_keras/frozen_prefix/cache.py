@@ -102,7 +102,6 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
             found.update(_compute_on_disk({b: keys[b] for b in missing}, placement.directory, compute))
         else:
             for boundary, states in compute(missing, None).items():
-                states = store.in_tensorflow(states)  # one copy: TensorFlow's, not numpy's too
                 store.remember(store.cache_key(keys[boundary]), states)
                 found[boundary] = states
         print(f"bert-keras: frozen prefix computed in {time.perf_counter() - start:.1f}s", file=sys.stderr)

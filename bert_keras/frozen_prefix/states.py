@@ -21,7 +21,10 @@ _IN_MEMORY: dict[str, "HiddenStates"] = {}  # this process's caches, by key (a s
 
 @dataclasses.dataclass
 class HiddenStates:
-    values: object          # [tokens, hidden] in the encoder's compute dtype: np.memmap on disk, a tf.Tensor in memory
+    # [tokens, hidden] in the encoder's compute dtype: np.ndarray in memory, np.memmap on disk.
+    # Numpy in memory too: tf.constant of it would hold two more copies at its peak (a run's
+    # peak RSS was 3x the cache's size above inline); the pipeline reads a batch's rows from either.
+    values: np.ndarray
     row_splits: np.ndarray  # [examples + 1] int64
     labels: np.ndarray      # [examples] float32, 0 or 1
 
@@ -35,8 +38,7 @@ class HiddenStates:
 
     @property
     def nbytes(self) -> int:
-        itemsize = getattr(self.values.dtype, "itemsize", None) or self.values.dtype.size  # numpy's or TensorFlow's
-        return self.values.shape[0] * self.values.shape[1] * itemsize + self.row_splits.nbytes + self.labels.nbytes
+        return self.values.nbytes + self.row_splits.nbytes + self.labels.nbytes
 
 
 def cache_key(description: dict) -> str:
@@ -82,8 +84,3 @@ def finish(states: HiddenStates, folder: Path, description: dict):
     np.save(folder / FILES[2], states.labels)
     (folder / "key.json").write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
 
-
-def in_tensorflow(states: HiddenStates) -> HiddenStates:
-    """The values as a TensorFlow tensor (what the pipeline gathers from), numpy's released."""
-    import tensorflow as tf
-    return dataclasses.replace(states, values=tf.constant(states.values))

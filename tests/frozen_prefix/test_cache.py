@@ -1,4 +1,7 @@
 """Where a cache lives, and that it is computed once: found in memory, then on disk."""
+import subprocess
+import sys
+
 import numpy as np
 
 from bert_keras.config import TrainConfig
@@ -44,3 +47,55 @@ def test_states_on_disk_are_written_whole_and_read_by_the_next_run(tmp_path):
     folder = tmp_path / "cache" / store.cache_key(keys[2])
     assert sorted(p.name for p in folder.iterdir()) == ["key.json", "labels.npy", "row_splits.npy", "values.npy"]
     assert get_states(keys, on_disk, fake_compute(calls))[2].size == 2 and calls == [[2]]
+
+
+PEAK_SCRIPT = """
+import sys
+
+import bert_keras
+import numpy as np
+from bert_keras.frozen_prefix import states as store
+from bert_keras.frozen_prefix.cache import Placement, get_states
+from bert_keras.frozen_prefix.pipeline import cached_training_stream
+from pathlib import Path
+
+def status(field):  # MiB
+    return int(open("/proc/self/status").read().split(field + ":")[1].split()[0]) / 1024
+
+def compute(boundaries, allocate):  # what compute_states returns: states in an array it fills in place
+    values = np.empty((examples * 128, 384), np.float32)
+    values[:] = 0.5
+    return {boundaries[0]: store.HiddenStates(values, np.arange(0, examples * 128 + 1, 128),
+                                              np.zeros(examples, np.float32))}
+
+def one_epoch(states):
+    for _ in cached_training_stream(states, states.size, batch_size=32, max_seq_length=128, seed=1, first_epoch=0,
+                                    epochs=1, batches_per_epoch=states.size // 32):
+        pass
+
+examples = 64
+one_epoch(get_states({0: {"warm-up": 1}}, Placement("memory", 0, Path(sys.argv[2])), compute)[0])  # TensorFlow's own memory
+examples = int(sys.argv[1])
+open("/proc/self/clear_refs", "w").write("5")  # the peak RSS starts again from here
+before = status("VmRSS")
+states = get_states({0: {"test": 1}}, Placement("memory", 0, Path(sys.argv[2])), compute)[0]
+one_epoch(states)
+print(status("VmHWM") - before, examples * 128 * 384 * 4 / 2**20)
+"""
+
+
+def test_a_cache_in_memory_costs_its_size_once_at_the_peak(tmp_path):
+    """A fresh process builds a cache in memory and trains an epoch from it: twice the cache,
+    192 MiB more, raises the peak RSS by about 192 MiB more (the batches in flight cost the
+    same in both), not two or three times that: nothing holds a second whole copy of it (a
+    TensorFlow tensor made of it did, and its making a third)."""
+    growth = {}
+    for examples in (1024, 2048):
+        result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(examples), str(tmp_path)],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        grown, size = map(float, result.stdout.split())
+        growth[size] = grown
+    (small, grown_small), (large, grown_large) = sorted(growth.items())
+    assert (small, large) == (192.0, 384.0)
+    assert grown_large - grown_small < 1.3 * (large - small), f"peak RSS by cache size (MiB): {growth}"

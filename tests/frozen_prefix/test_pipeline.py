@@ -35,7 +35,7 @@ def test_training_batches_hold_the_same_examples_in_the_same_order(cached):
     common = dict(batch_size=16, max_seq_length=48, seed=3, first_epoch=0, epochs=2,
                   batches_per_epoch=split.size // 16)
     tokens = list(training_stream(split.examples, split.size, preprocessor, text_fields="title_content", **common))
-    hidden = list(cached_training_stream(store.in_tensorflow(states), split.size, **common))
+    hidden = list(cached_training_stream(states, split.size, **common))
     assert len(tokens) == len(hidden) == 2 * (split.size // 16)
     for (token_inputs, token_labels), (cached_inputs, cached_labels) in zip(tokens, hidden):
         np.testing.assert_array_equal(token_labels, cached_labels)
@@ -56,7 +56,7 @@ def test_states_on_disk_give_the_same_batches_as_in_memory(cached, tmp_path):
     on_disk = store.load(tmp_path / "key")
     assert isinstance(on_disk.values, np.memmap)
     from_disk = list(cached_evaluation_dataset(on_disk, 16, 48))
-    from_memory = list(cached_evaluation_dataset(store.in_tensorflow(states), 16, 48))
+    from_memory = list(cached_evaluation_dataset(states, 16, 48))
     for (a, la), (b, lb) in zip(from_disk, from_memory):
         np.testing.assert_array_equal(a["hidden_states"], b["hidden_states"])
         np.testing.assert_array_equal(la, lb)
@@ -65,7 +65,7 @@ def test_states_on_disk_give_the_same_batches_as_in_memory(cached, tmp_path):
 def test_evaluation_batches_match_the_token_pipeline(cached):
     split, preprocessor, states, _ = cached
     tokens = list(evaluation_dataset(split, preprocessor, 16, 48, "title_content"))
-    hidden = list(cached_evaluation_dataset(store.in_tensorflow(states), 16, 48))
+    hidden = list(cached_evaluation_dataset(states, 16, 48))
     assert len(tokens) == len(hidden)
     for (ti, tl), (hi, hl) in zip(tokens, hidden):
         np.testing.assert_array_equal(tl, hl)
@@ -91,7 +91,7 @@ def test_a_bfloat16_encoders_states_are_kept_in_bfloat16_and_read_back_as_its_fl
     assert in_memory.values.dtype == on_disk.values.dtype == dtype
     assert in_memory.nbytes == in_memory.values.size * 2 + in_memory.row_splits.nbytes + in_memory.labels.nbytes
     tokens = list(evaluation_dataset(split, preprocessor, 16, 48, "title_content"))
-    for states in (store.in_tensorflow(in_memory), on_disk):
+    for states in (in_memory, on_disk):
         for (token_inputs, _), (cached_inputs, _) in zip(tokens, cached_evaluation_dataset(states, 16, 48)):
             mask = token_inputs["input_mask"].numpy().astype(bool)
             reference = mixed.hidden_state_at(token_inputs, 1).numpy()[mask]  # float32, cast up from bfloat16
