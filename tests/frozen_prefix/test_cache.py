@@ -73,12 +73,13 @@ def one_epoch(states):
                                     epochs=1, batches_per_epoch=states.size // 32):
         pass
 
+in_memory = Placement("memory", 0, Path(sys.argv[2]))
 examples = 64
-one_epoch(get_states({0: {"warm-up": 1}}, Placement("memory", 0, Path(sys.argv[2])), compute)[0])  # TensorFlow's own memory
+one_epoch(get_states({0: {"warm-up": 1}}, in_memory, compute)[0])  # TensorFlow's own memory
 examples = int(sys.argv[1])
 open("/proc/self/clear_refs", "w").write("5")  # the peak RSS starts again from here
 before = status("VmRSS")
-states = get_states({0: {"test": 1}}, Placement("memory", 0, Path(sys.argv[2])), compute)[0]
+states = get_states({0: {"test": 1}}, in_memory, compute)[0]
 one_epoch(states)
 print(status("VmHWM") - before, examples * 128 * 384 * 4 / 2**20)
 """
