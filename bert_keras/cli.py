@@ -154,7 +154,8 @@ def _add_freeze_flags(parser):
 def _add_data_flags(parser):
     parser.add_argument("--data", help=f"{DEFAULTS.data} (TFDS, the default), its .tgz, "
                                        "a folder with train.csv/test.csv, or a file")
-    parser.add_argument("--test-data", help="test file when --data is a single file")
+    parser.add_argument("--test-data", help="the test file of the final evaluation: needed when --data is a single file, "
+                        "and replaces the test split of a folder or of amazon_polarity")
     parser.add_argument("--text-fields", choices=TEXT_FIELDS,
                         help=f"title and content joined, or content only (default {DEFAULTS.text_fields})")
     parser.add_argument("--on-bad-record", choices=BAD_RECORD_POLICIES,

@@ -87,7 +87,7 @@ class TrainConfig:
     out: str                                    # the run directory
     encoder: str = "minilm-l6"                  # built-in name, TF Hub-format directory or handle
     data: str = "amazon_polarity"               # TFDS name, a folder with train/test.csv, or a file
-    test_data: str | None = None                # test file when --data is a single file
+    test_data: str | None = None                # the final evaluation's file (a single --data needs it)
     train_split: str = "train"                  # TFDS split string, e.g. "train[:10000]"
     limit: int | None = None                    # use only the first N training records
     text_fields: str = "title_content"          # title and content joined, or content only

@@ -84,6 +84,9 @@ def _tfds_splits(config):
     train = builder.as_dataset(split=config.train_split, shuffle_files=False)
     if config.limit is not None:
         train, train_size = train.take(config.limit), min(train_size, config.limit)
+    if config.test_data is not None:  # the user's own test file replaces the builder's test split
+        test, test_size, skipped = _local_file(Path(config.test_data), config)
+        return (train, train_size), (test, test_size), skipped
     test = builder.as_dataset(split="test", shuffle_files=False)
     return (train, train_size), (test, builder.info.splits["test"].num_examples), ()
 
@@ -98,7 +101,8 @@ def _folder_splits(config):
     data = Path(config.data)
     if not (data / "train.csv").is_file():
         raise UserInputError(f"--data {data}: a folder must hold train.csv and test.csv (the original layout)")
-    return _local_splits(config, data / "train.csv", data / "test.csv")
+    test = Path(config.test_data) if config.test_data is not None else data / "test.csv"  # --test-data replaces it
+    return _local_splits(config, data / "train.csv", test)
 
 
 def _file_splits(config):

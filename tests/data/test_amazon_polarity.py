@@ -31,6 +31,10 @@ def test_builder_reads_the_archive_given_as_data(tmp_path):
     shutil.rmtree(tmp_path / "src")
     splits = load_splits(TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds")))
     assert (splits.train.size + splits.validation.size, splits.test.size) == (30, 10)
+    own_test = write_synthetic_reviews(tmp_path / "own", n_train=7, n_test=1) / "train.csv"
+    splits = load_splits(TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds"),
+                                     test_data=str(own_test)))
+    assert splits.test.size == 7  # --test-data replaces the builder's test split
 
 
 def test_offline_download_fails_with_one_line_that_says_what_to_do(tmp_path):

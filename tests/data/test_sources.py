@@ -34,3 +34,13 @@ def test_a_folder_and_a_file_load_their_splits(tmp_path):
     assert (single.train.size, single.validation.size, single.test.size) == (5, 5, 50)
     with pytest.raises(UserInputError, match="needs --test-data"):
         load_splits(TrainConfig(out="unused", data=str(tmp_path / "test.csv")))
+
+
+def test_test_data_replaces_a_folders_test_split_and_a_missing_one_is_named(tmp_path):
+    write_synthetic_reviews(tmp_path, n_train=50, n_test=10)
+    (tmp_path / "other").mkdir()
+    write_synthetic_reviews(tmp_path / "other", n_train=7, n_test=3)
+    splits = load_splits(TrainConfig(out="unused", data=str(tmp_path), test_data=str(tmp_path / "other" / "train.csv")))
+    assert (splits.train.size, splits.test.size) == (45, 7)
+    with pytest.raises(UserInputError, match="absent.csv: no such file"):
+        load_splits(TrainConfig(out="unused", data=str(tmp_path), test_data=str(tmp_path / "absent.csv")))
