@@ -157,7 +157,7 @@ CASES = {
                                           "reviews_latin1.txt:2: bytes that are not UTF-8 at column 4"),
     "predict file empty": (["predict", "--model", "{garbage_export}", "--file", "{reviews_empty}"],
                            "holds no review"),
-    "predict a run, not an export": (["predict", "--model", "{run}", "x"], "neither an export version"),
+    "predict a run, not an export": (["predict", "--model", "{run}", "x"], "a training run: `bert-keras export` it first"),
     "predict a damaged export": (["predict", "--model", "{garbage_export}", "x"], "not a readable SavedModel"),
     # convert, tune
     "convert seq length 0": (["convert", "{hf}", "{out}", "--seq-length", "0"], "--seq-length 0: must be"),

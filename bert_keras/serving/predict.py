@@ -14,12 +14,14 @@ BATCH_SIZE = 64
 def resolve_version(model_dir) -> Path:
     """A version directory as given, or the newest version of a model directory."""
     from bert_keras.serving.export import versions
+    from bert_keras.training.run_dir import CONFIG_FILE
     model_dir = Path(model_dir)
     if (model_dir / "saved_model.pb").is_file():
         return model_dir
     numbers = versions(model_dir)
     if not numbers:
-        raise UserInputError(f"--model {model_dir}: neither an export version nor a directory of versions")
+        hint = "; it is a training run: `bert-keras export` it first" if (model_dir / CONFIG_FILE).is_file() else ""
+        raise UserInputError(f"--model {model_dir}: neither an export version nor a directory of versions{hint}")
     return model_dir / str(numbers[-1])
 
 
