@@ -2,7 +2,8 @@
 
 `tensorflow_hub.KerasLayer` only works with the Keras 2 API (`tf_keras`), while
 TF 2.16+ ships Keras 3 as `tf.keras`. TensorFlow picks one at first import, so
-the switch is set here, before anything in this package imports TensorFlow.
+the switch is set here: Python runs this file before any module of the package,
+so every one of them that imports TensorFlow finds it set.
 """
 import os
 import sys

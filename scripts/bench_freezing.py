@@ -13,6 +13,8 @@ import statistics
 import time
 
 import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
+
+# isort: split
 import numpy as np
 import tensorflow as tf
 import tf_keras

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
+
+# isort: split
 import tensorflow as tf
 
 from bert_keras.data.pipeline import review_text

@@ -7,7 +7,6 @@ boundary that holds its longest example. Few distinct shapes keep XLA and TPUs
 happy, and every epoch has a number of batches known in advance, which
 distributed training needs.
 """
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 TOKENIZE_BATCH = 256          # texts per preprocessor call: amortises the call overhead

@@ -9,7 +9,6 @@ import dataclasses
 from pathlib import Path
 from typing import Callable
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.data.records import read_records

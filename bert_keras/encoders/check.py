@@ -4,7 +4,6 @@ import time
 
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tensorflow_hub as hub
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.encoders.bert_config import BertConfig

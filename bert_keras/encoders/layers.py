@@ -5,7 +5,6 @@ A block's layer names (`self_attention/query`, `intermediate`, `output_layer_nor
 ...) become its variables' names under tf_keras' name scoping: they are TF Hub
 BERT v4's, which `freezing.sublayers` reads.
 """
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 

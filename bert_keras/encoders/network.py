@@ -7,7 +7,6 @@ names. The layer names below produce exactly them under tf_keras' name scoping.
 """
 import dataclasses
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 

@@ -9,7 +9,6 @@ lacks, so graphs built on it would not be servable there.
 """
 from pathlib import Path
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tensorflow_text as tf_text
 

@@ -9,7 +9,6 @@ trial starts exactly where a fresh load would have started it.
 Variables belong to the tf.distribute strategy they were created under: a trial
 under another strategy object (a new MirroredStrategy, say) loads afresh.
 """
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.encoders.resolve import EncoderPaths, load_preprocessor, load_saved_model

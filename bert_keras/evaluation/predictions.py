@@ -6,7 +6,6 @@ line up with its texts and labels.
 """
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.data.pipeline import review_text

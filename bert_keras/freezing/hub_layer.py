@@ -17,7 +17,6 @@ at every epoch: the frozen-prefix cache keeps it instead (`from_cache=True`,
 whose inputs are those hidden states). An encoder without the two functions
 is one call: every block follows the same training flag, frozen ones included.
 """
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow_hub as hub
 import tf_keras
 

@@ -8,7 +8,6 @@ mapped from disk): no state is held twice.
 """
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.data.pipeline import bucket_boundaries, bucket_length, review_text

@@ -7,7 +7,6 @@ length bucket: {"hidden_states": [batch, bucket, hidden], "input_mask": [batch, 
 """
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.data.pipeline import bucket_boundaries, bucket_length, bucketed_batches, epoch_stream

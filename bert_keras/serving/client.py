@@ -10,7 +10,6 @@ Example (needs a running TF Serving with `saved_models/sentiment` as `sentiment`
 """
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE, TOKEN_IDS_SIGNATURE

@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig

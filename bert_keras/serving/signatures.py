@@ -7,7 +7,6 @@ optional `title`), as TFX, BigQuery ML and batch prediction jobs send them.
 All three give `probability` (of a positive review, calibrated: sigmoid(logit / T))
 and `label` (probability >= the chosen threshold), as calibration.json records them.
 """
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.data.pipeline import review_text

@@ -14,7 +14,6 @@ import os
 
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.data.pipeline import BUCKETS

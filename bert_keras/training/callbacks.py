@@ -12,7 +12,6 @@ import shutil
 import time
 from pathlib import Path
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 from tensorflow.core.framework import summary_pb2

@@ -14,7 +14,6 @@ said. Every load here asserts that each variable of the model found its value.
 import re
 from pathlib import Path
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.errors import UserInputError

@@ -1,5 +1,4 @@
 """The task model: a frozen-as-specified BERT encoder under a sigmoid head."""
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 

@@ -6,7 +6,6 @@ when TPU_NAME is set, mirrored with more than one GPU, else one_device.
 import json
 import os
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.errors import UserInputError

@@ -5,7 +5,6 @@ import dataclasses
 import sys
 import time
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 

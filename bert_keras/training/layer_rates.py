@@ -15,7 +15,6 @@ weight decay (itself proportional to the learning rate) and global-norm clipping
 """
 import contextlib
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tf_keras
 
 from bert_keras.freezing.sublayers import EMBEDDINGS, block_index, sublayer_of, variable_name

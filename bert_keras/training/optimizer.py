@@ -1,6 +1,5 @@
 """AdamW with decoupled weight decay, linear warm-up then linear decay, global-norm clipping,
 and layer-wise learning-rate decay (`training.layer_rates`)."""
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 import tf_keras
 

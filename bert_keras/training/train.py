@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tf_keras
 
 from bert_keras.config import TrainConfig

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 
 from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TUNED_SCHEDULES, TrainConfig
 from bert_keras.encoders.precision_choice import resolve_run

@@ -8,7 +8,6 @@ from pathlib import Path
 import keras_tuner
 from keras_tuner.engine import base_tuner
 
-import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
 import tensorflow as tf
 
 from bert_keras.config import TrainConfig
