@@ -3,6 +3,7 @@
 It is written as `config.json` into every run directory (and later into every
 export), so a run can be read back, resumed with the same command, or reproduced.
 """
+
 import dataclasses
 import json
 import math
@@ -17,14 +18,27 @@ STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
 COMPUTE_PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies
-PRECISIONS = ("auto", *COMPUTE_PRECISIONS)  # auto: what fits the hardware (encoders/precision_choice.py)
-ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles `tune --oracle` offers
+PRECISIONS = (
+    "auto",
+    *COMPUTE_PRECISIONS,
+)  # auto: what fits the hardware (encoders/precision_choice.py)
+ORACLES = (
+    "random",
+    "bayesian",
+    "grid",
+    "hyperband",
+)  # the Keras Tuner oracles `tune --oracle` offers
 DEFAULT_ORACLE, DEFAULT_MAX_TRIALS = "random", 5
 TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune --tune-learning-rate`
-TUNED_DROPOUTS = (0.0, 0.1, 0.2)           # `tune --tune-dropout`
-TUNED_LAYER_LR_DECAYS = (1.0, 0.9, 0.8, 0.65)  # `tune --tune-layer-lr-decay`: off, then ELECTRA's range
+TUNED_DROPOUTS = (0.0, 0.1, 0.2)  # `tune --tune-dropout`
+TUNED_LAYER_LR_DECAYS = (
+    1.0,
+    0.9,
+    0.8,
+    0.65,
+)  # `tune --tune-layer-lr-decay`: off, then ELECTRA's range
 TUNED_SCHEDULES = ("fixed", "gradual", "head_first")  # `tune --tune-schedule`; see tuning/space.py
-SERVING_PRECISION = "float32"              # `export`'s default: the serving hardware is unknown at export time
+SERVING_PRECISION = "float32"  # `export`'s default: the serving hardware is unknown at export time
 # config.json starts with this marker: it tells a run directory bert-keras wrote (which
 # `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
 RUN_FORMAT = "bert-keras-run/1"
@@ -43,7 +57,9 @@ def _number(value, low, high, closed_low=False, closed_high=False) -> bool:
     """A finite number in (low, high); closed_low and closed_high include the ends."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return False
-    return (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high)
+    return (low <= value if closed_low else low < value) and (
+        value <= high if closed_high else value < high
+    )
 
 
 def _schedule(value, epochs, freeze) -> tuple[int, ...] | None:
@@ -56,11 +72,15 @@ def _schedule(value, epochs, freeze) -> tuple[int, ...] | None:
         schedule = ()
     flag = f"--unfreeze-schedule {value if isinstance(value, str) else ','.join(map(str, value))}"
     if not schedule or min(schedule) < 0 or list(schedule) != sorted(schedule):
-        raise UserInputError(f"{flag}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)")
+        raise UserInputError(
+            f"{flag}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)"
+        )
     if len(schedule) > epochs:
         raise UserInputError(f"{flag}: {len(schedule)} epochs' counts for --epochs {epochs}")
     if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
-        raise UserInputError(f"{flag}: counts the last blocks, as --train-last does; it cannot go with --freeze-first")
+        raise UserInputError(
+            f"{flag}: counts the last blocks, as --train-last does; it cannot go with --freeze-first"
+        )
     return schedule
 
 
@@ -84,72 +104,137 @@ class TrainConfig:
     ...
     bert_keras.errors.UserInputError: --seed -1: must be a whole number from 0 to 2147483647
     """
-    out: str                                    # the run directory
-    encoder: str = "minilm-l6"                  # built-in name, TF Hub-format directory or handle
-    data: str = "amazon_polarity"               # TFDS name, a folder with train/test.csv, or a file
-    test_data: str | None = None                # the final evaluation's file (a single --data needs it)
-    train_split: str = "train"                  # TFDS split string, e.g. "train[:10000]"
-    limit: int | None = None                    # use only the first N training records
-    text_fields: str = "title_content"          # title and content joined, or content only
-    on_bad_record: str = "error"                # stop at the first bad record, or skip and count
-    validation_split: float = 0.1               # carved off the training split, deterministically
-    max_seq_length: int = 128                   # tokens per example, [CLS] and [SEP] included
+
+    out: str  # the run directory
+    encoder: str = "minilm-l6"  # built-in name, TF Hub-format directory or handle
+    data: str = "amazon_polarity"  # TFDS name, a folder with train/test.csv, or a file
+    test_data: str | None = None  # the final evaluation's file (a single --data needs it)
+    train_split: str = "train"  # TFDS split string, e.g. "train[:10000]"
+    limit: int | None = None  # use only the first N training records
+    text_fields: str = "title_content"  # title and content joined, or content only
+    on_bad_record: str = "error"  # stop at the first bad record, or skip and count
+    validation_split: float = 0.1  # carved off the training split, deterministically
+    max_seq_length: int = 128  # tokens per example, [CLS] and [SEP] included
     freeze: FreezeSpec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
-    unfreeze_schedule: tuple[int, ...] | None = None  # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
-    dropout: float = 0.1                        # before the classifier head
+    unfreeze_schedule: tuple[int, ...] | None = (
+        None  # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
+    )
+    dropout: float = 0.1  # before the classifier head
     epochs: int = 1
-    batch_size: int = 32                        # global batch, split across replicas
-    learning_rate: float = 1e-4                 # peak; only a few blocks train, so above BERT's 2e-5
-    weight_decay: float = 0.01                  # decoupled (AdamW), not on LayerNorm or biases
-    warmup_fraction: float = 0.1                # of all training steps, linear warm-up
-    clip_norm: float = 1.0                      # global gradient norm
-    layer_lr_decay: float = 1.0                 # block i at lr x D^(depth - i), embeddings lowest (ELECTRA); 1: off
-    seed: int = 42                              # data order, validation carve-out, head init, dropout
-    target_precision: float | None = None       # the threshold: the most recall at this validation precision;
-    target_recall: float | None = None          # or the most precision at this recall; neither: the F1-best
-    strategy: str = "auto"                      # tf.distribute strategy
-    precision: str = "auto"                     # what fits the hardware, or a COMPUTE_PRECISIONS policy
-    resolved_precision: str | None = None       # what the run computes in, set when it starts; a resume keeps it
-    tfds_data_dir: str | None = None            # where TFDS prepares amazon_polarity
-    tfds_manual_dir: str | None = None          # a local copy of the archive or its folder
-    frozen_prefix: str = "auto"                 # cache the frozen blocks' output (2+ epochs, searches), or inline
-    cache_memory_gb: float | None = None        # the cache's memory budget; None: a quarter of the RAM
-    cache_dir: str | None = None                # where caches too big for memory go; None: BERT_KERAS_HOME/cache
+    batch_size: int = 32  # global batch, split across replicas
+    learning_rate: float = 1e-4  # peak; only a few blocks train, so above BERT's 2e-5
+    weight_decay: float = 0.01  # decoupled (AdamW), not on LayerNorm or biases
+    warmup_fraction: float = 0.1  # of all training steps, linear warm-up
+    clip_norm: float = 1.0  # global gradient norm
+    layer_lr_decay: float = (
+        1.0  # block i at lr x D^(depth - i), embeddings lowest (ELECTRA); 1: off
+    )
+    seed: int = 42  # data order, validation carve-out, head init, dropout
+    target_precision: float | None = (
+        None  # the threshold: the most recall at this validation precision;
+    )
+    target_recall: float | None = None  # or the most precision at this recall; neither: the F1-best
+    strategy: str = "auto"  # tf.distribute strategy
+    precision: str = "auto"  # what fits the hardware, or a COMPUTE_PRECISIONS policy
+    resolved_precision: str | None = (
+        None  # what the run computes in, set when it starts; a resume keeps it
+    )
+    tfds_data_dir: str | None = None  # where TFDS prepares amazon_polarity
+    tfds_manual_dir: str | None = None  # a local copy of the archive or its folder
+    frozen_prefix: str = "auto"  # cache the frozen blocks' output (2+ epochs, searches), or inline
+    cache_memory_gb: float | None = None  # the cache's memory budget; None: a quarter of the RAM
+    cache_dir: str | None = None  # where caches too big for memory go; None: BERT_KERAS_HOME/cache
 
     def __post_init__(self):
         if self.out:  # "runs/demo/" and "runs/demo" are one run directory
             object.__setattr__(self, "out", os.path.normpath(self.out))
-        object.__setattr__(self, "unfreeze_schedule", _schedule(self.unfreeze_schedule, self.epochs, self.freeze))
+        object.__setattr__(
+            self, "unfreeze_schedule", _schedule(self.unfreeze_schedule, self.epochs, self.freeze)
+        )
         checks = [
             ("--epochs", _whole(self.epochs, 1), "must be a whole number, 1 or more"),
             ("--batch-size", _whole(self.batch_size, 1), "must be a whole number, 1 or more"),
-            ("--max-seq-length", _whole(self.max_seq_length, 8, 512), "must be a whole number from 8 to 512"),
+            (
+                "--max-seq-length",
+                _whole(self.max_seq_length, 8, 512),
+                "must be a whole number from 8 to 512",
+            ),
             ("--learning-rate", _number(self.learning_rate, 0, 1), "must be between 0 and 1"),
-            ("--weight-decay", _number(self.weight_decay, 0, 1, closed_low=True), "must be in [0, 1)"),
-            ("--warmup-fraction", _number(self.warmup_fraction, 0, 1, closed_low=True), "must be in [0, 1)"),
-            ("--clip-norm", _number(self.clip_norm, 0, math.inf), "must be a positive finite number"),
-            ("--layer-lr-decay", _number(self.layer_lr_decay, 0, 1, closed_high=True), "must be in (0, 1]"),
+            (
+                "--weight-decay",
+                _number(self.weight_decay, 0, 1, closed_low=True),
+                "must be in [0, 1)",
+            ),
+            (
+                "--warmup-fraction",
+                _number(self.warmup_fraction, 0, 1, closed_low=True),
+                "must be in [0, 1)",
+            ),
+            (
+                "--clip-norm",
+                _number(self.clip_norm, 0, math.inf),
+                "must be a positive finite number",
+            ),
+            (
+                "--layer-lr-decay",
+                _number(self.layer_lr_decay, 0, 1, closed_high=True),
+                "must be in (0, 1]",
+            ),
             ("--dropout", _number(self.dropout, 0, 1, closed_low=True), "must be in [0, 1)"),
             ("--validation-split", _number(self.validation_split, 0, 1), "must be between 0 and 1"),
-            ("--limit", self.limit is None or _whole(self.limit, 2), "must be a whole number, 2 or more"),
-            ("--seed", _whole(self.seed, 0, MAX_SEED), f"must be a whole number from 0 to {MAX_SEED}"),
+            (
+                "--limit",
+                self.limit is None or _whole(self.limit, 2),
+                "must be a whole number, 2 or more",
+            ),
+            (
+                "--seed",
+                _whole(self.seed, 0, MAX_SEED),
+                f"must be a whole number from 0 to {MAX_SEED}",
+            ),
             ("--strategy", self.strategy in STRATEGIES, f"must be one of {', '.join(STRATEGIES)}"),
-            ("--precision", self.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
-            ("--resolved-precision", self.resolved_precision in (None, *COMPUTE_PRECISIONS),
-             f"must be one of {', '.join(COMPUTE_PRECISIONS)}"),
-            ("--text-fields", self.text_fields in TEXT_FIELDS, f"must be one of {', '.join(TEXT_FIELDS)}"),
+            (
+                "--precision",
+                self.precision in PRECISIONS,
+                f"must be one of {', '.join(PRECISIONS)}",
+            ),
+            (
+                "--resolved-precision",
+                self.resolved_precision in (None, *COMPUTE_PRECISIONS),
+                f"must be one of {', '.join(COMPUTE_PRECISIONS)}",
+            ),
+            (
+                "--text-fields",
+                self.text_fields in TEXT_FIELDS,
+                f"must be one of {', '.join(TEXT_FIELDS)}",
+            ),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
-            ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES,
-             f"must be one of {', '.join(FROZEN_PREFIX_MODES)}"),
-            ("--cache-memory-gb", self.cache_memory_gb is None or _number(self.cache_memory_gb, 0, math.inf, True),
-             "must be a finite number of GiB, 0 or more"),
+            (
+                "--frozen-prefix",
+                self.frozen_prefix in FROZEN_PREFIX_MODES,
+                f"must be one of {', '.join(FROZEN_PREFIX_MODES)}",
+            ),
+            (
+                "--cache-memory-gb",
+                self.cache_memory_gb is None or _number(self.cache_memory_gb, 0, math.inf, True),
+                "must be a finite number of GiB, 0 or more",
+            ),
             ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
-            ("--target-precision", self.target_precision is None or _number(self.target_precision, 0, 1, False, True),
-             "must be in (0, 1]"),
-            ("--target-recall", self.target_recall is None or _number(self.target_recall, 0, 1, False, True),
-             "must be in (0, 1]"),
-            ("--target-recall", self.target_recall is None or self.target_precision is None,
-             "chooses the threshold; it cannot go with --target-precision"),
+            (
+                "--target-precision",
+                self.target_precision is None or _number(self.target_precision, 0, 1, False, True),
+                "must be in (0, 1]",
+            ),
+            (
+                "--target-recall",
+                self.target_recall is None or _number(self.target_recall, 0, 1, False, True),
+                "must be in (0, 1]",
+            ),
+            (
+                "--target-recall",
+                self.target_recall is None or self.target_precision is None,
+                "chooses the threshold; it cannot go with --target-precision",
+            ),
         ]
         for flag, ok, requirement in checks:
             if not ok:
@@ -162,18 +247,30 @@ class TrainConfig:
         The schedule's last count holds for the epochs it does not name."""
         if self.unfreeze_schedule is None:
             return [(first_epoch, self.epochs, None)] if first_epoch < self.epochs else []
-        counts = [self.unfreeze_schedule[min(e, len(self.unfreeze_schedule) - 1)] for e in range(self.epochs)]
+        counts = [
+            self.unfreeze_schedule[min(e, len(self.unfreeze_schedule) - 1)]
+            for e in range(self.epochs)
+        ]
         starts = [e for e in range(self.epochs) if e == 0 or counts[e] != counts[e - 1]]
         ends = starts[1:] + [self.epochs]
-        return [(max(start, first_epoch), end, dataclasses.replace(self.freeze, train_last=counts[start]))
-                for start, end in zip(starts, ends) if end > first_epoch]
+        return [
+            (
+                max(start, first_epoch),
+                end,
+                dataclasses.replace(self.freeze, train_last=counts[start]),
+            )
+            for start, end in zip(starts, ends)
+            if end > first_epoch
+        ]
 
     @property
     def compute_precision(self) -> str:
         """The Keras dtype policy the run computes in: asked for, or what `auto` resolved to."""
         precision = self.resolved_precision or self.precision
         if precision == "auto":
-            raise ValueError("--precision auto is resolved when a run starts (encoders.precision_choice)")
+            raise ValueError(
+                "--precision auto is resolved when a run starts (encoders.precision_choice)"
+            )
         return precision
 
     def to_dict(self) -> dict:
@@ -193,7 +290,9 @@ class TrainConfig:
         return {key: value for key, value in self.to_dict().items() if key not in LOCATION_SETTINGS}
 
     def write(self, path: Path):
-        write_text_atomic(Path(path), json.dumps({"format": RUN_FORMAT, **self.to_dict()}, indent=2) + "\n")
+        write_text_atomic(
+            Path(path), json.dumps({"format": RUN_FORMAT, **self.to_dict()}, indent=2) + "\n"
+        )
 
     @classmethod
     def read(cls, path: Path) -> "TrainConfig":
@@ -206,8 +305,10 @@ class TrainConfig:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise UserInputError(f"{path}: not a readable run configuration ({error})") from None
         if not isinstance(values, dict) or values.pop("format", None) != RUN_FORMAT:
-            raise UserInputError(f"{path}: not a run configuration written by bert-keras "
-                                 f"(no \"format\": \"{RUN_FORMAT}\")")
+            raise UserInputError(
+                f"{path}: not a run configuration written by bert-keras "
+                f'(no "format": "{RUN_FORMAT}")'
+            )
         try:
             return cls.from_dict(values)
         except TypeError as error:  # unknown, missing or mistyped settings

@@ -7,6 +7,7 @@ and the head train; embeddings and the other blocks are frozen. K equal to the
 encoder's depth trains every block (embeddings stay frozen only when K < depth).
 The forward-only step is the same model called with training=False, no gradients.
 """
+
 import argparse
 import json
 import statistics
@@ -53,20 +54,31 @@ def main():
     vocab_size = encoder_metadata(paths).get("config", {}).get("vocab_size", 1000)
     rng = np.random.default_rng(0)
     ids = rng.integers(1000, vocab_size, size=(args.batch_size, args.seq_length)).astype(np.int32)
-    inputs = {"input_word_ids": tf.constant(ids), "input_mask": tf.ones_like(ids),
-              "input_type_ids": tf.zeros_like(ids)}
+    inputs = {
+        "input_word_ids": tf.constant(ids),
+        "input_mask": tf.ones_like(ids),
+        "input_type_ids": tf.zeros_like(ids),
+    }
     labels = tf.constant(rng.integers(0, 2, size=(args.batch_size, 1)).astype(np.float32))
 
-    results = dict(encoder=args.encoder, precision=args.precision, batch_size=args.batch_size,
-                   seq_length=args.seq_length,
-                   timed_steps=args.steps,
-                   train_step_seconds={}, trainable_params={})
+    results = dict(
+        encoder=args.encoder,
+        precision=args.precision,
+        batch_size=args.batch_size,
+        seq_length=args.seq_length,
+        timed_steps=args.steps,
+        train_step_seconds={},
+        trainable_params={},
+    )
     for blocks in args.trainable_blocks:
         model = build_classifier(encoder_for(paths, args.precision), FreezeSpec(train_last=blocks))
         model.compile(optimizer=tf_keras.optimizers.AdamW(2e-5), loss="binary_crossentropy")
         results["train_step_seconds"][blocks] = round(
-            timed(lambda: model.train_on_batch(inputs, labels), args.warmup, args.steps), 3)
-        results["trainable_params"][blocks] = int(sum(v.shape.num_elements() for v in model.trainable_weights))
+            timed(lambda: model.train_on_batch(inputs, labels), args.warmup, args.steps), 3
+        )
+        results["trainable_params"][blocks] = int(
+            sum(v.shape.num_elements() for v in model.trainable_weights)
+        )
         if blocks == args.trainable_blocks[0]:
             forward = tf.function(lambda: model(inputs, training=False))
             results["forward_only_seconds"] = round(timed(forward, args.warmup, args.steps), 3)

@@ -19,6 +19,7 @@ Neither baseline is a dependency of bert-keras; set them up beside it:
     .venv/bin/pip install --no-deps --target /tmp/keras-hub keras-hub kagglehub kagglesdk regex \\
         sentencepiece tokenizers
 """
+
 import argparse
 import json
 import os
@@ -30,8 +31,10 @@ from pathlib import Path
 SCRIPTS = Path(__file__).resolve().parent
 SHARED_DATA = SCRIPTS.parents[1] / "shared" / "data" / "amazon_review_polarity_csv"
 # bert-keras's policy, the Trainer's flag and KerasHub's policy for each precision.
-PRECISIONS = {"float32": ("float32", "float32", "float32"),
-              "bfloat16": ("mixed_bfloat16", "bf16", "mixed_bfloat16")}
+PRECISIONS = {
+    "float32": ("float32", "float32", "float32"),
+    "bfloat16": ("mixed_bfloat16", "bf16", "mixed_bfloat16"),
+}
 
 
 def write_rows(data: str, folder: Path):
@@ -40,6 +43,7 @@ def write_rows(data: str, folder: Path):
     from bert_keras.config import TrainConfig
     from bert_keras.data.pipeline import review_text
     from bert_keras.data.sources import load_splits
+
     config = TrainConfig(out="unused", data=data)
     splits = load_splits(config)
     for split in (splits.train, splits.test):
@@ -47,7 +51,9 @@ def write_rows(data: str, folder: Path):
             for batch in split.examples.batch(1024):
                 texts = review_text(batch, config.text_fields).numpy()
                 for text, label in zip(texts, batch["label"].numpy()):
-                    handle.write(json.dumps({"text": text.decode("utf-8"), "label": int(label)}) + "\n")
+                    handle.write(
+                        json.dumps({"text": text.decode("utf-8"), "label": int(label)}) + "\n"
+                    )
 
 
 def run_json(argv: list[str], env: dict | None = None) -> dict:
@@ -59,49 +65,104 @@ def run_json(argv: list[str], env: dict | None = None) -> dict:
 
 
 def bert_keras_runs(args, policy: str) -> dict:
-    summary = run_json([sys.executable, str(SCRIPTS / "benchmark_train.py"), "--data", args.data, "--epochs",
-                        str(args.epochs), "--precision", policy, "--frozen-prefix", "cache", "inline"])
-    return {f"bert-keras {mode}": {key: run[key] for key in ("train_seconds", "train_examples_per_second",
-                                                            "test_f1", "dtype_policy")}
-            for mode, run in ((name.split()[-1], run) for name, run in summary["runs"].items())}
+    summary = run_json(
+        [
+            sys.executable,
+            str(SCRIPTS / "benchmark_train.py"),
+            "--data",
+            args.data,
+            "--epochs",
+            str(args.epochs),
+            "--precision",
+            policy,
+            "--frozen-prefix",
+            "cache",
+            "inline",
+        ]
+    )
+    return {
+        f"bert-keras {mode}": {
+            key: run[key]
+            for key in ("train_seconds", "train_examples_per_second", "test_f1", "dtype_policy")
+        }
+        for mode, run in ((name.split()[-1], run) for name, run in summary["runs"].items())
+    }
 
 
 def recipe_flags(epochs: int) -> list[str]:
     """The seed recipe as the baselines' flags, read from bert-keras's own defaults."""
     from bert_keras.config import TrainConfig
+
     config = TrainConfig(out="unused", epochs=epochs)
-    recipe = {"epochs": epochs, "train-last": config.freeze.train_last, "max-seq-length": config.max_seq_length,
-              "batch-size": config.batch_size, "learning-rate": config.learning_rate,
-              "weight-decay": config.weight_decay, "warmup-fraction": config.warmup_fraction,
-              "clip-norm": config.clip_norm, "seed": config.seed}
+    recipe = {
+        "epochs": epochs,
+        "train-last": config.freeze.train_last,
+        "max-seq-length": config.max_seq_length,
+        "batch-size": config.batch_size,
+        "learning-rate": config.learning_rate,
+        "weight-decay": config.weight_decay,
+        "warmup-fraction": config.warmup_fraction,
+        "clip-norm": config.clip_norm,
+        "seed": config.seed,
+    }
     return [item for name, value in recipe.items() for item in (f"--{name}", str(value))]
 
 
 def baseline_runs(args, rows: Path, model: Path, trainer_flag: str, keras_policy: str) -> dict:
     common = ["--rows", str(rows), "--model", str(model), *recipe_flags(args.epochs)]
     keras_env = {key: value for key, value in os.environ.items() if key != "TF_USE_LEGACY_KERAS"}
-    keras_env["PYTHONPATH"] = os.pathsep.join(filter(None, [args.keras_hub_path, keras_env.get("PYTHONPATH")]))
+    keras_env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [args.keras_hub_path, keras_env.get("PYTHONPATH")])
+    )
     return {
-        "hugging face trainer": run_json([args.torch_python, str(SCRIPTS / "baselines" / "hf_trainer.py"), *common,
-                                          "--precision", trainer_flag]),
-        "keras-hub": run_json([sys.executable, str(SCRIPTS / "baselines" / "keras_hub_fit.py"), *common,
-                               "--precision", keras_policy], env=keras_env)}
+        "hugging face trainer": run_json(
+            [
+                args.torch_python,
+                str(SCRIPTS / "baselines" / "hf_trainer.py"),
+                *common,
+                "--precision",
+                trainer_flag,
+            ]
+        ),
+        "keras-hub": run_json(
+            [
+                sys.executable,
+                str(SCRIPTS / "baselines" / "keras_hub_fit.py"),
+                *common,
+                "--precision",
+                keras_policy,
+            ],
+            env=keras_env,
+        ),
+    }
 
 
 def speedups(runs: dict) -> dict:
     """bert-keras's examples/s over each baseline's."""
-    return {f"{ours} over {theirs}": round(runs[ours]["train_examples_per_second"]
-                                           / runs[theirs]["train_examples_per_second"], 2)
-            for ours in runs if ours.startswith("bert-keras") for theirs in runs if not theirs.startswith("bert-keras")}
+    return {
+        f"{ours} over {theirs}": round(
+            runs[ours]["train_examples_per_second"] / runs[theirs]["train_examples_per_second"], 2
+        )
+        for ours in runs
+        if ours.startswith("bert-keras")
+        for theirs in runs
+        if not theirs.startswith("bert-keras")
+    }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(SHARED_DATA))
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"], choices=sorted(PRECISIONS))
-    parser.add_argument("--torch-python", required=True, help="a Python with torch and transformers")
-    parser.add_argument("--keras-hub-path", required=True, help="a folder with keras_hub and what it needs")
+    parser.add_argument(
+        "--precision", nargs="+", default=["float32", "bfloat16"], choices=sorted(PRECISIONS)
+    )
+    parser.add_argument(
+        "--torch-python", required=True, help="a Python with torch and transformers"
+    )
+    parser.add_argument(
+        "--keras-hub-path", required=True, help="a folder with keras_hub and what it needs"
+    )
     args = parser.parse_args()
     if not Path(args.keras_hub_path, "keras_hub").is_dir():
         parser.error(f"--keras-hub-path {args.keras_hub_path}: no keras_hub package in it")
@@ -109,6 +170,7 @@ def main():
         parser.error(f"--torch-python {args.torch_python}: not an executable file")
     from bert_keras.encoders.builtin import BUILTIN_ENCODERS, checkpoint_dir
     from bert_keras.errors import UserInputError
+
     results = {}
     with tempfile.TemporaryDirectory() as rows:
         try:
@@ -118,8 +180,10 @@ def main():
             parser.exit(2, f"{parser.prog}: {error}\n")
         for precision in args.precision:
             policy, trainer_flag, keras_policy = PRECISIONS[precision]
-            runs = {**baseline_runs(args, Path(rows), model, trainer_flag, keras_policy),
-                    **bert_keras_runs(args, policy)}
+            runs = {
+                **baseline_runs(args, Path(rows), model, trainer_flag, keras_policy),
+                **bert_keras_runs(args, policy),
+            }
             results[precision] = {"runs": runs, "speedups": speedups(runs)}
     print(json.dumps({"settings": vars(args), **results}, indent=2))
 

@@ -24,6 +24,7 @@ own) and reports every epoch's training seconds and the cache's build seconds.
 epoch and the whole run's seconds cached over inline; `speedups` gives, per mode,
 each precision's training examples/s over float32's, and its test F1 difference.
 """
+
 import argparse
 import contextlib
 import json
@@ -34,7 +35,11 @@ import tempfile
 from pathlib import Path
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_review_polarity_csv"
-RECIPE_OPTIONS = {"lr": ("learning_rate", float), "len": ("max_seq_length", int), "epochs": ("epochs", int)}
+RECIPE_OPTIONS = {
+    "lr": ("learning_rate", float),
+    "len": ("max_seq_length", int),
+    "epochs": ("epochs", int),
+}
 
 
 def parse_recipe(text: str) -> tuple[tuple[int, ...], float, dict]:
@@ -55,19 +60,27 @@ def recipe_config(recipe: str, **settings):
     import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
     from bert_keras.config import TrainConfig
     from bert_keras.freezing.spec import FreezeSpec
+
     blocks, decay, fields = parse_recipe(recipe)
-    return TrainConfig(freeze=FreezeSpec(train_last=blocks[0]), unfreeze_schedule=blocks if len(blocks) > 1 else None,
-                       layer_lr_decay=decay, **(settings | fields))
+    return TrainConfig(
+        freeze=FreezeSpec(train_last=blocks[0]),
+        unfreeze_schedule=blocks if len(blocks) > 1 else None,
+        layer_lr_decay=decay,
+        **(settings | fields),
+    )
 
 
 def recipe_error(recipe: str, epochs: int) -> str | None:
     """Why `bert-keras train` would refuse the recipe, in one line; None: it would not."""
     from bert_keras.errors import UserInputError
+
     try:
         recipe_config(recipe, out="recipe", epochs=epochs)
     except (ValueError, KeyError):
-        return ("must be K or K1,K2,... (blocks trained), then optionally @D (layer-wise decay) "
-                "and :lr=R, :len=L, :epochs=E")
+        return (
+            "must be K or K1,K2,... (blocks trained), then optionally @D (layer-wise decay) "
+            "and :lr=R, :len=L, :epochs=E"
+        )
     except UserInputError as error:
         return str(error)
     return None
@@ -78,20 +91,47 @@ def run_one(args) -> dict:
     from bert_keras.training.callbacks import read_history  # bert_keras first: it selects tf_keras
     from bert_keras.training.run_dir import HISTORY_FILE
     from bert_keras.training.train import train
-    with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stdout(sys.stderr):  # stdout: JSON only
-        config = recipe_config(args.one_recipe or str(args.train_last), out=run_dir, encoder="minilm-l6",
-                               data=args.data, epochs=args.epochs, learning_rate=args.learning_rate,
-                               batch_size=args.batch_size, seed=args.seed, precision=args.one_precision,
-                               frozen_prefix=args.one)
+
+    with (
+        tempfile.TemporaryDirectory() as run_dir,
+        contextlib.redirect_stdout(sys.stderr),
+    ):  # stdout: JSON only
+        config = recipe_config(
+            args.one_recipe or str(args.train_last),
+            out=run_dir,
+            encoder="minilm-l6",
+            data=args.data,
+            epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            precision=args.one_precision,
+            frozen_prefix=args.one,
+        )
         metrics = train(config)
         rows = read_history(Path(run_dir) / HISTORY_FILE)  # recipes are chosen on validation
     metrics["validation_f1"] = round(float(rows[metrics["best_epoch"] - 1]["val_f1"]), 6)
-    return {"metrics": metrics, "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "settings": {name: getattr(config, name) for name in ("epochs", "learning_rate", "max_seq_length")}}
+    return {
+        "metrics": metrics,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "settings": {
+            name: getattr(config, name) for name in ("epochs", "learning_rate", "max_seq_length")
+        },
+    }
 
 
 def _in_own_process(one: str, precision: str, recipe: str = "") -> dict:
-    argv = [sys.executable, __file__, "--one", one, "--one-precision", precision, "--one-recipe", recipe, *sys.argv[1:]]
+    argv = [
+        sys.executable,
+        __file__,
+        "--one",
+        one,
+        "--one-precision",
+        precision,
+        "--one-recipe",
+        recipe,
+        *sys.argv[1:],
+    ]
     child = subprocess.run(argv, stdout=subprocess.PIPE, text=True)
     if child.returncode:  # it said why on stderr
         sys.exit(child.returncode)
@@ -104,12 +144,19 @@ def compare_recipes(args) -> dict:
         result = _in_own_process("auto", "auto", recipe)
         metrics = result["metrics"]
         blocks, decay, _ = parse_recipe(recipe)
-        runs[recipe] = {"trainable_blocks": list(blocks), "layer_lr_decay": decay, **result["settings"],
-                        "validation_f1": metrics["validation_f1"], "test_f1": metrics["f1"],
-                        "test_auc": metrics["auc"], "train_seconds": metrics["train_seconds"],
-                        "epoch_seconds": metrics["epoch_seconds"],
-                        "train_examples_per_second": metrics["train_examples_per_second"],
-                        "dtype_policy": metrics["dtype_policy"], "frozen_prefix": metrics["frozen_prefix"]["mode"]}
+        runs[recipe] = {
+            "trainable_blocks": list(blocks),
+            "layer_lr_decay": decay,
+            **result["settings"],
+            "validation_f1": metrics["validation_f1"],
+            "test_f1": metrics["f1"],
+            "test_auc": metrics["auc"],
+            "train_seconds": metrics["train_seconds"],
+            "epoch_seconds": metrics["epoch_seconds"],
+            "train_examples_per_second": metrics["train_examples_per_second"],
+            "dtype_policy": metrics["dtype_policy"],
+            "frozen_prefix": metrics["frozen_prefix"]["mode"],
+        }
     return runs
 
 
@@ -121,12 +168,24 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--precision", nargs="+", default=["float32"], choices=["auto", "float32", "mixed_bfloat16",
-                                                                                "mixed_float16"])
-    parser.add_argument("--frozen-prefix", nargs="+", default=["cache", "inline"], choices=["cache", "inline"])
-    parser.add_argument("--recipes", nargs="+", metavar="K[@D][:lr=R][:len=L][:epochs=E]",
-                        help="compare fine-tuning recipes instead")
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one training in this process
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        default=["float32"],
+        choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+    )
+    parser.add_argument(
+        "--frozen-prefix", nargs="+", default=["cache", "inline"], choices=["cache", "inline"]
+    )
+    parser.add_argument(
+        "--recipes",
+        nargs="+",
+        metavar="K[@D][:lr=R][:len=L][:epochs=E]",
+        help="compare fine-tuning recipes instead",
+    )
+    parser.add_argument(
+        "--one", help=argparse.SUPPRESS
+    )  # internal: run one training in this process
     parser.add_argument("--one-precision", help=argparse.SUPPRESS)
     parser.add_argument("--one-recipe", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -135,12 +194,16 @@ def main():
             parser.error(f"--recipes {recipe}: {error}")
     if args.one:
         from bert_keras.errors import UserInputError
+
         try:
             print(json.dumps(run_one(args)))
         except UserInputError as error:  # e.g. --data: one line, no traceback
             parser.exit(2, f"{parser.prog}: {error}\n")
         return
-    summary = {"settings": {k: v for k, v in vars(args).items() if not k.startswith("one")}, "runs": {}}
+    summary = {
+        "settings": {k: v for k, v in vars(args).items() if not k.startswith("one")},
+        "runs": {},
+    }
     if args.recipes:
         summary["runs"] = compare_recipes(args)
         print(json.dumps(summary, indent=2))
@@ -150,10 +213,15 @@ def main():
             result = _in_own_process(mode, precision)
             metrics = result["metrics"]
             summary["runs"][f"{precision} {mode}"] = {
-                "dtype_policy": metrics["dtype_policy"], "epoch_seconds": metrics["epoch_seconds"],
-                "cache": metrics["frozen_prefix"], "train_seconds": metrics["train_seconds"],
-                "train_examples_per_second": metrics["train_examples_per_second"], "test_f1": metrics["f1"],
-                "test_auc": metrics["auc"], "peak_rss_mib": result["peak_rss_mib"]}
+                "dtype_policy": metrics["dtype_policy"],
+                "epoch_seconds": metrics["epoch_seconds"],
+                "cache": metrics["frozen_prefix"],
+                "train_seconds": metrics["train_seconds"],
+                "train_examples_per_second": metrics["train_examples_per_second"],
+                "test_f1": metrics["f1"],
+                "test_auc": metrics["auc"],
+                "peak_rss_mib": result["peak_rss_mib"],
+            }
     summary["ratios"] = _cache_ratios(summary["runs"], args.precision)
     summary["speedups"] = _precision_speedups(summary["runs"], args.precision, args.frozen_prefix)
     print(json.dumps(summary, indent=2))
@@ -165,10 +233,13 @@ def _cache_ratios(runs: dict, precisions) -> dict:
         cached, inline = runs.get(f"{precision} cache"), runs.get(f"{precision} inline")
         if cached and inline:
             ratios[precision] = {
-                "epochs_after_the_first": [round(c / i, 3) for c, i in zip(cached["epoch_seconds"][1:],
-                                                                           inline["epoch_seconds"][1:])],
+                "epochs_after_the_first": [
+                    round(c / i, 3)
+                    for c, i in zip(cached["epoch_seconds"][1:], inline["epoch_seconds"][1:])
+                ],
                 "whole_run": round(cached["train_seconds"] / inline["train_seconds"], 3),
-                "test_f1_difference": round(cached["test_f1"] - inline["test_f1"], 4)}
+                "test_f1_difference": round(cached["test_f1"] - inline["test_f1"], 4),
+            }
     return ratios
 
 
@@ -180,8 +251,10 @@ def _precision_speedups(runs: dict, precisions, modes) -> dict:
             run = runs[f"{precision} {mode}"]
             speedups[f"{precision} {mode}"] = {
                 "examples_per_second_over_float32": round(
-                    run["train_examples_per_second"] / float32["train_examples_per_second"], 3),
-                "test_f1_difference": round(run["test_f1"] - float32["test_f1"], 4)}
+                    run["train_examples_per_second"] / float32["train_examples_per_second"], 3
+                ),
+                "test_f1_difference": round(run["test_f1"] - float32["test_f1"], 4),
+            }
     return speedups
 
 

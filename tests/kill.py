@@ -1,4 +1,5 @@
 """SIGKILL at a chosen moment, for the tests that prove nothing is lost."""
+
 import subprocess
 import sys
 import tempfile
@@ -12,8 +13,12 @@ def cli(*argv):
 def kill_when(argv, condition, timeout=600, env=None) -> bool:
     """Runs `argv` and SIGKILLs it the moment `condition()` holds. Returns True if it
     was killed, False if it finished first (with status 0: anything else fails)."""
-    with tempfile.TemporaryFile("w+") as stderr:  # a file, not a pipe: a full pipe would stall the process
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, text=True, env=env)
+    with tempfile.TemporaryFile(
+        "w+"
+    ) as stderr:  # a file, not a pipe: a full pipe would stall the process
+        process = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=stderr, text=True, env=env
+        )
         deadline = time.time() + timeout
         while process.poll() is None:
             if condition():

@@ -1,5 +1,6 @@
 """SavedModels that load through hub.KerasLayer but are not what bert-keras can use:
 one without `pooled_output`, one whose variable names say nothing of blocks."""
+
 from pathlib import Path
 
 import tensorflow as tf
@@ -24,7 +25,11 @@ def write_unmappable_encoder(directory: Path) -> Path:
     """Outputs as a BERT encoder's, variables named `tok/...` and `proj/...`."""
     inputs = _bert_inputs()
     sequence = tf_keras.layers.Embedding(200, 8, name="tok")(inputs["input_word_ids"])
-    pooled = tf_keras.layers.Dense(8, name="proj")(tf_keras.layers.GlobalAveragePooling1D()(sequence))
-    model = tf_keras.Model(inputs, {"sequence_output": sequence, "pooled_output": pooled, "default": pooled})
+    pooled = tf_keras.layers.Dense(8, name="proj")(
+        tf_keras.layers.GlobalAveragePooling1D()(sequence)
+    )
+    model = tf_keras.Model(
+        inputs, {"sequence_output": sequence, "pooled_output": pooled, "default": pooled}
+    )
     model.save(str(directory), include_optimizer=False, save_format="tf")
     return Path(directory)

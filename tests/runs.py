@@ -1,5 +1,6 @@
 """Reading a run directory in tests: its history, its best weights, and proof that a
 rerun resumed (not restarted) and ended as an uninterrupted run."""
+
 import csv
 import json
 import re
@@ -7,7 +8,6 @@ import subprocess
 
 import numpy as np
 import tensorflow as tf
-
 from kill import cli
 
 
@@ -19,8 +19,11 @@ def history_lines(out):
 def best_weights(out) -> dict:
     """Every tensor of the run's best checkpoint: model and optimizer."""
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(out / "best")))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+    return {
+        name: reader.get_tensor(name)
+        for name in reader.get_variable_to_shape_map()
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    }
 
 
 def assert_same_run(resumed, whole):
@@ -31,7 +34,16 @@ def assert_same_run(resumed, whole):
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
     metrics = [json.loads((out / "metrics.json").read_text()) for out in (resumed, whole)]
-    for key in ("loss", "accuracy", "precision", "recall", "f1", "auc", "best_epoch", "train_examples"):
+    for key in (
+        "loss",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "auc",
+        "best_epoch",
+        "train_examples",
+    ):
         assert metrics[0][key] == metrics[1][key], key
     for rows in zip(*(list(csv.DictReader(open(out / "history.csv"))) for out in (resumed, whole))):
         assert {**rows[0], "train_seconds": 0} == {**rows[1], "train_seconds": 0}
@@ -42,12 +54,22 @@ def rerun_and_check_it_resumed(argv, out, epochs: int, steps: int):
     only the epochs after the last one backed up, each its `steps` steps, and keeps
     the history rows the killed process wrote, byte for byte."""
     backup = tf.train.latest_checkpoint(str(out / "backup" / "chief"))
-    first = 0 if backup is None else 1 + int(tf.train.load_checkpoint(backup).get_tensor(
-        "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+    first = (
+        0
+        if backup is None
+        else 1
+        + int(
+            tf.train.load_checkpoint(backup).get_tensor(
+                "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"
+            )
+        )
+    )
     kept = history_lines(out)[:first]
     resumed = subprocess.run(cli(*argv), check=True, capture_output=True, text=True)
     ran = re.findall(rf"^Epoch (\d+)/{epochs}$", resumed.stderr, re.M)
     assert ran == [str(e + 1) for e in range(first, epochs)], resumed.stderr
-    assert re.findall(r"^(\d+)/(\d+) - ", resumed.stderr, re.M) == [(str(steps), str(steps))] * len(ran)
+    assert re.findall(r"^(\d+)/(\d+) - ", resumed.stderr, re.M) == [(str(steps), str(steps))] * len(
+        ran
+    )
     assert history_lines(out)[:first] == kept, "earlier epochs' rows are the killed process's own"
     return first

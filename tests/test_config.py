@@ -1,4 +1,5 @@
 """The run configuration: validated once, normalised, and read back only from bert-keras' own config.json."""
+
 import json
 
 import pytest
@@ -9,7 +10,9 @@ from bert_keras.freezing.spec import FreezeSpec
 
 
 def test_written_with_its_marker_and_read_back_equal(tmp_path):
-    config = TrainConfig(out=str(tmp_path / "run"), freeze=FreezeSpec(train_last=1), epochs=3, seed=0)
+    config = TrainConfig(
+        out=str(tmp_path / "run"), freeze=FreezeSpec(train_last=1), epochs=3, seed=0
+    )
     config.write(tmp_path / "config.json")
     written = json.loads((tmp_path / "config.json").read_text())
     assert written["format"] == RUN_FORMAT and written["freeze"]["train_last"] == 1
@@ -19,15 +22,30 @@ def test_written_with_its_marker_and_read_back_equal(tmp_path):
 def test_the_location_is_normalised_and_is_no_setting():
     moved = TrainConfig(out="runs/demo/", epochs=2)
     assert moved.out == "runs/demo"
-    assert moved.settings() == TrainConfig(out="elsewhere", epochs=2).settings() and "out" not in moved.settings()
+    assert (
+        moved.settings() == TrainConfig(out="elsewhere", epochs=2).settings()
+        and "out" not in moved.settings()
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not a readable run configuration"),
-    (json.dumps({"epochs": 1}), f'not a run configuration written by bert-keras .no "format": "{RUN_FORMAT}"'),
-    (json.dumps({"format": RUN_FORMAT, "out": "x", "colour": "red"}), "not a valid run configuration"),
-    (json.dumps({"format": RUN_FORMAT, "out": "x", "epochs": "3"}), "--epochs 3: must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not a readable run configuration"),
+        (
+            json.dumps({"epochs": 1}),
+            f'not a run configuration written by bert-keras .no "format": "{RUN_FORMAT}"',
+        ),
+        (
+            json.dumps({"format": RUN_FORMAT, "out": "x", "colour": "red"}),
+            "not a valid run configuration",
+        ),
+        (
+            json.dumps({"format": RUN_FORMAT, "out": "x", "epochs": "3"}),
+            "--epochs 3: must be a whole number",
+        ),
+    ],
+)
 def test_anything_bert_keras_did_not_write_is_one_line_naming_the_file(tmp_path, content, message):
     (tmp_path / "config.json").write_text(content)
     with pytest.raises(UserInputError, match=message) as raised:
@@ -35,8 +53,17 @@ def test_anything_bert_keras_did_not_write_is_one_line_naming_the_file(tmp_path,
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.parametrize("field, value", [("epochs", True), ("batch_size", 2.5), ("learning_rate", float("inf")),
-                                          ("dropout", float("nan")), ("seed", 2**31), ("limit", 0)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("epochs", True),
+        ("batch_size", 2.5),
+        ("learning_rate", float("inf")),
+        ("dropout", float("nan")),
+        ("seed", 2**31),
+        ("limit", 0),
+    ],
+)
 def test_types_and_bounds(field, value):
     with pytest.raises(UserInputError, match=f"--{field.replace('_', '-')}"):
         TrainConfig(out="x", **{field: value})

@@ -1,6 +1,7 @@
 """An encoder bert-keras did not write: TF Model Garden's own TF Hub export of a small
 random BERT, with its own preprocessor. layers, train --train-last 2 (frozen variables
 bit-for-bit unchanged, trainable ones changed), export and predict all work on it."""
+
 import importlib.util
 import json
 import subprocess
@@ -11,27 +12,40 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import variable_name
 from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
-from tiny_bert import write_synthetic_reviews
 
 if importlib.util.find_spec("official") is None:
-    pytest.skip("tf-models-official is not installed (`make install` adds it to the test environment "
-                "with --no-deps)", allow_module_level=True)
+    pytest.skip(
+        "tf-models-official is not installed (`make install` adds it to the test environment "
+        "with --no-deps)",
+        allow_module_level=True,
+    )
 
-FROZEN = ("word_embeddings/", "position_embedding/", "type_embeddings/", "embeddings/layer_norm/",
-          "transformer/layer_0/", "transformer/layer_1/")
+FROZEN = (
+    "word_embeddings/",
+    "position_embedding/",
+    "type_embeddings/",
+    "embeddings/layer_norm/",
+    "transformer/layer_0/",
+    "transformer/layer_1/",
+)
 
 
 @pytest.fixture(scope="module")
 def garden(tmp_path_factory):
     out = tmp_path_factory.mktemp("garden") / "small_bert"
-    subprocess.run([sys.executable, str(Path(__file__).parent / "model_garden_encoder.py"), str(out)],
-                   check=True, capture_output=True, cwd=Path(__file__).parent)
+    subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "model_garden_encoder.py"), str(out)],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).parent,
+    )
     return out
 
 
@@ -39,20 +53,49 @@ def test_layers_reads_the_blocks_of_tf_hubs_own_layout(garden, capsys):
     assert main(["layers", "--encoder", str(garden), "--train-last", "2"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:8]]
     assert [(row[1], row[-1]) for row in rows] == [
-        ("embeddings", "frozen"), ("transformer/layer_0", "frozen"), ("transformer/layer_1", "frozen"),
-        ("transformer/layer_2", "trainable"), ("transformer/layer_3", "trainable"),
-        ("pooler", "trainable"), ("head", "trainable")]
+        ("embeddings", "frozen"),
+        ("transformer/layer_0", "frozen"),
+        ("transformer/layer_1", "frozen"),
+        ("transformer/layer_2", "trainable"),
+        ("transformer/layer_3", "trainable"),
+        ("pooler", "trainable"),
+        ("head", "trainable"),
+    ]
 
 
 def test_train_export_predict_with_frozen_variables_bit_for_bit_unchanged(garden, tmp_path, capsys):
     data = write_synthetic_reviews(tmp_path / "data", n_train=240, n_test=40)
     run = tmp_path / "run"
-    assert main(["train", "--encoder", str(garden), "--data", str(data), "--out", str(run), "--train-last", "2",
-                 "--batch-size", "8", "--max-seq-length", "32", "--learning-rate", "1e-3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--encoder",
+                str(garden),
+                "--data",
+                str(data),
+                "--out",
+                str(run),
+                "--train-last",
+                "2",
+                "--batch-size",
+                "8",
+                "--max-seq-length",
+                "32",
+                "--learning-rate",
+                "1e-3",
+            ]
+        )
+        == 0
+    )
     pretrained = {variable_name(v): v.numpy() for v in hub.load(str(garden / "encoder")).variables}
     model = build_classifier(str(garden / "encoder"), FreezeSpec(train_last=2))
     restore_weights(model, tf.train.latest_checkpoint(str(run / "best")), "best")
-    trained = {variable_name(v): v.numpy() for v in model.get_layer(ENCODER_LAYER).weights if v.dtype.is_floating}
+    trained = {
+        variable_name(v): v.numpy()
+        for v in model.get_layer(ENCODER_LAYER).weights
+        if v.dtype.is_floating
+    }
     assert trained.keys() == {name for name, value in pretrained.items() if value.dtype.kind == "f"}
     frozen = [name for name in trained if name.startswith(FROZEN)]
     assert len(frozen) == 5 + 2 * 16 and len(trained) - len(frozen) == 2 * 16 + 2
@@ -65,7 +108,18 @@ def test_train_export_predict_with_frozen_variables_bit_for_bit_unchanged(garden
 
     assert main(["export", str(run), "--out", str(tmp_path / "served")]) == 0
     assert json.loads(capsys.readouterr().out)["max_abs_difference"] <= 1e-5
-    assert main(["predict", "--model", str(tmp_path / "served"), "great product works well", "broke after a day"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(tmp_path / "served"),
+                "great product works well",
+                "broke after a day",
+            ]
+        )
+        == 0
+    )
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["text"] for row in rows] == ["great product works well", "broke after a day"]
     assert all(0 <= row["probability"] <= 1 for row in rows)

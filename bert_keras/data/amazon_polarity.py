@@ -5,6 +5,7 @@ TFDS has no builder for it. This one reads `amazon_review_polarity_csv.tgz`
 content), downloaded, or found in TFDS's manual directory as the archive or the
 folder it extracts to.
 """
+
 import urllib.request
 from pathlib import Path
 
@@ -29,23 +30,29 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
     """Amazon Review Polarity (Zhang et al., 2015) from its original CSV release."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "The original CSV release; labels mapped to 0 = negative, 1 = positive."}
-    MANUAL_DOWNLOAD_INSTRUCTIONS = (
-        f"Place {ARCHIVE}, or the {FOLDER}/ folder it extracts to (train.csv, test.csv), in the manual dir.")
+    RELEASE_NOTES = {
+        "1.0.0": "The original CSV release; labels mapped to 0 = negative, 1 = positive."
+    }
+    MANUAL_DOWNLOAD_INSTRUCTIONS = f"Place {ARCHIVE}, or the {FOLDER}/ folder it extracts to (train.csv, test.csv), in the manual dir."
 
     def _info(self):
         return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "label": tfds.features.ClassLabel(names=["negative", "positive"]),
-                "title": tfds.features.Text(),
-                "content": tfds.features.Text(),
-            }),
-            homepage="https://papers.nips.cc/paper/5782-character-level-convolutional-networks-for-text-classification")
+            features=tfds.features.FeaturesDict(
+                {
+                    "label": tfds.features.ClassLabel(names=["negative", "positive"]),
+                    "title": tfds.features.Text(),
+                    "content": tfds.features.Text(),
+                }
+            ),
+            homepage="https://papers.nips.cc/paper/5782-character-level-convolutional-networks-for-text-classification",
+        )
 
     def _split_generators(self, dl_manager):
         folder = self._source_folder(dl_manager)
-        return {"train": self._generate_examples(folder / "train.csv"),
-                "test": self._generate_examples(folder / "test.csv")}
+        return {
+            "train": self._generate_examples(folder / "train.csv"),
+            "test": self._generate_examples(folder / "test.csv"),
+        }
 
     def _source_folder(self, dl_manager) -> Path:
         manual = Path(dl_manager.manual_dir) if self._manual_dir_given(dl_manager) else None
@@ -54,7 +61,9 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
             if folder is None and (manual / ARCHIVE).is_file():
                 folder = _csv_folder(Path(dl_manager.extract(manual / ARCHIVE)))
             if folder is None:
-                raise UserInputError(f"{manual}: holds neither {ARCHIVE} nor {FOLDER}/ with train.csv and test.csv")
+                raise UserInputError(
+                    f"{manual}: holds neither {ARCHIVE} nor {FOLDER}/ with train.csv and test.csv"
+                )
             return folder
         try:
             # TFDS retries an unreachable host for minutes; one quick probe fails fast.
@@ -63,7 +72,8 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
         except Exception as error:  # offline: a URLError, a ConnectionError, a DownloadError, ...
             raise UserInputError(
                 f"--data amazon_polarity: could not download {URL} ({type(error).__name__}); point --data "
-                f"at a local copy: the {ARCHIVE} archive, its extracted folder, or any CSV file") from None
+                f"at a local copy: the {ARCHIVE} archive, its extracted folder, or any CSV file"
+            ) from None
         return _csv_folder(extracted)
 
     @staticmethod
@@ -92,6 +102,8 @@ def load_builder(data_dir: str | None, manual_dir: str | None) -> AmazonPolarity
         raise
     except Exception as error:  # noqa: BLE001  (a damaged archive fails inside TFDS in many ways)
         reason = (str(error).strip().splitlines() or [""])[0][:200]
-        raise UserInputError(f"--data amazon_polarity: could not prepare it from "
-                             f"{manual_dir or 'the download'} ({type(error).__name__}: {reason})") from None
+        raise UserInputError(
+            f"--data amazon_polarity: could not prepare it from "
+            f"{manual_dir or 'the download'} ({type(error).__name__}: {reason})"
+        ) from None
     return builder

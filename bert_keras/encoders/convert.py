@@ -4,15 +4,21 @@ OUT_DIR/encoder       the encoder, as TF Hub's BERT v4 (`hub.KerasLayer`-loadabl
 OUT_DIR/preprocessor  strings -> encoder inputs, as TF Hub's bert_*_preprocess/3
 OUT_DIR/bert_keras.json  where it came from, its architecture and size
 """
+
 import json
 from pathlib import Path
 
 import numpy as np
-
 import tensorflow as tf
 
 from bert_keras.encoders.bert_config import BertConfig
-from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH, ENCODER_DIR, FORMAT_VERSION, METADATA_FILE, PREPROCESSOR_DIR
+from bert_keras.encoders.layout import (
+    DEFAULT_SEQ_LENGTH,
+    ENCODER_DIR,
+    FORMAT_VERSION,
+    METADATA_FILE,
+    PREPROCESSOR_DIR,
+)
 from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.preprocessor import BertPreprocessor, read_vocab
 from bert_keras.errors import UserInputError
@@ -24,10 +30,13 @@ CHECKPOINT_FILES = ("config.json", "model.safetensors", "vocab.txt")
 def read_safetensors(path: Path) -> dict:
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
+
     try:
         return load_file(str(path))
     except FileNotFoundError:
-        raise UserInputError(f"{path}: no such file (a BERT checkpoint needs model.safetensors)") from None
+        raise UserInputError(
+            f"{path}: no such file (a BERT checkpoint needs model.safetensors)"
+        ) from None
     except (SafetensorError, OSError, ValueError, TypeError) as error:
         raise UserInputError(f"{path}: not a readable safetensors file ({error})") from None
 
@@ -40,7 +49,9 @@ class _HFTensors:
         self.tensors, self.path = tensors, path
 
     def __call__(self, name: str) -> np.ndarray:
-        old_name = name.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
+        old_name = name.replace("LayerNorm.weight", "LayerNorm.gamma").replace(
+            "LayerNorm.bias", "LayerNorm.beta"
+        )
         for candidate in (name, "bert." + name, old_name, "bert." + old_name):
             if candidate in self.tensors:
                 return self.tensors[candidate].astype(np.float32)
@@ -58,7 +69,10 @@ def hub_layout_weights(config: BertConfig, get: _HFTensors) -> dict[str, np.ndar
 
     def dense(prefix, kernel_shape=None, bias_shape=None):
         kernel, bias = get(prefix + ".weight").T, get(prefix + ".bias")
-        return (kernel.reshape(kernel_shape or kernel.shape), bias.reshape(bias_shape or bias.shape))
+        return (
+            kernel.reshape(kernel_shape or kernel.shape),
+            bias.reshape(bias_shape or bias.shape),
+        )
 
     def norm(prefix):
         return get(prefix + ".weight"), get(prefix + ".bias")
@@ -71,11 +85,20 @@ def hub_layout_weights(config: BertConfig, get: _HFTensors) -> dict[str, np.ndar
         hf, hub = f"encoder.layer.{i}.", f"transformer/layer_{i}/"
         for part in ("query", "key", "value"):
             pairs[f"{hub}self_attention/{part}/"] = (
-                "kernel", "bias",
-                dense(f"{hf}attention.self.{part}", (hidden, heads, head_size), (heads, head_size)))
+                "kernel",
+                "bias",
+                dense(f"{hf}attention.self.{part}", (hidden, heads, head_size), (heads, head_size)),
+            )
         pairs[f"{hub}self_attention/attention_output/"] = (
-            "kernel", "bias", dense(f"{hf}attention.output.dense", (heads, head_size, hidden)))
-        pairs[f"{hub}self_attention_layer_norm/"] = ("gamma", "beta", norm(f"{hf}attention.output.LayerNorm"))
+            "kernel",
+            "bias",
+            dense(f"{hf}attention.output.dense", (heads, head_size, hidden)),
+        )
+        pairs[f"{hub}self_attention_layer_norm/"] = (
+            "gamma",
+            "beta",
+            norm(f"{hf}attention.output.LayerNorm"),
+        )
         pairs[f"{hub}intermediate/"] = ("kernel", "bias", dense(f"{hf}intermediate.dense"))
         pairs[f"{hub}output/"] = ("kernel", "bias", dense(f"{hf}output.dense"))
         pairs[f"{hub}output_layer_norm/"] = ("gamma", "beta", norm(f"{hf}output.LayerNorm"))
@@ -94,20 +117,26 @@ def read_checkpoint(hf_dir: Path):
     """Validates a HuggingFace BERT directory; returns (config, weights, vocab, lower_case)."""
     hf_dir = Path(hf_dir)
     if not hf_dir.is_dir():
-        raise UserInputError(f"{hf_dir}: no such directory (expected a HuggingFace BERT checkpoint "
-                             f"with {', '.join(CHECKPOINT_FILES)})")
+        raise UserInputError(
+            f"{hf_dir}: no such directory (expected a HuggingFace BERT checkpoint "
+            f"with {', '.join(CHECKPOINT_FILES)})"
+        )
     config = BertConfig.from_json_file(hf_dir / "config.json")
     vocab = read_vocab(hf_dir / "vocab.txt")
     tensors = read_safetensors(hf_dir / "model.safetensors")
     weights = hub_layout_weights(config, _HFTensors(tensors, hf_dir / "model.safetensors"))
     embedding_rows = weights["word_embeddings/embeddings"].shape[0]
     if len(vocab) != embedding_rows:
-        raise UserInputError(f"{hf_dir / 'vocab.txt'}: has {len(vocab)} tokens but the word "
-                             f"embeddings in model.safetensors have {embedding_rows} rows")
+        raise UserInputError(
+            f"{hf_dir / 'vocab.txt'}: has {len(vocab)} tokens but the word "
+            f"embeddings in model.safetensors have {embedding_rows} rows"
+        )
     lower_case = True
     tokenizer_config = hf_dir / "tokenizer_config.json"
     if tokenizer_config.is_file():
-        lower_case = bool(json.loads(tokenizer_config.read_text(encoding="utf-8")).get("do_lower_case", True))
+        lower_case = bool(
+            json.loads(tokenizer_config.read_text(encoding="utf-8")).get("do_lower_case", True)
+        )
     return config, weights, lower_case
 
 
@@ -120,8 +149,10 @@ def build_converted_encoder(config: BertConfig, weights: dict, source: Path):
         name = variable.name.split(":")[0]
         value = weights[name]
         if tuple(value.shape) != tuple(variable.shape):
-            raise UserInputError(f"{source}: {name} has shape {list(value.shape)} but config.json "
-                                 f"implies {variable.shape.as_list()}")
+            raise UserInputError(
+                f"{source}: {name} has shape {list(value.shape)} but config.json "
+                f"implies {variable.shape.as_list()}"
+            )
         variable.assign(value)
     return encoder
 
@@ -138,19 +169,32 @@ def convert(hf_dir, out_dir, seq_length: int = DEFAULT_SEQ_LENGTH) -> Path:
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"OUT_DIR {out_dir}: is a file; choose a new directory")
     if out_dir.exists() and any(out_dir.iterdir()):
-        raise UserInputError(f"OUT_DIR {out_dir}: already exists and is not empty; choose another OUT_DIR")
+        raise UserInputError(
+            f"OUT_DIR {out_dir}: already exists and is not empty; choose another OUT_DIR"
+        )
     config, weights, lower_case = read_checkpoint(hf_dir)
     if not (isinstance(seq_length, int) and 3 <= seq_length <= config.max_position_embeddings):
-        raise UserInputError(f"--seq-length {seq_length}: must be a whole number from 3 (for [CLS], a token "
-                             f"and [SEP]) to the encoder's {config.max_position_embeddings} positions")
+        raise UserInputError(
+            f"--seq-length {seq_length}: must be a whole number from 3 (for [CLS], a token "
+            f"and [SEP]) to the encoder's {config.max_position_embeddings} positions"
+        )
     encoder = build_converted_encoder(config, weights, hf_dir / "model.safetensors")
     attach_tokenizer_facts(encoder, hf_dir / "vocab.txt", lower_case)
-    preprocessor = BertPreprocessor(hf_dir / "vocab.txt", lower_case=lower_case, seq_length=seq_length)
-    metadata = dict(format=FORMAT_VERSION, source=str(hf_dir.resolve()), lower_case=lower_case, seq_length=seq_length,
-                    parameters=int(sum(np.prod(v.shape) for v in encoder.trainable_variables)),
-                    config=config.to_dict())
+    preprocessor = BertPreprocessor(
+        hf_dir / "vocab.txt", lower_case=lower_case, seq_length=seq_length
+    )
+    metadata = dict(
+        format=FORMAT_VERSION,
+        source=str(hf_dir.resolve()),
+        lower_case=lower_case,
+        seq_length=seq_length,
+        parameters=int(sum(np.prod(v.shape) for v in encoder.trainable_variables)),
+        config=config.to_dict(),
+    )
     with atomic_directory(out_dir) as staging:
         encoder.save(str(staging / ENCODER_DIR), include_optimizer=False, save_format="tf")
         preprocessor.save(staging / PREPROCESSOR_DIR)
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        (staging / METADATA_FILE).write_text(
+            json.dumps(metadata, indent=2) + "\n", encoding="utf-8"
+        )
     return out_dir

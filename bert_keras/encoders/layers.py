@@ -5,6 +5,7 @@ A block's layer names (`self_attention/query`, `intermediate`, `output_layer_nor
 ...) become its variables' names under tf_keras' name scoping: they are TF Hub
 BERT v4's, which `freezing.sublayers` reads.
 """
+
 import tensorflow as tf
 import tf_keras
 
@@ -24,8 +25,13 @@ class CountedDropout(tf_keras.layers.Layer):
 
     def build(self, input_shape):
         self.calls = self.add_weight(
-            "calls", shape=[], dtype=tf.int64, initializer="zeros", trainable=False,
-            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)  # replicas share one count
+            "calls",
+            shape=[],
+            dtype=tf.int64,
+            initializer="zeros",
+            trainable=False,
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+        )  # replicas share one count
         super().build(input_shape)
 
     def call(self, inputs, training=None):
@@ -37,8 +43,9 @@ class CountedDropout(tf_keras.layers.Layer):
         # the time of a float per element on the largest masks (attention probabilities,
         # [batch, heads, seq, seq]), with the keep probability still exact to 1/65536.
         size = tf.size(inputs, out_type=tf.int64)
-        bits = tf.random.stateless_uniform([(size + 3) // 4], seed=seed, minval=None, maxval=None,
-                                           dtype=tf.uint64)
+        bits = tf.random.stateless_uniform(
+            [(size + 3) // 4], seed=seed, minval=None, maxval=None, dtype=tf.uint64
+        )
         draws = tf.reshape(tf.bitcast(bits, tf.uint16), [-1])[:size]
         keep = tf.reshape(draws >= min(round(self.rate * 65536), 65535), tf.shape(inputs))
         return inputs * (tf.cast(keep, inputs.dtype) / (1 - self.rate))
@@ -58,8 +65,9 @@ class SelfAttention(tf_keras.layers.MultiHeadAttention):
 
     def _build_attention(self, rank):
         super()._build_attention(rank)
-        self._softmax = tf_keras.layers.Softmax(axis=self._softmax.axis, robust_masking=self._softmax_robust_masking,
-                                                dtype="float32")
+        self._softmax = tf_keras.layers.Softmax(
+            axis=self._softmax.axis, robust_masking=self._softmax_robust_masking, dtype="float32"
+        )
         self._dropout_layer = CountedDropout(self._dropout, seed=self.dropout_seed)
 
     def get_config(self):
@@ -76,7 +84,8 @@ class PositionEmbedding(tf_keras.layers.Layer):
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(
-            "embeddings", shape=[self.max_length, input_shape[-1]], initializer=self.initializer)
+            "embeddings", shape=[self.max_length, input_shape[-1]], initializer=self.initializer
+        )
         super().build(input_shape)
 
     def call(self, word_embeddings):
@@ -85,15 +94,28 @@ class PositionEmbedding(tf_keras.layers.Layer):
         return self.embeddings[tf.newaxis, :seq_length, :]
 
     def get_config(self):
-        return {**super().get_config(), "max_length": self.max_length,
-                "initializer": tf_keras.initializers.serialize(self.initializer)}
+        return {
+            **super().get_config(),
+            "max_length": self.max_length,
+            "initializer": tf_keras.initializers.serialize(self.initializer),
+        }
 
 
 class TransformerBlock(tf_keras.layers.Layer):
     """One post-layer-norm BERT block: self-attention, then the feed-forward net."""
 
-    def __init__(self, num_heads, intermediate_size, approximate_gelu=False, dropout=0.1,
-                 attention_dropout=0.1, epsilon=1e-12, initializer="glorot_uniform", seed=0, **kwargs):
+    def __init__(
+        self,
+        num_heads,
+        intermediate_size,
+        approximate_gelu=False,
+        dropout=0.1,
+        attention_dropout=0.1,
+        epsilon=1e-12,
+        initializer="glorot_uniform",
+        seed=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.seed = seed
         self.num_heads = num_heads
@@ -109,16 +131,25 @@ class TransformerBlock(tf_keras.layers.Layer):
         # A fresh initializer per sub-layer: a shared unseeded one gives them all the same values.
         initializer = lambda: self.initializer.from_config(self.initializer.get_config())  # noqa: E731
         self.self_attention = SelfAttention(
-            self.num_heads, key_dim=hidden_size // self.num_heads, dropout=self.attention_dropout,
-            dropout_seed=self.seed, kernel_initializer=initializer(), name="self_attention")
+            self.num_heads,
+            key_dim=hidden_size // self.num_heads,
+            dropout=self.attention_dropout,
+            dropout_seed=self.seed,
+            kernel_initializer=initializer(),
+            name="self_attention",
+        )
         self.self_attention_layer_norm = tf_keras.layers.LayerNormalization(
-            epsilon=self.epsilon, name="self_attention_layer_norm")
+            epsilon=self.epsilon, name="self_attention_layer_norm"
+        )
         self.intermediate = tf_keras.layers.Dense(
-            self.intermediate_size, kernel_initializer=initializer(), name="intermediate")
+            self.intermediate_size, kernel_initializer=initializer(), name="intermediate"
+        )
         self.output_dense = tf_keras.layers.Dense(
-            hidden_size, kernel_initializer=initializer(), name="output")
+            hidden_size, kernel_initializer=initializer(), name="output"
+        )
         self.output_layer_norm = tf_keras.layers.LayerNormalization(
-            epsilon=self.epsilon, name="output_layer_norm")
+            epsilon=self.epsilon, name="output_layer_norm"
+        )
         self.dropout = CountedDropout(self.dropout_rate, seed=self.seed + 1)
         super().build(input_shape)
 
@@ -129,19 +160,33 @@ class TransformerBlock(tf_keras.layers.Layer):
         key), and the feed-forward net runs on one position: the block costs a fraction."""
         hidden, attention_mask = inputs
         query = hidden[:, :1, :] if first_token_only else hidden  # [batch, queries, hidden]
-        attended = self.self_attention(query, hidden, attention_mask=attention_mask, training=training)
+        attended = self.self_attention(
+            query, hidden, attention_mask=attention_mask, training=training
+        )
         hidden = self.self_attention_layer_norm(query + self.dropout(attended, training=training))
         inner = self.intermediate(hidden)  # [batch, queries, intermediate]
         # Under mixed_bfloat16, GELU still runs in float32: bfloat16's erf is coarse and,
         # on CPUs, three times slower. (Under float32 both casts are no-ops.)
-        inner = tf.cast(tf_keras.activations.gelu(tf.cast(inner, tf.float32), approximate=self.approximate_gelu),
-                        inner.dtype)
-        output = self.dropout(self.output_dense(inner), training=training)  # [batch, queries, hidden]
+        inner = tf.cast(
+            tf_keras.activations.gelu(
+                tf.cast(inner, tf.float32), approximate=self.approximate_gelu
+            ),
+            inner.dtype,
+        )
+        output = self.dropout(
+            self.output_dense(inner), training=training
+        )  # [batch, queries, hidden]
         return self.output_layer_norm(hidden + output)
 
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads,
-                "intermediate_size": self.intermediate_size,
-                "approximate_gelu": self.approximate_gelu, "dropout": self.dropout_rate,
-                "attention_dropout": self.attention_dropout, "epsilon": self.epsilon, "seed": self.seed,
-                "initializer": tf_keras.initializers.serialize(self.initializer)}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "intermediate_size": self.intermediate_size,
+            "approximate_gelu": self.approximate_gelu,
+            "dropout": self.dropout_rate,
+            "attention_dropout": self.attention_dropout,
+            "epsilon": self.epsilon,
+            "seed": self.seed,
+            "initializer": tf_keras.initializers.serialize(self.initializer),
+        }

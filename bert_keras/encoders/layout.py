@@ -6,6 +6,7 @@ OUT_DIR/bert_keras.json  where it came from, its architecture and size
 
 TensorFlow-free, so that listing encoders is quick.
 """
+
 import os
 from pathlib import Path
 

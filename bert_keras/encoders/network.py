@@ -5,6 +5,7 @@ Variable names are part of the contract: TF Hub BERT v4 names its variables
 and so on, and freezing (see `freezing.sublayers`) reads sub-layers off those
 names. The layer names below produce exactly them under tf_keras' name scoping.
 """
+
 import dataclasses
 
 import tensorflow as tf
@@ -19,6 +20,7 @@ INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 @dataclasses.dataclass
 class _Parts:
     """The encoder's layers, called by the functional model and by the split functions alike."""
+
     word_embeddings: tf_keras.layers.Layer
     position_embedding: tf_keras.layers.Layer
     type_embeddings: tf_keras.layers.Layer
@@ -32,29 +34,56 @@ def _make_parts(config: BertConfig) -> _Parts:
     def initializer():  # a fresh one per layer, for the same reason as in TransformerBlock
         return tf_keras.initializers.TruncatedNormal(stddev=config.initializer_range)
 
-    blocks = [TransformerBlock(config.num_attention_heads, config.intermediate_size,
-                               approximate_gelu=ACTIVATIONS[config.hidden_act], dropout=config.hidden_dropout_prob,
-                               attention_dropout=config.attention_probs_dropout_prob, epsilon=config.layer_norm_eps,
-                               initializer=initializer(), seed=2 * index + 2, name=f"transformer/layer_{index}")
-              for index in range(config.num_hidden_layers)]
+    blocks = [
+        TransformerBlock(
+            config.num_attention_heads,
+            config.intermediate_size,
+            approximate_gelu=ACTIVATIONS[config.hidden_act],
+            dropout=config.hidden_dropout_prob,
+            attention_dropout=config.attention_probs_dropout_prob,
+            epsilon=config.layer_norm_eps,
+            initializer=initializer(),
+            seed=2 * index + 2,
+            name=f"transformer/layer_{index}",
+        )
+        for index in range(config.num_hidden_layers)
+    ]
     return _Parts(
-        tf_keras.layers.Embedding(config.vocab_size, config.hidden_size, embeddings_initializer=initializer(),
-                                  name="word_embeddings"),
+        tf_keras.layers.Embedding(
+            config.vocab_size,
+            config.hidden_size,
+            embeddings_initializer=initializer(),
+            name="word_embeddings",
+        ),
         PositionEmbedding(config.max_position_embeddings, initializer(), name="position_embedding"),
-        tf_keras.layers.Embedding(config.type_vocab_size, config.hidden_size, embeddings_initializer=initializer(),
-                                  name="type_embeddings"),
-        tf_keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="embeddings/layer_norm"),
+        tf_keras.layers.Embedding(
+            config.type_vocab_size,
+            config.hidden_size,
+            embeddings_initializer=initializer(),
+            name="type_embeddings",
+        ),
+        tf_keras.layers.LayerNormalization(
+            epsilon=config.layer_norm_eps, name="embeddings/layer_norm"
+        ),
         CountedDropout(config.hidden_dropout_prob, seed=1, name="embeddings/dropout"),
         blocks,
-        tf_keras.layers.Dense(config.hidden_size, activation="tanh", kernel_initializer=initializer(),
-                              name="pooler_transform"))
+        tf_keras.layers.Dense(
+            config.hidden_size,
+            activation="tanh",
+            kernel_initializer=initializer(),
+            name="pooler_transform",
+        ),
+    )
 
 
 def _embed(parts: _Parts, inputs: dict, training=None):
     """Token, position and type embeddings, normalised: [batch, seq, hidden]."""
     word_embeddings = parts.word_embeddings(inputs["input_word_ids"])
-    embeddings = word_embeddings + parts.position_embedding(word_embeddings) + parts.type_embeddings(
-        inputs["input_type_ids"])
+    embeddings = (
+        word_embeddings
+        + parts.position_embedding(word_embeddings)
+        + parts.type_embeddings(inputs["input_type_ids"])
+    )
     return parts.embeddings_dropout(parts.embeddings_norm(embeddings), training=training)
 
 
@@ -85,7 +114,9 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
     TensorShape([1, 8])
     """
     parts = _make_parts(config)
-    inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
+    inputs = {
+        name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES
+    }
     hidden = _embed(parts, inputs)
     attention_mask = _attention_mask(inputs["input_mask"])
     encoder_outputs = []
@@ -93,7 +124,12 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
         hidden = block([hidden, attention_mask])
         encoder_outputs.append(hidden)
     pooled = parts.pooler(hidden[:, 0, :])  # [batch, hidden], the [CLS] position
-    outputs = dict(sequence_output=hidden, pooled_output=pooled, encoder_outputs=encoder_outputs, default=pooled)
+    outputs = dict(
+        sequence_output=hidden,
+        pooled_output=pooled,
+        encoder_outputs=encoder_outputs,
+        default=pooled,
+    )
     model = tf_keras.Model(inputs=inputs, outputs=_float32(outputs), name="bert_encoder")
     attach_split_functions(model, parts, config.hidden_size)
     return model
@@ -137,15 +173,21 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
         for block in blocks[:-1]:
             hidden = block([hidden, attention_mask], training=training)
         # The pooler reads the [CLS] position alone: the last block computes nothing else.
-        hidden = (blocks[-1]([hidden, attention_mask], training=training, first_token_only=True) if blocks
-                  else hidden[:, :1, :])  # [batch, 1, hidden]
+        hidden = (
+            blocks[-1]([hidden, attention_mask], training=training, first_token_only=True)
+            if blocks
+            else hidden[:, :1, :]
+        )  # [batch, 1, hidden]
         pooled = parts.pooler(hidden[:, 0, :])
         return _float32(dict(pooled_output=pooled, default=pooled))
 
     ids = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
     states = tf.TensorSpec([None, None, hidden_size], tf.float32)
     mask = tf.TensorSpec([None, None], tf.int32)
-    model.hidden_state_at, model.from_hidden = tf.function(hidden_state_at), tf.function(from_hidden)
+    model.hidden_state_at, model.from_hidden = (
+        tf.function(hidden_state_at),
+        tf.function(from_hidden),
+    )
     for boundary in range(len(parts.blocks) + 1):
         model.hidden_state_at.get_concrete_function(ids, boundary)
         for training in (False, True):  # dropout is decided while tracing

@@ -13,11 +13,11 @@ both, and a run trained in one precision exports in the other.
 On hardware without bfloat16 units mixed precision is slower, not faster, so
 float32 is the default of `train` and `export`.
 """
+
 import contextlib
 from pathlib import Path
 
 import numpy as np
-
 import tensorflow as tf
 import tf_keras
 
@@ -58,8 +58,10 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
         return str(target)
     architecture = encoder_metadata(paths).get("config")
     if architecture is None:
-        raise UserInputError(f"--precision {precision}: encoder {paths.spec} was not converted by bert-keras "
-                             f"(no architecture recorded to rebuild it from); use --precision float32")
+        raise UserInputError(
+            f"--precision {precision}: encoder {paths.spec} was not converted by bert-keras "
+            f"(no architecture recorded to rebuild it from); use --precision float32"
+        )
     float32 = tf.saved_model.load(paths.encoder)
     weights = {variable_name(v): v for v in float32.variables}
     with _global_policy(precision):
@@ -67,7 +69,9 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
     for variable in encoder.variables:
         if variable.dtype.is_floating:  # dropout call counters start at zero
             variable.assign(weights[variable_name(variable)])
-    attach_tokenizer_facts(encoder, float32.vocab_file.asset_path.numpy().decode(), bool(float32.do_lower_case))
+    attach_tokenizer_facts(
+        encoder, float32.vocab_file.asset_path.numpy().decode(), bool(float32.do_lower_case)
+    )
     try:
         with atomic_directory(target) as staging:
             encoder.save(str(staging), include_optimizer=False, save_format="tf")
@@ -82,6 +86,11 @@ def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     difference = float(np.max(np.abs(reference - candidate)))
     same_labels = float(np.mean((reference >= 0.5) == (candidate >= 0.5)))
     if difference > MIXED_TOLERANCE:
-        raise SelfCheckFailed(f"--precision: predictions differ from the float32 model by {difference:.3f} "
-                             f"(> {MIXED_TOLERANCE}); export with --precision float32")
-    return {"float32_max_abs_difference": round(difference, 6), "float32_label_agreement": round(same_labels, 4)}
+        raise SelfCheckFailed(
+            f"--precision: predictions differ from the float32 model by {difference:.3f} "
+            f"(> {MIXED_TOLERANCE}); export with --precision float32"
+        )
+    return {
+        "float32_max_abs_difference": round(difference, 6),
+        "float32_label_agreement": round(same_labels, 4),
+    }

@@ -11,6 +11,7 @@ Where TensorFlow runs on GPUs the CPU does not matter; with several GPUs the
 oldest decides. The choice is a function of a `Hardware` description, so that
 each row is tested on a described machine, and once on the machine at hand.
 """
+
 import dataclasses
 import os
 from pathlib import Path
@@ -21,10 +22,11 @@ CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo's names for bf
 @dataclasses.dataclass(frozen=True)
 class Hardware:
     """What TensorFlow and the CPU report, as far as the choice of precision cares."""
+
     cpu_flags: frozenset = frozenset()  # /proc/cpuinfo "flags"
-    onednn: bool = True                 # TensorFlow's oneDNN kernels on (TF_ENABLE_ONEDNN_OPTS not "0")
-    gpu_capabilities: tuple = ()        # (major, minor) of each visible GPU
-    tpu: bool = False                   # training on a TPU strategy
+    onednn: bool = True  # TensorFlow's oneDNN kernels on (TF_ENABLE_ONEDNN_OPTS not "0")
+    gpu_capabilities: tuple = ()  # (major, minor) of each visible GPU
+    tpu: bool = False  # training on a TPU strategy
 
 
 def _cpu_flags() -> frozenset:
@@ -39,11 +41,17 @@ def _cpu_flags() -> frozenset:
 
 def this_machine(tpu: bool = False) -> Hardware:
     """The machine this process runs on; `tpu`: the run's strategy is a TPU's."""
-    import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
     import tensorflow as tf
-    capabilities = tuple(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
-                         for gpu in tf.config.list_physical_devices("GPU"))
-    return Hardware(_cpu_flags(), os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0", capabilities, tpu)
+
+    import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
+
+    capabilities = tuple(
+        tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+        for gpu in tf.config.list_physical_devices("GPU")
+    )
+    return Hardware(
+        _cpu_flags(), os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0", capabilities, tpu
+    )
 
 
 def choose(hardware: Hardware) -> tuple[str, str]:
@@ -66,10 +74,19 @@ def choose(hardware: Hardware) -> tuple[str, str]:
         return "float32", f"{gpu}: no half-precision tensor cores"
     units = [flag for flag in CPU_BFLOAT16_FLAGS if flag in hardware.cpu_flags]
     if units and hardware.onednn:
-        return "mixed_bfloat16", f"CPU with {' and '.join(units)}: bfloat16 units TensorFlow's oneDNN kernels use"
+        return (
+            "mixed_bfloat16",
+            f"CPU with {' and '.join(units)}: bfloat16 units TensorFlow's oneDNN kernels use",
+        )
     if units:
-        return "float32", f"CPU with {' and '.join(units)}, but oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0)"
-    return "float32", "CPU without bfloat16 units (AMX or AVX512-BF16): bfloat16 would be emulated, slower"
+        return (
+            "float32",
+            f"CPU with {' and '.join(units)}, but oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0)",
+        )
+    return (
+        "float32",
+        "CPU without bfloat16 units (AMX or AVX512-BF16): bfloat16 would be emulated, slower",
+    )
 
 
 def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str]:
@@ -78,14 +95,20 @@ def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str
     if asked != "auto":
         return asked, "asked for"
     if not rebuildable:
-        return "float32", "the encoder was not converted by bert-keras, so it cannot be rebuilt in mixed precision"
+        return (
+            "float32",
+            "the encoder was not converted by bert-keras, so it cannot be rebuilt in mixed precision",
+        )
     return choose(hardware)
 
 
 def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
     """(precision, why) for the encoder at `paths` (an `EncoderPaths`) on this machine."""
     from bert_keras.encoders.resolve import encoder_metadata
-    return resolve(asked, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None)
+
+    return resolve(
+        asked, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None
+    )
 
 
 def auto_note(precision: str, why: str) -> str:
@@ -105,12 +128,19 @@ def resolve_run(config, kept: dict | None = None) -> tuple:
     """
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.training.distribution import resolve_strategy_name
+
     if kept and kept.get("precision") == config.precision and kept.get("resolved_precision"):
-        resolved, why = kept["resolved_precision"], "as the run started: a resumed run keeps its precision"
+        resolved, why = (
+            kept["resolved_precision"],
+            "as the run started: a resumed run keeps its precision",
+        )
     elif config.resolved_precision:
         return config, None
     else:
-        resolved, why = resolve_here(config.precision, resolve_encoder(config.encoder),
-                                     tpu=resolve_strategy_name(config.strategy) == "tpu")
+        resolved, why = resolve_here(
+            config.precision,
+            resolve_encoder(config.encoder),
+            tpu=resolve_strategy_name(config.strategy) == "tpu",
+        )
     note = auto_note(resolved, why) if config.precision == "auto" else None
     return dataclasses.replace(config, resolved_precision=resolved), note

@@ -7,6 +7,7 @@ Packing is written with core TensorFlow ops only: TF Text's RoundRobinTrimmer
 needs an op (RoundRobinTrim) that the TF Text inside stock TF Serving images
 lacks, so graphs built on it would not be servable there.
 """
+
 from pathlib import Path
 
 import tensorflow as tf
@@ -24,7 +25,9 @@ def read_vocab(vocab_file: Path) -> list[str]:
     try:
         return Path(vocab_file).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise UserInputError(f"{vocab_file}: no such file (a BERT checkpoint needs vocab.txt)") from None
+        raise UserInputError(
+            f"{vocab_file}: no such file (a BERT checkpoint needs vocab.txt)"
+        ) from None
     except UnicodeDecodeError as error:
         raise UserInputError(f"{vocab_file}: not UTF-8 text ({error.reason})") from None
 
@@ -56,11 +59,16 @@ class BertPreprocessor(tf.Module):
     <tf.Tensor: shape=(1, 6), dtype=int32, numpy=array([[2, 4, 5, 3, 0, 0]], dtype=int32)>
     """
 
-    def __init__(self, vocab_file, lower_case=True, seq_length=DEFAULT_SEQ_LENGTH, name="bert_preprocessor"):
+    def __init__(
+        self, vocab_file, lower_case=True, seq_length=DEFAULT_SEQ_LENGTH, name="bert_preprocessor"
+    ):
         super().__init__(name=name)
         tokens = read_vocab(vocab_file)
-        duplicates = sorted({token for token in tokens if tokens.count(token) > 1})[:3] \
-            if len(set(tokens)) != len(tokens) else []
+        duplicates = (
+            sorted({token for token in tokens if tokens.count(token) > 1})[:3]
+            if len(set(tokens)) != len(tokens)
+            else []
+        )
         if duplicates:
             raise UserInputError(f"{vocab_file}: lists some tokens twice ({', '.join(duplicates)})")
         missing = [token for token in SPECIAL_TOKENS if token not in tokens]
@@ -71,7 +79,8 @@ class BertPreprocessor(tf.Module):
         self.vocab_size = len(tokens)
         self.vocab_file = tf.saved_model.Asset(str(vocab_file))
         self.tokenizer = tf_text.BertTokenizer(
-            str(vocab_file), lower_case=lower_case, token_out_type=tf.int32)
+            str(vocab_file), lower_case=lower_case, token_out_type=tf.int32
+        )
 
     @tf.function(input_signature=TEXT_SIGNATURE)
     def __call__(self, text):
@@ -102,7 +111,8 @@ class BertPreprocessor(tf.Module):
         for index, segment in enumerate(segments):
             positions = tf.ragged.range(segment.row_lengths())
             trimmed = tf.ragged.boolean_mask(
-                segment, positions < tf.cast(keep[:, index:index + 1], positions.dtype))
+                segment, positions < tf.cast(keep[:, index : index + 1], positions.dtype)
+            )
             pieces += [trimmed, sep]
             type_pieces += [tf.zeros_like(trimmed) + index, tf.zeros_like(sep) + index]
         word_ids = tf.concat(pieces, axis=1)  # ragged [batch, (tokens)]
@@ -110,7 +120,8 @@ class BertPreprocessor(tf.Module):
         packed = dict(
             input_word_ids=word_ids.to_tensor(self.pad_id, shape=shape),
             input_mask=tf.ones_like(word_ids).to_tensor(0, shape=shape),
-            input_type_ids=tf.concat(type_pieces, axis=1).to_tensor(0, shape=shape))
+            input_type_ids=tf.concat(type_pieces, axis=1).to_tensor(0, shape=shape),
+        )
         if isinstance(static_length, int):
             packed = {k: tf.ensure_shape(v, [None, static_length]) for k, v in packed.items()}
         return packed
@@ -120,7 +131,9 @@ class BertPreprocessor(tf.Module):
         one and two segments of either ragged rank, with and without a `seq_length`."""
         for ragged_rank in (1, 2):
             for count in (1, 2):
-                spec = [tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank)] * count
+                spec = [
+                    tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank)
+                ] * count
                 self.bert_pack_inputs.get_concrete_function(spec)
                 self.bert_pack_inputs.get_concrete_function(spec, tf.TensorSpec([], tf.int32))
         tf.saved_model.save(self, str(export_dir))

@@ -3,12 +3,18 @@
 Every encoder resolves to an `EncoderPaths`: a SavedModel in TF Hub BERT format
 for `hub.KerasLayer`, and the preprocessor that belongs with it.
 """
+
 import dataclasses
 import json
 from pathlib import Path
 
 from bert_keras.encoders.builtin import BUILTIN_ENCODERS, ensure_builtin
-from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH, ENCODER_DIR, METADATA_FILE, PREPROCESSOR_DIR
+from bert_keras.encoders.layout import (
+    DEFAULT_SEQ_LENGTH,
+    ENCODER_DIR,
+    METADATA_FILE,
+    PREPROCESSOR_DIR,
+)
 from bert_keras.errors import UserInputError
 
 
@@ -16,6 +22,7 @@ from bert_keras.errors import UserInputError
 class EncoderPaths:
     """Where an encoder and its preprocessor are; `preprocessor` is None for a bare
     TF Hub encoder, whose preprocessor is then built from its own vocab asset."""
+
     spec: str
     encoder: str
     preprocessor: str | None
@@ -23,13 +30,15 @@ class EncoderPaths:
 
 def _fetch_hub_handle(handle: str) -> str:
     import tensorflow_hub as hub
+
     try:
         return hub.resolve(handle)
     except Exception as error:  # hub raises anything from URLError to ValueError offline
         raise UserInputError(
             f"--encoder {handle}: could not fetch this TF Hub/Kaggle handle ({type(error).__name__}); "
             f"without network access use a local directory in TF Hub format or a built-in encoder "
-            f"({', '.join(BUILTIN_ENCODERS)})") from None
+            f"({', '.join(BUILTIN_ENCODERS)})"
+        ) from None
 
 
 def resolve_encoder(spec: str) -> EncoderPaths:
@@ -61,13 +70,17 @@ def resolve_encoder(spec: str) -> EncoderPaths:
         spec_dir = Path(spec)
     if (spec_dir / ENCODER_DIR / "saved_model.pb").is_file():
         preprocessor = spec_dir / PREPROCESSOR_DIR
-        return EncoderPaths(spec, str(spec_dir / ENCODER_DIR),
-                            str(preprocessor) if (preprocessor / "saved_model.pb").is_file() else None)
+        return EncoderPaths(
+            spec,
+            str(spec_dir / ENCODER_DIR),
+            str(preprocessor) if (preprocessor / "saved_model.pb").is_file() else None,
+        )
     if (spec_dir / "saved_model.pb").is_file():
         return EncoderPaths(spec, str(spec_dir), None)
     raise UserInputError(
         f"--encoder {spec}: unknown encoder; expected a built-in name ({', '.join(BUILTIN_ENCODERS)}), "
-        f"a directory in TF Hub format, or a TF Hub/Kaggle handle")
+        f"a directory in TF Hub format, or a TF Hub/Kaggle handle"
+    )
 
 
 def load_saved_model(path: str, flag: str):
@@ -75,11 +88,14 @@ def load_saved_model(path: str, flag: str):
     A truncated or damaged SavedModel fails in many ways (OSError, OpError, even
     IndexError from a short variables file), hence the broad catch."""
     import tensorflow_hub as hub
+
     try:
         return hub.load(path)
     except Exception as error:  # noqa: BLE001  (see above)
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise UserInputError(f"{flag} {path}: not a readable SavedModel ({type(error).__name__}: {reason})") from None
+        raise UserInputError(
+            f"{flag} {path}: not a readable SavedModel ({type(error).__name__}: {reason})"
+        ) from None
 
 
 def encoder_metadata(paths: EncoderPaths) -> dict:
@@ -92,16 +108,22 @@ def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
     """The preprocessor for an encoder: its own SavedModel, or one built from the
     encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both)."""
     from bert_keras.encoders.preprocessor import BertPreprocessor
+
     if paths.preprocessor is not None:
         preprocessor = load_saved_model(paths.preprocessor, "--encoder")
         if not (hasattr(preprocessor, "tokenize") and hasattr(preprocessor, "bert_pack_inputs")):
-            raise UserInputError(f"--encoder {paths.spec}: its preprocessor {paths.preprocessor} has no "
-                                 f"tokenize and bert_pack_inputs (TF Hub's BERT preprocessor interface)")
+            raise UserInputError(
+                f"--encoder {paths.spec}: its preprocessor {paths.preprocessor} has no "
+                f"tokenize and bert_pack_inputs (TF Hub's BERT preprocessor interface)"
+            )
         return preprocessor
     vocab = Path(paths.encoder) / "assets" / "vocab.txt"
     if not vocab.is_file():
-        raise UserInputError(f"--encoder {paths.spec}: has no preprocessor and no assets/vocab.txt "
-                             f"to build one from")
+        raise UserInputError(
+            f"--encoder {paths.spec}: has no preprocessor and no assets/vocab.txt to build one from"
+        )
     encoder = load_saved_model(paths.encoder, "--encoder")
     lower_case = bool(encoder.do_lower_case.numpy()) if hasattr(encoder, "do_lower_case") else True
-    return BertPreprocessor(vocab, lower_case=lower_case, seq_length=seq_length or DEFAULT_SEQ_LENGTH)
+    return BertPreprocessor(
+        vocab, lower_case=lower_case, seq_length=seq_length or DEFAULT_SEQ_LENGTH
+    )

@@ -9,6 +9,7 @@ trial starts exactly where a fresh load would have started it.
 Variables belong to the tf.distribute strategy they were created under: a trial
 under another strategy object (a new MirroredStrategy, say) loads afresh.
 """
+
 import tensorflow as tf
 
 from bert_keras.encoders.resolve import EncoderPaths, load_preprocessor, load_saved_model
@@ -27,7 +28,7 @@ class SharedLoads:
     """
 
     def __init__(self):
-        self._encoders = {}       # path -> (loaded, its strategy, [initial value of each variable])
+        self._encoders = {}  # path -> (loaded, its strategy, [initial value of each variable])
         self._preprocessors = {}  # encoder spec -> preprocessor
 
     def encoder(self, path: str):
@@ -36,7 +37,11 @@ class SharedLoads:
         kept = self._encoders.get(path)
         if kept is None or kept[1] is not strategy:
             loaded = load_saved_model(path, "--encoder")
-            self._encoders[path] = (loaded, strategy, [variable.numpy() for variable in loaded.variables])
+            self._encoders[path] = (
+                loaded,
+                strategy,
+                [variable.numpy() for variable in loaded.variables],
+            )
             return loaded
         loaded, _, initial = kept
         for variable, value in zip(loaded.variables, initial):

@@ -9,16 +9,21 @@ or the one meeting a target precision (with the most recall) or a target recall
 
 No TensorFlow here: these are numpy computations on [n] arrays of logits and labels.
 """
+
 import json
 from pathlib import Path
 
 import numpy as np
 
 CALIBRATION_FILE = "calibration.json"  # an export's assets.extra/ record of what its graph applies
-UNCALIBRATED = {"temperature": 1.0, "threshold": 0.5, "threshold_rule": "none: the run predates calibration"}
-ECE_BINS = 15               # equal-width probability bins, as Guo et al.
+UNCALIBRATED = {
+    "temperature": 1.0,
+    "threshold": 0.5,
+    "threshold_rule": "none: the run predates calibration",
+}
+ECE_BINS = 15  # equal-width probability bins, as Guo et al.
 LOG_BETA_RANGE = (-7.0, 7.0)  # 1/T searched in [e^-7, e^7]: T from 0.001 to 1,100
-BISECTIONS = 80             # halves the log(1/T) interval to ~1e-23: exact in float64
+BISECTIONS = 80  # halves the log(1/T) interval to ~1e-23: exact in float64
 
 
 def read_calibration(record: Path, key: str | None = None) -> dict:
@@ -72,10 +77,15 @@ def scores_at(probabilities, labels, threshold: float) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"threshold": float(threshold), "accuracy": round((tp + tn) / max(len(predicted), 1), 6),
-            "precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6),
-            # rows: true label 0, 1; columns: predicted 0, 1 (scikit-learn's order)
-            "confusion_matrix": [[tn, fp], [fn, tp]]}
+    return {
+        "threshold": float(threshold),
+        "accuracy": round((tp + tn) / max(len(predicted), 1), 6),
+        "precision": round(precision, 6),
+        "recall": round(recall, 6),
+        "f1": round(f1, 6),
+        # rows: true label 0, 1; columns: predicted 0, 1 (scikit-learn's order)
+        "confusion_matrix": [[tn, fp], [fn, tp]],
+    }
 
 
 def _candidates(probabilities, labels):
@@ -91,14 +101,20 @@ def _candidates(probabilities, labels):
     return thresholds, precision, recall
 
 
-def choose_threshold(probabilities, labels, target_precision: float | None = None,
-                     target_recall: float | None = None) -> dict:
+def choose_threshold(
+    probabilities, labels, target_precision: float | None = None, target_recall: float | None = None
+) -> dict:
     """The threshold and how it was chosen: `rule` (f1, precision>=P, recall>=R) and
     whether the target was `met` (a precision no threshold reaches takes the most
     precise threshold, met False). Without positives or negatives: 0.5."""
     labels = np.asarray(labels)
-    rule = (f"precision>={target_precision}" if target_precision is not None
-            else f"recall>={target_recall}" if target_recall is not None else "f1")
+    rule = (
+        f"precision>={target_precision}"
+        if target_precision is not None
+        else f"recall>={target_recall}"
+        if target_recall is not None
+        else "f1"
+    )
     if labels.size == 0 or labels.min() == labels.max():
         return {"rule": rule, "met": False, "threshold": 0.5}
     thresholds, precision, recall = _candidates(probabilities, labels)
@@ -106,10 +122,16 @@ def choose_threshold(probabilities, labels, target_precision: float | None = Non
     if target_precision is not None:
         reaching = np.flatnonzero(precision >= target_precision)
         met = reaching.size > 0
-        pick = reaching[-1] if met else int(np.argmax(precision))  # the lowest threshold: the most recall
+        pick = (
+            reaching[-1] if met else int(np.argmax(precision))
+        )  # the lowest threshold: the most recall
     elif target_recall is not None:
-        reaching = np.flatnonzero(recall >= target_recall)  # never empty: the lowest threshold recalls all
-        pick = reaching[np.argmax(precision[reaching])]  # precision is not monotone in the threshold
+        reaching = np.flatnonzero(
+            recall >= target_recall
+        )  # never empty: the lowest threshold recalls all
+        pick = reaching[
+            np.argmax(precision[reaching])
+        ]  # precision is not monotone in the threshold
     else:
         f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
         best = np.flatnonzero(f1 == f1.max())
@@ -117,14 +139,23 @@ def choose_threshold(probabilities, labels, target_precision: float | None = Non
     return {"rule": rule, "met": bool(met), "threshold": float(thresholds[pick])}
 
 
-def calibrate(logits, labels, target_precision: float | None = None, target_recall: float | None = None) -> dict:
+def calibrate(
+    logits, labels, target_precision: float | None = None, target_recall: float | None = None
+) -> dict:
     """Temperature, threshold and the validation figures they give: what metrics.json
     records under `calibration` and export copies into assets.extra/calibration.json."""
     temperature = fit_temperature(logits, labels)
     before, after = sigmoid(logits), sigmoid(np.asarray(logits, np.float64) / temperature)
     choice = choose_threshold(after, labels, target_precision, target_recall)
     # Temperature and threshold unrounded: exported, they must give the figures recorded here.
-    return {"temperature": temperature, "ece_before": round(expected_calibration_error(before, labels), 6),
-            "ece_after": round(expected_calibration_error(after, labels), 6), "ece_bins": ECE_BINS,
-            "threshold": choice["threshold"], "threshold_rule": choice["rule"], "target_met": choice["met"],
-            "chosen_on": "validation", "validation": scores_at(after, labels, choice["threshold"])}
+    return {
+        "temperature": temperature,
+        "ece_before": round(expected_calibration_error(before, labels), 6),
+        "ece_after": round(expected_calibration_error(after, labels), 6),
+        "ece_bins": ECE_BINS,
+        "threshold": choice["threshold"],
+        "threshold_rule": choice["rule"],
+        "target_met": choice["met"],
+        "chosen_on": "validation",
+        "validation": scores_at(after, labels, choice["threshold"]),
+    }

@@ -1,4 +1,5 @@
 """`bert-keras evaluate`: a trained run's, or an export's, metrics on any data source."""
+
 import dataclasses
 import sys
 import time
@@ -11,13 +12,28 @@ from bert_keras.data.sources import load_evaluation_split
 from bert_keras.errors import UserInputError
 from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.evaluation.predictions import split_logits, split_texts
-from bert_keras.evaluation.report import calibrated_scores, check_report_dir, log_losses, roc_auc, write_report
+from bert_keras.evaluation.report import (
+    calibrated_scores,
+    check_report_dir,
+    log_losses,
+    roc_auc,
+    write_report,
+)
 
-DATA_FLAGS = ("data", "test_data", "text_fields", "on_bad_record", "tfds_data_dir", "tfds_manual_dir")
+DATA_FLAGS = (
+    "data",
+    "test_data",
+    "text_fields",
+    "on_bad_record",
+    "tfds_data_dir",
+    "tfds_manual_dir",
+)
 
 
 def _split(config: TrainConfig, data: dict):
-    config = dataclasses.replace(config, **{flag: value for flag, value in data.items() if value is not None})
+    config = dataclasses.replace(
+        config, **{flag: value for flag, value in data.items() if value is not None}
+    )
     split, skipped = load_evaluation_split(config)
     for problem in skipped:
         print(f"bert-keras: skipped {problem}", file=sys.stderr)
@@ -33,22 +49,34 @@ def _evaluate_run(run_dir: Path, data: dict):
     from bert_keras.training.job import build_compiled_classifier
     from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
     from bert_keras.training.train import evaluate_model
+
     config, best = read_trained_run(run_dir, "--model")
     config, split, skipped = _split(config, data)
     paths = resolve_encoder(config.encoder)
-    model = build_compiled_classifier(config, encoder_for(paths, config.compute_precision), total_steps=1)
+    model = build_compiled_classifier(
+        config, encoder_for(paths, config.compute_precision), total_steps=1
+    )
     restore_weights(model, best, f"--model {run_dir}: its best weights {best}")
     preprocessor = load_preprocessor(paths)
     metrics = evaluate_model(model, split, preprocessor, config)
     texts, labels, logits = split_logits(model, split, preprocessor, config)
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
-    return config, skipped, metrics, texts, labels, sigmoid(logits / calibration["temperature"]), calibration
+    return (
+        config,
+        skipped,
+        metrics,
+        texts,
+        labels,
+        sigmoid(logits / calibration["temperature"]),
+        calibration,
+    )
 
 
 def _evaluate_export(version_dir: Path, data: dict):
     """An export's own outputs (calibrated in its graph) through serving_default, as
     TF Serving computes them; its metrics at its recorded threshold."""
     from bert_keras.serving.predict import Predictor
+
     extra = version_dir / "assets.extra"
     config, split, skipped = _split(TrainConfig.read(extra / "config.json"), data)
     calibration = read_calibration(extra / CALIBRATION_FILE)
@@ -57,10 +85,13 @@ def _evaluate_export(version_dir: Path, data: dict):
     probabilities, _ = Predictor(version_dir).outputs(texts)
     seconds = time.perf_counter() - start
     at = scores_at(probabilities, labels, calibration["threshold"])
-    metrics = {"loss": round(float(np.mean(log_losses(probabilities, labels))), 6),
-               **{k: at[k] for k in ("accuracy", "precision", "recall", "f1")},
-               "auc": round(roc_auc(probabilities, labels), 6), "evaluated_examples": len(texts),
-               "eval_examples_per_second": round(len(texts) / seconds, 2)}
+    metrics = {
+        "loss": round(float(np.mean(log_losses(probabilities, labels))), 6),
+        **{k: at[k] for k in ("accuracy", "precision", "recall", "f1")},
+        "auc": round(roc_auc(probabilities, labels), 6),
+        "evaluated_examples": len(texts),
+        "eval_examples_per_second": round(len(texts) / seconds, 2),
+    }
     return config, skipped, metrics, texts, labels, probabilities, calibration
 
 
@@ -89,9 +120,12 @@ def evaluate(model, report=None, **data) -> dict:
     0.887574
     """
     from bert_keras.serving.predict import resolve_version
+
     unknown = set(data) - set(DATA_FLAGS)
     if unknown:
-        raise TypeError(f"evaluate() takes data settings only ({', '.join(DATA_FLAGS)}), not {sorted(unknown)}")
+        raise TypeError(
+            f"evaluate() takes data settings only ({', '.join(DATA_FLAGS)}), not {sorted(unknown)}"
+        )
     model = Path(model)
     if report is not None:
         check_report_dir(report)
@@ -101,12 +135,19 @@ def evaluate(model, report=None, **data) -> dict:
         try:
             version_dir = resolve_version(model)
         except UserInputError:
-            raise UserInputError(f"--model {model}: neither a run directory nor an export") from None
+            raise UserInputError(
+                f"--model {model}: neither a run directory nor an export"
+            ) from None
         results = _evaluate_export(version_dir, data)
     config, skipped, metrics, texts, labels, probabilities, calibration = results
     texts = [text.decode("utf-8", "replace") if isinstance(text, bytes) else text for text in texts]
-    result = {"model": str(model), "data": config.data, "skipped_records": skipped, **metrics,
-              **calibrated_scores(texts, labels, probabilities, calibration)}
+    result = {
+        "model": str(model),
+        "data": config.data,
+        "skipped_records": skipped,
+        **metrics,
+        **calibrated_scores(texts, labels, probabilities, calibration),
+    }
     if report is not None:
         write_report(report, result, texts, labels, probabilities)
     return result

@@ -4,8 +4,8 @@ Texts go in batches of similar length (the same sorting `predict` does), each pa
 to its longest review only; the logits come back in the split's own order, so they
 line up with its texts and labels.
 """
-import numpy as np
 
+import numpy as np
 import tensorflow as tf
 
 from bert_keras.data.pipeline import review_text
@@ -24,18 +24,24 @@ def split_texts(split, text_fields: str) -> tuple[list[bytes], np.ndarray]:
     return texts, np.asarray(labels, np.int64)
 
 
-def text_logits(model, preprocessor, texts: list, max_seq_length: int, batch_size: int = BATCH_SIZE) -> np.ndarray:
+def text_logits(
+    model, preprocessor, texts: list, max_seq_length: int, batch_size: int = BATCH_SIZE
+) -> np.ndarray:
     """The head's logit [n] for each text, in inference mode."""
     logit = logit_model(model)
     logits_of = tf.function(lambda inputs: logit(inputs, training=False), reduce_retracing=True)
     order = np.argsort([len(text) for text in texts], kind="stable")
     logits = np.zeros(len(texts), np.float32)
     for start in range(0, len(texts), batch_size):
-        chosen = order[start:start + batch_size]
-        inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant([texts[i] for i in chosen]))],
-                                               seq_length=max_seq_length)
+        chosen = order[start : start + batch_size]
+        inputs = preprocessor.bert_pack_inputs(
+            [preprocessor.tokenize(tf.constant([texts[i] for i in chosen]))],
+            seq_length=max_seq_length,
+        )
         longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-        logits[chosen] = logits_of({name: t[:, :longest] for name, t in inputs.items()}).numpy()[:, 0]
+        logits[chosen] = logits_of({name: t[:, :longest] for name, t in inputs.items()}).numpy()[
+            :, 0
+        ]
     return logits
 
 

@@ -7,20 +7,28 @@
 Every file is written whole under a temporary name. DIR is new, empty, or an earlier
 report of bert-keras' (its report.json says so); any other directory is refused.
 """
+
 import json
 from pathlib import Path
 
 import numpy as np
 
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation.calibration import ECE_BINS, expected_calibration_error, scores_at, sigmoid
+from bert_keras.evaluation.calibration import (
+    ECE_BINS,
+    expected_calibration_error,
+    scores_at,
+    sigmoid,
+)
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.files.output_dirs import marker_format
 from bert_keras.training.plots import save_figure
 
 LENGTH_EDGES = (16, 32, 64, 128, 256)  # words per review: "1-16", "17-32", ..., "257+"
 ERRORS_KEPT = 100
-REPORT_FORMAT = "bert-keras-report/1"  # report.json's marker: a directory holding one may be written again
+REPORT_FORMAT = (
+    "bert-keras-report/1"  # report.json's marker: a directory holding one may be written again
+)
 
 
 def log_losses(probabilities, labels) -> np.ndarray:
@@ -52,39 +60,69 @@ def calibrated_scores(texts, labels, probabilities, calibration: dict) -> dict:
     correct = (np.asarray(probabilities) >= threshold) == (np.asarray(labels) > 0.5)
     words = np.array([len(text.split()) for text in texts])
     which = np.searchsorted(LENGTH_EDGES, words)  # [n] bucket index; 1-16 words -> 0
-    names = [f"{low + 1}-{high}" for low, high in zip((0, *LENGTH_EDGES), LENGTH_EDGES)] + [f"{LENGTH_EDGES[-1] + 1}+"]
-    by_length = {names[b]: {"examples": int(np.sum(which == b)), "accuracy": round(float(correct[which == b].mean()), 6)}
-                 for b in range(len(names)) if np.any(which == b)}
+    names = [f"{low + 1}-{high}" for low, high in zip((0, *LENGTH_EDGES), LENGTH_EDGES)] + [
+        f"{LENGTH_EDGES[-1] + 1}+"
+    ]
+    by_length = {
+        names[b]: {
+            "examples": int(np.sum(which == b)),
+            "accuracy": round(float(correct[which == b].mean()), 6),
+        }
+        for b in range(len(names))
+        if np.any(which == b)
+    }
     p = np.clip(np.asarray(probabilities, np.float64), 1e-7, 1 - 1e-7)
-    uncalibrated = sigmoid(calibration["temperature"] * (np.log(p) - np.log1p(-p)))  # T x logit: as trained
-    return {"threshold": threshold, "threshold_rule": calibration.get("threshold_rule"),
-            "temperature": calibration["temperature"], "ece": round(expected_calibration_error(probabilities, labels), 6),
-            "ece_uncalibrated": round(expected_calibration_error(uncalibrated, labels), 6), "ece_bins": ECE_BINS,
-            "roc_auc": round(roc_auc(probabilities, labels), 6), "confusion_matrix": at.pop("confusion_matrix"),
-            "at_threshold": {k: v for k, v in at.items() if k != "threshold"}, "accuracy_by_length_words": by_length}
+    uncalibrated = sigmoid(
+        calibration["temperature"] * (np.log(p) - np.log1p(-p))
+    )  # T x logit: as trained
+    return {
+        "threshold": threshold,
+        "threshold_rule": calibration.get("threshold_rule"),
+        "temperature": calibration["temperature"],
+        "ece": round(expected_calibration_error(probabilities, labels), 6),
+        "ece_uncalibrated": round(expected_calibration_error(uncalibrated, labels), 6),
+        "ece_bins": ECE_BINS,
+        "roc_auc": round(roc_auc(probabilities, labels), 6),
+        "confusion_matrix": at.pop("confusion_matrix"),
+        "at_threshold": {k: v for k, v in at.items() if k != "threshold"},
+        "accuracy_by_length_words": by_length,
+    }
 
 
 def _plot_curves(labels, probabilities, out_png: Path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fpr, tpr = roc_curve(probabilities, labels)
     figure, (pr, roc, reliability) = plt.subplots(1, 3, figsize=(15, 4.5))
     positive = np.asarray(labels) > 0.5
     tp, fp = tpr[1:] * positive.sum(), fpr[1:] * (~positive).sum()  # counts at each threshold
     pr.plot(tpr[1:], tp / np.maximum(tp + fp, 1))
-    pr.set(xlabel="recall", ylabel="precision", title="precision-recall", xlim=(0, 1), ylim=(0, 1.02))
+    pr.set(
+        xlabel="recall", ylabel="precision", title="precision-recall", xlim=(0, 1), ylim=(0, 1.02)
+    )
     roc.plot(fpr, tpr, label=f"AUC {roc_auc(probabilities, labels):.4f}")
     roc.plot([0, 1], [0, 1], linestyle=":", color="grey")
     roc.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
     roc.legend(loc="lower right")
     bins = np.minimum((np.asarray(probabilities) * ECE_BINS).astype(int), ECE_BINS - 1)
     used = [b for b in range(ECE_BINS) if np.any(bins == b)]
-    reliability.bar([(b + 0.5) / ECE_BINS for b in used], [np.mean(np.asarray(labels)[bins == b]) for b in used],
-                    width=1 / ECE_BINS, edgecolor="black", alpha=0.7, label="fraction positive")
+    reliability.bar(
+        [(b + 0.5) / ECE_BINS for b in used],
+        [np.mean(np.asarray(labels)[bins == b]) for b in used],
+        width=1 / ECE_BINS,
+        edgecolor="black",
+        alpha=0.7,
+        label="fraction positive",
+    )
     reliability.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
-    reliability.set(xlabel="predicted probability of a positive review", ylabel="fraction positive",
-                    title=f"reliability (ECE {expected_calibration_error(probabilities, labels):.4f})")
+    reliability.set(
+        xlabel="predicted probability of a positive review",
+        ylabel="fraction positive",
+        title=f"reliability (ECE {expected_calibration_error(probabilities, labels):.4f})",
+    )
     reliability.legend(loc="upper left")
     figure.tight_layout()
     save_figure(figure, out_png)
@@ -96,9 +134,15 @@ def check_report_dir(directory) -> Path:
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise UserInputError(f"--report {directory}: is a file, not a directory")
-    if directory.is_dir() and any(directory.iterdir()) and marker_format(directory / "report.json") != REPORT_FORMAT:
-        raise UserInputError(f"--report {directory}: holds files that are not a bert-keras report; "
-                             f"give a new or empty directory")
+    if (
+        directory.is_dir()
+        and any(directory.iterdir())
+        and marker_format(directory / "report.json") != REPORT_FORMAT
+    ):
+        raise UserInputError(
+            f"--report {directory}: holds files that are not a bert-keras report; "
+            f"give a new or empty directory"
+        )
     return directory
 
 
@@ -111,8 +155,21 @@ def write_report(directory, result: dict, texts, labels, probabilities):
     wrong = np.flatnonzero((probabilities >= result["threshold"]) != (labels > 0.5))
     losses = log_losses(probabilities, labels)
     worst = wrong[np.argsort(-losses[wrong], kind="stable")][:ERRORS_KEPT]
-    lines = [json.dumps({"text": texts[i], "label": int(labels[i]), "probability": round(float(probabilities[i]), 6),
-                         "loss": round(float(losses[i]), 6)}, ensure_ascii=False)
-             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") for i in worst]  # one mistake, one line
+    lines = [
+        json.dumps(
+            {
+                "text": texts[i],
+                "label": int(labels[i]),
+                "probability": round(float(probabilities[i]), 6),
+                "loss": round(float(losses[i]), 6),
+            },
+            ensure_ascii=False,
+        )
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+        for i in worst
+    ]  # one mistake, one line
     write_text_atomic(directory / "errors.jsonl", "".join(line + "\n" for line in lines))
-    write_text_atomic(directory / "report.json", json.dumps({"format": REPORT_FORMAT, **result}, indent=2) + "\n")
+    write_text_atomic(
+        directory / "report.json", json.dumps({"format": REPORT_FORMAT, **result}, indent=2) + "\n"
+    )

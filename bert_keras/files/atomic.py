@@ -10,6 +10,7 @@ under an exclusive `flock` for as long as its writer lives (the kernel drops the
 lock when the process dies, however it dies), so the next writer can tell a
 stale one, which it removes, from one that another live process is writing.
 """
+
 import contextlib
 import csv
 import fcntl
@@ -124,7 +125,9 @@ def write_text_atomic(path: Path, text: str):
     """Writes a small file whole: a reader sees the old file or the new one, never half."""
     staging = staging_file(path)
     try:
-        with open(staging, "x", encoding="utf-8") as handle:  # "x": created new, with the umask's mode
+        with open(
+            staging, "x", encoding="utf-8"
+        ) as handle:  # "x": created new, with the umask's mode
             handle.write(text)
         os.replace(staging, path)
     except BaseException:

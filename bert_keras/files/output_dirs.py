@@ -6,6 +6,7 @@ resumed, replaced by `--overwrite` or read back; an empty or absent one is new;
 anything else (a file, a folder of someone's files, a config.json bert-keras
 did not write) is refused with one line and left untouched.
 """
+
 import json
 import os
 import shutil
@@ -47,11 +48,15 @@ def owned_directory(directory: Path, marker_file: str, format_marker: str, flag:
     if marker.is_file():
         if marker_format(marker) == format_marker:
             return True
-        raise UserInputError(f"{flag} {directory}: its {marker_file} was not written by bert-keras "
-                             f"(no \"format\": \"{format_marker}\"); choose another {flag}")
+        raise UserInputError(
+            f"{flag} {directory}: its {marker_file} was not written by bert-keras "
+            f'(no "format": "{format_marker}"); choose another {flag}'
+        )
     if any(directory.iterdir()):
-        raise UserInputError(f"{flag} {directory}: holds files that bert-keras did not write; "
-                             f"choose a new or empty directory")
+        raise UserInputError(
+            f"{flag} {directory}: holds files that bert-keras did not write; "
+            f"choose a new or empty directory"
+        )
     return False
 
 
@@ -60,8 +65,10 @@ def check_same_settings(directory: Path, kind: str, previous: dict, current: dic
     that differs, when `current` is not what `directory` recorded."""
     changed = sorted(key for key in current if previous.get(key) != current[key])
     if changed:
-        raise UserInputError(f"--out {directory}: holds a {kind} with other settings "
-                             f"({', '.join(changed)}); re-run its command, or pass --overwrite")
+        raise UserInputError(
+            f"--out {directory}: holds a {kind} with other settings "
+            f"({', '.join(changed)}); re-run its command, or pass --overwrite"
+        )
 
 
 def discard_directory(directory: Path):

@@ -17,6 +17,7 @@ at every epoch: the frozen-prefix cache keeps it instead (`from_cache=True`,
 whose inputs are those hidden states). An encoder without the two functions
 is one call: every block follows the same training flag, frozen ones included.
 """
+
 import tensorflow_hub as hub
 import tf_keras
 
@@ -24,7 +25,6 @@ from bert_keras.encoders.resolve import load_saved_model
 from bert_keras.errors import SelfCheckFailed
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import frozen_prefix_depth, group_sublayers, variable_name
-
 
 SPLIT_OUTPUTS = ("pooled_output", "default")  # what from_hidden gives
 
@@ -42,8 +42,9 @@ class _FrozenView:
     def __init__(self, loaded, frozen: set[str], call):
         self.loaded, self._call = loaded, call
         self.variables = list(loaded.variables)
-        self.trainable_variables = [v for v in loaded.trainable_variables
-                                    if variable_name(v) not in frozen]
+        self.trainable_variables = [
+            v for v in loaded.trainable_variables if variable_name(v) not in frozen
+        ]
         self.regularization_losses = list(getattr(loaded, "regularization_losses", []))
 
     def __call__(self, inputs, training=False):
@@ -53,13 +54,16 @@ class _FrozenView:
 def frozen_prefix_of(loaded, frozen: set[str]) -> int | None:
     """How many leading blocks run apart as a fixed prefix when `frozen` (variable names)
     are frozen; None when the embeddings train or the encoder cannot split."""
-    return frozen_prefix_depth(group_sublayers(loaded.variables), frozen) if splits(loaded) else None
+    return (
+        frozen_prefix_depth(group_sublayers(loaded.variables), frozen) if splits(loaded) else None
+    )
 
 
 def _encoder_call(loaded, boundary: int | None, from_cache: bool):
     if from_cache:  # inputs: {"hidden_states": [batch, seq, hidden], "input_mask": [batch, seq]}
-        return lambda inputs, training: loaded.from_hidden(inputs["hidden_states"], inputs["input_mask"],
-                                                           boundary, training)
+        return lambda inputs, training: loaded.from_hidden(
+            inputs["hidden_states"], inputs["input_mask"], boundary, training
+        )
     if boundary is None:
         return lambda inputs, training: loaded(inputs, training=training)
 
@@ -69,6 +73,7 @@ def _encoder_call(loaded, boundary: int | None, from_cache: bool):
             return {key: outputs[key] for key in SPLIT_OUTPUTS}
         hidden = loaded.hidden_state_at(inputs, boundary)  # [batch, seq, hidden], inference mode
         return loaded.from_hidden(hidden, inputs["input_mask"], boundary, True)
+
     return call
 
 
@@ -83,7 +88,8 @@ def verify_trainable(layer, loaded, frozen: set[str]):
         raise SelfCheckFailed(
             f"freezing did not take: the encoder layer trains {len(actual)} variables, the freeze "
             f"specification {len(expected)} (trained but frozen: {', '.join(extra[:3]) or 'none'}; "
-            f"frozen but meant to train: {', '.join(missing[:3]) or 'none'})")
+            f"frozen but meant to train: {', '.join(missing[:3]) or 'none'})"
+        )
 
 
 class FreezableEncoder(hub.KerasLayer):
@@ -122,7 +128,9 @@ class FreezableEncoder(hub.KerasLayer):
         self.frozen_prefix = frozen_prefix_of(loaded, self.frozen_names)
         if self.from_cache and self.frozen_prefix is None:
             raise ValueError(f"{self.encoder_handle}: no frozen prefix to take from a cache")
-        return _FrozenView(loaded, self.frozen_names, _encoder_call(loaded, self.frozen_prefix, self.from_cache))
+        return _FrozenView(
+            loaded, self.frozen_names, _encoder_call(loaded, self.frozen_prefix, self.from_cache)
+        )
 
     def refreeze(self, freeze: FreezeSpec):
         """Trains what `freeze` says from now on, over the same loaded encoder (an unfreeze
@@ -134,7 +142,10 @@ class FreezableEncoder(hub.KerasLayer):
         self._callable = self._get_callable()  # hub.KerasLayer calls what it got at construction
         trainable = {id(v) for v in self._func.trainable_variables}
         weights = list(self._trainable_weights) + list(self._non_trainable_weights)
-        for kept, into_trainable in ((self._trainable_weights, True), (self._non_trainable_weights, False)):
+        for kept, into_trainable in (
+            (self._trainable_weights, True),
+            (self._non_trainable_weights, False),
+        ):
             del kept[:]  # in place: the lists are Keras' own
             kept.extend(w for w in weights if (id(w) in trainable) == into_trainable)
         verify_trainable(self, self._func.loaded, self.frozen_names)
@@ -142,5 +153,9 @@ class FreezableEncoder(hub.KerasLayer):
     def get_config(self):
         config = tf_keras.layers.Layer.get_config(self)
         config.pop("trainable", None)
-        return {**config, "handle": self.encoder_handle, "freeze": self.freeze.to_dict(),
-                "from_cache": self.from_cache}
+        return {
+            **config,
+            "handle": self.encoder_handle,
+            "freeze": self.freeze.to_dict(),
+            "from_cache": self.from_cache,
+        }

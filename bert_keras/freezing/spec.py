@@ -4,6 +4,7 @@ CLI validates freeze flags before anything heavy loads.
 Sub-layers are named as `freezing.sublayers` reads them off TF Hub BERT variable
 names: `embeddings`, `transformer/layer_{i}`, `pooler`.
 """
+
 import dataclasses
 import re
 
@@ -40,14 +41,18 @@ class FreezeSpec:
     ...
     bert_keras.errors.UserInputError: --train-last and --freeze-first contradict each other; give one
     """
-    train_last: int | None = None    # train only the last K blocks (0: pooler and head only)
+
+    train_last: int | None = None  # train only the last K blocks (0: pooler and head only)
     freeze_first: int | None = None  # freeze blocks 0..N-1
     freeze_regex: str | None = None  # freeze sub-layers or variables whose name matches
-    train_regex: str | None = None   # keep sub-layers or variables whose name matches trainable
-    train_embeddings: bool = False   # with an index selector, embeddings train only if asked
+    train_regex: str | None = None  # keep sub-layers or variables whose name matches trainable
+    train_embeddings: bool = False  # with an index selector, embeddings train only if asked
 
     def __post_init__(self):
-        for flag, value in (("--train-last", self.train_last), ("--freeze-first", self.freeze_first)):
+        for flag, value in (
+            ("--train-last", self.train_last),
+            ("--freeze-first", self.freeze_first),
+        ):
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise UserInputError(f"{flag} {value}: must be a whole number of blocks, 0 or more")
         if self.train_last is not None and self.freeze_first is not None:
@@ -55,9 +60,14 @@ class FreezeSpec:
         if self.freeze_regex is not None and self.train_regex is not None:
             raise UserInputError("--freeze-regex and --train-regex contradict each other; give one")
         if self.train_embeddings and not self.has_index:
-            raise UserInputError("--train-embeddings: only means something with --train-last or --freeze-first "
-                                 "(without them the embeddings train anyway, or as the regex says)")
-        for flag, pattern in (("--freeze-regex", self.freeze_regex), ("--train-regex", self.train_regex)):
+            raise UserInputError(
+                "--train-embeddings: only means something with --train-last or --freeze-first "
+                "(without them the embeddings train anyway, or as the regex says)"
+            )
+        for flag, pattern in (
+            ("--freeze-regex", self.freeze_regex),
+            ("--train-regex", self.train_regex),
+        ):
             if pattern is None:
                 continue
             if not pattern.strip():
@@ -65,7 +75,9 @@ class FreezeSpec:
             try:
                 re.compile(pattern)
             except re.error as error:
-                raise UserInputError(f"{flag} {pattern!r}: not a valid regular expression ({error})") from None
+                raise UserInputError(
+                    f"{flag} {pattern!r}: not a valid regular expression ({error})"
+                ) from None
 
     @property
     def has_index(self) -> bool:
@@ -78,22 +90,34 @@ class FreezeSpec:
         depth = sum(1 for n in names if block_index(n) is not None)
         valid = ", ".join(names)
         if self.has_index and (depth == 0 or OTHER in names):
-            raise UserInputError(f"{self._index_flag()}: cannot tell this encoder's blocks from its variable "
-                                 f"names (sub-layers seen: {valid}); freeze by --freeze-regex or --train-regex")
-        for flag, value in (("--train-last", self.train_last), ("--freeze-first", self.freeze_first)):
+            raise UserInputError(
+                f"{self._index_flag()}: cannot tell this encoder's blocks from its variable "
+                f"names (sub-layers seen: {valid}); freeze by --freeze-regex or --train-regex"
+            )
+        for flag, value in (
+            ("--train-last", self.train_last),
+            ("--freeze-first", self.freeze_first),
+        ):
             if value is not None and value > depth:
-                raise UserInputError(f"{flag} {value}: the encoder has only {depth} blocks "
-                                     f"(its sub-layers: {valid})")
+                raise UserInputError(
+                    f"{flag} {value}: the encoder has only {depth} blocks (its sub-layers: {valid})"
+                )
         if not self.has_index:
             return set()
-        first_trained = depth - self.train_last if self.train_last is not None else self.freeze_first
+        first_trained = (
+            depth - self.train_last if self.train_last is not None else self.freeze_first
+        )
         frozen = {f"transformer/layer_{i}" for i in range(first_trained)}
         if not self.train_embeddings and EMBEDDINGS in names:
             frozen.add(EMBEDDINGS)
         return frozen
 
     def _index_flag(self) -> str:
-        return f"--train-last {self.train_last}" if self.train_last is not None else f"--freeze-first {self.freeze_first}"
+        return (
+            f"--train-last {self.train_last}"
+            if self.train_last is not None
+            else f"--freeze-first {self.freeze_first}"
+        )
 
     def frozen_variables(self, variables) -> set[str]:
         """Names of the encoder variables this specification freezes."""
@@ -105,14 +129,23 @@ class FreezeSpec:
             frozen = set(everything)  # --train-regex alone: only what it matches trains
         else:
             frozen = {name for s in sublayers if s.name in frozen_blocks for name in s.variables}
-        for flag, pattern in (("--freeze-regex", self.freeze_regex), ("--train-regex", self.train_regex)):
+        for flag, pattern in (
+            ("--freeze-regex", self.freeze_regex),
+            ("--train-regex", self.train_regex),
+        ):
             if pattern is None:
                 continue
-            matched = {name for s in sublayers for name in s.variables
-                       if re.search(pattern, s.name) or re.search(pattern, name)}
+            matched = {
+                name
+                for s in sublayers
+                for name in s.variables
+                if re.search(pattern, s.name) or re.search(pattern, name)
+            }
             if not matched:
-                raise UserInputError(f"{flag} {pattern!r}: matches no sub-layer or variable "
-                                     f"(the sub-layers: {valid})")
+                raise UserInputError(
+                    f"{flag} {pattern!r}: matches no sub-layer or variable "
+                    f"(the sub-layers: {valid})"
+                )
             frozen = frozen | matched if flag == "--freeze-regex" else frozen - matched
         return frozen
 

@@ -6,6 +6,7 @@ only structure left is in the names. TF Hub BERT v4 names them
 this module groups them back into `embeddings`, `transformer/layer_{i}` and
 `pooler`, which is what freeze specifications and the layer table speak of.
 """
+
 import dataclasses
 import re
 
@@ -16,7 +17,9 @@ POOLER = "pooler"
 HEAD = "head"
 OTHER = "other"
 _BLOCK = re.compile(r"(?:^|/)transformer/layer_(\d+)/")
-_EMBEDDINGS = re.compile(r"(?:^|/)(?:word_embeddings|position_embedding|type_embeddings|embeddings)/")
+_EMBEDDINGS = re.compile(
+    r"(?:^|/)(?:word_embeddings|position_embedding|type_embeddings|embeddings)/"
+)
 _POOLER = re.compile(r"(?:^|/)pooler_transform/")
 
 
@@ -44,7 +47,7 @@ def block_index(sublayer: str) -> int | None:
 
 @dataclasses.dataclass(frozen=True)
 class SubLayer:
-    name: str                   # embeddings, transformer/layer_3, pooler, head, other
+    name: str  # embeddings, transformer/layer_3, pooler, head, other
     variables: tuple[str, ...]  # full variable names, in the encoder's order
     parameters: int
 
@@ -70,9 +73,14 @@ def group_sublayers(variables, head_variables=()) -> list[SubLayer]:
                 continue
             name = HEAD if is_head else sublayer_of(variable_name(variable))
             groups.setdefault(name, []).append(variable)
-    return [SubLayer(name, tuple(variable_name(v) for v in members),
-                     int(sum(np.prod(v.shape.as_list(), dtype=np.int64) for v in members)))
-            for name, members in sorted(groups.items(), key=lambda item: _order(item[0]))]
+    return [
+        SubLayer(
+            name,
+            tuple(variable_name(v) for v in members),
+            int(sum(np.prod(v.shape.as_list(), dtype=np.int64) for v in members)),
+        )
+        for name, members in sorted(groups.items(), key=lambda item: _order(item[0]))
+    ]
 
 
 def position_table_length(variables) -> int | None:
@@ -99,6 +107,7 @@ def frozen_prefix_depth(sublayers, frozen: set[str]) -> int | None:
 
     def wholly_frozen(name: str) -> bool:
         return name in by_name and all(variable in frozen for variable in by_name[name].variables)
+
     if not wholly_frozen(EMBEDDINGS):
         return None
     depth = 0

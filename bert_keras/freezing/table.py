@@ -1,8 +1,15 @@
 """`bert-keras layers`: what a freeze specification (and an unfreeze schedule, and a
 layer-wise learning-rate decay) does to a model, one row per sub-layer."""
+
 import dataclasses
 
-from bert_keras.freezing.sublayers import HEAD, block_range, encoder_depth, group_sublayers, variable_name
+from bert_keras.freezing.sublayers import (
+    HEAD,
+    block_range,
+    encoder_depth,
+    group_sublayers,
+    variable_name,
+)
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from bert_keras.training.layer_rates import rate_multiplier
 
@@ -10,10 +17,14 @@ from bert_keras.training.layer_rates import rate_multiplier
 def mode_note(frozen_prefix: int | None) -> str:
     """How the frozen sub-layers run while the model trains."""
     if frozen_prefix is None:
-        return ("Note: frozen sub-layers are not updated, but this encoder is one hub.KerasLayer call: every "
-                "block follows the same training flag, so frozen blocks still apply dropout while training.")
-    return (f"Note: the frozen {block_range(frozen_prefix)} run in inference mode (no dropout), as when serving; "
-            f"their output can be computed once (--frozen-prefix cache).")
+        return (
+            "Note: frozen sub-layers are not updated, but this encoder is one hub.KerasLayer call: every "
+            "block follows the same training flag, so frozen blocks still apply dropout while training."
+        )
+    return (
+        f"Note: the frozen {block_range(frozen_prefix)} run in inference mode (no dropout), as when serving; "
+        f"their output can be computed once (--frozen-prefix cache)."
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,15 +55,29 @@ def layer_rows(model, layer_lr_decay: float = 1.0, phases=None) -> list[Row]:
     trainable = {variable_name(v) for v in model.trainable_weights}
     sublayers = group_sublayers(encoder.weights, head)
     depth = encoder_depth(sublayers)
-    starts = {s.name: 0 for s in sublayers if s.name == HEAD or any(v in trainable for v in s.variables)}
+    starts = {
+        s.name: 0 for s in sublayers if s.name == HEAD or any(v in trainable for v in s.variables)
+    }
     for first, _, freeze in phases or ():
         frozen = freeze.frozen_variables(encoder.weights)
-        starts.update({s.name: first for s in sublayers
-                       if s.name not in starts and any(v not in frozen for v in s.variables)})
-    return [Row(sublayer.block, sublayer.name, sublayer.parameters,
-                sum(sizes[name] for name in sublayer.variables if name in trainable),
-                rate_multiplier(sublayer.name, depth, layer_lr_decay), starts.get(sublayer.name))
-            for sublayer in sublayers]
+        starts.update(
+            {
+                s.name: first
+                for s in sublayers
+                if s.name not in starts and any(v not in frozen for v in s.variables)
+            }
+        )
+    return [
+        Row(
+            sublayer.block,
+            sublayer.name,
+            sublayer.parameters,
+            sum(sizes[name] for name in sublayer.variables if name in trainable),
+            rate_multiplier(sublayer.name, depth, layer_lr_decay),
+            starts.get(sublayer.name),
+        )
+        for sublayer in sublayers
+    ]
 
 
 def layers_report(encoder_path: str, config) -> str:
@@ -60,8 +85,12 @@ def layers_report(encoder_path: str, config) -> str:
     phases = config.phases() if config.unfreeze_schedule else None
     spec = phases[0][2] if phases else config.freeze  # as epoch 0 trains
     model = build_classifier(encoder_path, spec)
-    return format_table(layer_rows(model, config.layer_lr_decay, phases), spec,
-                        model.get_layer(ENCODER_LAYER).frozen_prefix, scheduled=phases is not None)
+    return format_table(
+        layer_rows(model, config.layer_lr_decay, phases),
+        spec,
+        model.get_layer(ENCODER_LAYER).frozen_prefix,
+        scheduled=phases is not None,
+    )
 
 
 def embeddings_note(spec) -> str | None:
@@ -70,23 +99,34 @@ def embeddings_note(spec) -> str | None:
         return None
     if spec.train_embeddings:
         return "Embeddings train: --train-embeddings."
-    return ("Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block "
-            "trains, unless --train-embeddings.")
+    return (
+        "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block "
+        "trains, unless --train-embeddings."
+    )
 
 
-def format_table(rows: list[Row], spec=None, frozen_prefix: int | None = None, scheduled: bool = False) -> str:
+def format_table(
+    rows: list[Row], spec=None, frozen_prefix: int | None = None, scheduled: bool = False
+) -> str:
     """scheduled: add the epoch (1-based, as Keras counts them) each sub-layer starts training in;
     the status is then epoch 1's."""
     from_epoch = f"  {'from epoch':>10}" if scheduled else ""
     lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  {'lr x':>7}{from_epoch}  status"]
     for row in rows:
         index = "-" if row.block is None else str(row.block)
-        rate = "-" if row.start_epoch is None else f"{row.rate_multiplier:.4g}"  # one never trained has no rate
+        rate = (
+            "-" if row.start_epoch is None else f"{row.rate_multiplier:.4g}"
+        )  # one never trained has no rate
         start = "-" if row.start_epoch is None else str(row.start_epoch + 1)
         from_epoch = f"  {start:>10}" if scheduled else ""
-        lines.append(f"{index:>5}  {row.name:<22} {row.parameters:>12,}  {rate:>7}{from_epoch}  {row.status}")
+        lines.append(
+            f"{index:>5}  {row.name:<22} {row.parameters:>12,}  {rate:>7}{from_epoch}  {row.status}"
+        )
     total = sum(r.parameters for r in rows)
     trainable = sum(r.trainable_parameters for r in rows)
-    lines += ["", f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters"]
+    lines += [
+        "",
+        f"trainable {trainable:,} / frozen {total - trainable:,} / total {total:,} parameters",
+    ]
     lines += [note for note in (embeddings_note(spec), mode_note(frozen_prefix)) if note]
     return "\n".join(lines)

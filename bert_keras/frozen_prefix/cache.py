@@ -6,6 +6,7 @@ BERT_KERAS_HOME/cache), in a folder keyed by everything the states depend on: a
 rerun, a resumed run or another trial of a search reuses it. A cache too big for
 both is not built: the run trains inline and says so.
 """
+
 import contextlib
 import dataclasses
 import os
@@ -22,15 +23,15 @@ from bert_keras.files.atomic import atomic_directory
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
 
-SAMPLE = 512         # reviews tokenized to estimate the cache's size
+SAMPLE = 512  # reviews tokenized to estimate the cache's size
 DISK_HEADROOM = 1.2  # free disk a cache on disk needs, in units of its size
 
 
 @dataclasses.dataclass(frozen=True)
 class Placement:
-    location: str | None   # "memory", "disk", or None: too big for both
+    location: str | None  # "memory", "disk", or None: too big for both
     estimated_bytes: int
-    directory: Path        # where a cache on disk lives, one folder per key
+    directory: Path  # where a cache on disk lives, one folder per key
 
 
 def memory_budget(config) -> int:
@@ -44,15 +45,23 @@ def storage_dtype(config) -> np.dtype:
     whose numbers they are exactly: half the bytes of float32, and nothing lost."""
     import tensorflow as tf
     import tf_keras
-    return np.dtype(tf.as_dtype(tf_keras.mixed_precision.Policy(config.compute_precision).compute_dtype).as_numpy_dtype)
+
+    return np.dtype(
+        tf.as_dtype(
+            tf_keras.mixed_precision.Policy(config.compute_precision).compute_dtype
+        ).as_numpy_dtype
+    )
 
 
 def estimate_bytes(preprocessor, examples, count: int, config, *, hidden: int) -> int:
     """The cache's size for `count` examples, from the mean length of a sample of them."""
     from bert_keras.data.pipeline import review_text
+
     sample = next(iter(examples.batch(SAMPLE)))
-    tokens = preprocessor.bert_pack_inputs([preprocessor.tokenize(review_text(sample, config.text_fields))],
-                                           seq_length=config.max_seq_length)["input_mask"]
+    tokens = preprocessor.bert_pack_inputs(
+        [preprocessor.tokenize(review_text(sample, config.text_fields))],
+        seq_length=config.max_seq_length,
+    )["input_mask"]
     mean_length = float(tokens.numpy().sum()) / len(tokens)
     return int(count * mean_length * hidden * storage_dtype(config).itemsize)
 
@@ -62,8 +71,9 @@ def place(estimated: int, config) -> Placement:
     existing = _existing_ancestor(directory)  # a rerun looks there, wherever this cache goes
     if not existing.is_dir():
         where = "" if existing == directory.absolute() else f" ({existing})"
-        raise UserInputError(f"--cache-dir {directory}: is{' under' if where else ''} a file{where}, "
-                             f"not a directory")
+        raise UserInputError(
+            f"--cache-dir {directory}: is{' under' if where else ''} a file{where}, not a directory"
+        )
     if estimated <= memory_budget(config):
         return Placement("memory", estimated, directory)
     free = shutil.disk_usage(existing).free
@@ -91,7 +101,9 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
     found, missing = {}, []
     for boundary, description in keys.items():
         key = store.cache_key(description)
-        states = store.remembered(key) or store.load(placement.directory / key)  # a search's, or a rerun's
+        states = store.remembered(key) or store.load(
+            placement.directory / key
+        )  # a search's, or a rerun's
         if states is None:
             missing.append(boundary)
         else:
@@ -99,12 +111,17 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
     if missing:
         start = time.perf_counter()
         if placement.location == "disk":
-            found.update(_compute_on_disk({b: keys[b] for b in missing}, placement.directory, compute))
+            found.update(
+                _compute_on_disk({b: keys[b] for b in missing}, placement.directory, compute)
+            )
         else:
             for boundary, states in compute(missing, None).items():
                 store.remember(store.cache_key(keys[boundary]), states)
                 found[boundary] = states
-        print(f"bert-keras: frozen prefix computed in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        print(
+            f"bert-keras: frozen prefix computed in {time.perf_counter() - start:.1f}s",
+            file=sys.stderr,
+        )
     return found
 
 
@@ -112,10 +129,13 @@ def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
     """Computes straight into files mapped from staging folders, then renames each into place."""
     with contextlib.ExitStack() as stack:
         # A build killed midway leaves no folder under its key, only staging that the next build removes.
-        staging = {b: stack.enter_context(atomic_directory(root / store.cache_key(keys[b]))) for b in keys}
+        staging = {
+            b: stack.enter_context(atomic_directory(root / store.cache_key(keys[b]))) for b in keys
+        }
 
         def allocate(boundary, shape, dtype):
             return store.mapped_values(staging[boundary], shape, dtype)
+
         states = compute(sorted(keys), allocate)
         for boundary, result in states.items():
             store.finish(result, staging[boundary], keys[boundary])
@@ -125,5 +145,12 @@ def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
 def computer(encoder, preprocessor, examples, config):
     """compute(boundaries, allocate) for `get_states`: one pass over `examples`."""
     return lambda boundaries, allocate: compute_states(
-        encoder, preprocessor, examples, max_seq_length=config.max_seq_length, text_fields=config.text_fields,
-        boundaries=sorted(boundaries), dtype=storage_dtype(config), allocate=allocate)
+        encoder,
+        preprocessor,
+        examples,
+        max_seq_length=config.max_seq_length,
+        text_fields=config.text_fields,
+        boundaries=sorted(boundaries),
+        dtype=storage_dtype(config),
+        allocate=allocate,
+    )

@@ -8,6 +8,7 @@ A folder on disk is keyed by everything the states depend on (the encoder and
 its files, the data, the boundary, the sequence length, the shard), so a rerun,
 a resumed run or another trial of a search reads it instead of computing it again.
 """
+
 import dataclasses
 import hashlib
 import json
@@ -16,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 FILES = ("values.npy", "row_splits.npy", "labels.npy")
-_IN_MEMORY: dict[str, "HiddenStates"] = {}  # this process's caches, by key (a search's trials share them)
+_IN_MEMORY: dict[
+    str, "HiddenStates"
+] = {}  # this process's caches, by key (a search's trials share them)
 
 
 @dataclasses.dataclass
@@ -26,7 +29,7 @@ class HiddenStates:
     # peak RSS was 3x the cache's size above inline); the pipeline reads a batch's rows from either.
     values: np.ndarray
     row_splits: np.ndarray  # [examples + 1] int64
-    labels: np.ndarray      # [examples] float32, 0 or 1
+    labels: np.ndarray  # [examples] float32, 0 or 1
 
     @property
     def size(self) -> int:
@@ -67,6 +70,7 @@ def load(directory: Path) -> HiddenStates | None:
     values = np.load(directory / FILES[0], mmap_mode="r")  # read from disk as batches need it
     if values.dtype == np.dtype("V2"):  # .npy has no bfloat16: numpy reads it back as 2-byte voids
         import tensorflow as tf
+
         values = values.view(tf.bfloat16.as_numpy_dtype)
     row_splits, labels = (np.load(directory / name) for name in FILES[1:])
     return HiddenStates(values, row_splits, labels)
@@ -83,4 +87,3 @@ def finish(states: HiddenStates, folder: Path, description: dict):
     np.save(folder / FILES[1], states.row_splits)
     np.save(folder / FILES[2], states.labels)
     (folder / "key.json").write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
-

@@ -8,8 +8,8 @@ Example (needs a running TF Serving with `saved_models/sentiment` as `sentiment`
 >>> predict_grpc("localhost:8500", text_request("sentiment", ["Great product."]))  # doctest: +SKIP
 {'label': array([1], dtype=int32), 'probability': array([0.981], dtype=float32)}
 """
-import numpy as np
 
+import numpy as np
 import tensorflow as tf
 
 from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE, TOKEN_IDS_SIGNATURE
@@ -17,6 +17,7 @@ from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE, TO
 
 def _request(model_name: str, signature: str, inputs: dict):
     from tensorflow_serving.apis import predict_pb2
+
     request = predict_pb2.PredictRequest()
     request.model_spec.name, request.model_spec.signature_name = model_name, signature
     for name, value in inputs.items():
@@ -26,29 +27,45 @@ def _request(model_name: str, signature: str, inputs: dict):
 
 def text_request(model_name: str, texts: list[str]):
     """serving_default: raw reviews."""
-    return _request(model_name, TEXT_SIGNATURE, {"text": np.array([t.encode() for t in texts], object)})
+    return _request(
+        model_name, TEXT_SIGNATURE, {"text": np.array([t.encode() for t in texts], object)}
+    )
 
 
 def examples_request(model_name: str, texts: list[str], titles: list[str] | None = None):
     """from_examples: each review as a tf.Example with `text` (and `title`) bytes features."""
+
     def feature(value: str):
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
-    examples = [tf.train.Example(features=tf.train.Features(feature={
-        "text": feature(text), **({"title": feature(titles[i])} if titles else {})})).SerializeToString()
-        for i, text in enumerate(texts)]
+
+    examples = [
+        tf.train.Example(
+            features=tf.train.Features(
+                feature={"text": feature(text), **({"title": feature(titles[i])} if titles else {})}
+            )
+        ).SerializeToString()
+        for i, text in enumerate(texts)
+    ]
     return _request(model_name, EXAMPLES_SIGNATURE, {"examples": np.array(examples, object)})
 
 
 def token_ids_request(model_name: str, input_word_ids, input_mask, input_type_ids):
     """from_token_ids: int32 [batch, seq] arrays, as the encoder's preprocessor packs them."""
-    arrays = dict(input_word_ids=input_word_ids, input_mask=input_mask, input_type_ids=input_type_ids)
-    return _request(model_name, TOKEN_IDS_SIGNATURE, {k: np.asarray(v, np.int32) for k, v in arrays.items()})
+    arrays = dict(
+        input_word_ids=input_word_ids, input_mask=input_mask, input_type_ids=input_type_ids
+    )
+    return _request(
+        model_name, TOKEN_IDS_SIGNATURE, {k: np.asarray(v, np.int32) for k, v in arrays.items()}
+    )
 
 
 def predict_grpc(target: str, request, timeout: float = 10.0) -> dict:
     """One PredictionService.Predict call to `target` ("host:port"); outputs as arrays."""
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
+
     with grpc.insecure_channel(target) as channel:
-        response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=timeout)
+        response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(
+            request, timeout=timeout
+        )
     return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}

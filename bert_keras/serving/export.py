@@ -15,6 +15,7 @@ runtimes, TF Serving builds without TF Text) loads NAME-token-ids instead. A ver
 is written under a hidden non-numeric name, loaded back in a fresh process and
 compared with the model in memory, and only then renamed to its number.
 """
+
 import contextlib
 import errno
 import json
@@ -23,7 +24,6 @@ import re
 import shutil
 import sys
 from pathlib import Path
-
 
 import tensorflow as tf
 
@@ -40,39 +40,53 @@ from bert_keras.serving.signatures import ServingModule, TokenIdServing, require
 from bert_keras.serving.warmup import BATCHING_FILE, write_batching_parameters, write_warmup
 from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.classifier import build_classifier
-from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE
-from bert_keras.training.run_dir import read_finished_run
+from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE, read_finished_run
 
 PRECISION_FILE = "precision.json"
 TOKEN_IDS_SUFFIX = "-token-ids"  # MODEL_DIR-token-ids: the core-ops-only model
 CHECK_EXAMPLES = 300
 STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
-FALLBACK_TEXTS = ["Great product, works as described.", "Terrible. It broke after one day.", "",
-                  "Not bad, not great either.", "Überraschend gut! 😀 Would buy again."]
+FALLBACK_TEXTS = [
+    "Great product, works as described.",
+    "Terrible. It broke after one day.",
+    "",
+    "Not bad, not great either.",
+    "Überraschend gut! 😀 Would buy again.",
+]
 
 
 def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precision: str):
     """The run's classifier with its best weights, computing in `precision` (checkpoints fit either)."""
-    model = build_classifier(encoder_for(paths, precision), config.freeze, config.dropout, config.seed)
+    model = build_classifier(
+        encoder_for(paths, precision), config.freeze, config.dropout, config.seed
+    )
     restore_weights(model, best, f"RUN_DIR {run_dir}: its best weights {best}")
     return model
 
 
 def versions(model_dir: Path) -> list[int]:
-    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name)) \
-        if model_dir.is_dir() else []
+    return (
+        sorted(
+            int(p.name) for p in model_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name)
+        )
+        if model_dir.is_dir()
+        else []
+    )
 
 
 def _check_texts(config) -> list[str]:
     """A few hundred real reviews of the run's own test data, when it can be read."""
-    from bert_keras.data.sources import load_evaluation_split
     from bert_keras.data.pipeline import review_text
+    from bert_keras.data.sources import load_evaluation_split
+
     try:
         split, _ = load_evaluation_split(config)
     except UserInputError:
         return FALLBACK_TEXTS
-    texts = [review_text(e, config.text_fields).numpy().decode("utf-8")
-             for e in split.examples.take(CHECK_EXAMPLES)]
+    texts = [
+        review_text(e, config.text_fields).numpy().decode("utf-8")
+        for e in split.examples.take(CHECK_EXAMPLES)
+    ]
     return texts + FALLBACK_TEXTS
 
 
@@ -91,7 +105,9 @@ def _publish_pair(staging: Path, token_ids_staging: Path, model_dir: Path) -> in
         except OSError as error:
             if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-    os.rename(staging, model_dir / str(version))  # free: exports take a number by its token-id rename
+    os.rename(
+        staging, model_dir / str(version)
+    )  # free: exports take a number by its token-id rename
     return version
 
 
@@ -99,8 +115,10 @@ def _check_model_dir(model_dir: Path, name: str):
     if model_dir.exists() and not model_dir.is_dir():
         raise UserInputError(f"{name}: is a file, not a model directory")
     if (model_dir / "saved_model.pb").is_file():
-        raise UserInputError(f"{name}: is an export version; give its model directory "
-                             f"({model_dir.parent}), where versions are numbered")
+        raise UserInputError(
+            f"{name}: is an export version; give its model directory "
+            f"({model_dir.parent}), where versions are numbered"
+        )
 
 
 def serving_precision(asked: str, paths) -> str:
@@ -148,46 +166,82 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
         raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
     _check_model_dir(model_dir, f"--out {model_dir}")
-    _check_model_dir(token_ids_dir(model_dir), f"{token_ids_dir(model_dir)} (where --out's token-id model goes)")
+    _check_model_dir(
+        token_ids_dir(model_dir), f"{token_ids_dir(model_dir)} (where --out's token-id model goes)"
+    )
     config, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
     precision = serving_precision(precision, paths)
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     preprocessor = load_preprocessor(paths)
     model = trained_model(run_dir, config, best, paths, precision)
-    module = ServingModule(model, calibration, preprocessor, config.max_seq_length, config.text_fields)
+    module = ServingModule(
+        model, calibration, preprocessor, config.max_seq_length, config.text_fields
+    )
     texts = _check_texts(config)
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
     quality = {"dtype_policy": precision}
     if precision != "float32":
-        float32_module = ServingModule(trained_model(run_dir, config, best, paths, "float32"), calibration,
-                                       preprocessor, config.max_seq_length, config.text_fields)
+        float32_module = ServingModule(
+            trained_model(run_dir, config, best, paths, "float32"),
+            calibration,
+            preprocessor,
+            config.max_seq_length,
+            config.text_fields,
+        )
         reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
         quality.update(agreement(reference, expected))
     extras = {"config": config, "quality": quality, "calibration": calibration}
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
-        staging, result = _stage_version(stack, model_dir, module, {"text": texts}, expected, extras, run_dir)
-        token_staging, _ = _stage_version(stack, token_ids_dir(model_dir), TokenIdServing(
-            model, calibration), _token_ids_of(module, texts), expected, extras, run_dir)
+        staging, result = _stage_version(
+            stack, model_dir, module, {"text": texts}, expected, extras, run_dir
+        )
+        token_staging, _ = _stage_version(
+            stack,
+            token_ids_dir(model_dir),
+            TokenIdServing(model, calibration),
+            _token_ids_of(module, texts),
+            expected,
+            extras,
+            run_dir,
+        )
         version = _publish_pair(staging, token_staging, model_dir)
     for directory in (model_dir, token_ids_dir(model_dir)):
         if not write_batching_parameters(directory):
-            print(f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is", file=sys.stderr)
-    return {"export": str(model_dir / str(version)), "version": version, **result,
-            "token_ids_export": str(token_ids_dir(model_dir) / str(version)), "token_ids_version": version,
-            "batching_parameters": str(model_dir / BATCHING_FILE), **quality, "calibration": calibration}
+            print(
+                f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is",
+                file=sys.stderr,
+            )
+    return {
+        "export": str(model_dir / str(version)),
+        "version": version,
+        **result,
+        "token_ids_export": str(token_ids_dir(model_dir) / str(version)),
+        "token_ids_version": version,
+        "batching_parameters": str(model_dir / BATCHING_FILE),
+        **quality,
+        "calibration": calibration,
+    }
 
 
 def _token_ids_of(module: ServingModule, texts: list[str]) -> dict:
     """The check reviews as the token-id signature takes them (lists, padded to the longest)."""
-    inputs = module.preprocessor.bert_pack_inputs([module.preprocessor.tokenize(tf.constant(texts))],
-                                                  seq_length=module.max_seq_length)
+    inputs = module.preprocessor.bert_pack_inputs(
+        [module.preprocessor.tokenize(tf.constant(texts))], seq_length=module.max_seq_length
+    )
     longest = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1)))
     return {name: t[:, :longest].numpy().tolist() for name, t in inputs.items()}
 
 
-def _stage_version(stack: contextlib.ExitStack, model_dir: Path, module, check_inputs: dict, expected,
-                   extras: dict, run_dir: Path) -> tuple[Path, dict]:
+def _stage_version(
+    stack: contextlib.ExitStack,
+    model_dir: Path,
+    module,
+    check_inputs: dict,
+    expected,
+    extras: dict,
+    run_dir: Path,
+) -> tuple[Path, dict]:
     """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
     when `stack` closes, unless renamed into place), once a fresh process has given
     `expected` for `check_inputs` through its first signature."""
@@ -195,11 +249,17 @@ def _stage_version(stack: contextlib.ExitStack, model_dir: Path, module, check_i
     ops = {name: required_ops(function) for name, function in signatures.items()}
     first = next(iter(signatures))
     next_version = (versions(model_dir) or [0])[-1] + 1
-    staging = stack.enter_context(staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING))
+    staging = stack.enter_context(
+        staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING)
+    )
     tf.saved_model.save(module, str(staging), signatures=signatures)
     _write_extras(staging / "assets.extra", run_dir, ops, extras, model_dir.name)
-    warmup = write_warmup(staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length)
-    check = verify_in_fresh_process(staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values()))
+    warmup = write_warmup(
+        staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length
+    )
+    check = verify_in_fresh_process(
+        staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values())
+    )
     return staging, {"required_ops": ops, "warmup_requests": warmup, **check}
 
 
@@ -212,4 +272,6 @@ def _write_extras(extra: Path, run_dir: Path, ops: dict, extras: dict, name: str
     (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
     (extra / CALIBRATION_FILE).write_text(json.dumps(extras["calibration"], indent=2) + "\n")
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    (extra / "model_card.md").write_text(model_card(config, metrics, ops, name, quality, extras["calibration"]))
+    (extra / "model_card.md").write_text(
+        model_card(config, metrics, ops, name, quality, extras["calibration"])
+    )

@@ -6,6 +6,7 @@ training process can help it, must give the probabilities of the model in memory
 The fresh process imports TF Text only for a signature that reads text: a core-ops-only
 export is checked where TF Text's ops were never registered, as a server without them.
 """
+
 import json
 import os
 import subprocess
@@ -20,18 +21,30 @@ from bert_keras.errors import SelfCheckFailed
 TOLERANCE = 1e-5
 
 
-def verify_in_fresh_process(export_dir: Path, signature: str, inputs: dict, expected: np.ndarray,
-                            needs_tensorflow_text: bool = True) -> dict:
+def verify_in_fresh_process(
+    export_dir: Path,
+    signature: str,
+    inputs: dict,
+    expected: np.ndarray,
+    needs_tensorflow_text: bool = True,
+) -> dict:
     """Loads `export_dir` in a new Python process and checks that `signature` gives
     `expected` probabilities for `inputs` (name -> list, JSON-able; within TOLERANCE);
     SelfCheckFailed says by how much it did not."""
-    check = {"signature": signature, "inputs": inputs, "expected": np.asarray(expected).tolist(),
-             "needs_tensorflow_text": needs_tensorflow_text}
+    check = {
+        "signature": signature,
+        "inputs": inputs,
+        "expected": np.asarray(expected).tolist(),
+        "needs_tensorflow_text": needs_tensorflow_text,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(check, handle)
     try:
-        result = subprocess.run([sys.executable, "-m", "bert_keras.serving.fresh_check", str(export_dir), handle.name],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "bert_keras.serving.fresh_check", str(export_dir), handle.name],
+            capture_output=True,
+            text=True,
+        )
     finally:
         os.unlink(handle.name)
     if result.returncode != 0:
@@ -43,19 +56,29 @@ def verify_in_fresh_process(export_dir: Path, signature: str, inputs: dict, expe
 def _check(export_dir: str, check_file: str):
     """Run in the fresh process: load the export, predict, compare with the expected values."""
     import tensorflow as tf
+
     check = json.loads(Path(check_file).read_text())
     if check["needs_tensorflow_text"]:
         import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
     serve = tf.saved_model.load(export_dir).signatures[check["signature"]]
     specs = serve.structured_input_signature[1]
-    got = serve(**{name: tf.constant(value, specs[name].dtype) for name, value in check["inputs"].items()})
+    got = serve(
+        **{name: tf.constant(value, specs[name].dtype) for name, value in check["inputs"].items()}
+    )
     got = got["probability"].numpy()
     difference = float(np.max(np.abs(got - np.array(check["expected"]))))
     if not difference <= TOLERANCE:
         print(f"predictions differ from the trained model by {difference:.2e} (> {TOLERANCE})")
         sys.exit(1)
-    print(json.dumps({"checked_examples": len(got), "max_abs_difference": difference,
-                      "tensorflow_text_loaded": "tensorflow_text" in sys.modules}))
+    print(
+        json.dumps(
+            {
+                "checked_examples": len(got),
+                "max_abs_difference": difference,
+                "tensorflow_text_loaded": "tensorflow_text" in sys.modules,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

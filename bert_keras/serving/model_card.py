@@ -1,13 +1,19 @@
 """model_card.md: what an export is, how it was trained, and how to call it."""
 
 
-def model_card(config, metrics: dict, ops: dict, name: str, quality: dict, calibration: dict) -> str:
+def model_card(
+    config, metrics: dict, ops: dict, name: str, quality: dict, calibration: dict
+) -> str:
     spec = {k: v for k, v in config.freeze.to_dict().items() if v not in (None, False)}
-    needs = {signature: ", ".join(needed) or "core TensorFlow ops only" for signature, needed in ops.items()}
+    needs = {
+        signature: ", ".join(needed) or "core TensorFlow ops only"
+        for signature, needed in ops.items()
+    }
     calls = {
         "serving_default": "`text` (string [batch])",
         "from_examples": "`examples` (serialized tf.Example [batch], bytes features `text` and optional `title`)",
-        "from_token_ids": "`input_word_ids`, `input_mask`, `input_type_ids` (int32 [batch, seq])"}
+        "from_token_ids": "`input_word_ids`, `input_mask`, `input_type_ids` (int32 [batch, seq])",
+    }
     return f"""# {name}: review sentiment (bert-keras)
 
 - Encoder: `{config.encoder}`, frozen as {spec or "nothing (full fine-tuning)"}; head: dropout {config.dropout}, Dense(1) and sigmoid

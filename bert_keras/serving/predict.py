@@ -1,4 +1,5 @@
 """`bert-keras predict`: raw reviews through an export's serving_default, as JSON lines."""
+
 import codecs
 import json
 import sys
@@ -15,13 +16,20 @@ def resolve_version(model_dir) -> Path:
     """A version directory as given, or the newest version of a model directory."""
     from bert_keras.serving.export import versions
     from bert_keras.training.run_dir import CONFIG_FILE
+
     model_dir = Path(model_dir)
     if (model_dir / "saved_model.pb").is_file():
         return model_dir
     numbers = versions(model_dir)
     if not numbers:
-        hint = "; it is a training run: `bert-keras export` it first" if (model_dir / CONFIG_FILE).is_file() else ""
-        raise UserInputError(f"--model {model_dir}: neither an export version nor a directory of versions{hint}")
+        hint = (
+            "; it is a training run: `bert-keras export` it first"
+            if (model_dir / CONFIG_FILE).is_file()
+            else ""
+        )
+        raise UserInputError(
+            f"--model {model_dir}: neither an export version nor a directory of versions{hint}"
+        )
     return model_dir / str(numbers[-1])
 
 
@@ -30,7 +38,9 @@ def read_reviews(texts, file) -> list[str]:
     and CRLF line ends allowed)."""
     if file is None:
         if not texts:
-            raise UserInputError("predict: give reviews as arguments or --file FILE (one review a line)")
+            raise UserInputError(
+                "predict: give reviews as arguments or --file FILE (one review a line)"
+            )
         return list(texts)
     try:
         data = Path(file).read_bytes()
@@ -45,7 +55,9 @@ def read_reviews(texts, file) -> list[str]:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - data.rfind(b"\n", 0, error.start)
-        raise UserInputError(f"--file {file}:{line}: bytes that are not UTF-8 at column {column}") from None
+        raise UserInputError(
+            f"--file {file}:{line}: bytes that are not UTF-8 at column {column}"
+        ) from None
     if reviews[-1] == "":
         reviews.pop()  # the newline that ends the last line starts no review
     if not reviews:
@@ -57,16 +69,21 @@ class Predictor:
     """An export's serving_default, called in batches."""
 
     def __init__(self, model_dir):
-        import bert_keras  # noqa: F401
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
+
+        import bert_keras  # noqa: F401
+
         self.tf = tf
         from bert_keras.encoders.resolve import load_saved_model
+
         self.version_dir = resolve_version(model_dir)
         self.signatures = load_saved_model(str(self.version_dir), "--model").signatures
         if "serving_default" not in self.signatures:
-            raise UserInputError(f"--model {self.version_dir}: has no serving_default signature "
-                                 f"(not an export of bert-keras, or its token-id model)")
+            raise UserInputError(
+                f"--model {self.version_dir}: has no serving_default signature "
+                f"(not an export of bert-keras, or its token-id model)"
+            )
         self.signature = self.signatures["serving_default"]
 
     def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -75,15 +92,22 @@ class Predictor:
         order = np.argsort([len(review) for review in reviews], kind="stable")
         probabilities, labels = np.zeros(len(reviews), np.float32), np.zeros(len(reviews), np.int32)
         for start in range(0, len(order), batch_size):
-            indices = order[start:start + batch_size]
-            outputs = self.signature(text=self.tf.constant([reviews[i] for i in indices], dtype=self.tf.string))
-            probabilities[indices], labels[indices] = outputs["probability"].numpy(), outputs["label"].numpy()
+            indices = order[start : start + batch_size]
+            outputs = self.signature(
+                text=self.tf.constant([reviews[i] for i in indices], dtype=self.tf.string)
+            )
+            probabilities[indices], labels[indices] = (
+                outputs["probability"].numpy(),
+                outputs["label"].numpy(),
+            )
         return probabilities, labels
 
     def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
         probabilities, labels = self.outputs(reviews, batch_size)
-        return [{"text": review, "probability": round(float(probability), 6), "label": int(label)}
-                for review, probability, label in zip(reviews, probabilities, labels)]
+        return [
+            {"text": review, "probability": round(float(probability), 6), "label": int(label)}
+            for review, probability, label in zip(reviews, probabilities, labels)
+        ]
 
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
@@ -104,7 +128,9 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
     if batch_size < 1:
         raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
     reviews = read_reviews(texts, file)
-    out = out or sys.stdout  # looked up per call: a default bound at import outlives a redirected stdout
+    out = (
+        out or sys.stdout
+    )  # looked up per call: a default bound at import outlives a redirected stdout
     for row in Predictor(model_dir)(reviews, batch_size):
         line = json.dumps(row, ensure_ascii=False)
         # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one review stays one line.

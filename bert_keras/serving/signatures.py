@@ -7,15 +7,22 @@ optional `title`), as TFX, BigQuery ML and batch prediction jobs send them.
 All three give `probability` (of a positive review, calibrated: sigmoid(logit / T))
 and `label` (probability >= the chosen threshold), as calibration.json records them.
 """
+
 import tensorflow as tf
 
 from bert_keras.data.pipeline import review_text
 from bert_keras.encoders.network import INPUT_NAMES
 from bert_keras.training.classifier import logit_model
 
-TEXT_SIGNATURE, EXAMPLES_SIGNATURE, TOKEN_IDS_SIGNATURE = "serving_default", "from_examples", "from_token_ids"
-EXAMPLE_FEATURES = {"text": tf.io.FixedLenFeature([], tf.string),  # required: a request without it fails
-                    "title": tf.io.FixedLenFeature([], tf.string, default_value="")}
+TEXT_SIGNATURE, EXAMPLES_SIGNATURE, TOKEN_IDS_SIGNATURE = (
+    "serving_default",
+    "from_examples",
+    "from_token_ids",
+)
+EXAMPLE_FEATURES = {
+    "text": tf.io.FixedLenFeature([], tf.string),  # required: a request without it fails
+    "title": tf.io.FixedLenFeature([], tf.string, default_value=""),
+}
 
 
 def required_ops(concrete_function) -> list[str]:
@@ -45,12 +52,20 @@ class TokenIdServing(tf.Module):
     def _outputs(self, inputs):
         logit = tf.reshape(tf.cast(self.logit(inputs, training=False), tf.float32), [-1])  # [batch]
         probability = tf.sigmoid(logit / self.temperature)
-        return {"probability": probability, "label": tf.cast(probability >= self.threshold, tf.int32)}
+        return {
+            "probability": probability,
+            "label": tf.cast(probability >= self.threshold, tf.int32),
+        }
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES])
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES]
+    )
     def serve_token_ids(self, input_word_ids, input_mask, input_type_ids):
-        return self._outputs(dict(input_word_ids=input_word_ids, input_mask=input_mask,
-                                  input_type_ids=input_type_ids))
+        return self._outputs(
+            dict(
+                input_word_ids=input_word_ids, input_mask=input_mask, input_type_ids=input_type_ids
+            )
+        )
 
     def signatures(self) -> dict:
         return {TOKEN_IDS_SIGNATURE: self.serve_token_ids.get_concrete_function()}
@@ -66,9 +81,15 @@ class ServingModule(TokenIdServing):
         text_fields: the run's; `title_content` joins a tf.Example's title and text as training did.
     """
 
-    def __init__(self, model, calibration: dict, preprocessor, max_seq_length: int, text_fields: str):
+    def __init__(
+        self, model, calibration: dict, preprocessor, max_seq_length: int, text_fields: str
+    ):
         super().__init__(model, calibration, name="bert_keras_serving")
-        self.preprocessor, self.max_seq_length, self.text_fields = preprocessor, max_seq_length, text_fields
+        self.preprocessor, self.max_seq_length, self.text_fields = (
+            preprocessor,
+            max_seq_length,
+            text_fields,
+        )
 
     def _from_text(self, text):
         tokens = self.preprocessor.tokenize(text)
@@ -83,11 +104,16 @@ class ServingModule(TokenIdServing):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(self, examples):
-        features = tf.io.parse_example(examples, EXAMPLE_FEATURES)  # {"text", "title"}: [batch] string
-        return self._from_text(review_text({"title": features["title"], "content": features["text"]},
-                                           self.text_fields))
+        features = tf.io.parse_example(
+            examples, EXAMPLE_FEATURES
+        )  # {"text", "title"}: [batch] string
+        return self._from_text(
+            review_text({"title": features["title"], "content": features["text"]}, self.text_fields)
+        )
 
     def signatures(self) -> dict:
-        return {TEXT_SIGNATURE: self.serve_text.get_concrete_function(),
-                EXAMPLES_SIGNATURE: self.serve_examples.get_concrete_function(),
-                **super().signatures()}
+        return {
+            TEXT_SIGNATURE: self.serve_text.get_concrete_function(),
+            EXAMPLES_SIGNATURE: self.serve_examples.get_concrete_function(),
+            **super().signatures(),
+        }

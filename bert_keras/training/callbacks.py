@@ -5,6 +5,7 @@ Keras' TensorBoard callback needs the tensorboard package, which TF 2.21 no
 longer installs; `tf.summary.write` is core TensorFlow and writes the same
 event files, which TensorBoard (installed anywhere) reads.
 """
+
 import csv
 import os
 import secrets
@@ -20,7 +21,8 @@ from bert_keras.files.atomic import write_csv_atomic
 from bert_keras.training.checkpoints import write_weights
 
 _SCALAR = summary_pb2.SummaryMetadata(
-    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")).SerializeToString()
+    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+).SerializeToString()
 
 
 class EpochTimer(tf_keras.callbacks.Callback):
@@ -43,15 +45,21 @@ class EpochSummaries(tf_keras.callbacks.Callback):
 
     def __init__(self, log_dir):
         super().__init__()
-        self.writers = {"train": tf.summary.create_file_writer(f"{log_dir}/train"),
-                        "validation": tf.summary.create_file_writer(f"{log_dir}/validation")}
+        self.writers = {
+            "train": tf.summary.create_file_writer(f"{log_dir}/train"),
+            "validation": tf.summary.create_file_writer(f"{log_dir}/validation"),
+        }
 
     def on_epoch_end(self, epoch, logs=None):
         for name, value in (logs or {}).items():
             writer = self.writers["validation" if name.startswith("val_") else "train"]
             with writer.as_default():
-                tf.summary.write(f"epoch_{name.removeprefix('val_')}", tf.constant(float(value)),
-                                 step=epoch, metadata=_SCALAR)
+                tf.summary.write(
+                    f"epoch_{name.removeprefix('val_')}",
+                    tf.constant(float(value)),
+                    step=epoch,
+                    metadata=_SCALAR,
+                )
         for writer in self.writers.values():
             writer.flush()
 
@@ -78,7 +86,9 @@ class HistoryLog(tf_keras.callbacks.Callback):
         self._write()  # drops the rows of epochs that will run again
 
     def on_epoch_end(self, epoch, logs=None):
-        self.rows.append({"epoch": epoch, **{name: float(value) for name, value in sorted((logs or {}).items())}})
+        self.rows.append(
+            {"epoch": epoch, **{name: float(value) for name, value in sorted((logs or {}).items())}}
+        )
         self._write()
 
     def _write(self):
@@ -101,22 +111,32 @@ class BestWeights(tf_keras.callbacks.ModelCheckpoint):
 
     def __init__(self, directory: Path, initial_best: float | None, chief: bool):
         self.directory, self.chief = Path(directory), chief
-        super().__init__(str(self.directory / f"weights-{{epoch:03d}}-{secrets.token_hex(4)}"),
-                         monitor="val_f1", mode="max", save_best_only=True, save_weights_only=True,
-                         initial_value_threshold=initial_best)
+        super().__init__(
+            str(self.directory / f"weights-{{epoch:03d}}-{secrets.token_hex(4)}"),
+            monitor="val_f1",
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=initial_best,
+        )
 
     def _save_handler(self, filepath):  # ModelCheckpoint's own saves the model's object graph
         write_weights(self.model, filepath)
-        tf.__internal__.train.update_checkpoint_state(save_dir=os.path.dirname(filepath),
-                                                      model_checkpoint_path=filepath, save_relative_paths=True,
-                                                      all_model_checkpoint_paths=[filepath])
+        tf.__internal__.train.update_checkpoint_state(
+            save_dir=os.path.dirname(filepath),
+            model_checkpoint_path=filepath,
+            save_relative_paths=True,
+            all_model_checkpoint_paths=[filepath],
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         current = tf.train.latest_checkpoint(str(self.directory))
         if self.chief and current is not None:
             keep = Path(current).name + "."
-            for path in self.directory.glob("weights-*"):  # older saves, and a killed save's _temp folder
+            for path in self.directory.glob(
+                "weights-*"
+            ):  # older saves, and a killed save's _temp folder
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
                 elif not path.name.startswith(keep):

@@ -11,6 +11,7 @@ TensorFlow quietly skips a variable a checkpoint has no value for: a checkpoint
 of another encoder would leave the model with its pretrained values and no word
 said. Every load here asserts that each variable of the model found its value.
 """
+
 import re
 from pathlib import Path
 
@@ -40,8 +41,10 @@ def _restored(load, prefix: str, what: str):
     except AssertionError as error:
         missing = sorted(set(re.findall(r"<tf\.Variable '([^':]+)", str(error))))
         examples = ", ".join(missing[:3]) or str(error).splitlines()[0][:200]
-        raise UserInputError(f"{what}: does not match the model: {len(missing) or 'some'} of its variables "
-                             f"have no value there ({examples}); was the encoder replaced since?") from None
+        raise UserInputError(
+            f"{what}: does not match the model: {len(missing) or 'some'} of its variables "
+            f"have no value there ({examples}); was the encoder replaced since?"
+        ) from None
     except (ValueError, tf.errors.OpError) as error:
         reason = str(error).strip().splitlines()[0][:300]
         raise UserInputError(f"{what}: cannot be restored into the model ({reason})") from None
@@ -59,7 +62,9 @@ def write_weights(model, prefix: str) -> str:
 
 def restore_weights(model, prefix: str, what: str):
     """Loads weights `write_weights` wrote (best/), checking every variable."""
-    _restored(_by_name(model).read, prefix, what)  # read(), not restore(): write() keeps no save counter
+    _restored(
+        _by_name(model).read, prefix, what
+    )  # read(), not restore(): write() keeps no save counter
 
 
 def check_backup_fits(model, prefix: str, what: str):
@@ -70,4 +75,6 @@ def check_backup_fits(model, prefix: str, what: str):
 
 def saved_epoch(prefix: str) -> int:
     """The last epoch (0-based) a BackupAndRestore checkpoint finished."""
-    return int(tf.train.load_checkpoint(prefix).get_tensor("ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+    return int(
+        tf.train.load_checkpoint(prefix).get_tensor("ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")
+    )

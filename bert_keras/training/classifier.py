@@ -1,4 +1,5 @@
 """The task model: a frozen-as-specified BERT encoder under a sigmoid head."""
+
 import tensorflow as tf
 import tf_keras
 
@@ -10,7 +11,7 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import hidden_size
 
 ENCODER_LAYER = "encoder"
-HEAD_LAYER = "classifier"     # Dense(1): the logit
+HEAD_LAYER = "classifier"  # Dense(1): the logit
 PROBABILITY_LAYER = "probability"  # its sigmoid, what the model outputs
 
 
@@ -19,17 +20,27 @@ def bert_outputs(encoder, inputs, handle: str) -> dict:
     try:
         outputs = encoder(inputs)
     except (ValueError, TypeError) as error:  # no concrete function for BERT's three int32 inputs
-        raise UserInputError(f"--encoder {handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
-                             f"{str(error).strip().splitlines()[0][:200]}") from None
+        raise UserInputError(
+            f"--encoder {handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
+            f"{str(error).strip().splitlines()[0][:200]}"
+        ) from None
     if not isinstance(outputs, dict) or "pooled_output" not in outputs:
         found = ", ".join(sorted(outputs)) if isinstance(outputs, dict) else type(outputs).__name__
-        raise UserInputError(f"--encoder {handle}: its outputs have no pooled_output (found: {found}); "
-                             f"bert-keras needs a TF Hub BERT encoder")
+        raise UserInputError(
+            f"--encoder {handle}: its outputs have no pooled_output (found: {found}); "
+            f"bert-keras needs a TF Hub BERT encoder"
+        )
     return outputs
 
 
-def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None, dropout: float = 0.1,
-                     seed: int | None = None, from_cache: bool = False, loaded=None) -> tf_keras.Model:
+def build_classifier(
+    encoder_handle: str,
+    freeze: FreezeSpec | None = None,
+    dropout: float = 0.1,
+    seed: int | None = None,
+    from_cache: bool = False,
+    loaded=None,
+) -> tf_keras.Model:
     """A Keras functional model: encoder inputs in, P(positive) [batch, 1] out.
 
     The encoder is a `hub.KerasLayer` frozen as `freeze` says, its `pooled_output`
@@ -65,16 +76,27 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None, drop
     >>> sorted({v.name.split("/")[1] for v in model.trainable_weights if v.name.startswith("transformer/")})
     ['layer_1']
     """
-    encoder = FreezableEncoder(encoder_handle, freeze=freeze, from_cache=from_cache, loaded=loaded, name=ENCODER_LAYER)
+    encoder = FreezableEncoder(
+        encoder_handle, freeze=freeze, from_cache=from_cache, loaded=loaded, name=ENCODER_LAYER
+    )
     if from_cache:
-        inputs = {"hidden_states": tf_keras.Input(shape=(None, hidden_size(encoder.weights)), name="hidden_states"),
-                  "input_mask": tf_keras.Input(shape=(None,), dtype=tf.int32, name="input_mask")}
+        inputs = {
+            "hidden_states": tf_keras.Input(
+                shape=(None, hidden_size(encoder.weights)), name="hidden_states"
+            ),
+            "input_mask": tf_keras.Input(shape=(None,), dtype=tf.int32, name="input_mask"),
+        }
     else:
-        inputs = {name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES}
+        inputs = {
+            name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES
+        }
     pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
-    pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)  # resumable masks
-    logit = tf_keras.layers.Dense(1, name=HEAD_LAYER,
-                                  kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed))(pooled)  # [batch, 1]
+    pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(
+        pooled
+    )  # resumable masks
+    logit = tf_keras.layers.Dense(
+        1, name=HEAD_LAYER, kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed)
+    )(pooled)  # [batch, 1]
     # A weightless layer apart from the head, so that `logit_model` can read the logit
     # that calibration rescales; the checkpoints of the head are unchanged.
     probability = tf_keras.layers.Activation("sigmoid", name=PROBABILITY_LAYER)(logit)  # [batch, 1]
@@ -83,4 +105,6 @@ def build_classifier(encoder_handle: str, freeze: FreezeSpec | None = None, drop
 
 def logit_model(model: tf_keras.Model) -> tf_keras.Model:
     """The classifier's own layers up to the head's logit [batch, 1] (its variables, shared)."""
-    return tf_keras.Model(inputs=model.input, outputs=model.get_layer(HEAD_LAYER).output, name="bert_logit")
+    return tf_keras.Model(
+        inputs=model.input, outputs=model.get_layer(HEAD_LAYER).output, name="bert_logit"
+    )

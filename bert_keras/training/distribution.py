@@ -3,6 +3,7 @@
 auto picks, in order: multi_worker when TF_CONFIG names more than one task, tpu
 when TPU_NAME is set, mirrored with more than one GPU, else one_device.
 """
+
 import json
 import os
 
@@ -70,9 +71,13 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
             raise UserInputError("--strategy multi_worker: TF_CONFIG does not describe a cluster")
         return tf.distribute.MultiWorkerMirroredStrategy()
     try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+            tpu=os.environ.get("TPU_NAME", "")
+        )
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, tf.errors.OpError) as error:
-        raise UserInputError(f"--strategy tpu: no TPU could be reached ({str(error).splitlines()[0]})") from None
+        raise UserInputError(
+            f"--strategy tpu: no TPU could be reached ({str(error).splitlines()[0]})"
+        ) from None
     return tf.distribute.TPUStrategy(resolver)

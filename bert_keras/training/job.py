@@ -1,6 +1,7 @@
 """What a run loads before it touches RUN_DIR, in the order bad input fails: the
 strategy, the encoder, the data, the models, and the frozen-prefix cache; and the
 batches each epoch reads from them."""
+
 import dataclasses
 import sys
 import time
@@ -15,8 +16,8 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SelfCheckFailed, UserInputError
-from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.hub_layer import frozen_prefix_of
+from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from bert_keras.frozen_prefix.plan import Plan, cached
@@ -27,20 +28,29 @@ from bert_keras.training.prefix_cache import RunCache, plan_run, precompute, pre
 
 
 def classification_metrics():
-    return [tf_keras.metrics.BinaryAccuracy(name="accuracy"),
-            tf_keras.metrics.Precision(name="precision"),
-            tf_keras.metrics.Recall(name="recall"),
-            tf_keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
-            tf_keras.metrics.AUC(name="auc")]
+    return [
+        tf_keras.metrics.BinaryAccuracy(name="accuracy"),
+        tf_keras.metrics.Precision(name="precision"),
+        tf_keras.metrics.Recall(name="recall"),
+        tf_keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
+        tf_keras.metrics.AUC(name="auc"),
+    ]
 
 
-def build_compiled_classifier(config: TrainConfig, encoder_path: str, total_steps: int, **classifier_options):
+def build_compiled_classifier(
+    config: TrainConfig, encoder_path: str, total_steps: int, **classifier_options
+):
     """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
     `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
-    model = build_classifier(encoder_path, config.freeze, config.dropout, config.seed, **classifier_options)
+    model = build_classifier(
+        encoder_path, config.freeze, config.dropout, config.seed, **classifier_options
+    )
     depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
-    model.compile(optimizer=make_optimizer(config, total_steps, depth),
-                  loss=tf_keras.losses.BinaryCrossentropy(), metrics=classification_metrics())
+    model.compile(
+        optimizer=make_optimizer(config, total_steps, depth),
+        loss=tf_keras.losses.BinaryCrossentropy(),
+        metrics=classification_metrics(),
+    )
     _create_metric_variables(model)
     return model
 
@@ -51,12 +61,15 @@ def _create_metric_variables(model: tf_keras.Model):
     second time (as it does one whose first step makes the optimizer's slots: see
     `Job.enter`). Both made early: a 1-epoch inline run on 400 reviews trained in 9.6 s
     instead of 11.7 s (2-core CPU)."""
+
     def update(probe):  # in a replica's context, where a step updates them
         model.compiled_loss(probe, probe)
         model.compiled_metrics.update_state(probe, probe)
 
     with model.distribute_strategy.scope():
-        model.distribute_strategy.run(update, args=(tf.zeros([1, 1]),))  # [batch, 1], as the head gives
+        model.distribute_strategy.run(
+            update, args=(tf.zeros([1, 1]),)
+        )  # [batch, 1], as the head gives
     model.reset_metrics()
 
 
@@ -64,28 +77,33 @@ def _steps_per_epoch(strategy, train_size: int, batch_size: int) -> tuple[int, i
     """(global steps per epoch, per-replica batch), equal on every worker."""
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
-        raise UserInputError(f"--batch-size {batch_size}: must be a multiple of the {replicas} replicas")
+        raise UserInputError(
+            f"--batch-size {batch_size}: must be a multiple of the {replicas} replicas"
+        )
     workers = max(1, cluster_size())
     per_replica = batch_size // replicas
     steps = (train_size // workers) // per_replica // (replicas // workers)
     if steps < 1:
-        raise UserInputError(f"--batch-size {batch_size}: larger than the {train_size} training examples")
+        raise UserInputError(
+            f"--batch-size {batch_size}: larger than the {train_size} training examples"
+        )
     return steps, per_replica
 
 
 @dataclasses.dataclass
 class Job:
     """Everything a run needs, loaded before RUN_DIR is touched."""
+
     config: TrainConfig
     strategy: tf.distribute.Strategy
     preprocessor: object
     splits: Splits
-    steps: int                  # global steps per epoch
-    per_replica: int            # batch per replica
-    shard: tuple[int, int]      # (this worker's input pipeline, how many)
+    steps: int  # global steps per epoch
+    per_replica: int  # batch per replica
+    shard: tuple[int, int]  # (this worker's input pipeline, how many)
     eval_model: tf_keras.Model  # from token ids: evaluates the test split; what export serves
-    model: tf_keras.Model       # what fit trains: eval_model, or its twin on the frozen-prefix cache
-    cache: RunCache             # what the blocks training now read
+    model: tf_keras.Model  # what fit trains: eval_model, or its twin on the frozen-prefix cache
+    cache: RunCache  # what the blocks training now read
     caches: dict = dataclasses.field(default_factory=dict)  # an unfreeze schedule's, by boundary
 
     def enter(self, freeze: FreezeSpec | None):
@@ -95,37 +113,66 @@ class Job:
         if freeze is not None:
             for model in {id(m): m for m in (self.eval_model, self.model)}.values():
                 model.get_layer(ENCODER_LAYER).refreeze(freeze)
-                model.train_function = model.test_function = model.predict_function = None  # traced anew
-            self.cache = self.caches.get(self.model.get_layer(ENCODER_LAYER).frozen_prefix, self.cache)
-        optimizer = self.model.optimizer  # its slots made before fit traces a step, so it traces once
+                model.train_function = model.test_function = model.predict_function = (
+                    None  # traced anew
+                )
+            self.cache = self.caches.get(
+                self.model.get_layer(ENCODER_LAYER).frozen_prefix, self.cache
+            )
+        optimizer = (
+            self.model.optimizer
+        )  # its slots made before fit traces a step, so it traces once
         with self.model.distribute_strategy.scope():
             getattr(optimizer, "inner_optimizer", optimizer).build(self.model.trainable_weights)
 
-    def training_batches(self, context: tf.distribute.InputContext, first_epoch: int,
-                         end_epoch: int) -> tf.data.Dataset:
+    def training_batches(
+        self, context: tf.distribute.InputContext, first_epoch: int, end_epoch: int
+    ) -> tf.data.Dataset:
         config = self.config
         if (context.input_pipeline_id, context.num_input_pipelines) != self.shard:
-            raise SelfCheckFailed(f"tf.distribute feeds input pipeline {context.input_pipeline_id} of "
-                                  f"{context.num_input_pipelines}, the cache was built for {self.shard}")
+            raise SelfCheckFailed(
+                f"tf.distribute feeds input pipeline {context.input_pipeline_id} of "
+                f"{context.num_input_pipelines}, the cache was built for {self.shard}"
+            )
         size = self.splits.train.size // self.shard[1]
-        common = dict(batch_size=self.per_replica, max_seq_length=config.max_seq_length, seed=config.seed,
-                      first_epoch=first_epoch, epochs=end_epoch,
-                      batches_per_epoch=self.steps * context.num_replicas_in_sync // context.num_input_pipelines)
+        common = dict(
+            batch_size=self.per_replica,
+            max_seq_length=config.max_seq_length,
+            seed=config.seed,
+            first_epoch=first_epoch,
+            epochs=end_epoch,
+            batches_per_epoch=self.steps
+            * context.num_replicas_in_sync
+            // context.num_input_pipelines,
+        )
         if self.cache.train is not None:
             return cached_training_stream(self.cache.train, size, **common)
         examples = self.splits.train.examples.shard(self.shard[1], self.shard[0])
-        return training_stream(examples, size, self.preprocessor, text_fields=config.text_fields, **common)
+        return training_stream(
+            examples, size, self.preprocessor, text_fields=config.text_fields, **common
+        )
 
     def validation_batches(self) -> tf.data.Dataset:
         config = self.config
         if self.cache.validation is not None:
-            return cached_evaluation_dataset(self.cache.validation, config.batch_size, config.max_seq_length)
-        return evaluation_dataset(self.splits.validation, self.preprocessor, config.batch_size,
-                                  config.max_seq_length, config.text_fields)
+            return cached_evaluation_dataset(
+                self.cache.validation, config.batch_size, config.max_seq_length
+            )
+        return evaluation_dataset(
+            self.splits.validation,
+            self.preprocessor,
+            config.batch_size,
+            config.max_seq_length,
+            config.text_fields,
+        )
 
 
-def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None = None,
-             loads: SharedLoads | None = None) -> Job:
+def load_job(
+    config: TrainConfig,
+    searching: bool = False,
+    recorded: Plan | None = None,
+    loads: SharedLoads | None = None,
+) -> Job:
     """Encoder, data, models and cache, in the order bad input can fail them.
     `recorded`: the frozen-prefix plan a resumed run started with; `loads`: a search's
     encoder and preprocessor, loaded once for all its trials."""
@@ -139,38 +186,74 @@ def load_job(config: TrainConfig, searching: bool = False, recorded: Plan | None
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
     total_steps = steps * config.epochs
     tf_keras.utils.set_random_seed(config.seed)
-    first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)  # epoch 0's freezing
+    first = dataclasses.replace(
+        config, freeze=config.phases()[0][2] or config.freeze
+    )  # epoch 0's freezing
     with strategy.scope():
         # one set of encoder variables for both models
-        loaded = loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "--encoder")
+        loaded = (
+            loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "--encoder")
+        )
         _check_schedule(config, loaded)
         eval_model = build_compiled_classifier(first, encoder_path, total_steps, loaded=loaded)
     encoder = eval_model.get_layer(ENCODER_LAYER)
     positions = position_table_length(encoder.weights)
     if positions is not None and positions < config.max_seq_length:
-        raise UserInputError(f"--max-seq-length {config.max_seq_length}: the encoder {config.encoder} "
-                             f"has position embeddings for {positions} tokens only")
-    plan = plan_run(config, loaded=loaded, frozen_prefix=encoder.frozen_prefix, searching=searching,
-                    recorded=recorded)
+        raise UserInputError(
+            f"--max-seq-length {config.max_seq_length}: the encoder {config.encoder} "
+            f"has position embeddings for {positions} tokens only"
+        )
+    plan = plan_run(
+        config,
+        loaded=loaded,
+        frozen_prefix=encoder.frozen_prefix,
+        searching=searching,
+        recorded=recorded,
+    )
     shard, start = input_shard(), time.perf_counter()
-    inputs = dict(encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor, splits_=splits)
+    inputs = dict(
+        encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor, splits_=splits
+    )
     caches = _schedule_caches(config, plan, shard, recorded is not None, inputs)
-    cache = caches.get(plan.boundary) or prepare(config, plan, shard=shard, forced=recorded is not None, **inputs)
+    cache = caches.get(plan.boundary) or prepare(
+        config, plan, shard=shard, forced=recorded is not None, **inputs
+    )
     model = eval_model
     if cache.plan.mode == "cache":
-        seconds = round(time.perf_counter() - start, 2)  # a schedule's one pass over all its boundaries included
-        for each in (cache, *caches.values()):  # whichever stretch the run ends in reports the build
+        seconds = round(
+            time.perf_counter() - start, 2
+        )  # a schedule's one pass over all its boundaries included
+        for each in (
+            cache,
+            *caches.values(),
+        ):  # whichever stretch the run ends in reports the build
             each.info["seconds"] = seconds
         with strategy.scope():
-            model = build_compiled_classifier(first, encoder_path, total_steps, from_cache=True, loaded=loaded)
-    return Job(config, strategy, preprocessor, splits, steps, per_replica, shard, eval_model, model, cache, caches)
+            model = build_compiled_classifier(
+                first, encoder_path, total_steps, from_cache=True, loaded=loaded
+            )
+    return Job(
+        config,
+        strategy,
+        preprocessor,
+        splits,
+        steps,
+        per_replica,
+        shard,
+        eval_model,
+        model,
+        cache,
+        caches,
+    )
 
 
 def _check_schedule(config: TrainConfig, loaded):
     depth = encoder_depth(group_sublayers(loaded.variables))
     if config.unfreeze_schedule and max(config.unfreeze_schedule) > depth:
-        raise UserInputError(f"--unfreeze-schedule {','.join(map(str, config.unfreeze_schedule))}: the encoder "
-                             f"{config.encoder} has {depth} blocks; counts go from 0 to {depth}")
+        raise UserInputError(
+            f"--unfreeze-schedule {','.join(map(str, config.unfreeze_schedule))}: the encoder "
+            f"{config.encoder} has {depth} blocks; counts go from 0 to {depth}"
+        )
 
 
 def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, inputs: dict) -> dict:
@@ -179,7 +262,11 @@ def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, input
     if config.unfreeze_schedule is None or plan.mode != "cache":
         return {}
     loaded = inputs["loaded"]
-    boundaries = sorted({frozen_prefix_of(loaded, freeze.frozen_variables(loaded.variables))
-                         for _, _, freeze in config.phases()})
+    boundaries = sorted(
+        {
+            frozen_prefix_of(loaded, freeze.frozen_variables(loaded.variables))
+            for _, _, freeze in config.phases()
+        }
+    )
     precompute(config, boundaries, purpose="for every epoch of the schedule", **inputs)
     return {b: prepare(config, cached(b), shard=shard, forced=forced, **inputs) for b in boundaries}

@@ -13,6 +13,7 @@ would move the variable just as far. Warm-up and decay (the schedule), decoupled
 weight decay (itself proportional to the learning rate) and global-norm clipping
 (of the gradients, before any of this) compose with it unchanged.
 """
+
 import contextlib
 
 import tf_keras
@@ -50,7 +51,9 @@ class LayerwiseAdamW(tf_keras.optimizers.AdamW):
         super().__init__(**kwargs)
 
     def multiplier(self, variable) -> float:
-        return rate_multiplier(sublayer_of(variable_name(variable)), self.depth, self.layer_lr_decay)
+        return rate_multiplier(
+            sublayer_of(variable_name(variable)), self.depth, self.layer_lr_decay
+        )
 
     @contextlib.contextmanager
     def _scaled_by(self, scale: float):

@@ -1,5 +1,6 @@
 """AdamW with decoupled weight decay, linear warm-up then linear decay, global-norm clipping,
 and layer-wise learning-rate decay (`training.layer_rates`)."""
+
 import tensorflow as tf
 import tf_keras
 
@@ -30,18 +31,31 @@ class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
         return tf.where(step < self.warmup_steps, warmup, decay)
 
     def get_config(self):
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+        return {
+            "peak": self.peak,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps,
+        }
 
 
 def make_optimizer(config, total_steps: int, depth: int = 0):
     """depth: the encoder's blocks, which `--layer-lr-decay` counts down from."""
     if config.layer_lr_decay != 1.0 and depth == 0:
-        raise UserInputError(f"--layer-lr-decay {config.layer_lr_decay}: the encoder {config.encoder} has no blocks "
-                             f"named transformer/layer_<i>/ to decay by depth")
-    schedule = WarmupLinearDecay(config.learning_rate, int(total_steps * config.warmup_fraction), total_steps)
+        raise UserInputError(
+            f"--layer-lr-decay {config.layer_lr_decay}: the encoder {config.encoder} has no blocks "
+            f"named transformer/layer_<i>/ to decay by depth"
+        )
+    schedule = WarmupLinearDecay(
+        config.learning_rate, int(total_steps * config.warmup_fraction), total_steps
+    )
     optimizer = LayerwiseAdamW(
-        depth, config.layer_lr_decay, learning_rate=schedule, weight_decay=config.weight_decay,
-        global_clipnorm=config.clip_norm, epsilon=1e-6)
+        depth,
+        config.layer_lr_decay,
+        learning_rate=schedule,
+        weight_decay=config.weight_decay,
+        global_clipnorm=config.clip_norm,
+        epsilon=1e-6,
+    )
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
     if config.compute_precision == "mixed_float16":
         # float16 gradients underflow below 6e-8: the loss is scaled up before the backward

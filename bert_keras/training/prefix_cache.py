@@ -6,6 +6,7 @@ states entering the first trainable block. The model from token ids evaluates
 the test split and is what `export` serves. A resumed run keeps the plan it
 started with (RUN_DIR/frozen_prefix.json): its backup fits only that model.
 """
+
 import dataclasses
 import json
 import sys
@@ -15,7 +16,13 @@ from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.freezing.hub_layer import splits
 from bert_keras.freezing.sublayers import hidden_size
-from bert_keras.frozen_prefix.cache import computer, describe_placement, estimate_bytes, get_states, place
+from bert_keras.frozen_prefix.cache import (
+    computer,
+    describe_placement,
+    estimate_bytes,
+    get_states,
+    place,
+)
 from bert_keras.frozen_prefix.plan import Plan, choose
 from bert_keras.frozen_prefix.states import HiddenStates
 
@@ -25,7 +32,7 @@ PLAN_FILE = "frozen_prefix.json"
 @dataclasses.dataclass
 class RunCache:
     plan: Plan
-    train: HiddenStates | None = None       # this worker's shard of the training split
+    train: HiddenStates | None = None  # this worker's shard of the training split
     validation: HiddenStates | None = None
     info: dict = dataclasses.field(default_factory=dict)  # for metrics.json
 
@@ -40,29 +47,57 @@ def record_plan(run_dir: Path, plan: Plan):
 
 
 def _file_stats(path: Path) -> list:
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file())
+        if path.is_dir()
+        else []
+    )
     return [[str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
 
 def describe(config, encoder_path: str, split: str, boundary: int, shard: tuple[int, int]) -> dict:
     """Everything a split's cached states depend on: the key of the cache."""
     encoder = Path(encoder_path)
-    return {"format": 1, "encoder": str(encoder.absolute()), "encoder_files": _file_stats(encoder / "saved_model.pb")
-            + _file_stats(encoder / "variables"), "data": config.data, "data_files": _file_stats(Path(config.data)),
-            "train_split": config.train_split, "limit": config.limit, "validation_split": config.validation_split,
-            "text_fields": config.text_fields, "on_bad_record": config.on_bad_record,
-            "tfds_data_dir": config.tfds_data_dir, "max_seq_length": config.max_seq_length, "boundary": boundary,
-            "split": split, "shard": list(shard)}
+    return {
+        "format": 1,
+        "encoder": str(encoder.absolute()),
+        "encoder_files": _file_stats(encoder / "saved_model.pb")
+        + _file_stats(encoder / "variables"),
+        "data": config.data,
+        "data_files": _file_stats(Path(config.data)),
+        "train_split": config.train_split,
+        "limit": config.limit,
+        "validation_split": config.validation_split,
+        "text_fields": config.text_fields,
+        "on_bad_record": config.on_bad_record,
+        "tfds_data_dir": config.tfds_data_dir,
+        "max_seq_length": config.max_seq_length,
+        "boundary": boundary,
+        "split": split,
+        "shard": list(shard),
+    }
 
 
-def plan_run(config, *, loaded, frozen_prefix: int | None, searching: bool, recorded: Plan | None) -> Plan:
+def plan_run(
+    config, *, loaded, frozen_prefix: int | None, searching: bool, recorded: Plan | None
+) -> Plan:
     if recorded is not None:
         return recorded
-    return choose(config.frozen_prefix, epochs=config.epochs, searching=searching, boundary=frozen_prefix,
-                  splits_apart=splits(loaded), encoder=config.encoder)
+    return choose(
+        config.frozen_prefix,
+        epochs=config.epochs,
+        searching=searching,
+        boundary=frozen_prefix,
+        splits_apart=splits(loaded),
+        encoder=config.encoder,
+    )
 
 
-def prepare(config, plan: Plan, *, encoder_path: str, loaded, preprocessor, splits_, shard, forced: bool) -> RunCache:
+def prepare(
+    config, plan: Plan, *, encoder_path: str, loaded, preprocessor, splits_, shard, forced: bool
+) -> RunCache:
     """The states a cached run trains and validates on, built or found; an inline plan
     (whatever its reason, a cache too big for memory and disk included) gets none."""
     if plan.mode == "inline":
@@ -70,40 +105,90 @@ def prepare(config, plan: Plan, *, encoder_path: str, loaded, preprocessor, spli
         return RunCache(plan)
     train_examples = splits_.train.examples.shard(shard[1], shard[0])
     count = splits_.train.size // shard[1] + splits_.validation.size
-    placement = place(estimate_bytes(preprocessor, train_examples, count, config, hidden=hidden_size(loaded.variables)),
-                      config)
+    placement = place(
+        estimate_bytes(
+            preprocessor, train_examples, count, config, hidden=hidden_size(loaded.variables)
+        ),
+        config,
+    )
     if placement.location is None:
         too_big = f"the cache ({describe_placement(placement)}) fits neither the memory budget nor the free disk"
         if forced:
-            raise UserInputError(f"--out {config.out}: trained on a frozen-prefix cache, but {too_big}; "
-                                 f"free space or pass --cache-dir, or start afresh with --overwrite")
-        return prepare(config, Plan("inline", plan.boundary, f"{too_big}; training inline"), encoder_path=encoder_path,
-                       loaded=loaded, preprocessor=preprocessor, splits_=splits_, shard=shard, forced=forced)
-    print(f"bert-keras: frozen prefix: {plan.reason} ({describe_placement(placement)})", file=sys.stderr)
+            raise UserInputError(
+                f"--out {config.out}: trained on a frozen-prefix cache, but {too_big}; "
+                f"free space or pass --cache-dir, or start afresh with --overwrite"
+            )
+        return prepare(
+            config,
+            Plan("inline", plan.boundary, f"{too_big}; training inline"),
+            encoder_path=encoder_path,
+            loaded=loaded,
+            preprocessor=preprocessor,
+            splits_=splits_,
+            shard=shard,
+            forced=forced,
+        )
+    print(
+        f"bert-keras: frozen prefix: {plan.reason} ({describe_placement(placement)})",
+        file=sys.stderr,
+    )
     states = {}
-    for name, examples, part in (("train", train_examples, shard), ("validation", splits_.validation.examples, (0, 1))):
+    for name, examples, part in (
+        ("train", train_examples, shard),
+        ("validation", splits_.validation.examples, (0, 1)),
+    ):
         key = {plan.boundary: describe(config, encoder_path, name, plan.boundary, part)}
-        states[name] = get_states(key, placement, computer(loaded, preprocessor, examples, config))[plan.boundary]
+        states[name] = get_states(key, placement, computer(loaded, preprocessor, examples, config))[
+            plan.boundary
+        ]
     size = sum(s.nbytes for s in states.values())
-    info = {"location": placement.location, "estimated_mib": round(placement.estimated_bytes / 2**20, 1),
-            "mib": round(size / 2**20, 1)}
+    info = {
+        "location": placement.location,
+        "estimated_mib": round(placement.estimated_bytes / 2**20, 1),
+        "mib": round(size / 2**20, 1),
+    }
     return RunCache(plan, states["train"], states["validation"], info)
 
 
-def precompute(config, boundaries: list[int], *, encoder_path: str, loaded, preprocessor, splits_,
-               purpose: str = "for every trial"):
+def precompute(
+    config,
+    boundaries: list[int],
+    *,
+    encoder_path: str,
+    loaded,
+    preprocessor,
+    splits_,
+    purpose: str = "for every trial",
+):
     """A search's cache (or an unfreeze schedule's): the states of every boundary its
     trials (its epochs) will read, computed in one pass over each split (the encoder's
     outputs after each block, kept where needed), and kept where `prepare` finds them."""
     count = len(boundaries) * (splits_.train.size + splits_.validation.size)
-    placement = place(estimate_bytes(preprocessor, splits_.train.examples, count, config,
-                                     hidden=hidden_size(loaded.variables)), config)
+    placement = place(
+        estimate_bytes(
+            preprocessor,
+            splits_.train.examples,
+            count,
+            config,
+            hidden=hidden_size(loaded.variables),
+        ),
+        config,
+    )
     if placement.location is None:
-        print(f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) fits neither memory "
-              f"nor disk; each trial decides for itself", file=sys.stderr)
+        print(
+            f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) fits neither memory "
+            f"nor disk; each trial decides for itself",
+            file=sys.stderr,
+        )
         return
-    print(f"bert-keras: frozen prefix: caching the outputs at blocks {', '.join(map(str, boundaries))} {purpose} "
-          f"({describe_placement(placement)})", file=sys.stderr)
-    for name, examples in (("train", splits_.train.examples), ("validation", splits_.validation.examples)):
+    print(
+        f"bert-keras: frozen prefix: caching the outputs at blocks {', '.join(map(str, boundaries))} {purpose} "
+        f"({describe_placement(placement)})",
+        file=sys.stderr,
+    )
+    for name, examples in (
+        ("train", splits_.train.examples),
+        ("validation", splits_.validation.examples),
+    ):
         keys = {b: describe(config, encoder_path, name, b, (0, 1)) for b in boundaries}
         get_states(keys, placement, computer(loaded, preprocessor, examples, config))

@@ -9,12 +9,18 @@ RUN_DIR/logs/              TensorBoard event files
 RUN_DIR/metrics.json       test-split metrics and throughput, written last
 RUN_DIR/training_curves.png
 """
+
 import json
 from pathlib import Path
 
 from bert_keras.config import RUN_FORMAT, TrainConfig
 from bert_keras.errors import UserInputError
-from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
+from bert_keras.files.output_dirs import (
+    check_same_settings,
+    create_directory,
+    discard_directory,
+    owned_directory,
+)
 from bert_keras.training.checkpoints import best_checkpoint
 
 CONFIG_FILE, METRICS_FILE, HISTORY_FILE = "config.json", "metrics.json", "history.csv"
@@ -62,6 +68,8 @@ def read_finished_run(run_dir: Path) -> tuple[TrainConfig, str]:
     """(config, best weights prefix) of a run that finished training."""
     config, best = read_trained_run(run_dir, "RUN_DIR")
     if not (run_dir / METRICS_FILE).is_file():
-        raise UserInputError(f"RUN_DIR {run_dir}: the run has not finished (no {METRICS_FILE}); "
-                             f"re-run its train command")
+        raise UserInputError(
+            f"RUN_DIR {run_dir}: the run has not finished (no {METRICS_FILE}); "
+            f"re-run its train command"
+        )
     return config, best

@@ -1,6 +1,7 @@
 """`bert-keras train`: reviews -> tf.data -> model.fit under a freeze specification,
 writing a run directory (see `training.run_dir`) that a re-run resumes.
 """
+
 import json
 import shutil
 import sys
@@ -8,7 +9,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import tf_keras
 
 from bert_keras.config import TrainConfig
@@ -19,21 +19,43 @@ from bert_keras.evaluation.calibration import calibrate
 from bert_keras.evaluation.predictions import split_logits
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.frozen_prefix.states import forget_all
-from bert_keras.training.callbacks import BestWeights, EpochSummaries, EpochTimer, HistoryLog, read_history
-from bert_keras.training.checkpoints import (BACKUP_DIR, BEST_DIR, backup_checkpoint, best_checkpoint,
-                                             check_backup_fits, restore_weights, saved_epoch)
+from bert_keras.training.callbacks import (
+    BestWeights,
+    EpochSummaries,
+    EpochTimer,
+    HistoryLog,
+    read_history,
+)
+from bert_keras.training.checkpoints import (
+    BACKUP_DIR,
+    BEST_DIR,
+    backup_checkpoint,
+    best_checkpoint,
+    check_backup_fits,
+    restore_weights,
+    saved_epoch,
+)
 from bert_keras.training.distribution import cluster_size, is_chief, task
 from bert_keras.training.job import Job, load_job
 from bert_keras.training.prefix_cache import record_plan, recorded_plan
-from bert_keras.training.run_dir import (CURVES_FILE, HISTORY_FILE, LOG_DIR, METRICS_FILE, claim_run_dir,
-                                         finished_metrics, read_run)
+from bert_keras.training.run_dir import (
+    CURVES_FILE,
+    HISTORY_FILE,
+    LOG_DIR,
+    METRICS_FILE,
+    claim_run_dir,
+    finished_metrics,
+    read_run,
+)
 
 
 def _write_replica_checksum(run_dir: Path, model):
     """In a cluster, each worker records a digest of its weights: replicas must agree."""
     task_type, index = task()
-    digest = {variable.name: float(np.sum(np.abs(variable.numpy()), dtype=np.float64))
-              for variable in model.trainable_weights}
+    digest = {
+        variable.name: float(np.sum(np.abs(variable.numpy()), dtype=np.float64))
+        for variable in model.trainable_weights
+    }
     path = run_dir / "workers" / f"{task_type}-{index}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(digest, indent=1, sort_keys=True))
@@ -43,13 +65,21 @@ def evaluate_batches(model, dataset, examples: int) -> dict:
     start = time.perf_counter()
     results = model.evaluate(dataset, return_dict=True, verbose=0)
     seconds = time.perf_counter() - start
-    return {**{name: round(float(value), 6) for name, value in results.items()},
-            "evaluated_examples": examples, "eval_examples_per_second": round(examples / seconds, 2)}
+    return {
+        **{name: round(float(value), 6) for name, value in results.items()},
+        "evaluated_examples": examples,
+        "eval_examples_per_second": round(examples / seconds, 2),
+    }
 
 
 def evaluate_model(model, split, preprocessor, config) -> dict:
-    return evaluate_batches(model, evaluation_dataset(split, preprocessor, config.batch_size, config.max_seq_length,
-                                                      config.text_fields), split.size)
+    return evaluate_batches(
+        model,
+        evaluation_dataset(
+            split, preprocessor, config.batch_size, config.max_seq_length, config.text_fields
+        ),
+        split.size,
+    )
 
 
 def _first_epoch(run_dir: Path, job: Job) -> int:
@@ -60,7 +90,11 @@ def _first_epoch(run_dir: Path, job: Job) -> int:
     if prefix is None:
         return 0
     saved = saved_epoch(prefix)
-    for first, _, freeze in job.config.phases():  # the slots the backup holds, made in the order it made them
+    for (
+        first,
+        _,
+        freeze,
+    ) in job.config.phases():  # the slots the backup holds, made in the order it made them
         if first <= saved:
             job.enter(freeze)
     check_backup_fits(job.model, prefix, f"--out {run_dir}: its backup {prefix}")
@@ -68,26 +102,42 @@ def _first_epoch(run_dir: Path, job: Job) -> int:
 
 
 def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch: int):
-    kept_rows = [row for row in read_history(run_dir / HISTORY_FILE) if int(row["epoch"]) < first_epoch]
+    kept_rows = [
+        row for row in read_history(run_dir / HISTORY_FILE) if int(row["epoch"]) < first_epoch
+    ]
     best_f1 = max((float(row["val_f1"]) for row in kept_rows), default=None)
 
     # Order matters at each epoch's end: the history row and best weights are
     # written before the backup that marks the epoch done (a resume trims rows).
     callbacks = [EpochTimer(), tf_keras.callbacks.TerminateOnNaN()]
     if chief:
-        callbacks += [EpochSummaries(run_dir / LOG_DIR), HistoryLog(run_dir / HISTORY_FILE, kept_rows)]
-    callbacks += [BestWeights(run_dir / BEST_DIR, best_f1, chief),
-                  tf_keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False)]
+        callbacks += [
+            EpochSummaries(run_dir / LOG_DIR),
+            HistoryLog(run_dir / HISTORY_FILE, kept_rows),
+        ]
+    callbacks += [
+        BestWeights(run_dir / BEST_DIR, best_f1, chief),
+        tf_keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),
+    ]
     for first, end, freeze in config.phases(first_epoch):  # one stretch without a schedule
         job.enter(freeze)
         history = job.model.fit(
-            tf_keras.utils.experimental.DatasetCreator(lambda context: job.training_batches(context, first, end)),  # noqa: B023
-            initial_epoch=first, epochs=end, steps_per_epoch=job.steps, callbacks=callbacks,
-            verbose=1 if sys.stdout.isatty() else 2, validation_data=job.validation_batches())
+            tf_keras.utils.experimental.DatasetCreator(
+                lambda context: job.training_batches(context, first, end)
+            ),  # noqa: B023
+            initial_epoch=first,
+            epochs=end,
+            steps_per_epoch=job.steps,
+            callbacks=callbacks,
+            verbose=1 if sys.stdout.isatty() else 2,
+            validation_data=job.validation_batches(),
+        )
         losses = history.history.get("loss", [])
         if len(losses) < end - first or not np.all(np.isfinite(losses)):
-            raise TrainingDiverged(f"training diverged: the loss became NaN in epoch {first + len(losses)}; "
-                                   f"try a lower --learning-rate (was {config.learning_rate})")
+            raise TrainingDiverged(
+                f"training diverged: the loss became NaN in epoch {first + len(losses)}; "
+                f"try a lower --learning-rate (was {config.learning_rate})"
+            )
 
 
 def _best_epoch(rows: list[dict]) -> int:
@@ -100,15 +150,25 @@ def _validation_of(row: dict, examples: int) -> dict:
     measured it. Those are the weights BestWeights kept, read on the same batches:
     evaluating them again gives the same numbers for another pass over the split
     (through the whole encoder, when the trial trains inline)."""
-    return {**{name[len("val_"):]: round(float(value), 6) for name, value in row.items() if name.startswith("val_")},
-            "evaluated_examples": examples}
+    return {
+        **{
+            name[len("val_") :]: round(float(value), 6)
+            for name, value in row.items()
+            if name.startswith("val_")
+        },
+        "evaluated_examples": examples,
+    }
 
 
-def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_test: bool, chief: bool) -> dict:
+def _final_metrics(
+    job: Job, config: TrainConfig, run_dir: Path, evaluate_on_test: bool, chief: bool
+) -> dict:
     """The best weights on the test split, read by the model from token ids (a tuning
     trial: on the validation split, from its history), with throughput, sizes and what
     the frozen prefix did."""
-    rows = read_history(run_dir / HISTORY_FILE) if chief else []  # a non-chief worker writes no history
+    rows = (
+        read_history(run_dir / HISTORY_FILE) if chief else []
+    )  # a non-chief worker writes no history
     final_split = job.splits.test if evaluate_on_test else job.splits.validation
     if rows and not evaluate_on_test:
         metrics = _validation_of(rows[_best_epoch(rows)], final_split.size)
@@ -123,31 +183,46 @@ def _final_metrics(job: Job, config: TrainConfig, run_dir: Path, evaluate_on_tes
     train_seconds = sum(float(row["train_seconds"]) for row in rows) + cache_seconds
     train_examples = job.steps * config.batch_size * config.epochs
     metrics.update(
-        evaluated_on=final_split.name, train_examples=train_examples, train_seconds=round(train_seconds, 2),
+        evaluated_on=final_split.name,
+        train_examples=train_examples,
+        train_seconds=round(train_seconds, 2),
         train_examples_per_second=round(train_examples / train_seconds, 2),
         epoch_seconds=[round(float(row["train_seconds"]), 2) for row in rows],
         best_epoch=1 + _best_epoch(rows),
         trainable_params=int(sum(v.shape.num_elements() for v in job.model.trainable_weights)),
-        total_params=int(sum(v.shape.num_elements() for v in job.eval_model.weights if v.dtype.is_floating)),
-        skipped_records=len(job.splits.skipped), frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info},
-        dtype_policy=config.compute_precision)
+        total_params=int(
+            sum(v.shape.num_elements() for v in job.eval_model.weights if v.dtype.is_floating)
+        ),
+        skipped_records=len(job.splits.skipped),
+        frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info},
+        dtype_policy=config.compute_precision,
+    )
     return metrics
 
 
 def _calibration(job: Job, config: TrainConfig) -> dict:
     """Temperature and threshold of the best weights (restored by _final_metrics), fitted
     on the validation split; a target precision no threshold reaches is said on stderr."""
-    _, labels, logits = split_logits(job.eval_model, job.splits.validation, job.preprocessor, config)
+    _, labels, logits = split_logits(
+        job.eval_model, job.splits.validation, job.preprocessor, config
+    )
     calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
     if config.target_precision is not None and not calibration["target_met"]:
-        print(f"bert-keras: --target-precision {config.target_precision}: no threshold reaches it on the "
-              f"validation split; the most precise one ({calibration['validation']['precision']}) is used",
-              file=sys.stderr)
+        print(
+            f"bert-keras: --target-precision {config.target_precision}: no threshold reaches it on the "
+            f"validation split; the most precise one ({calibration['validation']['precision']}) is used",
+            file=sys.stderr,
+        )
     return calibration
 
 
-def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool = True,
-          searching: bool = False, loads=None) -> dict:
+def train(
+    config: TrainConfig,
+    overwrite: bool = False,
+    evaluate_on_test: bool = True,
+    searching: bool = False,
+    loads=None,
+) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
 
     Args:
@@ -180,15 +255,21 @@ def train(config: TrainConfig, overwrite: bool = False, evaluate_on_test: bool =
             forget_all()
 
 
-def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads) -> dict:
+def _train(
+    config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads
+) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
-    config, precision_note = resolve_run(config, previous.to_dict() if previous is not None and not overwrite else None)
+    config, precision_note = resolve_run(
+        config, previous.to_dict() if previous is not None and not overwrite else None
+    )
     if previous is not None and not overwrite:
         finished = finished_metrics(run_dir, config, previous)
         if finished is not None:
-            print(f"bert-keras: {run_dir} already finished; its metrics follow (--overwrite to train again)",
-                  file=sys.stderr)
+            print(
+                f"bert-keras: {run_dir} already finished; its metrics follow (--overwrite to train again)",
+                file=sys.stderr,
+            )
             return finished
     recorded = recorded_plan(run_dir) if previous is not None and not overwrite else None
     job = load_job(config, searching, recorded, loads)
@@ -205,9 +286,12 @@ def _train(config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searchi
     metrics = _final_metrics(job, config, run_dir, evaluate_on_test, chief)
     if not chief:
         return metrics
-    if evaluate_on_test:  # a run to serve, not a trial: its probability calibrated, its threshold chosen
+    if (
+        evaluate_on_test
+    ):  # a run to serve, not a trial: its probability calibrated, its threshold chosen
         metrics["calibration"] = _calibration(job, config)
     from bert_keras.training.plots import plot_training_curves
+
     plot_training_curves(run_dir / HISTORY_FILE, run_dir / CURVES_FILE)
     write_text_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)

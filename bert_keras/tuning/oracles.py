@@ -4,6 +4,7 @@ state files written whole, and a grid search that survives a reload.
 keras-tuner 1.4.8's oracles are framework-neutral (they never see a model), so
 they drive our tf_keras trainings although its Keras `Tuner` refuses them.
 """
+
 import json
 from pathlib import Path
 
@@ -24,7 +25,9 @@ class AtomicSaves:
         write_text_atomic(Path(self._get_oracle_fname()), json.dumps(self.get_state()))
 
     def _save_trial(self, trial):
-        write_text_atomic(Path(self._get_trial_dir(trial.trial_id)) / "trial.json", json.dumps(trial.get_state()))
+        write_text_atomic(
+            Path(self._get_trial_dir(trial.trial_id)) / "trial.json", json.dumps(trial.get_state())
+        )
 
 
 class RandomSearchOracle(AtomicSaves, keras_tuner.oracles.RandomSearchOracle):
@@ -54,7 +57,11 @@ class ResumableGridSearchOracle(AtomicSaves, keras_tuner.oracles.GridSearchOracl
         while index is not None:
             ordered.append(self._ordered_ids._memory[index])
             index = self._ordered_ids._next_index[index]
-        return {**super().get_state(), "ordered_ids": ordered, "populate_next": list(self._populate_next)}
+        return {
+            **super().get_state(),
+            "ordered_ids": ordered,
+            "populate_next": list(self._populate_next),
+        }
 
     def set_state(self, state):
         super().set_state(state)
@@ -65,15 +72,24 @@ class ResumableGridSearchOracle(AtomicSaves, keras_tuner.oracles.GridSearchOracl
         self._populate_next = list(state.get("populate_next", ordered[-1:]))
 
 
-ORACLE_CLASSES = {"random": RandomSearchOracle, "bayesian": BayesianOptimizationOracle,
-                  "grid": ResumableGridSearchOracle, "hyperband": HyperbandOracle}
+ORACLE_CLASSES = {
+    "random": RandomSearchOracle,
+    "bayesian": BayesianOptimizationOracle,
+    "grid": ResumableGridSearchOracle,
+    "hyperband": HyperbandOracle,
+}
 assert tuple(ORACLE_CLASSES) == ORACLES, "config.ORACLES names the oracles the CLI offers"
 
 
 def make_oracle(name: str, space: SearchSpace, max_trials: int, seed: int, epochs: int):
-    common = dict(objective=OBJECTIVE, hyperparameters=space.declare(), seed=seed,
-                  tune_new_entries=False, allow_new_entries=False,
-                  max_consecutive_failed_trials=max_trials + 1)  # failures never end a search early
+    common = dict(
+        objective=OBJECTIVE,
+        hyperparameters=space.declare(),
+        seed=seed,
+        tune_new_entries=False,
+        allow_new_entries=False,
+        max_consecutive_failed_trials=max_trials + 1,
+    )  # failures never end a search early
     if name == "hyperband":
         return ORACLE_CLASSES[name](max_epochs=max(2, epochs), **common)
     return ORACLE_CLASSES[name](max_trials=max_trials, **common)

@@ -1,4 +1,5 @@
 """What a search leaves in TUNE_DIR: trials.csv, best.json and tuning.png."""
+
 import dataclasses
 import json
 from pathlib import Path
@@ -7,9 +8,20 @@ from bert_keras.config import TrainConfig
 from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
 from bert_keras.tuning.space import trial_config
 
-COLUMNS = ["trial", "trainable_blocks", "unfreeze_schedule", "learning_rate", "dropout", "layer_lr_decay",
-           "train_embeddings", "val_f1",
-           "train_seconds", "trainable_params", "status", "reason"]
+COLUMNS = [
+    "trial",
+    "trainable_blocks",
+    "unfreeze_schedule",
+    "learning_rate",
+    "dropout",
+    "layer_lr_decay",
+    "train_embeddings",
+    "val_f1",
+    "train_seconds",
+    "trainable_params",
+    "status",
+    "reason",
+]
 
 
 def trial_rows(tuner) -> list[dict]:
@@ -24,30 +36,49 @@ def trial_rows(tuner) -> list[dict]:
             reason = [line for line in trial.message.strip().splitlines() if line.strip()][-1]
             reason = reason.split("FailedTrialError: ", 1)[-1]
         score = trial.score if status == "COMPLETED" else None
-        schedule = ",".join(map(str, config.unfreeze_schedule)) if config.unfreeze_schedule else "fixed"
-        rows.append(dict(trial=trial_id, trainable_blocks=config.freeze.train_last, unfreeze_schedule=schedule,
-                         learning_rate=config.learning_rate, dropout=config.dropout,
-                         layer_lr_decay=config.layer_lr_decay,
-                         train_embeddings=config.freeze.train_embeddings,
-                         val_f1=None if score is None else round(score, 4),
-                         train_seconds=metrics.get("train_seconds"),
-                         trainable_params=metrics.get("trainable_params"), status=status, reason=reason))
+        schedule = (
+            ",".join(map(str, config.unfreeze_schedule)) if config.unfreeze_schedule else "fixed"
+        )
+        rows.append(
+            dict(
+                trial=trial_id,
+                trainable_blocks=config.freeze.train_last,
+                unfreeze_schedule=schedule,
+                learning_rate=config.learning_rate,
+                dropout=config.dropout,
+                layer_lr_decay=config.layer_lr_decay,
+                train_embeddings=config.freeze.train_embeddings,
+                val_f1=None if score is None else round(score, 4),
+                train_seconds=metrics.get("train_seconds"),
+                trainable_params=metrics.get("trainable_params"),
+                status=status,
+                reason=reason,
+            )
+        )
     return rows
 
 
 def train_command(config: TrainConfig) -> str:
     """The `bert-keras train` command that reproduces a configuration."""
     defaults = TrainConfig(out=config.out)
-    parts = ["bert-keras train", f"--encoder {config.encoder}", f"--data {config.data}",
-             f"--train-last {config.freeze.train_last}"]
+    parts = [
+        "bert-keras train",
+        f"--encoder {config.encoder}",
+        f"--data {config.data}",
+        f"--train-last {config.freeze.train_last}",
+    ]
     if config.freeze.train_embeddings:
         parts.append("--train-embeddings")
     values = config.to_dict()
-    if values.pop("resolved_precision"):  # not a flag: what the trials computed in is asked for by name
+    if values.pop(
+        "resolved_precision"
+    ):  # not a flag: what the trials computed in is asked for by name
         values["precision"] = config.compute_precision
     for name, value in values.items():
         if name not in ("out", "encoder", "data", "freeze") and value != getattr(defaults, name):
-            value = ",".join(map(str, value)) if isinstance(value, tuple) else value  # --unfreeze-schedule 1,2
+            value = (
+                ",".join(map(str, value)) if isinstance(value, tuple) else value
+            )  # --unfreeze-schedule 1,2
             parts.append(f"--{name.replace('_', '-')} {value}")
     return " ".join(parts + [f"--out {config.out}"])
 
@@ -68,17 +99,24 @@ def write_results(tuner, tune_dir: Path) -> dict | None:
         return None
     best_trial = tuner.oracle.get_best_trials(1)[0]
     config = best_trial_config(tuner, tune_dir / "best_run")
-    best = dict(trial=best_trial.trial_id, val_f1=round(best_trial.score, 4),
-                hyperparameters=best_trial.hyperparameters.values, command=train_command(config))
+    best = dict(
+        trial=best_trial.trial_id,
+        val_f1=round(best_trial.score, 4),
+        hyperparameters=best_trial.hyperparameters.values,
+        command=train_command(config),
+    )
     write_text_atomic(tune_dir / "best.json", json.dumps(best, indent=2) + "\n")
     return best
 
 
 def plot_tuning(rows: list[dict], out_png: Path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from bert_keras.training.plots import save_figure
+
     rows = sorted(rows, key=lambda r: r["trainable_blocks"])
     blocks = [r["trainable_blocks"] for r in rows]
     figure, (f1_axis, time_axis) = plt.subplots(1, 2, figsize=(10, 4))

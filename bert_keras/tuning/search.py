@@ -8,19 +8,29 @@ state lives in TUNE_DIR/search; each trial trains in TUNE_DIR/trials/<id>, so a
 search killed at any moment and run again with the same command keeps every
 finished trial and resumes the one that was running.
 """
+
 import dataclasses
 import json
 import sys
 from pathlib import Path
 
-
-
-from bert_keras.config import DEFAULT_MAX_TRIALS, DEFAULT_ORACLE, ORACLES, TUNED_SCHEDULES, TrainConfig
+from bert_keras.config import (
+    DEFAULT_MAX_TRIALS,
+    DEFAULT_ORACLE,
+    ORACLES,
+    TUNED_SCHEDULES,
+    TrainConfig,
+)
 from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
-from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
+from bert_keras.files.output_dirs import (
+    check_same_settings,
+    create_directory,
+    discard_directory,
+    owned_directory,
+)
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
@@ -37,9 +47,11 @@ def encoder_blocks(base: TrainConfig, loads: SharedLoads) -> int:
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
+
     # the encoder in the trials' precision: the one they load, once (see SharedLoads)
-    sublayers = group_sublayers(loads.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision))
-                                .variables)
+    sublayers = group_sublayers(
+        loads.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision)).variables
+    )
     FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
     return encoder_depth(sublayers)
 
@@ -64,12 +76,18 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.training.classifier import build_classifier
+
     paths = resolve_encoder(base.encoder)
     encoder_path = encoder_for(paths, base.compute_precision)
     loaded = loads.encoder(encoder_path)
     splits = load_splits(base)
     build_classifier(encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded)
-    return dict(encoder_path=encoder_path, loaded=loaded, preprocessor=loads.preprocessor(paths), splits_=splits)
+    return dict(
+        encoder_path=encoder_path,
+        loaded=loaded,
+        preprocessor=loads.preprocessor(paths),
+        splits_=splits,
+    )
 
 
 def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: dict):
@@ -78,17 +96,33 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
     from bert_keras.freezing.hub_layer import splits
     from bert_keras.frozen_prefix.plan import choose
     from bert_keras.training.prefix_cache import precompute
-    shapes = TUNED_SCHEDULES if space.tune_schedule else ("fixed",)  # a schedule's epochs read their own
-    boundaries = sorted({space.depth - count for k in (space.blocks or range(space.depth + 1)) for shape in shapes
-                         for count in schedule_shape(shape, k, base.epochs) or (k,)})
-    plan = choose(base.frozen_prefix, epochs=base.epochs, searching=True, boundary=boundaries[0],
-                  splits_apart=splits(inputs["loaded"]), encoder=base.encoder)
+
+    shapes = (
+        TUNED_SCHEDULES if space.tune_schedule else ("fixed",)
+    )  # a schedule's epochs read their own
+    boundaries = sorted(
+        {
+            space.depth - count
+            for k in (space.blocks or range(space.depth + 1))
+            for shape in shapes
+            for count in schedule_shape(shape, k, base.epochs) or (k,)
+        }
+    )
+    plan = choose(
+        base.frozen_prefix,
+        epochs=base.epochs,
+        searching=True,
+        boundary=boundaries[0],
+        splits_apart=splits(inputs["loaded"]),
+        encoder=base.encoder,
+    )
     if plan.mode == "cache":
         precompute(base, boundaries, **inputs)
 
 
-def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags,
-                     loads: SharedLoads) -> tuple:
+def _search_settings(
+    base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags, loads: SharedLoads
+) -> tuple:
     """(space, settings): the search space, checked against the encoder, and what TUNE_DIR records."""
     if max_trials < 1:
         raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
@@ -97,15 +131,31 @@ def _search_settings(base: TrainConfig, blocks, oracle_name: str, max_trials: in
     depth = encoder_blocks(base, loads)
     bad = [k for k in blocks or () if not 0 <= k <= depth]
     if bad:
-        raise UserInputError(f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}")
-    space = SearchSpace(depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {}))
-    settings = {"base": base.settings(), "space": dataclasses.asdict(space), "oracle": oracle_name,
-                "max_trials": max_trials}
+        raise UserInputError(
+            f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}"
+        )
+    space = SearchSpace(
+        depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {})
+    )
+    settings = {
+        "base": base.settings(),
+        "space": dataclasses.asdict(space),
+        "oracle": oracle_name,
+        "max_trials": max_trials,
+    }
     return space, json.loads(json.dumps(settings))  # as JSON reads it back: tuples become lists
 
 
-def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORACLE, max_trials=DEFAULT_MAX_TRIALS,
-               overwrite=False, space_flags=None, export_best=None) -> dict:
+def run_search(
+    base: TrainConfig,
+    tune_dir,
+    blocks=None,
+    oracle_name=DEFAULT_ORACLE,
+    max_trials=DEFAULT_MAX_TRIALS,
+    overwrite=False,
+    space_flags=None,
+    export_best=None,
+) -> dict:
     """Runs (or resumes) a Keras Tuner search over how many blocks to train.
 
     Args:
@@ -133,15 +183,22 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     """
     tune_dir, role = Path(tune_dir), search_role()
     previous, overwrite = _previous_search(tune_dir, role, overwrite)
-    base, precision_note = resolve_run(base, previous["base"] if previous is not None and not overwrite else None)
+    base, precision_note = resolve_run(
+        base, previous["base"] if previous is not None and not overwrite else None
+    )
     loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
     inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
     _open_search_dir(tune_dir, previous, settings, overwrite)
     if precision_note:
         print(precision_note, file=sys.stderr)
-    tuner = FreezeDepthTuner(make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
-                             base, tune_dir, loads, overwrite=False)
+    tuner = FreezeDepthTuner(
+        make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
+        base,
+        tune_dir,
+        loads,
+        overwrite=False,
+    )
     try:
         if role != CHIEF:  # the chief serves the oracle and trains nothing
             _cache_the_trials_prefixes(base, space, inputs)
@@ -151,6 +208,7 @@ def run_search(base: TrainConfig, tune_dir, blocks=None, oracle_name=DEFAULT_ORA
     if role == WORKER:  # the chief gathers the results
         return {"worker": tuner.tuner_id, "trials_run": tuner.trials_run}
     from bert_keras.tuning.results import write_results
+
     best = write_results(tuner, tune_dir)
     if best is None:
         raise SearchFailed(f"no trial succeeded; see {tune_dir / 'trials.csv'} for the reasons")
@@ -168,8 +226,10 @@ def _previous_search(tune_dir: Path, role: str, overwrite: bool) -> tuple:
     wait_for_chief()  # once it answers, the chief has written TUNE_DIR
     previous = read_search(tune_dir)
     if previous is None:
-        raise UserInputError(f"--out {tune_dir}: holds no search the chief began; give every process of a "
-                             f"distributed search the same --out, one directory they all see")
+        raise UserInputError(
+            f"--out {tune_dir}: holds no search the chief began; give every process of a "
+            f"distributed search the same --out, one directory they all see"
+        )
     return previous, False
 
 
@@ -181,7 +241,9 @@ def _open_search_dir(tune_dir: Path, previous: dict | None, settings: dict, over
     if previous is not None:
         discard_directory(tune_dir)
     create_directory(tune_dir, "--out")
-    write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n")
+    write_text_atomic(
+        tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n"
+    )
 
 
 def _train_and_export_best(tuner, tune_dir: Path, name: str, loads: SharedLoads) -> dict:
@@ -189,6 +251,10 @@ def _train_and_export_best(tuner, tune_dir: Path, name: str, loads: SharedLoads)
     from bert_keras.serving.export import export
     from bert_keras.training.train import train
     from bert_keras.tuning.results import best_trial_config
+
     best_config = best_trial_config(tuner, tune_dir / "best_run")
     metrics = train(best_config, loads=loads)
-    return {"best_run_metrics": metrics, "export": export(best_config.out, bert_keras_home() / name)["export"]}
+    return {
+        "best_run_metrics": metrics,
+        "export": export(best_config.out, bert_keras_home() / name)["export"],
+    }

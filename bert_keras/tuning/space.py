@@ -5,20 +5,25 @@ schedule's shape and whether embeddings train.
 The search space only reads `hp` and hands a TrainConfig to the same model
 builder and training loop as `bert-keras train`.
 """
+
 import dataclasses
 
 import keras_tuner
 
-from bert_keras.config import (TUNED_DROPOUTS, TUNED_LAYER_LR_DECAYS, TUNED_LEARNING_RATES, TUNED_SCHEDULES,
-                               TrainConfig)
+from bert_keras.config import (
+    TUNED_DROPOUTS,
+    TUNED_LAYER_LR_DECAYS,
+    TUNED_LEARNING_RATES,
+    TUNED_SCHEDULES,
+    TrainConfig,
+)
 from bert_keras.freezing.spec import FreezeSpec
-
 
 
 @dataclasses.dataclass(frozen=True)
 class SearchSpace:
-    depth: int                                 # the encoder's number of blocks
-    blocks: tuple[int, ...] | None = None      # trainable-block counts to try; None: 0..depth
+    depth: int  # the encoder's number of blocks
+    blocks: tuple[int, ...] | None = None  # trainable-block counts to try; None: 0..depth
     tune_learning_rate: bool = False
     tune_dropout: bool = False
     tune_layer_lr_decay: bool = False
@@ -60,12 +65,20 @@ def schedule_shape(shape: str, blocks: int, epochs: int) -> tuple[int, ...] | No
 def trial_config(hp: keras_tuner.HyperParameters, base: TrainConfig, out: str) -> TrainConfig:
     """The training configuration one trial's hyperparameters stand for (Hyperband's
     `tuner/epochs` included: a bracket's budget)."""
-    freeze = FreezeSpec(train_last=hp.get("trainable_blocks"),
-                        train_embeddings=hp.values.get("train_embeddings", False))
+    freeze = FreezeSpec(
+        train_last=hp.get("trainable_blocks"),
+        train_embeddings=hp.values.get("train_embeddings", False),
+    )
     epochs = hp.values.get("tuner/epochs", base.epochs)
-    return dataclasses.replace(base, out=out, freeze=freeze, epochs=epochs,
-                               unfreeze_schedule=schedule_shape(hp.values.get("schedule", "fixed"),
-                                                                freeze.train_last, epochs),
-                               learning_rate=hp.values.get("learning_rate", base.learning_rate),
-                               dropout=hp.values.get("dropout", base.dropout),
-                               layer_lr_decay=hp.values.get("layer_lr_decay", base.layer_lr_decay))
+    return dataclasses.replace(
+        base,
+        out=out,
+        freeze=freeze,
+        epochs=epochs,
+        unfreeze_schedule=schedule_shape(
+            hp.values.get("schedule", "fixed"), freeze.train_last, epochs
+        ),
+        learning_rate=hp.values.get("learning_rate", base.learning_rate),
+        dropout=hp.values.get("dropout", base.dropout),
+        layer_lr_decay=hp.values.get("layer_lr_decay", base.layer_lr_decay),
+    )

@@ -2,13 +2,13 @@
 under TUNE_DIR/trials/<trial id>. keras-tuner's Keras `Tuner` refuses tf_keras
 models (keras-tuner issue 1039); BaseTuner with our own `run_trial` does not care.
 """
+
 import json
 from pathlib import Path
 
 import keras_tuner
-from keras_tuner.engine import base_tuner
-
 import tensorflow as tf
+from keras_tuner.engine import base_tuner
 
 from bert_keras.config import TrainConfig
 from bert_keras.encoders.shared_loads import SharedLoads
@@ -20,10 +20,14 @@ from bert_keras.tuning.space import trial_config
 class FreezeDepthTuner(base_tuner.BaseTuner):
     """Runs each trial as a `bert-keras train` run under TUNE_DIR/trials/<trial id>."""
 
-    def __init__(self, oracle, base: TrainConfig, tune_dir: Path, loads: SharedLoads, overwrite: bool):
+    def __init__(
+        self, oracle, base: TrainConfig, tune_dir: Path, loads: SharedLoads, overwrite: bool
+    ):
         self.base, self.tune_dir, self.loads = base, Path(tune_dir), loads
         self.trials_run: list[str] = []  # by this process, in order
-        super().__init__(oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite)
+        super().__init__(
+            oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite
+        )
 
     def trial_dir(self, trial_id: str) -> Path:
         return self.tune_dir / "trials" / trial_id
@@ -35,6 +39,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
 
     def run_trial(self, trial, *args, **kwargs):
         from bert_keras.training.train import train
+
         hp = trial.hyperparameters
         config = trial_config(hp, self.base, str(self.trial_dir(trial.trial_id)))
         self.trials_run.append(trial.trial_id)
@@ -44,7 +49,8 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
             raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
         except tf.errors.ResourceExhaustedError as error:
             raise keras_tuner.errors.FailedTrialError(
-                f"not retried: out of memory ({str(error).splitlines()[0]})") from None
+                f"not retried: out of memory ({str(error).splitlines()[0]})"
+            ) from None
         except UserInputError as error:
             raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
         return {"val_f1": metrics["f1"]}

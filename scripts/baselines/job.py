@@ -1,6 +1,7 @@
 """The job both baselines run, as they share it: its flags, its rows, its F1, and a
 stdout that carries the JSON alone. Standard library and numpy only: it is imported
 by a PyTorch interpreter and by a Keras 3 one."""
+
 import argparse
 import contextlib
 import json
@@ -15,9 +16,17 @@ def parse_job(description: str, precisions: list[str]) -> argparse.Namespace:
     parser.add_argument("--model", required=True, help="the Hugging Face checkpoint folder")
     parser.add_argument("--precision", choices=precisions, default=precisions[0])
     # The recipe, which benchmark_baselines passes from bert-keras's TrainConfig: one source.
-    for flag, kind in (("--epochs", int), ("--train-last", int), ("--max-seq-length", int), ("--batch-size", int),
-                       ("--learning-rate", float), ("--weight-decay", float), ("--warmup-fraction", float),
-                       ("--clip-norm", float), ("--seed", int)):
+    for flag, kind in (
+        ("--epochs", int),
+        ("--train-last", int),
+        ("--max-seq-length", int),
+        ("--batch-size", int),
+        ("--learning-rate", float),
+        ("--weight-decay", float),
+        ("--warmup-fraction", float),
+        ("--clip-norm", float),
+        ("--seed", int),
+    ):
         parser.add_argument(flag, type=kind, required=True)
     return parser.parse_args()
 
@@ -30,7 +39,9 @@ def read_rows(path) -> list[dict]:
 
 def f1_score(labels: np.ndarray, predicted: np.ndarray) -> float:
     true_positives = float(np.sum((predicted == 1) & (labels == 1)))
-    return round(2 * true_positives / max(float(np.sum(predicted == 1) + np.sum(labels == 1)), 1.0), 6)
+    return round(
+        2 * true_positives / max(float(np.sum(predicted == 1) + np.sum(labels == 1)), 1.0), 6
+    )
 
 
 def report(run, args):

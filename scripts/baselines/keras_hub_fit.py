@@ -13,6 +13,7 @@ preprocessor pads to its sequence length); the recipe's numbers come as flags
 from bert-keras's TrainConfig defaults. Prints JSON: the seconds of
 `model.fit` (no validation inside it), examples/s and test F1.
 """
+
 import os
 import time
 
@@ -45,11 +46,16 @@ def texts_and_labels(path) -> tuple[np.ndarray, np.ndarray]:
 
 def classifier(model_dir: str, train_last: int) -> keras.Model:
     backbone = keras_hub.models.BertBackbone.from_preset(model_dir)
-    trainable = {f"transformer_layer_{i}" for i in range(backbone.num_layers - train_last, backbone.num_layers)}
+    trainable = {
+        f"transformer_layer_{i}"
+        for i in range(backbone.num_layers - train_last, backbone.num_layers)
+    }
     for layer in backbone.layers:
         layer.trainable = layer.name in trainable or layer.name == "pooled_dense"
     pooled = backbone(backbone.input)["pooled_output"]
-    probability = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(keras.layers.Dropout(0.1)(pooled))
+    probability = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(
+        keras.layers.Dropout(0.1)(pooled)
+    )
     return keras.Model(backbone.input, probability)
 
 
@@ -57,17 +63,24 @@ def run(args) -> dict:
     keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy(args.precision)
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor.from_preset(
-        args.model, sequence_length=args.max_seq_length)
+        args.model, sequence_length=args.max_seq_length
+    )
     model = classifier(args.model, args.train_last)
     texts, labels = texts_and_labels(f"{args.rows}/train.jsonl")
     steps = -(-len(texts) // args.batch_size) * args.epochs
     schedule = WarmupLinearDecay(args.learning_rate, int(steps * args.warmup_fraction), steps)
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay, global_clipnorm=args.clip_norm)
+    optimizer = keras.optimizers.AdamW(
+        schedule, weight_decay=args.weight_decay, global_clipnorm=args.clip_norm
+    )
     optimizer.exclude_from_weight_decay(var_names=["bias", "layer_norm", "gamma", "beta"])
     model.compile(optimizer=optimizer, loss="binary_crossentropy")
-    train = (tf.data.Dataset.from_tensor_slices((texts, labels)).shuffle(len(texts), seed=args.seed)
-             .batch(args.batch_size).map(lambda x, y: (preprocessor(x), y), num_parallel_calls=tf.data.AUTOTUNE)
-             .prefetch(tf.data.AUTOTUNE))
+    train = (
+        tf.data.Dataset.from_tensor_slices((texts, labels))
+        .shuffle(len(texts), seed=args.seed)
+        .batch(args.batch_size)
+        .map(lambda x, y: (preprocessor(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     start = time.perf_counter()
     model.fit(train, epochs=args.epochs, verbose=0)
     seconds = time.perf_counter() - start
@@ -75,11 +88,15 @@ def run(args) -> dict:
     test = tf.data.Dataset.from_tensor_slices(test_texts).batch(64).map(preprocessor)
     predicted = (model.predict(test, verbose=0).reshape(-1) > 0.5).astype(int)
     return {
-        "keras": keras.__version__, "keras_hub": keras_hub.__version__, "precision": args.precision,
-        "train_examples": len(texts) * args.epochs, "train_seconds": round(seconds, 2),
+        "keras": keras.__version__,
+        "keras_hub": keras_hub.__version__,
+        "precision": args.precision,
+        "train_examples": len(texts) * args.epochs,
+        "train_seconds": round(seconds, 2),
         "train_examples_per_second": round(len(texts) * args.epochs / seconds, 2),
         "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "test_f1": f1_score(test_labels, predicted)}
+        "test_f1": f1_score(test_labels, predicted),
+    }
 
 
 def main():

@@ -1,19 +1,27 @@
 """The TFDS builder for the original release: from a manual dir, and offline."""
+
 import shutil
 import tarfile
 
 import pytest
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.config import TrainConfig
 from bert_keras.data.sources import load_splits
 from bert_keras.errors import UserInputError
-from tiny_bert import write_synthetic_reviews
 
 
 def test_builder_reads_the_extracted_folder_as_manual_dir(tmp_path):
-    source = write_synthetic_reviews(tmp_path / "manual" / "amazon_review_polarity_csv", n_train=50, n_test=20)
-    config = TrainConfig(out="unused", data="amazon_polarity", tfds_data_dir=str(tmp_path / "tfds"),
-                         tfds_manual_dir=str(tmp_path / "manual"), train_split="train[:40]")
+    source = write_synthetic_reviews(
+        tmp_path / "manual" / "amazon_review_polarity_csv", n_train=50, n_test=20
+    )
+    config = TrainConfig(
+        out="unused",
+        data="amazon_polarity",
+        tfds_data_dir=str(tmp_path / "tfds"),
+        tfds_manual_dir=str(tmp_path / "manual"),
+        train_split="train[:40]",
+    )
     splits = load_splits(config)
     assert (splits.train.size, splits.validation.size, splits.test.size) == (36, 4, 20)
     example = next(iter(splits.test.examples))
@@ -23,22 +31,34 @@ def test_builder_reads_the_extracted_folder_as_manual_dir(tmp_path):
 
 
 def test_builder_reads_the_archive_given_as_data(tmp_path):
-    folder = write_synthetic_reviews(tmp_path / "src" / "amazon_review_polarity_csv", n_train=30, n_test=10)
+    folder = write_synthetic_reviews(
+        tmp_path / "src" / "amazon_review_polarity_csv", n_train=30, n_test=10
+    )
     archive = tmp_path / "copy" / "amazon_review_polarity_csv.tgz"
     archive.parent.mkdir()
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(folder, arcname="amazon_review_polarity_csv")
     shutil.rmtree(tmp_path / "src")
-    splits = load_splits(TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds")))
+    splits = load_splits(
+        TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds"))
+    )
     assert (splits.train.size + splits.validation.size, splits.test.size) == (30, 10)
     own_test = write_synthetic_reviews(tmp_path / "own", n_train=7, n_test=1) / "train.csv"
-    splits = load_splits(TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds"),
-                                     test_data=str(own_test)))
+    splits = load_splits(
+        TrainConfig(
+            out="unused",
+            data=str(archive),
+            tfds_data_dir=str(tmp_path / "tfds"),
+            test_data=str(own_test),
+        )
+    )
     assert splits.test.size == 7  # --test-data replaces the builder's test split
 
 
 def test_offline_download_fails_with_one_line_that_says_what_to_do(tmp_path):
     config = TrainConfig(out="unused", data="amazon_polarity", tfds_data_dir=str(tmp_path / "tfds"))
-    with pytest.raises(UserInputError, match="could not download .* point --data at a local copy") as raised:
+    with pytest.raises(
+        UserInputError, match="could not download .* point --data at a local copy"
+    ) as raised:
         load_splits(config)
     assert "\n" not in str(raised.value)

@@ -1,4 +1,5 @@
 """Local review files: the three formats, and every kind of bad record."""
+
 import json
 
 import pytest
@@ -23,12 +24,24 @@ def test_original_csv_labels_become_0_1_and_newline_escapes_are_spaces(tmp_path)
 
 
 def test_fasttext_and_json_lines(tmp_path):
-    fasttext = write(tmp_path, "reviews.txt", "__label__2 Great CD: lovely voice\n__label__1 no title here\n")
+    fasttext = write(
+        tmp_path, "reviews.txt", "__label__2 Great CD: lovely voice\n__label__1 no title here\n"
+    )
     assert [(r.label, r.title, r.content) for r in read_records(fasttext).records] == [
-        (1, "Great CD", "lovely voice"), (0, "", "no title here")]
-    jsonl = write(tmp_path, "reviews.jsonl",
-                  json.dumps({"text": "works well", "label": 1}) + "\n\n" + json.dumps({"text": "poor", "label": 0}))
-    assert [(r.line, r.label, r.content) for r in read_records(jsonl).records] == [(1, 1, "works well"), (3, 0, "poor")]
+        (1, "Great CD", "lovely voice"),
+        (0, "", "no title here"),
+    ]
+    jsonl = write(
+        tmp_path,
+        "reviews.jsonl",
+        json.dumps({"text": "works well", "label": 1})
+        + "\n\n"
+        + json.dumps({"text": "poor", "label": 0}),
+    )
+    assert [(r.line, r.label, r.content) for r in read_records(jsonl).records] == [
+        (1, 1, "works well"),
+        (3, 0, "poor"),
+    ]
 
 
 BAD_RECORDS = [
@@ -45,8 +58,11 @@ BAD_RECORDS = [
 
 @pytest.mark.parametrize("name, bad_line, problem", BAD_RECORDS)
 def test_bad_record_stops_with_file_and_line(tmp_path, name, bad_line, problem):
-    good = {"train.csv": GOOD, "reviews.txt": "__label__2 ok: fine\n",
-            "reviews.jsonl": '{"text": "ok", "label": 1}\n'}[name]
+    good = {
+        "train.csv": GOOD,
+        "reviews.txt": "__label__2 ok: fine\n",
+        "reviews.jsonl": '{"text": "ok", "label": 1}\n',
+    }[name]
     bad = bad_line if isinstance(bad_line, bytes) else bad_line.encode()
     path = write(tmp_path, name, good.encode() + bad + good.encode())
     bad_line_number = good.count("\n") + 1
@@ -59,10 +75,15 @@ def test_bad_record_stops_with_file_and_line(tmp_path, name, bad_line, problem):
 
 @pytest.mark.parametrize("name, bad_line, problem", BAD_RECORDS)
 def test_skip_policy_skips_counts_and_reports(tmp_path, name, bad_line, problem):
-    good = {"train.csv": GOOD, "reviews.txt": "__label__2 ok: fine\n",
-            "reviews.jsonl": '{"text": "ok", "label": 1}\n'}[name]
+    good = {
+        "train.csv": GOOD,
+        "reviews.txt": "__label__2 ok: fine\n",
+        "reviews.jsonl": '{"text": "ok", "label": 1}\n',
+    }[name]
     bad = bad_line if isinstance(bad_line, bytes) else bad_line.encode()
-    records = read_records(write(tmp_path, name, good.encode() + bad + good.encode()), on_bad_record="skip")
+    records = read_records(
+        write(tmp_path, name, good.encode() + bad + good.encode()), on_bad_record="skip"
+    )
     assert len(records.records) == 2 * good.count("\n")
     assert len(records.skipped) == 1 and problem in records.skipped[0]
 
@@ -78,22 +99,36 @@ def test_limit_reads_only_the_first_records(tmp_path):
     assert len(read_records(write(tmp_path, "train.csv", GOOD * 5), limit=3).records) == 3
 
 
-@pytest.mark.parametrize("argv_data, extra, message", [
-    ("missing_folder", [], "no such file or folder"),
-    ("empty.csv", ["--test-data", "single.csv"], "empty.csv: holds no usable record"),
-    ("single.csv", ["--test-data", "absent.csv"], "absent.csv: no such file"),
-    ("folder_without_train", [], "must hold train.csv and test.csv"),
-    ("single.csv", [], "needs --test-data"),
-])
-def test_unreadable_or_missing_data_is_one_line_exit_2(tmp_path, capsys, tiny_encoder_dir,
-                                                      argv_data, extra, message):
+@pytest.mark.parametrize(
+    "argv_data, extra, message",
+    [
+        ("missing_folder", [], "no such file or folder"),
+        ("empty.csv", ["--test-data", "single.csv"], "empty.csv: holds no usable record"),
+        ("single.csv", ["--test-data", "absent.csv"], "absent.csv: no such file"),
+        ("folder_without_train", [], "must hold train.csv and test.csv"),
+        ("single.csv", [], "needs --test-data"),
+    ],
+)
+def test_unreadable_or_missing_data_is_one_line_exit_2(
+    tmp_path, capsys, tiny_encoder_dir, argv_data, extra, message
+):
     write(tmp_path, "empty.csv", "\n\n")
     write(tmp_path, "single.csv", GOOD)
     (tmp_path / "folder_without_train").mkdir()
     out = tmp_path / "run"
     extra = [str(tmp_path / arg) if arg.endswith(".csv") else arg for arg in extra]
-    status = main(["train", "--encoder", str(tiny_encoder_dir), "--data", str(tmp_path / argv_data),
-                   "--out", str(out), *extra])
+    status = main(
+        [
+            "train",
+            "--encoder",
+            str(tiny_encoder_dir),
+            "--data",
+            str(tmp_path / argv_data),
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert status == 2 and err.count("\n") == 0 and message in err, err
     assert not out.exists()  # not even config.json: a failed start leaves no run behind
@@ -104,22 +139,50 @@ def test_bad_record_in_training_data_stops_before_training(tmp_path, capsys, tin
     data.mkdir()
     write(data, "train.csv", GOOD * 10 + '"9","x","y"\n')
     write(data, "test.csv", GOOD)
-    status = main(["train", "--encoder", str(tiny_encoder_dir), "--data", str(data), "--out", str(tmp_path / "run")])
+    status = main(
+        [
+            "train",
+            "--encoder",
+            str(tiny_encoder_dir),
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert status == 2 and f"{data / 'train.csv'}:21: unknown label '9'" in err
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("name, data", [
-    ("train.csv", b'\xef\xbb\xbflabel,title,content\r\n"2","Great CD","lovely"\r\n\r\n"1","Broke","after a day"\r\n'),
-    ("train.csv", b'"polarity","title","text"\n"2","Great CD","lovely"\n"1","Broke","after a day"'),
-    ("reviews.txt", b'\xef\xbb\xbf__label__2 Great CD: lovely\r\n__label__1 Broke: after a day\r\n'),
-    ("reviews.jsonl", b'\xef\xbb\xbf{"title": "Great CD", "text": "lovely", "label": 1}\r\n'
-                      b'{"title": "Broke", "text": "after a day", "label": 0}\r\n'),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        (
+            "train.csv",
+            b'\xef\xbb\xbflabel,title,content\r\n"2","Great CD","lovely"\r\n\r\n"1","Broke","after a day"\r\n',
+        ),
+        (
+            "train.csv",
+            b'"polarity","title","text"\n"2","Great CD","lovely"\n"1","Broke","after a day"',
+        ),
+        (
+            "reviews.txt",
+            b"\xef\xbb\xbf__label__2 Great CD: lovely\r\n__label__1 Broke: after a day\r\n",
+        ),
+        (
+            "reviews.jsonl",
+            b'\xef\xbb\xbf{"title": "Great CD", "text": "lovely", "label": 1}\r\n'
+            b'{"title": "Broke", "text": "after a day", "label": 0}\r\n',
+        ),
+    ],
+)
 def test_byte_order_mark_crlf_and_a_header_row_just_work(tmp_path, name, data):
     records = read_records(write(tmp_path, name, data)).records
-    assert [(r.label, r.title, r.content) for r in records] == [(1, "Great CD", "lovely"), (0, "Broke", "after a day")]
+    assert [(r.label, r.title, r.content) for r in records] == [
+        (1, "Great CD", "lovely"),
+        (0, "Broke", "after a day"),
+    ]
 
 
 def test_a_first_line_that_names_no_label_column_is_a_bad_record_not_a_header(tmp_path):

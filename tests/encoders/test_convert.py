@@ -1,14 +1,15 @@
 """`bert-keras convert`: layout, names, weights and bad input, on the tiny checkpoint."""
+
 import json
 
 import numpy as np
 import pytest
 import tensorflow_hub as hub
 from safetensors.numpy import load_file, save_file
+from tiny_bert import write_tiny_checkpoint
 
 from bert_keras.cli import main
 from bert_keras.encoders.convert import convert
-from tiny_bert import write_tiny_checkpoint
 
 
 def test_layout_is_tf_hub_bert(tiny_encoder_dir):
@@ -21,9 +22,14 @@ def test_layout_is_tf_hub_bert(tiny_encoder_dir):
 
 
 def test_variable_names_and_shapes_follow_tf_hub_bert_v4(tiny_encoder_dir):
-    shapes = {v.name.split(":")[0]: v.shape.as_list()
-              for v in hub.KerasLayer(str(tiny_encoder_dir / "encoder")).weights}
-    assert shapes["word_embeddings/embeddings"] == [len(open(tiny_encoder_dir / "encoder/assets/vocab.txt").read().split()), 32]
+    shapes = {
+        v.name.split(":")[0]: v.shape.as_list()
+        for v in hub.KerasLayer(str(tiny_encoder_dir / "encoder")).weights
+    }
+    assert shapes["word_embeddings/embeddings"] == [
+        len(open(tiny_encoder_dir / "encoder/assets/vocab.txt").read().split()),
+        32,
+    ]
     assert shapes["position_embedding/embeddings"] == [128, 32]
     assert shapes["type_embeddings/embeddings"] == [2, 32]
     assert shapes["embeddings/layer_norm/gamma"] == [32]
@@ -40,17 +46,24 @@ def test_variable_names_and_shapes_follow_tf_hub_bert_v4(tiny_encoder_dir):
     assert shapes["pooler_transform/kernel"] == [32, 32]
 
 
-def test_weights_are_the_checkpoints_transposed_and_split_per_head(tiny_checkpoint, tiny_encoder_dir):
+def test_weights_are_the_checkpoints_transposed_and_split_per_head(
+    tiny_checkpoint, tiny_encoder_dir
+):
     hf = load_file(str(tiny_checkpoint / "model.safetensors"))
-    weights = {v.name.split(":")[0]: v.numpy()
-               for v in hub.KerasLayer(str(tiny_encoder_dir / "encoder")).weights}
+    weights = {
+        v.name.split(":")[0]: v.numpy()
+        for v in hub.KerasLayer(str(tiny_encoder_dir / "encoder")).weights
+    }
     query = hf["encoder.layer.1.attention.self.query.weight"]  # [out, in]
     head_2 = weights["transformer/layer_1/self_attention/query/kernel"][:, 2, :]  # [in, head_size]
     np.testing.assert_array_equal(head_2, query.T[:, 16:24])
-    np.testing.assert_array_equal(weights["transformer/layer_0/output/kernel"],
-                                  hf["encoder.layer.0.output.dense.weight"].T)
-    np.testing.assert_array_equal(weights["transformer/layer_0/self_attention/attention_output/kernel"],
-                                  hf["encoder.layer.0.attention.output.dense.weight"].T.reshape(4, 8, 32))
+    np.testing.assert_array_equal(
+        weights["transformer/layer_0/output/kernel"], hf["encoder.layer.0.output.dense.weight"].T
+    )
+    np.testing.assert_array_equal(
+        weights["transformer/layer_0/self_attention/attention_output/kernel"],
+        hf["encoder.layer.0.attention.output.dense.weight"].T.reshape(4, 8, 32),
+    )
 
 
 def run_cli(capsys, *argv):
@@ -59,15 +72,18 @@ def run_cli(capsys, *argv):
     return status, captured.err.strip()
 
 
-@pytest.mark.parametrize("breakage, expected", [
-    ("missing_dir", "no such directory"),
-    ("no_config", "config.json: no such file"),
-    ("not_bert", "model_type is 'roberta', not 'bert'"),
-    ("vocab_mismatch", "vocab.txt: has"),
-    ("no_weights", "model.safetensors: no such file"),
-    ("missing_tensor", "has no tensor 'pooler.dense.weight'"),
-    ("bad_json", "config.json: not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        ("missing_dir", "no such directory"),
+        ("no_config", "config.json: no such file"),
+        ("not_bert", "model_type is 'roberta', not 'bert'"),
+        ("vocab_mismatch", "vocab.txt: has"),
+        ("no_weights", "model.safetensors: no such file"),
+        ("missing_tensor", "has no tensor 'pooler.dense.weight'"),
+        ("bad_json", "config.json: not valid JSON"),
+    ],
+)
 def test_bad_checkpoints_fail_with_one_line_and_leave_nothing(tmp_path, capsys, breakage, expected):
     checkpoint = write_tiny_checkpoint(tmp_path / "hf")
     config = json.loads((checkpoint / "config.json").read_text())

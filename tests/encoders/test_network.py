@@ -1,5 +1,6 @@
 """The BERT network: TF Hub BERT v4's outputs, dropout only in training and replayable,
 padding that changes nothing, and the built-in encoder against PyTorch reference outputs."""
+
 import json
 
 import numpy as np
@@ -11,26 +12,38 @@ from bert_keras.encoders.layers import CountedDropout
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.freezing.sublayers import block_index, sublayer_of, variable_name
 
+
 @pytest.mark.slow
 def test_minilm_matches_the_pytorch_reference(minilm_dir, shared_dir):
     reference = json.loads((shared_dir / "fixtures" / "minilm_reference.json").read_text())
     tolerance = reference["tolerance_abs"]
     preprocessor = load_preprocessor(resolve_encoder(str(minilm_dir)))
     encoder = hub.KerasLayer(str(minilm_dir / "encoder"))
-    inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(reference["sentences"]))],
-                                           seq_length=reference["max_seq_length"])
+    inputs = preprocessor.bert_pack_inputs(
+        [preprocessor.tokenize(tf.constant(reference["sentences"]))],
+        seq_length=reference["max_seq_length"],
+    )
     outputs = encoder(inputs)
     real = np.array(reference["input_mask"]) == 1  # padded positions are not comparable
     sequence = outputs["sequence_output"].numpy()
-    np.testing.assert_allclose(sequence[..., :8][real], np.array(reference["sequence_output_first8"])[real],
-                               atol=tolerance, rtol=0)
-    np.testing.assert_allclose(outputs["pooled_output"].numpy()[:, :16], reference["pooled_output_first16"],
-                               atol=tolerance, rtol=0)
+    np.testing.assert_allclose(
+        sequence[..., :8][real],
+        np.array(reference["sequence_output_first8"])[real],
+        atol=tolerance,
+        rtol=0,
+    )
+    np.testing.assert_allclose(
+        outputs["pooled_output"].numpy()[:, :16],
+        reference["pooled_output_first16"],
+        atol=tolerance,
+        rtol=0,
+    )
     mask = real[..., None]
     mean = (sequence * mask).sum(axis=1) / mask.sum(axis=1)
     mean /= np.linalg.norm(mean, axis=1, keepdims=True)
-    np.testing.assert_allclose(mean[:, :16], reference["mean_pooled_l2_normalized_first16"],
-                               atol=tolerance, rtol=0)
+    np.testing.assert_allclose(
+        mean[:, :16], reference["mean_pooled_l2_normalized_first16"], atol=tolerance, rtol=0
+    )
 
 
 def tiny_inputs(batch=2, seq=7):
@@ -49,7 +62,9 @@ def test_encoder_outputs_and_dropout_only_in_training(tiny_encoder_dir):
     assert len(outputs["encoder_outputs"]) == 2
     np.testing.assert_array_equal(outputs["default"], outputs["pooled_output"])
     np.testing.assert_array_equal(outputs["encoder_outputs"][-1], outputs["sequence_output"])
-    np.testing.assert_array_equal(encoder(inputs, training=False)["pooled_output"], outputs["pooled_output"])
+    np.testing.assert_array_equal(
+        encoder(inputs, training=False)["pooled_output"], outputs["pooled_output"]
+    )
     trained_1, trained_2 = (encoder(inputs, training=True)["pooled_output"] for _ in range(2))
     assert not np.allclose(trained_1, trained_2)
 
@@ -58,8 +73,9 @@ def test_padding_does_not_change_real_token_outputs(tiny_encoder_dir):
     encoder = hub.KerasLayer(str(tiny_encoder_dir / "encoder"))
     short = tiny_inputs(batch=1, seq=5)
     padded = {k: tf.pad(v, [[0, 0], [0, 4]]) for k, v in short.items()}
-    np.testing.assert_allclose(encoder(padded)["sequence_output"][:, :5],
-                               encoder(short)["sequence_output"], atol=1e-5)
+    np.testing.assert_allclose(
+        encoder(padded)["sequence_output"][:, :5], encoder(short)["sequence_output"], atol=1e-5
+    )
 
 
 def test_counted_dropout_masks_depend_on_seed_and_call_count_only():
@@ -69,8 +85,10 @@ def test_counted_dropout_masks_depend_on_seed_and_call_count_only():
     replayed = [second(inputs, training=True).numpy() for _ in range(2)]
     np.testing.assert_array_equal(masks[0], replayed[0])  # same seed, same call count: same mask
     np.testing.assert_array_equal(masks[1], replayed[1])
-    assert not np.array_equal(masks[0], masks[1])          # the next call draws anew
-    assert abs(np.mean(masks[0] == 0) - 0.25) < 0.01 and np.allclose(np.unique(masks[0]), [0.0, 1 / 0.75])
+    assert not np.array_equal(masks[0], masks[1])  # the next call draws anew
+    assert abs(np.mean(masks[0] == 0) - 0.25) < 0.01 and np.allclose(
+        np.unique(masks[0]), [0.0, 1 / 0.75]
+    )
     np.testing.assert_array_equal(first(inputs, training=False), inputs)  # inference: no dropout
     assert int(first.calls.numpy()) == 2
 
@@ -111,5 +129,6 @@ def test_each_boundary_is_its_own_graph_holding_only_its_own_blocks(tiny_encoder
 
     assert blocks_read(lambda: encoder.hidden_state_at(inputs, boundary)) == set(range(boundary))
     hidden = encoder.hidden_state_at(inputs, boundary)
-    assert blocks_read(lambda: encoder.from_hidden(hidden, inputs["input_mask"], boundary, True)) == \
-        set(range(boundary, 2))
+    assert blocks_read(
+        lambda: encoder.from_hidden(hidden, inputs["input_mask"], boundary, True)
+    ) == set(range(boundary, 2))

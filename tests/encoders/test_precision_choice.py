@@ -1,35 +1,48 @@
 """`--precision auto`: the choice per hardware, on described machines and on this one,
 and a run that keeps its resolved precision when it resumes elsewhere."""
+
 import json
 import os
 import subprocess
 
 import pytest
+from kill import cli, kill_when
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
 from bert_keras.encoders.precision_choice import Hardware, choose, resolve, this_machine
-from kill import cli, kill_when
-from tiny_bert import write_synthetic_reviews
 
 AMX = frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
 AVX512_BF16 = frozenset({"avx2", "avx512f", "avx512_bf16"})
 AVX2 = frozenset({"avx2", "fma"})
 
 
-@pytest.mark.parametrize("hardware, expected", [
-    (Hardware(cpu_flags=AMX), "mixed_bfloat16"),
-    (Hardware(cpu_flags=AVX512_BF16), "mixed_bfloat16"),
-    (Hardware(cpu_flags=AVX2), "float32"),
-    (Hardware(cpu_flags=AMX, onednn=False), "float32"),          # bfloat16 units TensorFlow would not use
-    (Hardware(cpu_flags=AVX2, gpu_capabilities=((8, 0),)), "mixed_bfloat16"),   # A100
-    (Hardware(cpu_flags=AVX2, gpu_capabilities=((8, 9),)), "mixed_bfloat16"),   # L4
-    (Hardware(cpu_flags=AMX, gpu_capabilities=((7, 5),)), "mixed_float16"),     # T4: the GPU decides, not the CPU
-    (Hardware(cpu_flags=AVX2, gpu_capabilities=((7, 0),)), "mixed_float16"),    # V100
-    (Hardware(cpu_flags=AMX, gpu_capabilities=((6, 1),)), "float32"),           # P4
-    (Hardware(cpu_flags=AVX2, gpu_capabilities=((8, 0), (7, 0))), "mixed_float16"),  # the oldest decides
-    (Hardware(cpu_flags=AVX2, tpu=True), "mixed_bfloat16"),
-    (Hardware(), "float32"),                                     # nothing known: no bfloat16 assumed
-])
+@pytest.mark.parametrize(
+    "hardware, expected",
+    [
+        (Hardware(cpu_flags=AMX), "mixed_bfloat16"),
+        (Hardware(cpu_flags=AVX512_BF16), "mixed_bfloat16"),
+        (Hardware(cpu_flags=AVX2), "float32"),
+        (
+            Hardware(cpu_flags=AMX, onednn=False),
+            "float32",
+        ),  # bfloat16 units TensorFlow would not use
+        (Hardware(cpu_flags=AVX2, gpu_capabilities=((8, 0),)), "mixed_bfloat16"),  # A100
+        (Hardware(cpu_flags=AVX2, gpu_capabilities=((8, 9),)), "mixed_bfloat16"),  # L4
+        (
+            Hardware(cpu_flags=AMX, gpu_capabilities=((7, 5),)),
+            "mixed_float16",
+        ),  # T4: the GPU decides, not the CPU
+        (Hardware(cpu_flags=AVX2, gpu_capabilities=((7, 0),)), "mixed_float16"),  # V100
+        (Hardware(cpu_flags=AMX, gpu_capabilities=((6, 1),)), "float32"),  # P4
+        (
+            Hardware(cpu_flags=AVX2, gpu_capabilities=((8, 0), (7, 0))),
+            "mixed_float16",
+        ),  # the oldest decides
+        (Hardware(cpu_flags=AVX2, tpu=True), "mixed_bfloat16"),
+        (Hardware(), "float32"),  # nothing known: no bfloat16 assumed
+    ],
+)
 def test_auto_resolves_as_the_hardware_allows(hardware, expected):
     precision, why = choose(hardware)
     assert precision == expected and why
@@ -37,14 +50,19 @@ def test_auto_resolves_as_the_hardware_allows(hardware, expected):
 
 
 def test_an_explicit_precision_wins_and_a_foreign_encoder_gets_float32():
-    assert resolve("mixed_float16", Hardware(cpu_flags=AVX2), rebuildable=True) == ("mixed_float16", "asked for")
+    assert resolve("mixed_float16", Hardware(cpu_flags=AVX2), rebuildable=True) == (
+        "mixed_float16",
+        "asked for",
+    )
     precision, why = resolve("auto", Hardware(cpu_flags=AMX), rebuildable=False)
     assert precision == "float32" and "not converted by bert-keras" in why
 
 
 def test_this_machine_is_read_from_the_cpu_and_tensorflow():
     with open("/proc/cpuinfo") as cpuinfo:
-        flags = set(next(line for line in cpuinfo if line.startswith("flags")).split(":", 1)[1].split())
+        flags = set(
+            next(line for line in cpuinfo if line.startswith("flags")).split(":", 1)[1].split()
+        )
     machine = this_machine()
     assert machine.cpu_flags == flags and machine.gpu_capabilities == () and not machine.tpu
     assert machine.onednn == (os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0")
@@ -53,8 +71,22 @@ def test_this_machine_is_read_from_the_cpu_and_tensorflow():
 
 
 def train_argv(encoder, data, out, *extra):
-    return ["train", "--encoder", str(encoder), "--data", str(data), "--out", str(out), "--batch-size", "8",
-            "--max-seq-length", "32", "--train-last", "1", *extra]
+    return [
+        "train",
+        "--encoder",
+        str(encoder),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--batch-size",
+        "8",
+        "--max-seq-length",
+        "32",
+        "--train-last",
+        "1",
+        *extra,
+    ]
 
 
 def test_a_run_records_what_was_asked_and_what_was_resolved(tiny_encoder_dir, tmp_path, capsys):
@@ -67,34 +99,56 @@ def test_a_run_records_what_was_asked_and_what_was_resolved(tiny_encoder_dir, tm
     assert said == [f"bert-keras: --precision auto: {expected} ({why})"]
 
 
-def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_another(tiny_encoder_dir, tmp_path):
+def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_another(
+    tiny_encoder_dir, tmp_path
+):
     if choose(this_machine())[0] == "float32":
-        pytest.skip("this CPU has no bfloat16 units: auto resolves to float32 with oneDNN on or off")
+        pytest.skip(
+            "this CPU has no bfloat16 units: auto resolves to float32 with oneDNN on or off"
+        )
     data = write_synthetic_reviews(tmp_path / "data", n_train=400, n_test=16)
     out = tmp_path / "run"
     argv = cli(*train_argv(tiny_encoder_dir, data, out, "--epochs", "3"))
-    assert kill_when(argv, lambda: (out / "history.csv").is_file() and len(
-        (out / "history.csv").read_text().splitlines()) >= 2), "the kill must land after epoch 1"
+    assert kill_when(
+        argv,
+        lambda: (
+            (out / "history.csv").is_file()
+            and len((out / "history.csv").read_text().splitlines()) >= 2
+        ),
+    ), "the kill must land after epoch 1"
     assert json.loads((out / "config.json").read_text())["resolved_precision"] == "mixed_bfloat16"
     # oneDNN off: TensorFlow would not use the bfloat16 units, so a new run here resolves to float32
-    resumed = subprocess.run(argv, env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}, capture_output=True, text=True)
+    resumed = subprocess.run(
+        argv, env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}, capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "--precision auto: mixed_bfloat16 (as the run started" in resumed.stderr
     assert json.loads((out / "config.json").read_text())["resolved_precision"] == "mixed_bfloat16"
     assert json.loads((out / "metrics.json").read_text())["best_epoch"] >= 1
 
 
-def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(tiny_encoder_dir, tmp_path, capsys):
+def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(
+    tiny_encoder_dir, tmp_path, capsys
+):
     data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
-    (tmp_path / "bare").mkdir()  # the tiny encoder's SavedModel without what `convert` records beside it
+    (
+        tmp_path / "bare"
+    ).mkdir()  # the tiny encoder's SavedModel without what `convert` records beside it
     (tmp_path / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
     assert main(train_argv(tmp_path / "bare" / "encoder", data, tmp_path / "run")) == 0
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"] == "float32"
-    assert ("bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, so it cannot "
-            "be rebuilt in mixed precision)") in capsys.readouterr().err
+    assert (
+        json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"]
+        == "float32"
+    )
+    assert (
+        "bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, so it cannot "
+        "be rebuilt in mixed precision)"
+    ) in capsys.readouterr().err
 
 
-def test_a_run_written_before_auto_existed_is_the_same_run_with_its_precision(tiny_encoder_dir, tmp_path, capsys):
+def test_a_run_written_before_auto_existed_is_the_same_run_with_its_precision(
+    tiny_encoder_dir, tmp_path, capsys
+):
     data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
     argv = train_argv(tiny_encoder_dir, data, tmp_path / "run", "--precision", "float32")
     assert main(argv) == 0

@@ -1,4 +1,5 @@
 """The preprocessor: TF Hub preprocess API, round-robin packing with core ops only."""
+
 import itertools
 import json
 
@@ -45,8 +46,11 @@ def test_call_packs_one_segment_at_default_length(preprocessor, tiny_encoder_dir
     out = preprocessor(tf.constant(["This product is GREAT", ""]))
     assert all(out[k].shape == (2, 128) and out[k].dtype == tf.int32 for k in out)
     cls, sep, this, product, is_, great = vocab_ids(
-        tiny_encoder_dir, ["[CLS]", "[SEP]", "this", "product", "is", "great"])
-    np.testing.assert_array_equal(out["input_word_ids"][0, :7], [cls, this, product, is_, great, sep, 0])
+        tiny_encoder_dir, ["[CLS]", "[SEP]", "this", "product", "is", "great"]
+    )
+    np.testing.assert_array_equal(
+        out["input_word_ids"][0, :7], [cls, this, product, is_, great, sep, 0]
+    )
     np.testing.assert_array_equal(out["input_mask"][0, :7], [1, 1, 1, 1, 1, 1, 0])
     np.testing.assert_array_equal(out["input_word_ids"][1, :3], [cls, sep, 0])  # empty text
     assert int(tf.reduce_sum(out["input_type_ids"])) == 0
@@ -64,8 +68,9 @@ def test_tokenize_then_pack_two_segments_with_seq_length(preprocessor, tiny_enco
 
 
 def test_long_text_is_truncated_to_seq_length(preprocessor):
-    out = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(["good " * 500]))],
-                                        seq_length=16)
+    out = preprocessor.bert_pack_inputs(
+        [preprocessor.tokenize(tf.constant(["good " * 500]))], seq_length=16
+    )
     assert out["input_word_ids"].shape == (1, 16)
     assert int(tf.reduce_sum(out["input_mask"])) == 16
 
@@ -73,7 +78,9 @@ def test_long_text_is_truncated_to_seq_length(preprocessor):
 def test_packing_uses_core_tensorflow_ops_only(preprocessor):
     spec = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
     for segments in ([spec], [spec, spec]):
-        packing = preprocessor.bert_pack_inputs.get_concrete_function(segments, tf.TensorSpec([], tf.int32))
+        packing = preprocessor.bert_pack_inputs.get_concrete_function(
+            segments, tf.TensorSpec([], tf.int32)
+        )
         assert required_ops(packing) == []
     tokenizing = preprocessor.tokenize.get_concrete_function(tf.TensorSpec([None], tf.string))
     assert "RoundRobinTrim" not in required_ops(tokenizing)

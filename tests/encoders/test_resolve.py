@@ -1,4 +1,5 @@
 """Resolving --encoder, the built-in cache, and directories that appear whole or not at all."""
+
 import shutil
 
 import pytest

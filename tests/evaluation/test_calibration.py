@@ -1,18 +1,28 @@
 """Temperature scaling, ECE and threshold choice on numbers whose answers are known."""
+
 import json
 import warnings
 
 import numpy as np
 import pytest
 
-from bert_keras.evaluation.calibration import (UNCALIBRATED, calibrate, choose_threshold,
-                                               expected_calibration_error, fit_temperature, read_calibration,
-                                               scores_at, sigmoid)
+from bert_keras.evaluation.calibration import (
+    UNCALIBRATED,
+    calibrate,
+    choose_threshold,
+    expected_calibration_error,
+    fit_temperature,
+    read_calibration,
+    scores_at,
+    sigmoid,
+)
 
 
 def test_ece_is_the_weighted_gap_per_bin():
     # bin [0.2, 0.267): p 0.25 twice, one positive -> gap 0.25; bin of 0.9: p 0.9, positive -> gap 0.1
-    assert expected_calibration_error([0.25, 0.25, 0.9], [1, 0, 1]) == pytest.approx((2 * 0.25 + 0.1) / 3, abs=1e-12)
+    assert expected_calibration_error([0.25, 0.25, 0.9], [1, 0, 1]) == pytest.approx(
+        (2 * 0.25 + 0.1) / 3, abs=1e-12
+    )
     assert expected_calibration_error([0.0, 1.0], [0, 1]) == 0.0
 
 
@@ -20,7 +30,13 @@ def test_sigmoid_of_extreme_logits_is_its_limit_without_a_warning():
     # A confident model's logits, divided by a small temperature, reach past exp's range.
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning would land on a run's stderr
-        assert sigmoid(np.array([-1e4, -800.0, 0.0, 800.0, 1e4])).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+        assert sigmoid(np.array([-1e4, -800.0, 0.0, 800.0, 1e4])).tolist() == [
+            0.0,
+            0.0,
+            0.5,
+            1.0,
+            1.0,
+        ]
 
 
 def test_the_fitted_temperature_is_the_one_that_made_the_labels():
@@ -32,8 +48,10 @@ def test_the_fitted_temperature_is_the_one_that_made_the_labels():
     temperature = fit_temperature(logits, labels)
     assert temperature == pytest.approx(2.5, rel=0.02)
     assert abs(np.mean((sigmoid(logits / temperature) - labels) * logits)) < 1e-9
-    assert (expected_calibration_error(sigmoid(logits / temperature), labels)
-            < expected_calibration_error(sigmoid(logits), labels) / 5)
+    assert (
+        expected_calibration_error(sigmoid(logits / temperature), labels)
+        < expected_calibration_error(sigmoid(logits), labels) / 5
+    )
 
 
 def test_an_f1_threshold_is_the_best_of_every_cut():
@@ -42,7 +60,10 @@ def test_an_f1_threshold_is_the_best_of_every_cut():
     probabilities = np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1)
     chosen = choose_threshold(probabilities, labels)
     best = max(scores_at(probabilities, labels, t)["f1"] for t in np.unique(probabilities))
-    assert chosen["rule"] == "f1" and scores_at(probabilities, labels, chosen["threshold"])["f1"] == best
+    assert (
+        chosen["rule"] == "f1"
+        and scores_at(probabilities, labels, chosen["threshold"])["f1"] == best
+    )
 
 
 @pytest.mark.parametrize("target", [0.7, 0.85, 0.95])
@@ -64,17 +85,25 @@ def test_a_target_recall_is_met_with_the_most_precision():
     chosen = choose_threshold(probabilities, labels, target_recall=0.9)
     at = scores_at(probabilities, labels, chosen["threshold"])
     assert at["recall"] >= 0.9
-    assert at["precision"] == max(s["precision"] for s in (scores_at(probabilities, labels, t)
-                                                           for t in np.unique(probabilities)) if s["recall"] >= 0.9)
+    assert at["precision"] == max(
+        s["precision"]
+        for s in (scores_at(probabilities, labels, t) for t in np.unique(probabilities))
+        if s["recall"] >= 0.9
+    )
 
 
 def test_an_unreachable_precision_is_said_and_takes_the_most_precise_threshold():
-    chosen = choose_threshold([0.9, 0.8, 0.7, 0.6], [0, 1, 1, 0], target_precision=0.99)  # precisions 0, 1/2, 2/3, 1/2
+    chosen = choose_threshold(
+        [0.9, 0.8, 0.7, 0.6], [0, 1, 1, 0], target_precision=0.99
+    )  # precisions 0, 1/2, 2/3, 1/2
     assert chosen == {"rule": "precision>=0.99", "met": False, "threshold": 0.7}
 
 
 def test_confusion_matrix_rows_are_true_labels():
-    assert scores_at([0.9, 0.2, 0.6, 0.4], [1, 1, 0, 0], 0.5)["confusion_matrix"] == [[1, 1], [1, 1]]
+    assert scores_at([0.9, 0.2, 0.6, 0.4], [1, 1, 0, 0], 0.5)["confusion_matrix"] == [
+        [1, 1],
+        [1, 1],
+    ]
     assert scores_at([0.9, 0.8, 0.1], [1, 1, 0], 0.5)["confusion_matrix"] == [[1, 0], [0, 2]]
 
 
@@ -92,7 +121,9 @@ def test_calibrate_records_what_export_applies():
 def test_a_recorded_calibration_is_read_and_a_missing_one_is_the_sigmoid_at_one_half(tmp_path):
     recorded = {"temperature": 2.0, "threshold": 0.4, "threshold_rule": "f1"}
     (tmp_path / "metrics.json").write_text(json.dumps({"f1": 0.9, "calibration": recorded}))
-    (tmp_path / "old_metrics.json").write_text(json.dumps({"f1": 0.9}))  # trained before calibration
+    (tmp_path / "old_metrics.json").write_text(
+        json.dumps({"f1": 0.9})
+    )  # trained before calibration
     (tmp_path / "calibration.json").write_text(json.dumps(recorded))
     assert read_calibration(tmp_path / "metrics.json", "calibration") == recorded
     assert read_calibration(tmp_path / "calibration.json") == recorded

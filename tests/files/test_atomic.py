@@ -1,4 +1,5 @@
 """Staging directories: whole or nothing, stale ones removed, live ones (another process's) kept."""
+
 import os
 import signal
 import subprocess
@@ -6,7 +7,12 @@ import sys
 
 import pytest
 
-from bert_keras.files.atomic import atomic_directory, remove_stale_staging, staging_directory, write_text_atomic
+from bert_keras.files.atomic import (
+    atomic_directory,
+    remove_stale_staging,
+    staging_directory,
+    write_text_atomic,
+)
 
 HOLDER = """
 import sys, time
@@ -21,7 +27,9 @@ with staging_directory(Path(sys.argv[1]), ".7.partial-", r"\\.\\d+\\.partial-.+"
 
 def start_holder(parent):
     """A live writer in another process, holding a staging directory until killed."""
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(parent)], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(parent)], stdout=subprocess.PIPE, text=True
+    )
     name = process.stdout.readline().strip()
     assert name.startswith(".7.partial-"), name
     return process, parent / name
@@ -36,7 +44,9 @@ def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
     with atomic_directory(tmp_path / "encoder") as staging:
         (staging / "whole.pb").write_text("done")
     assert [p.name for p in tmp_path.iterdir()] == ["encoder"]
-    assert (tmp_path / "encoder").stat().st_mode & 0o077 == 0o777 & ~current_umask() & 0o077  # not mkdtemp's 0700
+    assert (
+        tmp_path / "encoder"
+    ).stat().st_mode & 0o077 == 0o777 & ~current_umask() & 0o077  # not mkdtemp's 0700
 
 
 def current_umask():
@@ -70,7 +80,9 @@ def test_write_text_atomic_replaces_whole_and_leaves_no_staging(tmp_path):
 
 
 def test_staging_names_are_unique_per_writer(tmp_path):
-    with staging_directory(tmp_path, ".1.partial-", r"\.\d+\.partial-.+") as first, \
-            staging_directory(tmp_path, ".1.partial-", r"\.\d+\.partial-.+") as second:
+    with (
+        staging_directory(tmp_path, ".1.partial-", r"\.\d+\.partial-.+") as first,
+        staging_directory(tmp_path, ".1.partial-", r"\.\d+\.partial-.+") as second,
+    ):
         assert first != second and first.is_dir() and second.is_dir()
     assert list(tmp_path.iterdir()) == []

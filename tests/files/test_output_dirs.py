@@ -1,10 +1,16 @@
 """Output directories: bert-keras' own are told by their marker; nothing else is ever taken."""
+
 import json
 
 import pytest
 
 from bert_keras.errors import UserInputError
-from bert_keras.files.output_dirs import check_same_settings, create_directory, discard_directory, owned_directory
+from bert_keras.files.output_dirs import (
+    check_same_settings,
+    create_directory,
+    discard_directory,
+    owned_directory,
+)
 
 MARKER = {"format": "bert-keras-run/1"}
 
@@ -20,12 +26,21 @@ def test_a_directory_with_the_marker_is_ours(tmp_path):
     assert owned_directory(tmp_path, "config.json", "bert-keras-run/1", "--out") is True
 
 
-@pytest.mark.parametrize("files, message", [
-    ({"notes.txt": "mine"}, "holds files that bert-keras did not write"),
-    ({"config.json": '{"epochs": 1}'}, 'its config.json was not written by bert-keras .no "format"'),
-    ({"config.json": "{not json"}, "its config.json was not written by bert-keras"),
-    ({"config.json": json.dumps({"format": "bert-keras-search/1"})}, "its config.json was not written by"),
-])
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"notes.txt": "mine"}, "holds files that bert-keras did not write"),
+        (
+            {"config.json": '{"epochs": 1}'},
+            'its config.json was not written by bert-keras .no "format"',
+        ),
+        ({"config.json": "{not json"}, "its config.json was not written by bert-keras"),
+        (
+            {"config.json": json.dumps({"format": "bert-keras-search/1"})},
+            "its config.json was not written by",
+        ),
+    ],
+)
 def test_anything_else_is_refused_and_left_alone(tmp_path, files, message):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -52,6 +67,11 @@ def test_discard_leaves_nothing_and_create_makes_parents(tmp_path):
 
 def test_resuming_with_other_settings_names_each_one(tmp_path):
     check_same_settings(tmp_path, "run", {"epochs": 1, "seed": 0}, {"epochs": 1, "seed": 0})
-    with pytest.raises(UserInputError, match=r"holds a search with other settings \(epochs, seed\); re-run its "
-                                             r"command, or pass --overwrite"):
-        check_same_settings(tmp_path, "search", {"epochs": 1, "seed": 0, "format": "x"}, {"epochs": 2, "seed": 1})
+    with pytest.raises(
+        UserInputError,
+        match=r"holds a search with other settings \(epochs, seed\); re-run its "
+        r"command, or pass --overwrite",
+    ):
+        check_same_settings(
+            tmp_path, "search", {"epochs": 1, "seed": 0, "format": "x"}, {"epochs": 2, "seed": 1}
+        )

@@ -1,4 +1,5 @@
 """The tiny encoder's SavedModel, for the freezing tests."""
+
 import pytest
 
 

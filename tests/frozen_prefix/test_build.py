@@ -1,41 +1,55 @@
 """The cache's hidden states are the encoder's own, in inference mode, at every boundary."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import review_text
 from bert_keras.data.sources import load_splits
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.frozen_prefix.build import compute_states
-from tiny_bert import write_synthetic_reviews
 
 
 @pytest.fixture(scope="module")
 def parts(tiny_encoder_dir, tmp_path_factory):
     data = write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=150, n_test=10)
     split = load_splits(TrainConfig(out="unused", data=str(data))).train
-    return hub.load(str(tiny_encoder_dir / "encoder")), load_preprocessor(resolve_encoder(str(tiny_encoder_dir))), split
+    return (
+        hub.load(str(tiny_encoder_dir / "encoder")),
+        load_preprocessor(resolve_encoder(str(tiny_encoder_dir))),
+        split,
+    )
 
 
 @pytest.mark.parametrize("boundaries", [[0], [1], [2], [0, 1, 2]])
 def test_states_equal_the_encoders_inference_outputs_at_each_boundary(parts, boundaries):
     encoder, preprocessor, split = parts
-    states = compute_states(encoder, preprocessor, split.examples, max_seq_length=24, text_fields="title_content",
-                            boundaries=boundaries)
+    states = compute_states(
+        encoder,
+        preprocessor,
+        split.examples,
+        max_seq_length=24,
+        text_fields="title_content",
+        boundaries=boundaries,
+    )
     examples = list(split.examples.batch(1).take(40))
     lengths = set()
     for index, example in enumerate(examples):
-        inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(review_text(example, "title_content"))],
-                                               seq_length=24)
+        inputs = preprocessor.bert_pack_inputs(
+            [preprocessor.tokenize(review_text(example, "title_content"))], seq_length=24
+        )
         length = int(tf.reduce_sum(inputs["input_mask"]))
         lengths.add(length)
         reference = encoder(inputs, training=False)["encoder_outputs"]
         for boundary in boundaries:
             rows = states[boundary]
-            got = rows.values[rows.row_splits[index]:rows.row_splits[index + 1]]
-            want = (encoder.hidden_state_at(inputs, 0) if boundary == 0 else reference[boundary - 1])[0, :length]
+            got = rows.values[rows.row_splits[index] : rows.row_splits[index + 1]]
+            want = (
+                encoder.hidden_state_at(inputs, 0) if boundary == 0 else reference[boundary - 1]
+            )[0, :length]
             assert got.shape == (length, 32)
             np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
             assert rows.labels[index] == float(example["label"][0])

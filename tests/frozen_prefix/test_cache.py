@@ -1,4 +1,5 @@
 """Where a cache lives, and that it is computed once: found in memory, then on disk."""
+
 import subprocess
 import sys
 
@@ -12,8 +13,8 @@ from bert_keras.frozen_prefix.cache import Placement, get_states, memory_budget,
 def test_placement_by_budget(tmp_path):
     config = TrainConfig(out="unused", cache_memory_gb=1, cache_dir=str(tmp_path / "cache"))
     assert place(2**29, config).location == "memory"
-    assert place(2**31, config).location == "disk"          # over the budget, but the disk has room
-    assert place(2**60, config).location is None            # an exabyte: nowhere; the run trains inline
+    assert place(2**31, config).location == "disk"  # over the budget, but the disk has room
+    assert place(2**60, config).location is None  # an exabyte: nowhere; the run trains inline
     assert memory_budget(TrainConfig(out="unused")) > 2**28  # a quarter of this machine's RAM
 
 
@@ -22,10 +23,15 @@ def fake_compute(calls):
         calls.append(sorted(boundaries))
         result = {}
         for boundary in boundaries:
-            values = (allocate or (lambda b, shape, dtype: np.empty(shape, dtype)))(boundary, (5, 2), np.float32)
+            values = (allocate or (lambda b, shape, dtype: np.empty(shape, dtype)))(
+                boundary, (5, 2), np.float32
+            )
             values[:] = boundary
-            result[boundary] = store.HiddenStates(values, np.array([0, 2, 5]), np.array([0.0, 1.0], np.float32))
+            result[boundary] = store.HiddenStates(
+                values, np.array([0, 2, 5]), np.array([0.0, 1.0], np.float32)
+            )
         return result
+
     return compute
 
 
@@ -45,7 +51,12 @@ def test_states_on_disk_are_written_whole_and_read_by_the_next_run(tmp_path):
     states = get_states(keys, on_disk, fake_compute(calls))[2]
     assert isinstance(states.values, np.memmap) and float(states.values[4, 1]) == 2.0
     folder = tmp_path / "cache" / store.cache_key(keys[2])
-    assert sorted(p.name for p in folder.iterdir()) == ["key.json", "labels.npy", "row_splits.npy", "values.npy"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "key.json",
+        "labels.npy",
+        "row_splits.npy",
+        "values.npy",
+    ]
     assert get_states(keys, on_disk, fake_compute(calls))[2].size == 2 and calls == [[2]]
 
 
@@ -92,11 +103,16 @@ def test_a_cache_in_memory_costs_its_size_once_at_the_peak(tmp_path):
     TensorFlow tensor made of it did, and its making a third)."""
     growth = {}
     for examples in (1024, 2048):
-        result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(examples), str(tmp_path)],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-c", PEAK_SCRIPT, str(examples), str(tmp_path)],
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         grown, size = map(float, result.stdout.split())
         growth[size] = grown
     (small, grown_small), (large, grown_large) = sorted(growth.items())
     assert (small, large) == (192.0, 384.0)
-    assert grown_large - grown_small < 1.3 * (large - small), f"peak RSS by cache size (MiB): {growth}"
+    assert grown_large - grown_small < 1.3 * (large - small), (
+        f"peak RSS by cache size (MiB): {growth}"
+    )

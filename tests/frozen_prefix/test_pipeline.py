@@ -1,10 +1,12 @@
 """Batches from the cache are the token pipeline's batches, example for example."""
+
 import shutil
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
@@ -16,7 +18,6 @@ from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
 from bert_keras.frozen_prefix.cache import storage_dtype
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
-from tiny_bert import write_synthetic_reviews
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +26,32 @@ def cached(tiny_encoder_dir, tmp_path_factory):
     split = load_splits(TrainConfig(out="unused", data=str(data))).train
     encoder = hub.load(str(tiny_encoder_dir / "encoder"))
     preprocessor = load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
-    states = compute_states(encoder, preprocessor, split.examples, max_seq_length=48, text_fields="title_content",
-                            boundaries=[1])[1]
+    states = compute_states(
+        encoder,
+        preprocessor,
+        split.examples,
+        max_seq_length=48,
+        text_fields="title_content",
+        boundaries=[1],
+    )[1]
     return split, preprocessor, states, encoder
 
 
 def test_training_batches_hold_the_same_examples_in_the_same_order(cached):
     split, preprocessor, states, encoder = cached
-    common = dict(batch_size=16, max_seq_length=48, seed=3, first_epoch=0, epochs=2,
-                  batches_per_epoch=split.size // 16)
-    tokens = list(training_stream(split.examples, split.size, preprocessor, text_fields="title_content", **common))
+    common = dict(
+        batch_size=16,
+        max_seq_length=48,
+        seed=3,
+        first_epoch=0,
+        epochs=2,
+        batches_per_epoch=split.size // 16,
+    )
+    tokens = list(
+        training_stream(
+            split.examples, split.size, preprocessor, text_fields="title_content", **common
+        )
+    )
     hidden = list(cached_training_stream(states, split.size, **common))
     assert len(tokens) == len(hidden) == 2 * (split.size // 16)
     for (token_inputs, token_labels), (cached_inputs, cached_labels) in zip(tokens, hidden):
@@ -43,7 +60,9 @@ def test_training_batches_hold_the_same_examples_in_the_same_order(cached):
         # the rows gathered are those examples' states: as the encoder computes them from the tokens
         reference = encoder.hidden_state_at(token_inputs, 1)
         mask = token_inputs["input_mask"].numpy().astype(bool)
-        np.testing.assert_allclose(cached_inputs["hidden_states"].numpy()[mask], reference.numpy()[mask], atol=1e-5)
+        np.testing.assert_allclose(
+            cached_inputs["hidden_states"].numpy()[mask], reference.numpy()[mask], atol=1e-5
+        )
         assert not cached_inputs["hidden_states"].numpy()[~mask].any(), "padding is zeros"
 
 
@@ -52,7 +71,9 @@ def test_states_on_disk_give_the_same_batches_as_in_memory(cached, tmp_path):
     with atomic_directory(tmp_path / "key") as folder:
         values = store.mapped_values(folder, states.values.shape)
         values[:] = states.values
-        store.finish(store.HiddenStates(values, states.row_splits, states.labels), folder, {"test": 1})
+        store.finish(
+            store.HiddenStates(values, states.row_splits, states.labels), folder, {"test": 1}
+        )
     on_disk = store.load(tmp_path / "key")
     assert isinstance(on_disk.values, np.memmap)
     from_disk = list(cached_evaluation_dataset(on_disk, 16, 48))
@@ -74,26 +95,42 @@ def test_evaluation_batches_match_the_token_pipeline(cached):
 
 
 def test_a_bfloat16_encoders_states_are_kept_in_bfloat16_and_read_back_as_its_float32_outputs_exactly(
-        cached, tiny_encoder_dir, tmp_path):
+    cached, tiny_encoder_dir, tmp_path
+):
     split, preprocessor, _, _ = cached
     copy = tmp_path / "encoder"  # the mixed variant is written beside the encoder
     shutil.copytree(tiny_encoder_dir, copy)
     mixed = hub.load(encoder_for(resolve_encoder(str(copy)), "mixed_bfloat16"))
     dtype = storage_dtype(TrainConfig(out="unused", precision="mixed_bfloat16"))
-    assert dtype.itemsize == 2 and storage_dtype(TrainConfig(out="unused", precision="float32")) == np.float32
+    assert (
+        dtype.itemsize == 2
+        and storage_dtype(TrainConfig(out="unused", precision="float32")) == np.float32
+    )
     common = dict(max_seq_length=48, text_fields="title_content", boundaries=[1], dtype=dtype)
     in_memory = compute_states(mixed, preprocessor, split.examples, **common)[1]
     with atomic_directory(tmp_path / "key") as folder:
-        built = compute_states(mixed, preprocessor, split.examples, **common,
-                               allocate=lambda boundary, shape, dtype: store.mapped_values(folder, shape, dtype))[1]
+        built = compute_states(
+            mixed,
+            preprocessor,
+            split.examples,
+            **common,
+            allocate=lambda boundary, shape, dtype: store.mapped_values(folder, shape, dtype),
+        )[1]
         store.finish(built, folder, {"test": 2})
     on_disk = store.load(tmp_path / "key")
     assert in_memory.values.dtype == on_disk.values.dtype == dtype
-    assert in_memory.nbytes == in_memory.values.size * 2 + in_memory.row_splits.nbytes + in_memory.labels.nbytes
+    assert (
+        in_memory.nbytes
+        == in_memory.values.size * 2 + in_memory.row_splits.nbytes + in_memory.labels.nbytes
+    )
     tokens = list(evaluation_dataset(split, preprocessor, 16, 48, "title_content"))
     for states in (in_memory, on_disk):
-        for (token_inputs, _), (cached_inputs, _) in zip(tokens, cached_evaluation_dataset(states, 16, 48)):
+        for (token_inputs, _), (cached_inputs, _) in zip(
+            tokens, cached_evaluation_dataset(states, 16, 48)
+        ):
             mask = token_inputs["input_mask"].numpy().astype(bool)
-            reference = mixed.hidden_state_at(token_inputs, 1).numpy()[mask]  # float32, cast up from bfloat16
+            reference = mixed.hidden_state_at(token_inputs, 1).numpy()[
+                mask
+            ]  # float32, cast up from bfloat16
             assert cached_inputs["hidden_states"].dtype == tf.float32
             np.testing.assert_array_equal(cached_inputs["hidden_states"].numpy()[mask], reference)

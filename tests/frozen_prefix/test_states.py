@@ -1,4 +1,5 @@
 """Hidden states kept unpadded, keyed by what they depend on, and released when a run ends."""
+
 import numpy as np
 
 from bert_keras.files.atomic import atomic_directory
@@ -6,8 +7,12 @@ from bert_keras.frozen_prefix import states as store
 
 
 def states():
-    values = np.arange(10, dtype=np.float32).reshape(5, 2)  # [tokens, hidden]: example 0 has 2 tokens, 1 has 3
-    return store.HiddenStates(values, np.array([0, 2, 5], np.int64), np.array([1.0, 0.0], np.float32))
+    values = np.arange(10, dtype=np.float32).reshape(
+        5, 2
+    )  # [tokens, hidden]: example 0 has 2 tokens, 1 has 3
+    return store.HiddenStates(
+        values, np.array([0, 2, 5], np.int64), np.array([1.0, 0.0], np.float32)
+    )
 
 
 def test_lengths_size_and_bytes_come_from_the_row_splits():
@@ -27,7 +32,11 @@ def test_a_folder_is_read_only_once_whole(tmp_path):
         values = store.mapped_values(folder, (5, 2))
         assert store.load(folder) is None, "values alone are no cache"
         values[:] = states().values
-        store.finish(store.HiddenStates(values, states().row_splits, states().labels), folder, {"boundary": 1})
+        store.finish(
+            store.HiddenStates(values, states().row_splits, states().labels),
+            folder,
+            {"boundary": 1},
+        )
     loaded = store.load(tmp_path / "key")
     assert isinstance(loaded.values, np.memmap)
     np.testing.assert_array_equal(loaded.values, states().values)

@@ -1,4 +1,5 @@
 """history.csv rewritten whole, and best weights saved under new names with the old ones pruned."""
+
 import numpy as np
 import tensorflow as tf
 import tf_keras
@@ -14,6 +15,7 @@ def fit(callbacks, epochs=3, val_f1=(0.5, 0.7, 0.6)):
     class FakeValidationF1(tf_keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             logs["val_f1"] = val_f1[epoch]
+
     x, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
     model.fit(x, y, epochs=epochs, verbose=0, callbacks=[FakeValidationF1(), *callbacks])
     return model
@@ -35,7 +37,11 @@ def test_best_weights_keep_only_the_best_save_and_drop_a_killed_saves_folder(tmp
     fit([BestWeights(best, initial_best=None, chief=True)])
     current = tf.train.latest_checkpoint(str(best))
     assert current.startswith(str(best / "weights-002-"))  # epoch 2 had the best F1, 0.7
-    assert sorted(p.name.split(".")[0] for p in best.iterdir() if p.name != "checkpoint") == [
-        current.rsplit("/", 1)[1]] * 2  # its .index and .data, nothing else
+    assert (
+        sorted(p.name.split(".")[0] for p in best.iterdir() if p.name != "checkpoint")
+        == [current.rsplit("/", 1)[1]] * 2
+    )  # its .index and .data, nothing else
     reader = tf.train.load_checkpoint(current)
-    assert "weights/dense.Skernel/.ATTRIBUTES/VARIABLE_VALUE" in reader.get_variable_to_shape_map()  # by name
+    assert (
+        "weights/dense.Skernel/.ATTRIBUTES/VARIABLE_VALUE" in reader.get_variable_to_shape_map()
+    )  # by name

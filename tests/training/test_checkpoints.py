@@ -1,4 +1,5 @@
 """Weights kept by variable name, loaded with proof that every variable of the model found its value."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -27,8 +28,11 @@ def test_a_matching_checkpoint_restores_every_value(tmp_path):
 
 def test_a_checkpoint_missing_variables_is_one_line_naming_them(tmp_path):
     write_weights(model(layers=1), str(tmp_path / "weights"))
-    with pytest.raises(UserInputError, match=r"RUN/best: does not match the model: 2 of its variables have no "
-                                             r"value there \(dense_1/bias, dense_1/kernel\)") as raised:
+    with pytest.raises(
+        UserInputError,
+        match=r"RUN/best: does not match the model: 2 of its variables have no "
+        r"value there \(dense_1/bias, dense_1/kernel\)",
+    ) as raised:
         restore_weights(model(layers=2), str(tmp_path / "weights"), "RUN/best")
     assert "\n" not in str(raised.value)
 

@@ -1,11 +1,18 @@
 """tf.distribute from TF_CONFIG: who is in the cluster, who is chief, which strategy `auto` picks."""
+
 import json
 
 import pytest
 import tensorflow as tf
 
 from bert_keras.errors import UserInputError
-from bert_keras.training.distribution import cluster_size, is_chief, make_strategy, resolve_strategy_name, task
+from bert_keras.training.distribution import (
+    cluster_size,
+    is_chief,
+    make_strategy,
+    resolve_strategy_name,
+    task,
+)
 
 CLUSTER = {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2", "127.0.0.1:3"]}
 
@@ -27,7 +34,9 @@ def test_alone_is_chief_with_one_device(monkeypatch):
     assert make_strategy("one_device") is tf.distribute.get_strategy()  # the default strategy
 
 
-@pytest.mark.parametrize("task_type, index, chief", [("chief", 0, True), ("worker", 0, False), ("worker", 1, False)])
+@pytest.mark.parametrize(
+    "task_type, index, chief", [("chief", 0, True), ("worker", 0, False), ("worker", 1, False)]
+)
 def test_with_a_chief_task_only_it_writes(monkeypatch, task_type, index, chief):
     set_tf_config(monkeypatch, CLUSTER, task_type, index)
     assert cluster_size() == 3 and task() == (task_type, index) and is_chief() is chief
@@ -53,5 +62,7 @@ def test_bad_cluster_descriptions_are_one_line(monkeypatch):
     with pytest.raises(UserInputError, match="TF_CONFIG: not valid JSON"):
         cluster_size()
     monkeypatch.setenv("TF_CONFIG", "{}")
-    with pytest.raises(UserInputError, match="--strategy multi_worker: TF_CONFIG does not describe a cluster"):
+    with pytest.raises(
+        UserInputError, match="--strategy multi_worker: TF_CONFIG does not describe a cluster"
+    ):
         make_strategy("multi_worker")

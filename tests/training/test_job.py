@@ -1,11 +1,12 @@
 """A run's job: what fit traces, once."""
+
 import pytest
 import tf_keras
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.config import TrainConfig
 from bert_keras.training.job import load_job
 from bert_keras.training.train import evaluate_model
-from tiny_bert import write_synthetic_reviews
 
 
 @pytest.mark.parametrize("frozen_prefix", ["cache", "inline"])
@@ -13,12 +14,27 @@ def test_fit_and_evaluate_trace_each_step_once(tiny_encoder_dir, tmp_path, froze
     """The optimizer's slots and the metrics' state exist before the first step: a step that
     made variables would be traced a second time (tf.function's rule), seconds per run."""
     data = write_synthetic_reviews(tmp_path / "data", n_train=48, n_test=8)
-    config = TrainConfig(out=str(tmp_path / "run"), encoder=str(tiny_encoder_dir), data=str(data), batch_size=8,
-                         max_seq_length=32, epochs=2, frozen_prefix=frozen_prefix, precision="float32")
+    config = TrainConfig(
+        out=str(tmp_path / "run"),
+        encoder=str(tiny_encoder_dir),
+        data=str(data),
+        batch_size=8,
+        max_seq_length=32,
+        epochs=2,
+        frozen_prefix=frozen_prefix,
+        precision="float32",
+    )
     job = load_job(config)
     job.enter(None)
-    job.model.fit(tf_keras.utils.experimental.DatasetCreator(lambda context: job.training_batches(context, 0, 2)),
-                  epochs=2, steps_per_epoch=job.steps, verbose=0, validation_data=job.validation_batches())
+    job.model.fit(
+        tf_keras.utils.experimental.DatasetCreator(
+            lambda context: job.training_batches(context, 0, 2)
+        ),
+        epochs=2,
+        steps_per_epoch=job.steps,
+        verbose=0,
+        validation_data=job.validation_batches(),
+    )
     assert job.model.train_function.experimental_get_tracing_count() == 1
     assert job.model.test_function.experimental_get_tracing_count() == 1
     evaluate_model(job.eval_model, job.splits.test, job.preprocessor, config)  # from token ids

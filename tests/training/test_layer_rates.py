@@ -1,4 +1,5 @@
 """Layer-wise learning-rate decay: what each variable's update is scaled by, and nothing else."""
+
 import json
 
 import numpy as np
@@ -15,9 +16,9 @@ from bert_keras.training.optimizer import make_optimizer
 
 DEPTH = 3
 NAMES = {  # variable -> its expected multiplier at D = 0.5, depth 3
-    "word_embeddings/embeddings": 0.5 ** 4,
-    "transformer/layer_0/self_attention/query/kernel": 0.5 ** 3,
-    "transformer/layer_1/intermediate/kernel": 0.5 ** 2,
+    "word_embeddings/embeddings": 0.5**4,
+    "transformer/layer_0/self_attention/query/kernel": 0.5**3,
+    "transformer/layer_1/intermediate/kernel": 0.5**2,
     "transformer/layer_2/output/kernel": 0.5,
     "transformer/layer_2/output/bias": 0.5,  # excluded from weight decay, scaled all the same
     "pooler_transform/kernel": 1.0,
@@ -27,24 +28,45 @@ NAMES = {  # variable -> its expected multiplier at D = 0.5, depth 3
 
 
 def test_the_multipliers_count_down_from_the_head():
-    assert [rate_multiplier(f"transformer/layer_{i}", 6, 0.8) for i in range(6)] == [0.8 ** (6 - i) for i in range(6)]
-    assert rate_multiplier("embeddings", 6, 0.8) == 0.8 ** 7
+    assert [rate_multiplier(f"transformer/layer_{i}", 6, 0.8) for i in range(6)] == [
+        0.8 ** (6 - i) for i in range(6)
+    ]
+    assert rate_multiplier("embeddings", 6, 0.8) == 0.8**7
     assert rate_multiplier("pooler", 6, 0.8) == rate_multiplier("head", 6, 0.8) == 1.0
 
 
 def test_one_step_moves_each_variable_by_its_multiplier_relative_to_the_head():
     """Same value, same gradient, warm-up on and weight decay on: each variable moves by its
     multiplier times what the head moves (Adam's step and the decoupled decay alike)."""
-    config = TrainConfig(out="unused", precision="float32", learning_rate=0.01, weight_decay=0.1,
-                         warmup_fraction=0.5, clip_norm=100.0, layer_lr_decay=0.5)
+    config = TrainConfig(
+        out="unused",
+        precision="float32",
+        learning_rate=0.01,
+        weight_decay=0.1,
+        warmup_fraction=0.5,
+        clip_norm=100.0,
+        layer_lr_decay=0.5,
+    )
     optimizer = make_optimizer(config, total_steps=10, depth=DEPTH)
     # float64, so that 3.0 minus a small step keeps the step's digits
-    variables = {name: tf.Variable(tf.fill([4], tf.constant(3.0, tf.float64)), name=name) for name in NAMES}
-    optimizer.apply_gradients([(tf.fill([4], tf.constant(0.2, tf.float64)), v) for v in variables.values()])
+    variables = {
+        name: tf.Variable(tf.fill([4], tf.constant(3.0, tf.float64)), name=name) for name in NAMES
+    }
+    optimizer.apply_gradients(
+        [(tf.fill([4], tf.constant(0.2, tf.float64)), v) for v in variables.values()]
+    )
     moved = {name: 3.0 - v.numpy() for name, v in variables.items()}
-    head, head_bias, rate = moved["classifier/kernel"], moved["classifier/bias"], 0.01 / 5  # warm-up: lr / 5
-    adam = 0.1 * 0.2 * np.sqrt(1 - 0.999) / (1 - 0.9) / (np.sqrt(0.001 * 0.2 ** 2) + 1e-6)  # Keras: eps on sqrt(v)
-    assert head[0] == pytest.approx(rate * (0.1 * 3.0 + adam), rel=1e-4)  # Keras keeps beta_2 in float32
+    head, head_bias, rate = (
+        moved["classifier/kernel"],
+        moved["classifier/bias"],
+        0.01 / 5,
+    )  # warm-up: lr / 5
+    adam = (
+        0.1 * 0.2 * np.sqrt(1 - 0.999) / (1 - 0.9) / (np.sqrt(0.001 * 0.2**2) + 1e-6)
+    )  # Keras: eps on sqrt(v)
+    assert head[0] == pytest.approx(
+        rate * (0.1 * 3.0 + adam), rel=1e-4
+    )  # Keras keeps beta_2 in float32
     assert head_bias[0] == pytest.approx(rate * adam, rel=1e-4)  # no weight decay on biases
     for name, multiplier in NAMES.items():
         # a bias moves by Adam's step alone (no weight decay), a kernel by both
@@ -56,8 +78,10 @@ def test_a_decay_of_one_is_plain_adamw_bit_for_bit():
     rng = np.random.default_rng(0)
     grads = [[rng.normal(size=[3]).astype(np.float32) for _ in NAMES] for _ in range(3)]
     finals = []
-    for optimizer in (LayerwiseAdamW(DEPTH, 1.0, learning_rate=0.01, weight_decay=0.1, global_clipnorm=1.0),
-                      tf_keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.1, global_clipnorm=1.0)):
+    for optimizer in (
+        LayerwiseAdamW(DEPTH, 1.0, learning_rate=0.01, weight_decay=0.1, global_clipnorm=1.0),
+        tf_keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.1, global_clipnorm=1.0),
+    ):
         optimizer.exclude_from_weight_decay(var_names=["bias"])
         variables = [tf.Variable(tf.ones([3]), name=name) for name in NAMES]
         for step in grads:
@@ -81,24 +105,57 @@ def test_the_compiled_model_scales_its_own_encoder_variables(tiny_encoder_dir):
 
 def test_an_encoder_without_numbered_blocks_is_refused():
     config = TrainConfig(out="unused", layer_lr_decay=0.9, encoder="some/encoder")
-    with pytest.raises(UserInputError, match="--layer-lr-decay 0.9: the encoder some/encoder has no blocks"):
+    with pytest.raises(
+        UserInputError, match="--layer-lr-decay 0.9: the encoder some/encoder has no blocks"
+    ):
         make_optimizer(config, total_steps=10, depth=0)
 
 
 def test_a_cached_run_trains_with_the_decay_and_records_it(tiny_encoder_dir, tmp_path):
     """Through the CLI, on the frozen-prefix cache: the decay reaches the optimizer that fit
     runs (block 0 ends elsewhere than without it) and config.json records it."""
-    from bert_keras.cli import main
     from runs import best_weights
     from tiny_bert import write_synthetic_reviews
+
+    from bert_keras.cli import main
+
     data = write_synthetic_reviews(tmp_path / "reviews", n_train=120, n_test=20)
     ends = {}
     for decay in ("1", "0.5"):
         out = tmp_path / f"run-{decay}"
-        assert main(["train", "--encoder", str(tiny_encoder_dir), "--data", str(data), "--out", str(out),
-                     "--batch-size", "8", "--max-seq-length", "32", "--epochs", "2", "--frozen-prefix", "cache",
-                     "--precision", "float32", "--train-last", "2", "--layer-lr-decay", decay]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--encoder",
+                    str(tiny_encoder_dir),
+                    "--data",
+                    str(data),
+                    "--out",
+                    str(out),
+                    "--batch-size",
+                    "8",
+                    "--max-seq-length",
+                    "32",
+                    "--epochs",
+                    "2",
+                    "--frozen-prefix",
+                    "cache",
+                    "--precision",
+                    "float32",
+                    "--train-last",
+                    "2",
+                    "--layer-lr-decay",
+                    decay,
+                ]
+            )
+            == 0
+        )
         assert json.loads((out / "config.json").read_text())["layer_lr_decay"] == float(decay)
         ends[decay] = best_weights(out)
-    block_0 = [name for name in ends["1"] if "layer_0" in name and "kernel" in name and "/m/" not in name]
-    assert block_0 and all(not np.array_equal(ends["1"][name], ends["0.5"][name]) for name in block_0)
+    block_0 = [
+        name for name in ends["1"] if "layer_0" in name and "kernel" in name and "/m/" not in name
+    ]
+    assert block_0 and all(
+        not np.array_equal(ends["1"][name], ends["0.5"][name]) for name in block_0
+    )

@@ -1,6 +1,7 @@
 """mixed_float16 training: a dynamic loss scale that skips an overflowing step, halves
 itself and survives a checkpoint; and both mixed policies agree with float32 after
 a few identical steps."""
+
 import dataclasses
 
 import numpy as np
@@ -15,8 +16,14 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.training.checkpoints import check_backup_fits
 from bert_keras.training.job import build_compiled_classifier
 
-CONFIG = TrainConfig(out="unused", freeze=FreezeSpec(train_last=1), learning_rate=1e-3, warmup_fraction=0.0,
-                     dropout=0.0, seed=3)
+CONFIG = TrainConfig(
+    out="unused",
+    freeze=FreezeSpec(train_last=1),
+    learning_rate=1e-3,
+    warmup_fraction=0.0,
+    dropout=0.0,
+    seed=3,
+)
 
 
 def cached_model(tiny_encoder_dir, precision: str):
@@ -29,8 +36,12 @@ def cached_model(tiny_encoder_dir, precision: str):
 
 def batch(scale=1.0, seed=0):
     rng = np.random.default_rng(seed)
-    hidden = rng.standard_normal((4, 6, 32)).astype(np.float32) * scale  # [batch, seq, hidden] of the tiny encoder
-    return {"hidden_states": hidden, "input_mask": np.ones((4, 6), np.int32)}, np.array([[1.], [0.], [1.], [0.]])
+    hidden = (
+        rng.standard_normal((4, 6, 32)).astype(np.float32) * scale
+    )  # [batch, seq, hidden] of the tiny encoder
+    return {"hidden_states": hidden, "input_mask": np.ones((4, 6), np.int32)}, np.array(
+        [[1.0], [0.0], [1.0], [0.0]]
+    )
 
 
 def step(model, data) -> float:
@@ -46,15 +57,19 @@ def test_an_overflowing_step_is_skipped_and_halves_the_loss_scale(tiny_encoder_d
     assert isinstance(model.optimizer, tf_keras.mixed_precision.LossScaleOptimizer)
     assert np.isfinite(step(model, batch()))
     scale, before = float(model.optimizer.loss_scale), weights(model)
-    assert scale == 2.0 ** 15  # tf_keras' initial dynamic scale
+    assert scale == 2.0**15  # tf_keras' initial dynamic scale
     model.train_on_batch(*batch(scale=1e6))  # float16 tops out at 65504: inf, then NaN gradients
     assert float(model.optimizer.loss_scale) == scale / 2
     for old, new in zip(before, weights(model)):
         np.testing.assert_array_equal(old, new)  # the step was skipped, not applied
     assert np.isfinite(step(model, batch(seed=1)))
-    assert any(not np.array_equal(old, new) for old, new in zip(before, weights(model)))  # training goes on
+    assert any(
+        not np.array_equal(old, new) for old, new in zip(before, weights(model))
+    )  # training goes on
     slots = {v.name for v in model.optimizer.variables} - {"iteration:0"}
-    assert slots == {f"{kind}/{v.name}" for v in model.trainable_weights for kind in ("m", "v")}  # none for frozen ones
+    assert slots == {
+        f"{kind}/{v.name}" for v in model.trainable_weights for kind in ("m", "v")
+    }  # none for frozen ones
 
 
 def test_the_loss_scale_survives_a_checkpoint_round_trip(tiny_encoder_dir, tmp_path):
@@ -62,15 +77,21 @@ def test_the_loss_scale_survives_a_checkpoint_round_trip(tiny_encoder_dir, tmp_p
     model.train_on_batch(*batch())
     model.train_on_batch(*batch(scale=1e6))
     halved = float(model.optimizer.loss_scale)
-    prefix = tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))  # as BackupAndRestore keeps it
+    prefix = tf.train.Checkpoint(model=model).save(
+        str(tmp_path / "ckpt")
+    )  # as BackupAndRestore keeps it
     fresh = cached_model(tiny_encoder_dir, "mixed_float16")
     fresh.optimizer.build(fresh.trainable_weights)
     check_backup_fits(fresh, prefix, "the checkpoint")
-    assert halved == 2.0 ** 14 and float(fresh.optimizer.loss_scale) == halved
+    assert halved == 2.0**14 and float(fresh.optimizer.loss_scale) == halved
 
 
-@pytest.mark.parametrize("precision, tolerance", [("mixed_bfloat16", 0.05), ("mixed_float16", 0.01)])
-def test_mixed_policies_agree_with_float32_after_a_few_steps(tiny_encoder_dir, precision, tolerance):
+@pytest.mark.parametrize(
+    "precision, tolerance", [("mixed_bfloat16", 0.05), ("mixed_float16", 0.01)]
+)
+def test_mixed_policies_agree_with_float32_after_a_few_steps(
+    tiny_encoder_dir, precision, tolerance
+):
     """bfloat16 keeps 8 significant bits, float16 11: probabilities after five identical
     steps from identical weights stay within 0.05 and 0.01 of float32's."""
     models = {p: cached_model(tiny_encoder_dir, p) for p in ("float32", precision)}

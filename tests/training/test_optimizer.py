@@ -1,4 +1,5 @@
 """AdamW as training uses it: the schedule's values, decay only where it belongs, clipping."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,20 +11,36 @@ from bert_keras.training.optimizer import WarmupLinearDecay, make_optimizer
 def test_schedule_warms_up_linearly_then_decays_linearly_to_zero():
     schedule = WarmupLinearDecay(1e-3, warmup_steps=4, total_steps=12)
     rates = [float(schedule(step)) for step in range(14)]
-    np.testing.assert_allclose(rates[:4], [2.5e-4, 5e-4, 7.5e-4, 1e-3], rtol=1e-6)  # (step + 1) / warmup
-    np.testing.assert_allclose(rates[4:], [1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4, 0, 0],
-                               rtol=1e-6, atol=1e-12)
-    assert float(WarmupLinearDecay(1e-3, 0, 10)(0)) == pytest.approx(1e-3)  # no warm-up: the peak at once
+    np.testing.assert_allclose(
+        rates[:4], [2.5e-4, 5e-4, 7.5e-4, 1e-3], rtol=1e-6
+    )  # (step + 1) / warmup
+    np.testing.assert_allclose(
+        rates[4:],
+        [1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4, 0, 0],
+        rtol=1e-6,
+        atol=1e-12,
+    )
+    assert float(WarmupLinearDecay(1e-3, 0, 10)(0)) == pytest.approx(
+        1e-3
+    )  # no warm-up: the peak at once
 
 
 def test_weight_decay_skips_layer_norms_and_biases():
     """With a zero gradient Adam's own step is zero, so what moves a variable is the decay alone:
     kernels shrink by lr * wd * value, layer norm scales and biases do not move."""
-    config = TrainConfig(out="unused", precision="float32", learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0)
+    config = TrainConfig(
+        out="unused", precision="float32", learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0
+    )
     optimizer = make_optimizer(config, total_steps=10)
-    variables = {name: tf.Variable(tf.fill([3], 2.0), name=name) for name in
-                 ("transformer/layer_0/output/kernel", "transformer/layer_0/output/bias",
-                  "transformer/layer_0/output_layer_norm/gamma", "classifier/kernel")}
+    variables = {
+        name: tf.Variable(tf.fill([3], 2.0), name=name)
+        for name in (
+            "transformer/layer_0/output/kernel",
+            "transformer/layer_0/output/bias",
+            "transformer/layer_0/output_layer_norm/gamma",
+            "classifier/kernel",
+        )
+    }
     optimizer.apply_gradients([(tf.zeros([3]), v) for v in variables.values()])
     moved = {name: float(v.numpy()[0]) for name, v in variables.items()}
     assert moved["transformer/layer_0/output/kernel"] == pytest.approx(2.0 - 0.1 * 0.5 * 2.0)
@@ -33,7 +50,14 @@ def test_weight_decay_skips_layer_norms_and_biases():
 
 
 def test_gradients_are_clipped_to_the_global_norm():
-    config = TrainConfig(out="unused", precision="float32", learning_rate=0.5, weight_decay=0.0, clip_norm=1.0, warmup_fraction=0.0)
+    config = TrainConfig(
+        out="unused",
+        precision="float32",
+        learning_rate=0.5,
+        weight_decay=0.0,
+        clip_norm=1.0,
+        warmup_fraction=0.0,
+    )
     optimizer = make_optimizer(config, total_steps=10)
     assert optimizer.global_clipnorm == 1.0 and optimizer.epsilon == 1e-6
     variable = tf.Variable([0.0, 0.0])

@@ -1,17 +1,18 @@
 """Training on the frozen-prefix cache: the same mathematics as inline (weights equal),
 resumable after SIGKILL, and a cache on disk that a kill mid-build never leaves half-used."""
+
 import json
 import subprocess
 
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from bert_keras.cli import main
-from bert_keras.frozen_prefix import states as store
 from kill import cli, kill_when, kill_while
 from runs import assert_same_run, best_weights, history_lines, rerun_and_check_it_resumed
 from tiny_bert import write_synthetic_reviews
+
+from bert_keras.cli import main
+from bert_keras.frozen_prefix import states as store
 
 
 @pytest.fixture(scope="module")
@@ -20,23 +21,62 @@ def reviews(tmp_path_factory):
 
 
 def command(encoder, data, out, mode, *extra):
-    return ["train", "--encoder", str(encoder), "--data", str(data), "--out", str(out), "--batch-size", "8",
-            "--learning-rate", "5e-3", "--train-last", "1", "--max-seq-length", "48", "--epochs", "2",
-            "--frozen-prefix", mode, *extra]
+    return [
+        "train",
+        "--encoder",
+        str(encoder),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--batch-size",
+        "8",
+        "--learning-rate",
+        "5e-3",
+        "--train-last",
+        "1",
+        "--max-seq-length",
+        "48",
+        "--epochs",
+        "2",
+        "--frozen-prefix",
+        mode,
+        *extra,
+    ]
 
 
 @pytest.mark.parametrize("dropout", ["0", "0.1"])
-def test_cached_and_inline_training_end_with_the_same_weights(tiny_encoder_dir, reviews, tmp_path, capsys, dropout):
+def test_cached_and_inline_training_end_with_the_same_weights(
+    tiny_encoder_dir, reviews, tmp_path, capsys, dropout
+):
     """Frozen blocks run in inference mode on both paths, and the trainable blocks' dropout
     masks depend on (seed, call count) only: the cache changes the cost, not the result."""
     metrics = {}
     # N = 2 epochs of 22 steps: float noise of ~1e-7 stays below 1e-5. In float32: under a mixed
     # policy the cache (built 64 reviews at a time) and the training batches (8) round differently.
     for mode in ("cache", "inline"):
-        assert main(command(tiny_encoder_dir, reviews, tmp_path / mode, mode, "--dropout", dropout,
-                            "--limit", "200", "--precision", "float32")) == 0
+        assert (
+            main(
+                command(
+                    tiny_encoder_dir,
+                    reviews,
+                    tmp_path / mode,
+                    mode,
+                    "--dropout",
+                    dropout,
+                    "--limit",
+                    "200",
+                    "--precision",
+                    "float32",
+                )
+            )
+            == 0
+        )
         metrics[mode] = json.loads(capsys.readouterr().out)
-    assert metrics["cache"]["frozen_prefix"]["mode"] == "cache" and metrics["cache"]["frozen_prefix"]["boundary"] == 1
+    assert (
+        metrics["cache"]["frozen_prefix"]["mode"] == "cache"
+        and metrics["cache"]["frozen_prefix"]["boundary"] == 1
+    )
     assert metrics["inline"]["frozen_prefix"]["mode"] == "inline"
     cached, inline = best_weights(tmp_path / "cache"), best_weights(tmp_path / "inline")
     assert cached.keys() == inline.keys() and any("transformer.Slayer_1" in name for name in cached)
@@ -46,7 +86,9 @@ def test_cached_and_inline_training_end_with_the_same_weights(tiny_encoder_dir, 
         assert metrics["cache"][key] == pytest.approx(metrics["inline"][key], abs=1e-5)
 
 
-def test_a_cached_run_exports_as_one_trained_inline_would(tiny_encoder_dir, reviews, tmp_path, capsys):
+def test_a_cached_run_exports_as_one_trained_inline_would(
+    tiny_encoder_dir, reviews, tmp_path, capsys
+):
     assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", "cache")) == 0
     capsys.readouterr()
     assert store._IN_MEMORY == {}, "a finished run releases the states it kept in memory"
@@ -54,7 +96,8 @@ def test_a_cached_run_exports_as_one_trained_inline_would(tiny_encoder_dir, revi
     assert json.loads(capsys.readouterr().out)["max_abs_difference"] <= 1e-5
     assert main(["evaluate", "--model", str(tmp_path / "run")]) == 0
     assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(
-        json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"], abs=1e-6)
+        json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"], abs=1e-6
+    )
 
 
 def test_sigkill_in_the_second_epoch_of_a_cached_run_then_same_command(tiny_encoder_dir, tmp_path):
@@ -63,37 +106,75 @@ def test_sigkill_in_the_second_epoch_of_a_cached_run_then_same_command(tiny_enco
     argv = command(tiny_encoder_dir, data, killed, "cache")
 
     def well_into_the_second_epoch():
-        return len(history_lines(killed)) == 1 and (killed / "backup" / "chief" / "checkpoint").exists()
+        return (
+            len(history_lines(killed)) == 1
+            and (killed / "backup" / "chief" / "checkpoint").exists()
+        )
+
     assert kill_when(cli(*argv), well_into_the_second_epoch)
     assert rerun_and_check_it_resumed(argv, killed, epochs=2, steps=270) == 1
     assert json.loads((killed / "frozen_prefix.json").read_text())["mode"] == "cache"
-    subprocess.run(cli(*command(tiny_encoder_dir, data, tmp_path / "whole", "cache")), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        cli(*command(tiny_encoder_dir, data, tmp_path / "whole", "cache")),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert_same_run(killed, tmp_path / "whole")
 
 
 def test_sigkill_while_the_cache_is_built_on_disk_then_same_command(tiny_encoder_dir, tmp_path):
     data = write_synthetic_reviews(tmp_path / "data", n_train=3000, n_test=40)
     cache_dir, out = tmp_path / "cache", tmp_path / "run"
-    argv = command(tiny_encoder_dir, data, out, "cache", "--cache-memory-gb", "0", "--cache-dir", str(cache_dir))
+    argv = command(
+        tiny_encoder_dir,
+        data,
+        out,
+        "cache",
+        "--cache-memory-gb",
+        "0",
+        "--cache-dir",
+        str(cache_dir),
+    )
 
     def filling_the_cache():  # a staging folder, its values file mapped and being written
         return any(cache_dir.glob(".*.partial-*/values.npy"))
+
     kill_while(cli(*argv), filling_the_cache)
-    assert not [p for p in cache_dir.iterdir() if not p.name.startswith(".")], "no cache under its key"
+    assert not [p for p in cache_dir.iterdir() if not p.name.startswith(".")], (
+        "no cache under its key"
+    )
     subprocess.run(cli(*argv), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert sorted(p.name for p in cache_dir.iterdir() if p.name.startswith(".")) == [], "stale staging removed"
-    assert len(list(cache_dir.iterdir())) == 2  # the training split's states and the validation split's
+    assert sorted(p.name for p in cache_dir.iterdir() if p.name.startswith(".")) == [], (
+        "stale staging removed"
+    )
+    assert (
+        len(list(cache_dir.iterdir())) == 2
+    )  # the training split's states and the validation split's
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["frozen_prefix"]["location"] == "disk"
-    subprocess.run(cli(*command(tiny_encoder_dir, data, tmp_path / "in_memory", "cache")), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        cli(*command(tiny_encoder_dir, data, tmp_path / "in_memory", "cache")),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert_same_run(out, tmp_path / "in_memory")
 
 
-def test_a_rerun_reads_the_cache_on_disk_instead_of_computing_it(tiny_encoder_dir, reviews, tmp_path):
-    argv = command(tiny_encoder_dir, reviews, tmp_path / "first", "cache", "--cache-memory-gb", "0",
-                   "--cache-dir", str(tmp_path / "cache"))
+def test_a_rerun_reads_the_cache_on_disk_instead_of_computing_it(
+    tiny_encoder_dir, reviews, tmp_path
+):
+    argv = command(
+        tiny_encoder_dir,
+        reviews,
+        tmp_path / "first",
+        "cache",
+        "--cache-memory-gb",
+        "0",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
     first = subprocess.run(cli(*argv), check=True, capture_output=True, text=True)
     assert first.stderr.count("frozen prefix computed") == 2
     again = [part if part != str(tmp_path / "first") else str(tmp_path / "second") for part in argv]

@@ -1,5 +1,6 @@
 """A distributed search on 127.0.0.1: a chief serving the oracle, two workers training,
 one of them SIGKILLed mid-trial and started again under its name."""
+
 import csv
 import json
 import os
@@ -8,11 +9,11 @@ import subprocess
 import time
 
 import pytest
+from kill import cli
+from tiny_bert import write_synthetic_reviews
+from tuning.test_search import tune_argv
 
 from bert_keras.cli import main
-from kill import cli
-from tuning.test_search import tune_argv
-from tiny_bert import write_synthetic_reviews
 
 
 def free_port() -> int:
@@ -22,19 +23,27 @@ def free_port() -> int:
 
 
 def cluster_env(tuner_id: str, port: int) -> dict:
-    return {**os.environ, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1",
-            "KERASTUNER_ORACLE_PORT": str(port)}
+    return {
+        **os.environ,
+        "KERASTUNER_TUNER_ID": tuner_id,
+        "KERASTUNER_ORACLE_IP": "127.0.0.1",
+        "KERASTUNER_ORACLE_PORT": str(port),
+    }
 
 
 def start(argv, tuner_id, port, log_dir):
     log = open(log_dir / f"{tuner_id}-{time.monotonic_ns()}.err", "w")
-    return subprocess.Popen(argv, env=cluster_env(tuner_id, port), stdout=subprocess.PIPE, stderr=log, text=True)
+    return subprocess.Popen(
+        argv, env=cluster_env(tuner_id, port), stdout=subprocess.PIPE, stderr=log, text=True
+    )
 
 
 def ongoing_trial(tune_dir, tuner_id):
     """The trial the chief's oracle has handed `tuner_id` (its state file, written whole)."""
     try:
-        return json.loads((tune_dir / "search" / "oracle.json").read_text())["ongoing_trials"].get(tuner_id)
+        return json.loads((tune_dir / "search" / "oracle.json").read_text())["ongoing_trials"].get(
+            tuner_id
+        )
     except (FileNotFoundError, KeyError):
         return None
 
@@ -45,24 +54,47 @@ def finish(process, what) -> dict:
     return json.loads(stdout)
 
 
-def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_nothing(tiny_encoder_dir, tmp_path):
+def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_nothing(
+    tiny_encoder_dir, tmp_path
+):
     data = write_synthetic_reviews(tmp_path / "data", n_train=1500, n_test=40)
     tune_dir, port = tmp_path / "tune", free_port()
-    argv = cli(*tune_argv(tiny_encoder_dir, data, tune_dir, "--oracle", "grid", "--tune-layer-lr-decay", "--epochs", "2",
-                          "--max-trials", "4"))
+    argv = cli(
+        *tune_argv(
+            tiny_encoder_dir,
+            data,
+            tune_dir,
+            "--oracle",
+            "grid",
+            "--tune-layer-lr-decay",
+            "--epochs",
+            "2",
+            "--max-trials",
+            "4",
+        )
+    )
     chief = start(argv, "chief", port, tmp_path)
     workers = {name: start(argv, name, port, tmp_path) for name in ("tuner0", "tuner1")}
 
     deadline = time.time() + 600
-    def past_its_first_epoch(trial):  # its backup written: epoch 1 is done, and a resume must not redo it
-        return trial is not None and (tune_dir / "trials" / str(trial) / "backup" / "chief" / "checkpoint").exists()
+
+    def past_its_first_epoch(
+        trial,
+    ):  # its backup written: epoch 1 is done, and a resume must not redo it
+        return (
+            trial is not None
+            and (tune_dir / "trials" / str(trial) / "backup" / "chief" / "checkpoint").exists()
+        )
+
     while not past_its_first_epoch(ongoing_trial(tune_dir, "tuner0")) and time.time() < deadline:
         time.sleep(0.05)
     killed_trial = ongoing_trial(tune_dir, "tuner0")
     assert killed_trial is not None, "tuner0 was never handed a trial"
     workers["tuner0"].kill()
     assert workers["tuner0"].wait() == -9
-    assert not (tune_dir / "trials" / killed_trial / "metrics.json").exists(), "the kill must land mid-trial"
+    assert not (tune_dir / "trials" / killed_trial / "metrics.json").exists(), (
+        "the kill must land mid-trial"
+    )
     first_epoch = (tune_dir / "trials" / killed_trial / "history.csv").read_text().splitlines()[1]
 
     restarted = finish(start(argv, "tuner0", port, tmp_path), "tuner0, started again")
@@ -82,17 +114,35 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
         history = (tune_dir / "trials" / row["trial"] / "history.csv").read_text().splitlines()
         assert len(history) == 3, history
     # the killed trial resumed at epoch 2: its first epoch's row (seconds included) is the one written before the kill
-    assert (tune_dir / "trials" / killed_trial / "history.csv").read_text().splitlines()[1] == first_epoch
+    assert (tune_dir / "trials" / killed_trial / "history.csv").read_text().splitlines()[
+        1
+    ] == first_epoch
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_TUNER_ID": "chief"},
-     "KERASTUNER_ORACLE_PORT=: must be a port number"),
-    ({"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "80000", "KERASTUNER_TUNER_ID": "chief"},
-     "KERASTUNER_ORACLE_PORT=80000: must be a port number"),
-    ({"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "8000"}, "KERASTUNER_TUNER_ID: must name"),
-])
-def test_a_partial_cluster_setting_is_one_line(tiny_encoder_dir, tmp_path, monkeypatch, capsys, env, message):
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_TUNER_ID": "chief"},
+            "KERASTUNER_ORACLE_PORT=: must be a port number",
+        ),
+        (
+            {
+                "KERASTUNER_ORACLE_IP": "127.0.0.1",
+                "KERASTUNER_ORACLE_PORT": "80000",
+                "KERASTUNER_TUNER_ID": "chief",
+            },
+            "KERASTUNER_ORACLE_PORT=80000: must be a port number",
+        ),
+        (
+            {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "8000"},
+            "KERASTUNER_TUNER_ID: must name",
+        ),
+    ],
+)
+def test_a_partial_cluster_setting_is_one_line(
+    tiny_encoder_dir, tmp_path, monkeypatch, capsys, env, message
+):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert main(tune_argv(tiny_encoder_dir, tmp_path / "absent.csv", tmp_path / "tune")) == 2

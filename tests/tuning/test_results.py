@@ -1,5 +1,6 @@
 """What a search leaves behind: trials.csv, best.json (with the command that reproduces the
 best trial) and tuning.png, from a real oracle's trials; no training needed."""
+
 import csv
 import json
 
@@ -18,17 +19,30 @@ from bert_keras.tuning.tuner import FreezeDepthTuner
 @pytest.fixture
 def ended_search(tmp_path):
     """A grid over 0, 1, 2 trainable blocks whose trials ended as a search would end them."""
-    base = TrainConfig(out="", encoder="minilm-l6", data="reviews.csv", test_data="test.csv", limit=300, epochs=2)
-    tuner = FreezeDepthTuner(make_oracle("grid", SearchSpace(depth=2, blocks=(0, 1, 2)), 3, seed=1, epochs=2),
-                             base, tmp_path, SharedLoads(), overwrite=False)
+    base = TrainConfig(
+        out="", encoder="minilm-l6", data="reviews.csv", test_data="test.csv", limit=300, epochs=2
+    )
+    tuner = FreezeDepthTuner(
+        make_oracle("grid", SearchSpace(depth=2, blocks=(0, 1, 2)), 3, seed=1, epochs=2),
+        base,
+        tmp_path,
+        SharedLoads(),
+        overwrite=False,
+    )
     for score, seconds in ((0.61, 3.5), (0.83, 5.25), (None, None)):
         trial = tuner.oracle.create_trial("tuner0")
         if score is None:
-            trial.status, trial.message = trial_module.TrialStatus.FAILED, "FailedTrialError: not retried: diverged"
+            trial.status, trial.message = (
+                trial_module.TrialStatus.FAILED,
+                "FailedTrialError: not retried: diverged",
+            )
         else:
             tuner.trial_dir(trial.trial_id).mkdir(parents=True)
-            (tuner.trial_dir(trial.trial_id) / "metrics.json").write_text(json.dumps(
-                {"train_seconds": seconds, "trainable_params": 1000 * (1 + int(trial.trial_id))}))
+            (tuner.trial_dir(trial.trial_id) / "metrics.json").write_text(
+                json.dumps(
+                    {"train_seconds": seconds, "trainable_params": 1000 * (1 + int(trial.trial_id))}
+                )
+            )
             tuner.oracle.update_trial(trial.trial_id, {"val_f1": score})
             trial.status = trial_module.TrialStatus.COMPLETED
         tuner.oracle.end_trial(trial)
@@ -40,8 +54,13 @@ def test_trials_csv_best_json_and_plot(ended_search):
     best = write_results(tuner, tune_dir)
     with open(tune_dir / "trials.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["trainable_blocks"], r["val_f1"], r["train_seconds"], r["status"]) for r in rows] == [
-        ("0", "0.61", "3.5", "COMPLETED"), ("1", "0.83", "5.25", "COMPLETED"), ("2", "", "", "FAILED")]
+    assert [
+        (r["trainable_blocks"], r["val_f1"], r["train_seconds"], r["status"]) for r in rows
+    ] == [
+        ("0", "0.61", "3.5", "COMPLETED"),
+        ("1", "0.83", "5.25", "COMPLETED"),
+        ("2", "", "", "FAILED"),
+    ]
     assert rows[2]["reason"] == "not retried: diverged"
     assert best == json.loads((tune_dir / "best.json").read_text())
     assert best["val_f1"] == 0.83 and best["hyperparameters"]["trainable_blocks"] == 1
@@ -55,19 +74,33 @@ def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
     assert config.out == str(tune_dir / "best_run")
     assert train_command(config) == (
         f"bert-keras train --encoder minilm-l6 --data reviews.csv --train-last 1 --test-data test.csv "
-        f"--epochs 2 --out {tune_dir / 'best_run'}")
+        f"--epochs 2 --out {tune_dir / 'best_run'}"
+    )
 
 
 def test_the_command_of_a_trial_with_a_resolved_precision_and_a_schedule_is_one_train_takes():
     import dataclasses
     import shlex
+
     from bert_keras.cli import build_parser
-    config = TrainConfig(out="runs/best", data="reviews", epochs=2, freeze=FreezeSpec(train_last=2),
-                         unfreeze_schedule=(1, 2), precision="auto", resolved_precision="mixed_bfloat16")
+
+    config = TrainConfig(
+        out="runs/best",
+        data="reviews",
+        epochs=2,
+        freeze=FreezeSpec(train_last=2),
+        unfreeze_schedule=(1, 2),
+        precision="auto",
+        resolved_precision="mixed_bfloat16",
+    )
     command = train_command(config)
     assert "--precision mixed_bfloat16" in command and "--unfreeze-schedule 1,2" in command, command
     assert "resolved" not in command
     args = build_parser().parse_args(shlex.split(command)[1:])  # argparse takes every flag it names
     assert (args.precision, args.unfreeze_schedule) == ("mixed_bfloat16", "1,2")
-    assert dataclasses.replace(config, precision="mixed_bfloat16", resolved_precision=None).compute_precision \
+    assert (
+        dataclasses.replace(
+            config, precision="mixed_bfloat16", resolved_precision=None
+        ).compute_precision
         == config.compute_precision
+    )
