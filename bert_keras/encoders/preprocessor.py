@@ -96,32 +96,46 @@ class BertPreprocessor(tf.Module):
         """[CLS] a [SEP] b [SEP] ..., trimmed round-robin to `seq_length`, padded.
 
         segments: a list of int32 ragged [batch, (words), (wordpieces)] or [batch, (tokens)].
+        Each kept token is scattered to its place in a [batch, seq_length] tensor: flat
+        index arithmetic, no ragged broadcasting, whose graphs (validation asserts in
+        every op) made this function 10x slower to trace, save and load.
         """
         static_length = seq_length if seq_length is not None else self.seq_length
         seq_length = tf.convert_to_tensor(static_length, tf.int32)
         segments = [s.merge_dims(1, -1) if s.ragged_rank > 1 else s for s in segments]
         budget = seq_length - len(segments) - 1  # room left by [CLS] and one [SEP] per segment
         tf.debugging.assert_non_negative(budget, "seq_length is too short for the special tokens")
-        lengths = tf.stack([s.row_lengths() for s in segments], axis=1)  # [batch, segments]
-        keep = round_robin_lengths(tf.cast(lengths, tf.int32), budget)
-
-        cls = tf.fill([segments[0].nrows(), 1], self.cls_id)  # [batch, 1]
-        sep = tf.fill([segments[0].nrows(), 1], self.sep_id)
-        pieces, type_pieces = [cls], [tf.zeros_like(cls)]
+        lengths = tf.stack([tf.cast(s.row_lengths(), tf.int32) for s in segments], axis=1)
+        keep = round_robin_lengths(lengths, budget)  # [batch, segments]
+        starts = 1 + tf.cumsum(keep + 1, axis=1, exclusive=True)  # [batch, segments]: 1st position
+        rows = tf.range(tf.shape(lengths)[0])  # [batch]
+        indices = [tf.stack([rows, tf.zeros_like(rows)], axis=1)]  # [CLS] at position 0
+        updates = [tf.fill(tf.shape(rows), self.cls_id)]
         for index, segment in enumerate(segments):
-            positions = tf.ragged.range(segment.row_lengths())
-            trimmed = tf.ragged.boolean_mask(
-                segment, positions < tf.cast(keep[:, index : index + 1], positions.dtype)
+            values = tf.cast(segment.values, tf.int32)  # [tokens]
+            row = tf.cast(segment.value_rowids(), tf.int32)  # [tokens]
+            offset = tf.range(tf.size(values)) - tf.gather(
+                tf.cast(segment.row_starts(), tf.int32), row
             )
-            pieces += [trimmed, sep]
-            type_pieces += [tf.zeros_like(trimmed) + index, tf.zeros_like(sep) + index]
-        word_ids = tf.concat(pieces, axis=1)  # ragged [batch, (tokens)]
-        shape = tf.stack([tf.cast(word_ids.nrows(), tf.int32), seq_length])
-        packed = dict(
-            input_word_ids=word_ids.to_tensor(self.pad_id, shape=shape),
-            input_mask=tf.ones_like(word_ids).to_tensor(0, shape=shape),
-            input_type_ids=tf.concat(type_pieces, axis=1).to_tensor(0, shape=shape),
+            kept = offset < tf.gather(keep[:, index], row)  # [tokens]
+            position = tf.gather(starts[:, index], row) + offset
+            indices += [
+                tf.boolean_mask(tf.stack([row, position], axis=1), kept),
+                tf.stack([rows, starts[:, index] + keep[:, index]], axis=1),
+            ]  # its [SEP]
+            updates += [tf.boolean_mask(values, kept), tf.fill(tf.shape(rows), self.sep_id)]
+        shape = tf.stack([tf.shape(rows)[0], seq_length])
+        word_ids = tf.tensor_scatter_nd_update(
+            tf.fill(shape, self.pad_id), tf.concat(indices, 0), tf.concat(updates, 0)
         )
+        positions = tf.range(seq_length)[tf.newaxis, :]  # [1, seq]
+        mask = tf.cast(positions < 1 + tf.reduce_sum(keep + 1, axis=1)[:, tf.newaxis], tf.int32)
+        # a position's type: how many segments after the first start at or before it
+        later_starts = starts[:, tf.newaxis, 1:]  # [batch, 1, segments - 1]
+        types = tf.reduce_sum(
+            tf.cast(positions[:, :, tf.newaxis] >= later_starts, tf.int32), axis=2
+        )
+        packed = dict(input_word_ids=word_ids, input_mask=mask, input_type_ids=types * mask)
         if isinstance(static_length, int):
             packed = {k: tf.ensure_shape(v, [None, static_length]) for k, v in packed.items()}
         return packed

@@ -87,6 +87,42 @@ def test_packing_uses_core_tensorflow_ops_only(preprocessor):
     assert required_ops(tokenizing)  # tokenizing does use TF Text, so the check can see it
 
 
+def tf_text_packing(segments, seq_length, cls, sep, pad):
+    """TF Hub's own recipe, from TF Text's ops: RoundRobinTrimmer, combine_segments,
+    pad_model_inputs (the ops the preprocessor avoids, for servers that lack them)."""
+    import tensorflow_text as tf_text
+
+    trimmed = tf_text.RoundRobinTrimmer(seq_length - len(segments) - 1).trim(segments)
+    ids, types = tf_text.combine_segments(trimmed, start_of_sequence_id=cls, end_of_segment_id=sep)
+    word_ids, mask = tf_text.pad_model_inputs(ids, max_seq_length=seq_length, pad_value=pad)
+    type_ids, _ = tf_text.pad_model_inputs(types, max_seq_length=seq_length, pad_value=0)
+    return {"input_word_ids": word_ids, "input_mask": mask, "input_type_ids": type_ids}
+
+
+def test_packing_equals_tf_texts_round_robin_combine_and_pad(preprocessor, tiny_encoder_dir):
+    """Random batches of one to three segments (empty texts and rows included), at lengths
+    from the shortest possible to longer than any text: every output equal to TF Text's,
+    from the saved preprocessor (one or two segments, as saved) and from the class."""
+    from bert_keras.encoders.preprocessor import BertPreprocessor
+
+    built = BertPreprocessor(tiny_encoder_dir / "preprocessor" / "assets" / "vocab.txt")
+    cls, sep, pad = vocab_ids(tiny_encoder_dir, ["[CLS]", "[SEP]", "[PAD]"])
+    rng = np.random.default_rng(0)
+    for trial in range(36):
+        count, batch = 1 + trial % 3, int(rng.integers(0, 5))
+        segments = []
+        for _ in range(count):
+            lengths = rng.integers(0, 12, size=batch)
+            ids = rng.integers(5, 60, size=int(lengths.sum()))
+            segments.append(tf.RaggedTensor.from_row_lengths(tf.constant(ids, tf.int32), lengths))
+        seq_length = tf.constant(int(rng.integers(count + 1, 30)))
+        expected = tf_text_packing(segments, int(seq_length), cls, sep, pad)
+        for packer in (built, preprocessor) if count < 3 else (built,):
+            packed = packer.bert_pack_inputs(segments, seq_length)
+            for name, value in expected.items():
+                np.testing.assert_array_equal(packed[name], value, err_msg=f"{trial} {name}")
+
+
 @pytest.mark.slow
 def test_reproduces_reference_token_ids(minilm_dir, shared_dir):
     reference = json.loads((shared_dir / "fixtures" / "minilm_reference.json").read_text())
