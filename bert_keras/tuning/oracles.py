@@ -92,4 +92,9 @@ def make_oracle(name: str, space: SearchSpace, max_trials: int, seed: int, epoch
     )  # failures never end a search early
     if name == "hyperband":
         return ORACLE_CLASSES[name](max_epochs=max(2, epochs), **common)
+    if name == "bayesian":  # keras-tuner starts with 3 random trials per hyperparameter: a
+        # search of 5 trials over 3 would never reach its Gaussian process. Half the budget
+        # explores at random, the rest follows the process.
+        dimensions = len(common["hyperparameters"].space)
+        common["num_initial_points"] = max(1, min(3 * dimensions, max_trials // 2))
     return ORACLE_CLASSES[name](max_trials=max_trials, **common)
