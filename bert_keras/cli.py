@@ -36,9 +36,11 @@ from bert_keras.serving.predict import BATCH_SIZE
 DEFAULTS = TrainConfig(out="")
 FREEZE_FLAGS = ("train_last", "freeze_first", "freeze_regex", "train_regex", "train_embeddings")
 SEARCH_FLAGS = {
-    "--tune-learning-rate": f"also search {', '.join(map(str, TUNED_LEARNING_RATES))}",  # tuning.space
+    # the values come from tuning.space
+    "--tune-learning-rate": f"also search {', '.join(map(str, TUNED_LEARNING_RATES))}",
     "--tune-dropout": f"also search head dropout {', '.join(map(str, TUNED_DROPOUTS))}",
-    "--tune-layer-lr-decay": f"also search --layer-lr-decay {', '.join(map(str, TUNED_LAYER_LR_DECAYS))}",
+    "--tune-layer-lr-decay": "also search --layer-lr-decay "
+    + ", ".join(map(str, TUNED_LAYER_LR_DECAYS)),
     "--tune-schedule": f"also search the unfreeze schedule's shape: {', '.join(TUNED_SCHEDULES)}",
     "--tune-embeddings": "also search whether embeddings train",
 }
@@ -449,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Runs one command; returns its exit status (0, 1 for a failure of the work, 2 for bad input)."""
+    """Runs one command; returns its exit status: 0, 1 for a failure of the work, 2 for bad
+    input."""
     try:
         args = build_parser().parse_args(argv)
         args.run(args)

@@ -79,7 +79,8 @@ def _schedule(value, epochs, freeze) -> tuple[int, ...] | None:
         raise UserInputError(f"{flag}: {len(schedule)} epochs' counts for --epochs {epochs}")
     if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
         raise UserInputError(
-            f"{flag}: counts the last blocks, as --train-last does; it cannot go with --freeze-first"
+            f"{flag}: counts the last blocks, as --train-last does; "
+            "it cannot go with --freeze-first"
         )
     return schedule
 
@@ -259,7 +260,7 @@ class TrainConfig:
                 end,
                 dataclasses.replace(self.freeze, train_last=counts[start]),
             )
-            for start, end in zip(starts, ends)
+            for start, end in zip(starts, ends, strict=True)
             if end > first_epoch
         ]
 

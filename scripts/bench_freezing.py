@@ -9,6 +9,7 @@ The forward-only step is the same model called with training=False, no gradients
 """
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -53,7 +54,8 @@ def main():
     paths = resolve_encoder(args.encoder)
     vocab_size = encoder_metadata(paths).get("config", {}).get("vocab_size", 1000)
     rng = np.random.default_rng(0)
-    ids = rng.integers(1000, vocab_size, size=(args.batch_size, args.seq_length)).astype(np.int32)
+    low = min(1000, vocab_size // 2)  # past the special tokens and unused slots
+    ids = rng.integers(low, vocab_size, size=(args.batch_size, args.seq_length)).astype(np.int32)
     inputs = {
         "input_word_ids": tf.constant(ids),
         "input_mask": tf.ones_like(ids),
@@ -74,13 +76,14 @@ def main():
         model = build_classifier(encoder_for(paths, args.precision), FreezeSpec(train_last=blocks))
         model.compile(optimizer=tf_keras.optimizers.AdamW(2e-5), loss="binary_crossentropy")
         results["train_step_seconds"][blocks] = round(
-            timed(lambda: model.train_on_batch(inputs, labels), args.warmup, args.steps), 3
+            timed(functools.partial(model.train_on_batch, inputs, labels), args.warmup, args.steps),
+            3,
         )
         results["trainable_params"][blocks] = int(
             sum(v.shape.num_elements() for v in model.trainable_weights)
         )
         if blocks == args.trainable_blocks[0]:
-            forward = tf.function(lambda: model(inputs, training=False))
+            forward = tf.function(functools.partial(model, inputs, training=False))
             results["forward_only_seconds"] = round(timed(forward, args.warmup, args.steps), 3)
         tf_keras.backend.clear_session()
     times = results["train_step_seconds"]

@@ -50,7 +50,7 @@ def write_rows(data: str, folder: Path):
         with open(folder / f"{split.name}.jsonl", "w", encoding="utf-8") as handle:
             for batch in split.examples.batch(1024):
                 texts = review_text(batch, config.text_fields).numpy()
-                for text, label in zip(texts, batch["label"].numpy()):
+                for text, label in zip(texts, batch["label"].numpy(), strict=True):
                     handle.write(
                         json.dumps({"text": text.decode("utf-8"), "label": int(label)}) + "\n"
                     )

@@ -37,9 +37,8 @@ SHARED_TEST = (
 
 
 def _timed(call, batches) -> tuple[float, np.ndarray]:
-    for (
-        batch
-    ) in batches:  # warm-up, as TF Serving's warm-up file does: tracing, and each shape's first run
+    # warm-up, as TF Serving's warm-up file does: tracing, and each shape's first run
+    for batch in batches:
         call(batch)
     start = time.perf_counter()
     probabilities = np.concatenate([call(batch) for batch in batches])

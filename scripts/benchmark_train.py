@@ -2,8 +2,8 @@
 the seed recipe with the frozen prefix cached and inline, in one or more precisions,
 or (--recipes) fine-tuning recipes against one another.
 
-    .venv/bin/python scripts/benchmark_train.py [--epochs 3] [--train-last 2] [--frozen-prefix cache inline]
-                                                [--precision auto float32]
+    .venv/bin/python scripts/benchmark_train.py [--epochs 3] [--train-last 2] \
+        [--frozen-prefix cache inline] [--precision auto float32]
     .venv/bin/python scripts/benchmark_train.py --recipes 2 1,2,4 4@0.8 6@0.8 [--epochs 3]
     .venv/bin/python scripts/benchmark_train.py --recipes 2 0,1,4:lr=3e-4:len=256
 
@@ -87,7 +87,8 @@ def recipe_error(recipe: str, epochs: int) -> str | None:
 
 
 def run_one(args) -> dict:
-    """One training in this process (a mode and precision, or a recipe): its metrics and peak memory."""
+    """One training in this process (a mode and precision, or a recipe): its metrics and peak
+    memory."""
     from bert_keras.training.callbacks import read_history  # bert_keras first: it selects tf_keras
     from bert_keras.training.run_dir import HISTORY_FILE
     from bert_keras.training.train import train
@@ -99,7 +100,7 @@ def run_one(args) -> dict:
         config = recipe_config(
             args.one_recipe or str(args.train_last),
             out=run_dir,
-            encoder="minilm-l6",
+            encoder=args.encoder,
             data=args.data,
             epochs=args.epochs,
             learning_rate=args.learning_rate,
@@ -162,6 +163,7 @@ def compare_recipes(args) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encoder", default="minilm-l6")
     parser.add_argument("--data", default=str(SHARED_DATA))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-last", type=int, default=2)
@@ -235,7 +237,9 @@ def _cache_ratios(runs: dict, precisions) -> dict:
             ratios[precision] = {
                 "epochs_after_the_first": [
                     round(c / i, 3)
-                    for c, i in zip(cached["epoch_seconds"][1:], inline["epoch_seconds"][1:])
+                    for c, i in zip(
+                        cached["epoch_seconds"][1:], inline["epoch_seconds"][1:], strict=True
+                    )
                 ],
                 "whole_run": round(cached["train_seconds"] / inline["train_seconds"], 3),
                 "test_f1_difference": round(cached["test_f1"] - inline["test_f1"], 4),

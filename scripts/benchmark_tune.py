@@ -1,7 +1,8 @@
 """The freeze-depth search on the shared sample, with the frozen prefix cached and inline
 side by side in one run; prints JSON.
 
-    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] [--precision auto] [--rounds 1]
+    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] \
+        [--precision auto] [--rounds 1]
 
 A grid over the trainable-block counts, one trial each, minilm-l6. Each mode runs
 in its own process and reports the search's wall-clock seconds (the cache's one
@@ -33,7 +34,7 @@ def run_one(args) -> dict:
     with tempfile.TemporaryDirectory() as tune_dir, contextlib.redirect_stdout(sys.stderr):
         base = TrainConfig(
             out="",
-            encoder="minilm-l6",
+            encoder=args.encoder,
             data=args.data,
             epochs=args.epochs,
             seed=args.seed,
@@ -73,6 +74,7 @@ def run_mode(mode: str) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encoder", default="minilm-l6")
     parser.add_argument("--data", default=str(SHARED_DATA))
     parser.add_argument("--blocks", type=int, nargs="+", default=[0, 1, 2, 4, 6])
     parser.add_argument("--epochs", type=int, default=1)

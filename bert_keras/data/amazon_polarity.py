@@ -33,7 +33,10 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES = {
         "1.0.0": "The original CSV release; labels mapped to 0 = negative, 1 = positive."
     }
-    MANUAL_DOWNLOAD_INSTRUCTIONS = f"Place {ARCHIVE}, or the {FOLDER}/ folder it extracts to (train.csv, test.csv), in the manual dir."
+    MANUAL_DOWNLOAD_INSTRUCTIONS = (
+        f"Place {ARCHIVE}, or the {FOLDER}/ folder it extracts to (train.csv, test.csv), "
+        "in the manual dir."
+    )
 
     def _info(self):
         return self.dataset_info_from_configs(
@@ -71,8 +74,9 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
             extracted = Path(dl_manager.download_and_extract(URL))
         except Exception as error:  # offline: a URLError, a ConnectionError, a DownloadError, ...
             raise UserInputError(
-                f"--data amazon_polarity: could not download {URL} ({type(error).__name__}); point --data "
-                f"at a local copy: the {ARCHIVE} archive, its extracted folder, or any CSV file"
+                f"--data amazon_polarity: could not download {URL} ({type(error).__name__}); "
+                f"point --data at a local copy: the {ARCHIVE} archive, its extracted folder, "
+                "or any CSV file"
             ) from None
         return _csv_folder(extracted)
 

@@ -129,7 +129,8 @@ def _file_splits(config):
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    """A kind of `--data`: how to tell it, and how it loads ((train, size), (test, size), skipped)."""
+    """A kind of `--data`: how to tell it, and how it loads: ((train, size), (test, size),
+    skipped)."""
 
     kind: str
     matches: Callable
@@ -169,7 +170,8 @@ def load_splits(config) -> Splits:
     >>> from bert_keras.config import TrainConfig
     >>> folder = tempfile.mkdtemp()
     >>> for name in ("train.csv", "test.csv"):
-    ...     _ = open(os.path.join(folder, name), "w").write('"2","Great","works well"\\n"1","Bad","broke"\\n' * 10)
+    ...     rows = '"2","Great","works well"\\n"1","Bad","broke"\\n' * 10
+    ...     _ = open(os.path.join(folder, name), "w").write(rows)
     >>> splits = load_splits(TrainConfig(out="unused", data=folder))
     >>> splits.train.size, splits.validation.size, splits.test.size
     (18, 2, 20)

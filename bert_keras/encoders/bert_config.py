@@ -80,7 +80,8 @@ class BertConfig:
             )
         if raw.get("position_embedding_type", "absolute") != "absolute":
             raise UserInputError(
-                f"{path}: position_embedding_type {raw['position_embedding_type']!r} is not supported"
+                f"{path}: position_embedding_type {raw['position_embedding_type']!r} "
+                "is not supported"
             )
         names = {field.name for field in dataclasses.fields(cls)}
         missing = {

@@ -75,9 +75,10 @@ def ensure_builtin(name: str) -> Path:
     if _format_of(cache) == FORMAT_VERSION:
         return cache
     cache.parent.mkdir(parents=True, exist_ok=True)
-    waiting = lambda: print(
-        f"bert-keras: waiting for another process converting {name}", file=sys.stderr
-    )  # noqa: E731
+
+    def waiting():
+        print(f"bert-keras: waiting for another process converting {name}", file=sys.stderr)
+
     with lock_file(cache.with_name(f".{name}.lock"), on_wait=waiting):
         found = _format_of(cache)
         if found == FORMAT_VERSION:  # converted while we waited
@@ -119,7 +120,6 @@ def describe_builtins() -> list[str]:
                 f"    cached in {cache} ({size / 2**20:.0f} MiB)"
             )
         else:
-            lines.append(
-                f"{name}  {builtin.description}\n    not built yet; first use converts it into {cache}"
-            )
+            lines.append(f"{name}  {builtin.description}")
+            lines.append(f"    not built yet; first use converts it into {cache}")
     return lines

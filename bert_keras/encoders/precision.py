@@ -27,7 +27,7 @@ from bert_keras.encoders.layout import ENCODER_DIR
 from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.resolve import EncoderPaths, encoder_metadata
 from bert_keras.errors import SelfCheckFailed, UserInputError
-from bert_keras.files.atomic import atomic_directory
+from bert_keras.files.atomic import atomic_directory, lock_file
 from bert_keras.freezing.sublayers import variable_name
 
 # A bfloat16 product keeps 8 significant bits: probabilities move by about 1e-2.
@@ -46,10 +46,14 @@ def _global_policy(name: str):
 
 
 def encoder_for(paths: EncoderPaths, precision: str) -> str:
-    """The encoder SavedModel computing in `precision`; the mixed one is built on first use.
+    """The encoder SavedModel computing in `precision`; the mixed one is built on first
+    use. Processes starting together (a cluster's workers) build it once: one does,
+    under a lock beside it, and the others wait for it.
 
-    >>> encoder_for(resolve_encoder("minilm-l6"), "mixed_bfloat16")  # doctest: +SKIP
-    'saved_models/encoders/minilm-l6/encoder_mixed_bfloat16'
+    >>> from bert_keras.encoders.resolve import resolve_encoder
+    >>> mixed = encoder_for(resolve_encoder(encoder_dir), "mixed_bfloat16")
+    >>> mixed == encoder_dir + "/encoder_mixed_bfloat16"  # beside the float32 one
+    True
     """
     if precision == "float32":
         return paths.encoder
@@ -62,23 +66,26 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
             f"--precision {precision}: encoder {paths.spec} was not converted by bert-keras "
             f"(no architecture recorded to rebuild it from); use --precision float32"
         )
-    float32 = tf.saved_model.load(paths.encoder)
+    with lock_file(target.with_name(f".{target.name}.lock")):
+        if not (target / "saved_model.pb").is_file():  # not built while this process waited
+            _build_variant(paths.encoder, BertConfig(**architecture), precision, target)
+    return str(target)
+
+
+def _build_variant(float32_path: str, architecture: BertConfig, precision: str, target: Path):
+    """Rebuilds the encoder under `precision`'s policy with the float32 one's weights, and
+    saves it whole as `target`."""
+    float32 = tf.saved_model.load(float32_path)
     weights = {variable_name(v): v for v in float32.variables}
     with _global_policy(precision):
-        encoder = build_encoder(BertConfig(**architecture))
+        encoder = build_encoder(architecture)
     for variable in encoder.variables:
         if variable.dtype.is_floating:  # dropout call counters start at zero
             variable.assign(weights[variable_name(variable)])
-    attach_tokenizer_facts(
-        encoder, float32.vocab_file.asset_path.numpy().decode(), bool(float32.do_lower_case)
-    )
-    try:
-        with atomic_directory(target) as staging:
-            encoder.save(str(staging), include_optimizer=False, save_format="tf")
-    except OSError:
-        if not (target / "saved_model.pb").is_file():  # not another worker finishing first
-            raise
-    return str(target)
+    vocab = float32.vocab_file.asset_path.numpy().decode()
+    attach_tokenizer_facts(encoder, vocab, bool(float32.do_lower_case))
+    with atomic_directory(target) as staging:
+        encoder.save(str(staging), include_optimizer=False, save_format="tf")
 
 
 def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:

@@ -1,11 +1,11 @@
 """`--precision auto`: the compute precision that fits the hardware a run trains on.
 
-  TPU                                          mixed_bfloat16  (bfloat16 matrix units)
-  GPUs, all of compute capability 8.0 and up   mixed_bfloat16  (Ampere and later: bfloat16 tensor cores)
-  GPUs of compute capability 7.x               mixed_float16   (V100, T4: float16 tensor cores only)
-  older GPUs                                   float32
-  CPU with AMX or AVX512-BF16, oneDNN on       mixed_bfloat16  (TensorFlow's oneDNN kernels use them)
-  any other CPU                                float32         (bfloat16 there is emulated: slower)
+  TPU                                       mixed_bfloat16  bfloat16 matrix units
+  GPUs, all of compute capability >= 8.0    mixed_bfloat16  Ampere on: bfloat16 tensor cores
+  GPUs of compute capability 7.x            mixed_float16   V100, T4: float16 tensor cores
+  older GPUs                                float32
+  CPU with AMX or AVX512-BF16, oneDNN on    mixed_bfloat16  oneDNN's kernels use them
+  any other CPU                             float32         bfloat16 is emulated: slower
 
 Where TensorFlow runs on GPUs the CPU does not matter; with several GPUs the
 oldest decides. The choice is a function of a `Hardware` description, so that
@@ -97,7 +97,8 @@ def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str
     if not rebuildable:
         return (
             "float32",
-            "the encoder was not converted by bert-keras, so it cannot be rebuilt in mixed precision",
+            "the encoder was not converted by bert-keras, "
+            "so it cannot be rebuilt in mixed precision",
         )
     return choose(hardware)
 
@@ -123,8 +124,10 @@ def resolve_run(config, kept: dict | None = None) -> tuple:
     note, for `auto` only, says what and why: the caller prints it once its inputs have
     loaded (bad input gets its one line alone).
 
-    >>> resolve_run(TrainConfig(out="run", precision="float32"))[0].resolved_precision  # doctest: +SKIP
-    'float32'
+    >>> from bert_keras.config import TrainConfig
+    >>> config, note = resolve_run(TrainConfig(out="run", encoder=encoder_dir, precision="float32"))
+    >>> config.resolved_precision, note
+    ('float32', None)
     """
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.training.distribution import resolve_strategy_name

@@ -35,9 +35,9 @@ def _fetch_hub_handle(handle: str) -> str:
         return hub.resolve(handle)
     except Exception as error:  # hub raises anything from URLError to ValueError offline
         raise UserInputError(
-            f"--encoder {handle}: could not fetch this TF Hub/Kaggle handle ({type(error).__name__}); "
-            f"without network access use a local directory in TF Hub format or a built-in encoder "
-            f"({', '.join(BUILTIN_ENCODERS)})"
+            f"--encoder {handle}: could not fetch this TF Hub/Kaggle handle "
+            f"({type(error).__name__}); without network access use a local directory in TF Hub "
+            f"format or a built-in encoder ({', '.join(BUILTIN_ENCODERS)})"
         ) from None
 
 
@@ -55,12 +55,15 @@ def resolve_encoder(spec: str) -> EncoderPaths:
 
     Example:
 
-    >>> resolve_encoder("minilm-l6").encoder  # converted into saved_models/ on first use  # doctest: +SKIP
-    'saved_models/encoders/minilm-l6/encoder'
-    >>> resolve_encoder("no-such-encoder")
+    >>> paths = resolve_encoder(encoder_dir)  # a folder `bert-keras convert` wrote
+    >>> paths.encoder == encoder_dir + "/encoder"
+    True
+    >>> paths.preprocessor == encoder_dir + "/preprocessor"
+    True
+    >>> resolve_encoder("no-such-encoder")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bert_keras.errors.UserInputError: --encoder no-such-encoder: unknown encoder; expected a built-in name (minilm-l6), a directory in TF Hub format, or a TF Hub/Kaggle handle
+    bert_keras.errors.UserInputError: --encoder no-such-encoder: unknown encoder; expected ...
     """
     if spec in BUILTIN_ENCODERS:
         spec_dir = ensure_builtin(spec)
@@ -78,8 +81,8 @@ def resolve_encoder(spec: str) -> EncoderPaths:
     if (spec_dir / "saved_model.pb").is_file():
         return EncoderPaths(spec, str(spec_dir), None)
     raise UserInputError(
-        f"--encoder {spec}: unknown encoder; expected a built-in name ({', '.join(BUILTIN_ENCODERS)}), "
-        f"a directory in TF Hub format, or a TF Hub/Kaggle handle"
+        f"--encoder {spec}: unknown encoder; expected a built-in name "
+        f"({', '.join(BUILTIN_ENCODERS)}), a directory in TF Hub format, or a TF Hub/Kaggle handle"
     )
 
 
@@ -104,9 +107,24 @@ def encoder_metadata(paths: EncoderPaths) -> dict:
     return json.loads(metadata.read_text(encoding="utf-8")) if metadata.is_file() else {}
 
 
+_PREPROCESSORS: dict = {}  # (SavedModel, its saved_model.pb's mtime, seq_length) -> preprocessor
+
+
 def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
     """The preprocessor for an encoder: its own SavedModel, or one built from the
-    encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both)."""
+    encoder's `vocab_file` asset and `do_lower_case` flag (TF Hub BERT v4 carries both).
+
+    Loaded once per process and handed out again while its files are unchanged: it holds
+    nothing that changes (its vocabulary table), and a load costs seconds."""
+    source = paths.preprocessor or paths.encoder
+    graph = Path(source, "saved_model.pb")
+    key = (source, graph.stat().st_mtime_ns if graph.is_file() else None, seq_length)
+    if key not in _PREPROCESSORS:
+        _PREPROCESSORS[key] = _load_preprocessor(paths, seq_length)
+    return _PREPROCESSORS[key]
+
+
+def _load_preprocessor(paths: EncoderPaths, seq_length: int | None):
     from bert_keras.encoders.preprocessor import BertPreprocessor
 
     if paths.preprocessor is not None:

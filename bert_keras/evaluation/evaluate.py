@@ -113,11 +113,12 @@ def evaluate(model, report=None, **data) -> dict:
         `ece`, `at_threshold`, accuracy by review length; the examples evaluated and
         their rate, and how many bad records were skipped.
 
-    Example (needs a trained run):
+    Example (`run_dir`: a finished run, `model_dir`: its export, `reviews`: its data):
 
-    >>> evaluate("saved_models/runs/demo", data="../shared/data/amazon_review_polarity_csv/test.csv")["f1"]
-    ... # doctest: +SKIP
-    0.887574
+    >>> by_run = evaluate(run_dir)  # the run's own test split
+    >>> by_export = evaluate(model_dir, data=reviews + "/test.csv")
+    >>> by_run["evaluated_examples"], by_run["confusion_matrix"] == by_export["confusion_matrix"]
+    (40, True)
     """
     from bert_keras.serving.predict import resolve_version
 

@@ -60,9 +60,9 @@ def calibrated_scores(texts, labels, probabilities, calibration: dict) -> dict:
     correct = (np.asarray(probabilities) >= threshold) == (np.asarray(labels) > 0.5)
     words = np.array([len(text.split()) for text in texts])
     which = np.searchsorted(LENGTH_EDGES, words)  # [n] bucket index; 1-16 words -> 0
-    names = [f"{low + 1}-{high}" for low, high in zip((0, *LENGTH_EDGES), LENGTH_EDGES)] + [
-        f"{LENGTH_EDGES[-1] + 1}+"
-    ]
+    names = [
+        f"{low + 1}-{high}" for low, high in zip((0, *LENGTH_EDGES), LENGTH_EDGES, strict=False)
+    ] + [f"{LENGTH_EDGES[-1] + 1}+"]
     by_length = {
         names[b]: {
             "examples": int(np.sum(which == b)),

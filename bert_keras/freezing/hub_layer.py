@@ -107,10 +107,9 @@ class FreezableEncoder(hub.KerasLayer):
         frozen_prefix: how many leading blocks run as a fixed prefix (with the
             embeddings), None when there is none or the encoder cannot split.
 
-    >>> encoder = FreezableEncoder("saved_models/encoders/minilm-l6/encoder",
-    ...                            freeze=FreezeSpec(train_last=2))  # doctest: +SKIP
-    >>> encoder.frozen_prefix  # doctest: +SKIP
-    4
+    >>> encoder = FreezableEncoder(encoder_dir + "/encoder", freeze=FreezeSpec(train_last=1))
+    >>> encoder.frozen_prefix  # the embeddings and block 0 of the two
+    1
     """
 
     def __init__(self, handle, freeze=None, from_cache=False, loaded=None, **kwargs):

@@ -36,10 +36,10 @@ class FreezeSpec:
     >>> sorted(spec.frozen_sublayers(["embeddings", "transformer/layer_0",
     ...        "transformer/layer_1", "transformer/layer_2", "pooler"]))
     ['embeddings', 'transformer/layer_0']
-    >>> FreezeSpec(train_last=2, freeze_first=1)
+    >>> FreezeSpec(train_last=2, freeze_first=1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bert_keras.errors.UserInputError: --train-last and --freeze-first contradict each other; give one
+    bert_keras.errors.UserInputError: --train-last and --freeze-first contradict each other; ...
     """
 
     train_last: int | None = None  # train only the last K blocks (0: pooler and head only)

@@ -18,12 +18,13 @@ def mode_note(frozen_prefix: int | None) -> str:
     """How the frozen sub-layers run while the model trains."""
     if frozen_prefix is None:
         return (
-            "Note: frozen sub-layers are not updated, but this encoder is one hub.KerasLayer call: every "
-            "block follows the same training flag, so frozen blocks still apply dropout while training."
+            "Note: frozen sub-layers are not updated, but this encoder is one hub.KerasLayer "
+            "call: every block follows the same training flag, so frozen blocks still apply "
+            "dropout while training."
         )
     return (
-        f"Note: the frozen {block_range(frozen_prefix)} run in inference mode (no dropout), as when serving; "
-        f"their output can be computed once (--frozen-prefix cache)."
+        f"Note: the frozen {block_range(frozen_prefix)} run in inference mode (no dropout), "
+        "as when serving; their output can be computed once (--frozen-prefix cache)."
     )
 
 

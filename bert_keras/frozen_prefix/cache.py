@@ -128,7 +128,8 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
 def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
     """Computes straight into files mapped from staging folders, then renames each into place."""
     with contextlib.ExitStack() as stack:
-        # A build killed midway leaves no folder under its key, only staging that the next build removes.
+        # A build killed midway leaves no folder under its key, only staging that the next
+        # build removes.
         staging = {
             b: stack.enter_context(atomic_directory(root / store.cache_key(keys[b]))) for b in keys
         }

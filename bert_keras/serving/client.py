@@ -3,10 +3,12 @@
 The README's gRPC example, as functions: a PredictRequest for each signature, and one
 call. Outputs come back as numpy arrays.
 
-Example (needs a running TF Serving with `saved_models/sentiment` as `sentiment`):
+Example (`serving_address`: where TF Serving serves an export as `sentiment`, as
+"localhost:8500"):
 
->>> predict_grpc("localhost:8500", text_request("sentiment", ["Great product."]))  # doctest: +SKIP
-{'label': array([1], dtype=int32), 'probability': array([0.981], dtype=float32)}
+>>> outputs = predict_grpc(serving_address, text_request("sentiment", ["Great product."]))
+>>> sorted(outputs), outputs["probability"].dtype, outputs["label"].shape
+(['label', 'probability'], dtype('float32'), (1,))
 """
 
 import numpy as np

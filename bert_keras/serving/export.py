@@ -34,7 +34,7 @@ from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration
 from bert_keras.files.atomic import staging_directory
-from bert_keras.serving.fresh_check import verify_in_fresh_process
+from bert_keras.serving.fresh_check import verify_export
 from bert_keras.serving.model_card import model_card
 from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops
 from bert_keras.serving.warmup import BATCHING_FILE, write_batching_parameters, write_warmup
@@ -56,7 +56,8 @@ FALLBACK_TEXTS = [
 
 
 def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precision: str):
-    """The run's classifier with its best weights, computing in `precision` (checkpoints fit either)."""
+    """The run's classifier with its best weights, computing in `precision` (the checkpoints
+    fit either)."""
     model = build_classifier(
         encoder_for(paths, precision), config.freeze, config.dropout, config.seed
     )
@@ -135,7 +136,9 @@ def token_ids_dir(model_dir: Path) -> Path:
     return model_dir.with_name(model_dir.name + TOKEN_IDS_SUFFIX)
 
 
-def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
+def export(
+    run_dir, model_dir, precision: str = SERVING_PRECISION, fresh_check: bool = True
+) -> dict:
     """Writes a finished run's best weights as the next version of MODEL_DIR, for TF
     Serving, and the same weights from token ids alone under the same number in
     MODEL_DIR-token-ids (core TensorFlow ops only: loads without TF Text).
@@ -151,16 +154,23 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
         model_dir: the model directory TF Serving polls; versions are numbered 1, 2, ...
         precision: of the serving graph, whatever the run trained in; `auto`: what
             fits the machine exporting (`encoders.precision_choice`).
+        fresh_check: load each version back in a fresh Python process (as a server
+            would, without what this process imported); False: in this process,
+            seconds quicker, for exports checked again elsewhere.
 
     Returns:
         The new versions' paths and numbers, the non-core ops each signature needs,
         the warm-up requests written, and the check's figures (`checked_examples`,
         `max_abs_difference`).
 
-    Example (needs a finished run):
+    Example (`run_dir`: a finished run; fresh_check=False: checked in this process,
+    quicker than the default's fresh one):
 
-    >>> export("saved_models/runs/demo", "saved_models/sentiment")["version"]  # doctest: +SKIP
-    1
+    >>> result = export(run_dir, new_dir + "/sentiment", fresh_check=False)
+    >>> result["version"], result["token_ids_version"], result["max_abs_difference"] <= 1e-5
+    (1, 1, True)
+    >>> result["required_ops"]["from_token_ids"]  # the token-id model: core TensorFlow only
+    []
     """
     if precision not in PRECISIONS:
         raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
@@ -194,7 +204,7 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
     extras = {"config": config, "quality": quality, "calibration": calibration}
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
         staging, result = _stage_version(
-            stack, model_dir, module, {"text": texts}, expected, extras, run_dir
+            stack, model_dir, module, {"text": texts}, expected, extras, run_dir, fresh_check
         )
         token_staging, _ = _stage_version(
             stack,
@@ -204,6 +214,7 @@ def export(run_dir, model_dir, precision: str = SERVING_PRECISION) -> dict:
             expected,
             extras,
             run_dir,
+            fresh_check,
         )
         version = _publish_pair(staging, token_staging, model_dir)
     for directory in (model_dir, token_ids_dir(model_dir)):
@@ -241,10 +252,12 @@ def _stage_version(
     expected,
     extras: dict,
     run_dir: Path,
+    fresh: bool,
 ) -> tuple[Path, dict]:
     """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
-    when `stack` closes, unless renamed into place), once a fresh process has given
-    `expected` for `check_inputs` through its first signature."""
+    when `stack` closes, unless renamed into place), once loaded back (in a fresh
+    process when `fresh`) it has given `expected` for `check_inputs` through its first
+    signature."""
     signatures = module.signatures()
     ops = {name: required_ops(function) for name, function in signatures.items()}
     first = next(iter(signatures))
@@ -257,8 +270,8 @@ def _stage_version(
     warmup = write_warmup(
         staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length
     )
-    check = verify_in_fresh_process(
-        staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values())
+    check = verify_export(
+        staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values()), fresh=fresh
     )
     return staging, {"required_ops": ops, "warmup_requests": warmup, **check}
 

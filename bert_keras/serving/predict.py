@@ -106,7 +106,7 @@ class Predictor:
         probabilities, labels = self.outputs(reviews, batch_size)
         return [
             {"text": review, "probability": round(float(probability), 6), "label": int(label)}
-            for review, probability, label in zip(reviews, probabilities, labels)
+            for review, probability, label in zip(reviews, probabilities, labels, strict=True)
         ]
 
 
@@ -120,10 +120,11 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
         batch_size: reviews per call (sorted by length, so batches pad little).
         out: where the lines go (default: the current stdout).
 
-    Example (needs an export):
+    Example (`model_dir`: an export's model directory):
 
-    >>> predict("saved_models/sentiment", ["Great product."], None)  # doctest: +SKIP
-    {"text": "Great product.", "probability": 0.981203, "label": 1}
+    >>> predict(model_dir, ["Great product.", "Broke in a day."], None)  # doctest: +ELLIPSIS
+    {"text": "Great product.", "probability": 0..., "label": ...}
+    {"text": "Broke in a day.", "probability": 0..., "label": ...}
     """
     if batch_size < 1:
         raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
@@ -133,5 +134,6 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
     )  # looked up per call: a default bound at import outlives a redirected stdout
     for row in Predictor(model_dir)(reviews, batch_size):
         line = json.dumps(row, ensure_ascii=False)
-        # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one review stays one line.
+        # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one
+        # review stays one line.
         out.write(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")

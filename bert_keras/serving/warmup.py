@@ -106,7 +106,8 @@ def batching_parameters(threads: int | None = None) -> str:
     Python class for it, so the fields are TF Serving's session_bundle_config.proto names)."""
     threads = threads or os.cpu_count() or 1
     lines = [
-        f"{BATCHING_MARKER} --enable_batching --batching_parameters_file=THIS), by bert-keras export.",
+        f"{BATCHING_MARKER} --enable_batching --batching_parameters_file=THIS), "
+        "by bert-keras export.",
         "# The version's assets.extra/tf_serving_warmup_requests warms up each allowed batch size.",
         f"max_batch_size {{ value: {max(ALLOWED_BATCH_SIZES)} }}",
         f"batch_timeout_micros {{ value: {BATCH_TIMEOUT_MICROS} }}",

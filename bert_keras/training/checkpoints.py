@@ -34,7 +34,8 @@ def backup_checkpoint(run_dir) -> str | None:
 
 
 def _restored(load, prefix: str, what: str):
-    """Runs `load(prefix)` and checks its status: one line naming `what` if anything of the model is left out."""
+    """Runs `load(prefix)` and checks its status: one line naming `what` if anything of the
+    model is left out."""
     try:
         status = load(prefix)
         status.assert_existing_objects_matched()

@@ -179,7 +179,7 @@ def load_job(
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)
     encoder_path = encoder_for(paths, config.compute_precision)
-    preprocessor = loads.preprocessor(paths) if loads else load_preprocessor(paths)
+    preprocessor = load_preprocessor(paths)
     splits = load_splits(config)
     for problem in splits.skipped:
         print(f"bert-keras: skipped {problem}", file=sys.stderr)

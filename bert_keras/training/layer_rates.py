@@ -40,7 +40,8 @@ class LayerwiseAdamW(tf_keras.optimizers.AdamW):
 
     >>> import tensorflow as tf
     >>> optimizer = LayerwiseAdamW(depth=2, layer_lr_decay=0.5, learning_rate=0.1, weight_decay=0.0)
-    >>> block, head = tf.Variable([1.0], name="transformer/layer_0/output/kernel"), tf.Variable([1.0], name="head")
+    >>> block = tf.Variable([1.0], name="transformer/layer_0/output/kernel")
+    >>> head = tf.Variable([1.0], name="head")
     >>> _ = optimizer.apply_gradients([(tf.ones([1]), block), (tf.ones([1]), head)])
     >>> round(float(1 - block.numpy()[0]) / float(1 - head.numpy()[0]), 4)  # 0.5 ** (2 - 0)
     0.25

@@ -30,7 +30,7 @@ def plot_training_curves(history_csv: Path, out_png: Path):
         rows = list(csv.DictReader(handle))
     epochs = [int(row["epoch"]) + 1 for row in rows]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for axis, metric in zip(axes, ("loss", "f1")):
+    for axis, metric in zip(axes, ("loss", "f1"), strict=True):
         for prefix, label in (("", "training"), ("val_", "validation")):
             axis.plot(
                 epochs, [float(row[prefix + metric]) for row in rows], marker="o", label=label

@@ -112,7 +112,10 @@ def prepare(
         config,
     )
     if placement.location is None:
-        too_big = f"the cache ({describe_placement(placement)}) fits neither the memory budget nor the free disk"
+        too_big = (
+            f"the cache ({describe_placement(placement)}) fits neither the memory budget "
+            "nor the free disk"
+        )
         if forced:
             raise UserInputError(
                 f"--out {config.out}: trained on a frozen-prefix cache, but {too_big}; "
@@ -176,14 +179,14 @@ def precompute(
     )
     if placement.location is None:
         print(
-            f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) fits neither memory "
-            f"nor disk; each trial decides for itself",
+            f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) "
+            "fits neither memory nor disk; each trial decides for itself",
             file=sys.stderr,
         )
         return
     print(
-        f"bert-keras: frozen prefix: caching the outputs at blocks {', '.join(map(str, boundaries))} {purpose} "
-        f"({describe_placement(placement)})",
+        "bert-keras: frozen prefix: caching the outputs at blocks "
+        f"{', '.join(map(str, boundaries))} {purpose} ({describe_placement(placement)})",
         file=sys.stderr,
     )
     for name, examples in (

@@ -101,7 +101,7 @@ def _first_epoch(run_dir: Path, job: Job) -> int:
     return saved + 1
 
 
-def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch: int):
+def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch: int, verbose):
     kept_rows = [
         row for row in read_history(run_dir / HISTORY_FILE) if int(row["epoch"]) < first_epoch
     ]
@@ -119,17 +119,21 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
         BestWeights(run_dir / BEST_DIR, best_f1, chief),
         tf_keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),
     ]
+    if verbose is None:  # a progress bar on a terminal, a line per epoch in a log
+        verbose = 1 if sys.stdout.isatty() else 2
     for first, end, freeze in config.phases(first_epoch):  # one stretch without a schedule
         job.enter(freeze)
+
+        def batches(context, first=first, end=end):
+            return job.training_batches(context, first, end)
+
         history = job.model.fit(
-            tf_keras.utils.experimental.DatasetCreator(
-                lambda context: job.training_batches(context, first, end)
-            ),  # noqa: B023
+            tf_keras.utils.experimental.DatasetCreator(batches),
             initial_epoch=first,
             epochs=end,
             steps_per_epoch=job.steps,
             callbacks=callbacks,
-            verbose=1 if sys.stdout.isatty() else 2,
+            verbose=verbose,
             validation_data=job.validation_batches(),
         )
         losses = history.history.get("loss", [])
@@ -209,8 +213,9 @@ def _calibration(job: Job, config: TrainConfig) -> dict:
     calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
     if config.target_precision is not None and not calibration["target_met"]:
         print(
-            f"bert-keras: --target-precision {config.target_precision}: no threshold reaches it on the "
-            f"validation split; the most precise one ({calibration['validation']['precision']}) is used",
+            f"bert-keras: --target-precision {config.target_precision}: no threshold reaches it "
+            "on the validation split; the most precise one "
+            f"({calibration['validation']['precision']}) is used",
             file=sys.stderr,
         )
     return calibration
@@ -222,6 +227,7 @@ def train(
     evaluate_on_test: bool = True,
     searching: bool = False,
     loads=None,
+    verbose: int | None = None,
 ) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
 
@@ -235,28 +241,34 @@ def train(
             (the search computes each boundary's states once, for all its trials).
         loads: a search's `encoders.shared_loads.SharedLoads`: the encoder and
             preprocessor loaded once, for all its trials.
+        verbose: Keras' progress on stdout: 0 none, 1 a bar, 2 a line per epoch
+            (None: a bar on a terminal, else lines).
 
     Returns:
         The metrics written to RUN_DIR/metrics.json: loss, accuracy, precision,
         recall, F1 and AUC of the best weights, throughput and parameter counts.
 
-    Example (minutes of training; `bert-keras train` is the same call):
+    Example (`bert-keras train` is the same call; `encoder_dir`: a converted encoder,
+    `reviews`: a folder with train.csv and test.csv):
 
     >>> from bert_keras.freezing.spec import FreezeSpec
-    >>> metrics = train(TrainConfig(out="saved_models/runs/demo", data="../shared/data/amazon_review_polarity_csv",
-    ...                             freeze=FreezeSpec(train_last=2)))  # doctest: +SKIP
-    >>> metrics["f1"]  # doctest: +SKIP
-    0.887574
+    >>> config = TrainConfig(out=new_dir, encoder=encoder_dir, data=reviews,
+    ...                      freeze=FreezeSpec(train_last=1), batch_size=8, max_seq_length=32)
+    >>> metrics = train(config, verbose=0)
+    >>> metrics["evaluated_on"], metrics["train_examples"], metrics["best_epoch"]
+    ('test', 176, 1)
+    >>> sorted(metrics["calibration"])[:4]
+    ['chosen_on', 'ece_after', 'ece_before', 'ece_bins']
     """
     try:
-        return _train(config, overwrite, evaluate_on_test, searching, loads)
+        return _train(config, overwrite, evaluate_on_test, searching, loads, verbose)
     finally:
         if not searching:  # a search's trials share its caches; the search releases them
             forget_all()
 
 
 def _train(
-    config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads
+    config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads, verbose
 ) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "--out")
@@ -267,7 +279,8 @@ def _train(
         finished = finished_metrics(run_dir, config, previous)
         if finished is not None:
             print(
-                f"bert-keras: {run_dir} already finished; its metrics follow (--overwrite to train again)",
+                f"bert-keras: {run_dir} already finished; its metrics follow "
+                "(--overwrite to train again)",
                 file=sys.stderr,
             )
             return finished
@@ -280,7 +293,7 @@ def _train(
         record_plan(run_dir, job.cache.plan)
     first_epoch = _first_epoch(run_dir, job)
     if first_epoch < config.epochs:
-        _fit(job, config, run_dir, chief, first_epoch)
+        _fit(job, config, run_dir, chief, first_epoch, verbose)
     if cluster_size() > 1:
         _write_replica_checksum(run_dir, job.model)
     metrics = _final_metrics(job, config, run_dir, evaluate_on_test, chief)

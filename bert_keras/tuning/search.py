@@ -73,7 +73,7 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     is touched, so that bad input fails here and not as failed trials."""
     from bert_keras.data.sources import load_splits
     from bert_keras.encoders.precision import encoder_for
-    from bert_keras.encoders.resolve import resolve_encoder
+    from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.training.classifier import build_classifier
 
@@ -85,7 +85,7 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     return dict(
         encoder_path=encoder_path,
         loaded=loaded,
-        preprocessor=loads.preprocessor(paths),
+        preprocessor=load_preprocessor(paths),
         splits_=splits,
     )
 
@@ -123,7 +123,8 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
 def _search_settings(
     base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags, loads: SharedLoads
 ) -> tuple:
-    """(space, settings): the search space, checked against the encoder, and what TUNE_DIR records."""
+    """(space, settings): the search space, checked against the encoder, and what TUNE_DIR
+    records."""
     if max_trials < 1:
         raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
     if oracle_name not in ORACLES:
@@ -155,6 +156,7 @@ def run_search(
     overwrite=False,
     space_flags=None,
     export_best=None,
+    verbose: int | None = None,
 ) -> dict:
     """Runs (or resumes) a Keras Tuner search over how many blocks to train.
 
@@ -170,16 +172,21 @@ def run_search(
             `tune_embeddings`.
         export_best: a name: train the best trial on the full split and export it.
             Distributed (see `tuning.cluster`), the chief does, once the search ends.
+        verbose: Keras Tuner's and Keras' progress on stdout (0: none), as `train`'s.
 
     Returns:
         Where trials.csv is, the best trial (its hyperparameters and the `bert-keras
         train` command that reproduces it), and with `export_best` its run and export;
         a worker of a distributed search: its name and the trials it ran.
 
-    Example (minutes per trial):
+    Example (`encoder_dir`: a converted encoder, `reviews`: train.csv and test.csv):
 
-    >>> run_search(TrainConfig(out="", data="../shared/data/amazon_review_polarity_csv"),
-    ...            "saved_models/tuning/minilm", blocks=[0, 2, 4], oracle_name="grid")  # doctest: +SKIP
+    >>> base = TrainConfig(out="", encoder=encoder_dir, data=reviews, limit=80, batch_size=8)
+    >>> summary = run_search(base, new_dir, blocks=[0, 2], oracle_name="grid", verbose=0)
+    >>> summary["best"]["hyperparameters"]["trainable_blocks"] in (0, 2)
+    True
+    >>> summary["best"]["command"].startswith("bert-keras train --encoder ")
+    True
     """
     tune_dir, role = Path(tune_dir), search_role()
     previous, overwrite = _previous_search(tune_dir, role, overwrite)
@@ -202,7 +209,7 @@ def run_search(
     try:
         if role != CHIEF:  # the chief serves the oracle and trains nothing
             _cache_the_trials_prefixes(base, space, inputs)
-        tuner.search()
+        tuner.search(**({} if verbose is None else {"verbose": verbose}))
     finally:
         forget_all()  # the trials' states, kept in this process's memory
     if role == WORKER:  # the chief gathers the results

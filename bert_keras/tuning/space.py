@@ -54,8 +54,8 @@ def schedule_shape(shape: str, blocks: int, epochs: int) -> tuple[int, ...] | No
     fixed: those blocks all along (no schedule); gradual: one block more each epoch, top down
     (ULMFiT), reaching them in the last; head_first: the pooler and head alone for one epoch.
 
-    >>> schedule_shape("gradual", 4, 3), schedule_shape("head_first", 4, 3), schedule_shape("fixed", 4, 3)
-    ((2, 3, 4), (0, 4), None)
+    >>> [schedule_shape(shape, 4, 3) for shape in ("gradual", "head_first", "fixed")]
+    [(2, 3, 4), (0, 4), None]
     """
     if shape == "gradual":
         return tuple(max(0, blocks - (epochs - 1 - e)) for e in range(epochs))

@@ -44,7 +44,13 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
         config = trial_config(hp, self.base, str(self.trial_dir(trial.trial_id)))
         self.trials_run.append(trial.trial_id)
         try:
-            metrics = train(config, evaluate_on_test=False, searching=True, loads=self.loads)
+            metrics = train(
+                config,
+                evaluate_on_test=False,
+                searching=True,
+                loads=self.loads,
+                verbose=kwargs.get("verbose"),  # what search(verbose=...) was given
+            )
         except TrainingDiverged as error:  # the same hyperparameters would diverge again
             raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None
         except tf.errors.ResourceExhaustedError as error:

@@ -2,7 +2,8 @@
 scripts/benchmark_baselines.py, which runs it with a Python that has torch and
 transformers (never the project's venv: the package has no PyTorch in it).
 
-    python scripts/baselines/hf_trainer.py --rows DIR --model DIR [--precision float32|bf16] RECIPE FLAGS
+    python scripts/baselines/hf_trainer.py --rows DIR --model DIR \
+        [--precision float32|bf16] RECIPE FLAGS
 
 The same job as `bert-keras train`: the same weights (the built-in encoder's
 checkpoint), the same texts and labels (DIR/{train,test}.jsonl, written by the
@@ -40,13 +41,18 @@ def encode(tokenizer, rows: list[dict], max_seq_length: int) -> list[dict]:
             "labels": [float(row["label"])],
         }
         for ids, types, mask, row in zip(
-            tokens["input_ids"], tokens["token_type_ids"], tokens["attention_mask"], rows
+            tokens["input_ids"],
+            tokens["token_type_ids"],
+            tokens["attention_mask"],
+            rows,
+            strict=True,
         )
     ]
 
 
 def freeze_all_but_last(model, train_last: int):
-    """Embeddings and every block before the last `train_last` stop training (pooler and head keep it)."""
+    """Embeddings and every block before the last `train_last` stop training (the pooler and
+    the head keep training)."""
     blocks = model.bert.encoder.layer
     for module in [model.bert.embeddings, *blocks[: len(blocks) - train_last]]:
         for parameter in module.parameters():

@@ -45,7 +45,8 @@ def f1_score(labels: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def report(run, args):
-    """Prints run(args)'s dict as the only line on stdout (what the libraries print goes to stderr)."""
+    """Prints run(args)'s dict as the only line on stdout (what the libraries print goes to
+    stderr)."""
     with contextlib.redirect_stdout(sys.stderr):
         result = run(args)
     print(json.dumps(result))

@@ -2,7 +2,8 @@
 of scripts/benchmark_baselines.py, which runs it with keras-hub on the path and
 TF_USE_LEGACY_KERAS unset.
 
-    python scripts/baselines/keras_hub_fit.py --rows DIR --model DIR [--precision float32|mixed_bfloat16] RECIPE FLAGS
+    python scripts/baselines/keras_hub_fit.py --rows DIR --model DIR \
+        [--precision float32|mixed_bfloat16] RECIPE FLAGS
 
 The same job as `bert-keras train`: the built-in encoder's checkpoint (KerasHub
 converts it from the Transformers format), the same texts and labels, the last
