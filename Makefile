@@ -1,11 +1,12 @@
-# The README's two commands: `make train` (the main job) and `make test`.
-# Each sets itself up on a fresh machine: a virtual environment, the pinned
-# installs, and (on first use, by bert-keras itself) the built-in encoder.
+# The README's commands: `make train` (the main job), `make test` (the fast tier, after
+# each change) and `make test-all` (every tier, what CI runs). Each sets itself up on a
+# fresh machine: a virtual environment, the pinned installs, and (on first use, by
+# bert-keras itself) the built-in encoder.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install train test clean
+.PHONY: install train test test-all lint clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -24,11 +25,19 @@ train: $(INSTALLED)
 	$(VENV)/bin/bert-keras train --encoder minilm-l6 --data $(DATA) --train-last 2 --out $(RUN)
 
 # Two processes (pytest-xdist), each taking whole test files: most of a test's time is
-# one core's Python (imports, tracing, loading SavedModels): on a 2-core AMD EPYC the
-# suite took 28 minutes so, where one process took 44 on the same kind of machine.
+# one core's Python (imports, tracing, loading SavedModels). Expensive fixtures are built
+# once per run and shared by both (tests/shared.py).
 TEST_PROCESSES ?= 2
+PYTEST := $(PYTHON) -m pytest -n $(TEST_PROCESSES) --dist loadfile
 test: $(INSTALLED)
-	$(PYTHON) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(PYTEST) -m "not integration and not slow" $(PYTEST_ARGS)
+
+test-all: $(INSTALLED)
+	$(PYTEST) $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) saved_models/encoders

@@ -1,14 +1,17 @@
 """Reading a run directory in tests: its history, its best weights, and proof that a
-rerun resumed (not restarted) and ended as an uninterrupted run."""
+rerun resumed (not restarted) and ended as an uninterrupted run, which a fresh process
+makes once per test run for every kill test of the same settings."""
 
 import csv
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from kill import cli
+from shared import built_once
 
 
 def history_lines(out):
@@ -45,7 +48,8 @@ def assert_same_run(resumed, whole):
         "train_examples",
     ):
         assert metrics[0][key] == metrics[1][key], key
-    for rows in zip(*(list(csv.DictReader(open(out / "history.csv"))) for out in (resumed, whole))):
+    histories = [list(csv.DictReader(open(out / "history.csv"))) for out in (resumed, whole)]
+    for rows in zip(*histories, strict=True):
         assert {**rows[0], "train_seconds": 0} == {**rows[1], "train_seconds": 0}
 
 
@@ -73,3 +77,14 @@ def rerun_and_check_it_resumed(argv, out, epochs: int, steps: int):
     )
     assert history_lines(out)[:first] == kept, "earlier epochs' rows are the killed process's own"
     return first
+
+
+def uninterrupted_run(tmp_path_factory, name: str, argv_for) -> Path:
+    """The run directory a fresh process makes of `argv_for(out)`, left alone: built
+    once per test run and shared by the kill tests of the same settings."""
+
+    def build(directory):
+        argv = cli(*argv_for(directory / "run"))
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    return built_once(tmp_path_factory, name, build) / "run"

@@ -1,4 +1,5 @@
-"""The run configuration: validated once, normalised, and read back only from bert-keras' own config.json."""
+"""The run configuration: validated once, normalised, and read back only from bert-keras' own
+config.json."""
 
 import json
 

@@ -100,6 +100,18 @@ def write_tiny_checkpoint(directory: Path, **overrides) -> Path:
     return directory
 
 
+def write_nan_checkpoint(directory: Path) -> Path:
+    """The tiny checkpoint with a NaN in the pooler's bias: a broken checkpoint, whose
+    loss is NaN from the first step."""
+    from safetensors.numpy import load_file, save_file
+
+    directory = write_tiny_checkpoint(directory)
+    tensors = load_file(str(directory / "model.safetensors"))
+    tensors["pooler.dense.bias"][0] = np.nan
+    save_file(tensors, str(directory / "model.safetensors"))
+    return directory
+
+
 POSITIVE = "great good love works well".split()
 NEGATIVE = "bad terrible hate broke poor waste".split()
 NEUTRAL = "the this it is was a an and product book movie film one day after".split()

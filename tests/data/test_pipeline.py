@@ -73,7 +73,9 @@ def test_each_epoch_has_exactly_its_batches_and_its_own_order(tiny_parts):
     two_epochs = stream(splits, preprocessor, 0, 2)
     assert len(two_epochs) == 2 * per_epoch
     first, second = two_epochs[:per_epoch], two_epochs[per_epoch:]
-    assert any(a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(first, second))
+    assert any(
+        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(first, second, strict=True)
+    )
 
 
 def test_a_resumed_stream_replays_the_uninterrupted_one(tiny_parts):
@@ -82,9 +84,10 @@ def test_a_resumed_stream_replays_the_uninterrupted_one(tiny_parts):
     uninterrupted = stream(splits, preprocessor, 0, 3)
     resumed = stream(splits, preprocessor, 1, 3)
     assert len(resumed) == 2 * per_epoch
-    for expected, got in zip(uninterrupted[per_epoch:], resumed):
+    for expected, got in zip(uninterrupted[per_epoch:], resumed, strict=True):
         np.testing.assert_array_equal(got, expected)
     other_seed = stream(splits, preprocessor, 0, 1, seed=4)
     assert any(
-        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(other_seed, uninterrupted)
+        a.shape != b.shape or not np.array_equal(a, b)
+        for a, b in zip(other_seed, uninterrupted, strict=True)
     )

@@ -8,7 +8,10 @@ from bert_keras.cli import main
 from bert_keras.data.records import read_records
 from bert_keras.errors import UserInputError
 
-GOOD = '"2","Great CD","My lovely Pat has one of the GREAT voices"\n"1","Broke","It broke after a day.\\nNever again"\n'
+GOOD = (
+    '"2","Great CD","My lovely Pat has one of the GREAT voices"\n'
+    '"1","Broke","It broke after a day.\\nNever again"\n'
+)
 
 
 def write(tmp_path, name, data: bytes | str):
@@ -160,7 +163,8 @@ def test_bad_record_in_training_data_stops_before_training(tmp_path, capsys, tin
     [
         (
             "train.csv",
-            b'\xef\xbb\xbflabel,title,content\r\n"2","Great CD","lovely"\r\n\r\n"1","Broke","after a day"\r\n',
+            b'\xef\xbb\xbflabel,title,content\r\n"2","Great CD","lovely"\r\n\r\n'
+            b'"1","Broke","after a day"\r\n',
         ),
         (
             "train.csv",

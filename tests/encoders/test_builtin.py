@@ -34,7 +34,8 @@ def test_kill_during_the_builtin_conversion_then_same_command_converts_it_whole(
 
     kill_while(argv, writing_the_encoder, env=env)
     assert not (home / "encoders" / "minilm-l6").exists(), "no half-written cache under its name"
-    # The same command twice at once, as a cluster's workers start: one converts, the other waits for it.
+    # The same command twice at once, as a cluster's workers start: one converts, the other
+    # waits for it.
     processes = [
         subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)

@@ -1,6 +1,7 @@
 """`bert-keras convert`: layout, names, weights and bad input, on the tiny checkpoint."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,8 +132,24 @@ def test_existing_output_is_never_overwritten(tiny_checkpoint, tmp_path, capsys)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
-def test_failure_midway_leaves_no_partial_directory(tiny_checkpoint, tmp_path):
-    # A seq_length the preprocessor cannot trace fails after the encoder was written.
-    with pytest.raises(Exception):
-        convert(tiny_checkpoint, tmp_path / "out", seq_length="not a length")
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_failure_midway_leaves_no_partial_directory(
+    tiny_checkpoint, tmp_path, monkeypatch, failure
+):
+    """The preprocessor's save fails (the disk full, or Ctrl-C) once the encoder is written
+    into the staging folder: nothing appears under OUT_DIR's name, and the staging goes."""
+    from bert_keras.encoders.preprocessor import BertPreprocessor
+
+    seen = []
+
+    def save_then_fail(self, export_dir):
+        seen.append(sorted(p.name for p in Path(export_dir).parent.iterdir()))
+        Path(export_dir).mkdir()
+        (Path(export_dir) / "saved_model.pb").write_bytes(b"half")
+        raise failure
+
+    monkeypatch.setattr(BertPreprocessor, "save", save_then_fail)
+    with pytest.raises(type(failure)):
+        convert(tiny_checkpoint, tmp_path / "out")
+    assert seen == [["encoder"]], "the failure came after the encoder was written"
     assert list(tmp_path.iterdir()) == []

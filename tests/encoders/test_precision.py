@@ -1,7 +1,8 @@
-"""Mixed precision: the bfloat16 encoder variant, and a run trained in it."""
+"""Mixed precision: the bfloat16 encoder variant, and runs trained in bfloat16 and float16."""
 
 import json
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -14,12 +15,7 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import EncoderPaths, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.freezing.sublayers import variable_name
-
-
-@pytest.fixture(scope="module")
-def encoder_copy(tiny_encoder_dir, tmp_path_factory):
-    """A private copy: the variant is written beside the encoder, and this module checks when."""
-    return shutil.copytree(tiny_encoder_dir, tmp_path_factory.mktemp("precision") / "tiny")
+from bert_keras.serving.export import export
 
 
 def inputs(ids):
@@ -27,20 +23,38 @@ def inputs(ids):
     return dict(input_word_ids=ids, input_mask=tf.ones_like(ids), input_type_ids=tf.zeros_like(ids))
 
 
-def test_mixed_variant_is_built_once_beside_the_encoder_with_the_same_variables(encoder_copy):
-    paths = resolve_encoder(str(encoder_copy))
+def shapes(layer) -> dict:
+    return {variable_name(v): (v.dtype.name, tuple(v.shape)) for v in layer.variables}
+
+
+def test_mixed_variant_is_built_once_beside_the_encoder_with_the_same_variables(
+    tiny_encoder_dir, tmp_path
+):
+    """Two callers at once (as a cluster's workers start) build it once; a third finds it."""
+    # the variant is written beside it: a copy of the encoder, without the variants of other tests
+    copy = shutil.copytree(
+        tiny_encoder_dir, tmp_path / "tiny", ignore=shutil.ignore_patterns(".*", "encoder_*")
+    )
+    paths = resolve_encoder(str(copy))
     assert encoder_for(paths, "float32") == paths.encoder
-    mixed = encoder_for(paths, "mixed_bfloat16")
-    assert mixed == str(encoder_copy / "encoder_mixed_bfloat16")
-    stamp = (encoder_copy / "encoder_mixed_bfloat16" / "saved_model.pb").stat().st_mtime_ns
+    built = []
+    callers = [threading.Thread(target=lambda: built.append(encoder_for(paths, "mixed_bfloat16")))]
+    callers.append(
+        threading.Thread(target=lambda: built.append(encoder_for(paths, "mixed_bfloat16")))
+    )
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    mixed = str(copy / "encoder_mixed_bfloat16")
+    assert built == [mixed, mixed]
+    stamp = (copy / "encoder_mixed_bfloat16" / "saved_model.pb").stat().st_mtime_ns
     assert encoder_for(paths, "mixed_bfloat16") == mixed
-    assert (encoder_copy / "encoder_mixed_bfloat16" / "saved_model.pb").stat().st_mtime_ns == stamp
-    assert not [p for p in encoder_copy.iterdir() if p.name.startswith(".")]
+    assert (copy / "encoder_mixed_bfloat16" / "saved_model.pb").stat().st_mtime_ns == stamp
+    hidden = sorted(p.name for p in copy.iterdir() if p.name.startswith("."))
+    assert hidden == [".encoder_mixed_bfloat16.lock"], "no staging folder left"
 
     float32, bfloat16 = hub.KerasLayer(paths.encoder), hub.KerasLayer(mixed)
-    shapes = lambda layer: {
-        variable_name(v): (v.dtype.name, tuple(v.shape)) for v in layer.variables
-    }  # noqa: E731
     assert shapes(float32) == shapes(bfloat16)
     same_values = {variable_name(v): v.numpy() for v in float32.variables}
     assert all(np.array_equal(same_values[variable_name(v)], v.numpy()) for v in bfloat16.variables)
@@ -54,84 +68,50 @@ def test_mixed_variant_is_built_once_beside_the_encoder_with_the_same_variables(
 
 
 def test_foreign_encoder_cannot_be_rebuilt_in_mixed_precision(tiny_encoder_dir, tmp_path):
-    (tmp_path / "encoder").symlink_to(
-        tiny_encoder_dir / "encoder"
-    )  # same SavedModel, no bert_keras.json
-    foreign = EncoderPaths(
-        spec="a-tf-hub-encoder", encoder=str(tmp_path / "encoder"), preprocessor=None
-    )
+    # the same SavedModel, without the bert_keras.json that `convert` writes beside it
+    (tmp_path / "encoder").symlink_to(tiny_encoder_dir / "encoder")
+    foreign = EncoderPaths("a-tf-hub-encoder", encoder=str(tmp_path / "encoder"), preprocessor=None)
     with pytest.raises(UserInputError, match="a-tf-hub-encoder was not converted by bert-keras"):
         encoder_for(foreign, "mixed_bfloat16")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["encoder"]
+
+
+def train_argv(encoder, data, out, *extra):
+    train = f"train --encoder {encoder} --data {data} --out {out} --batch-size 8"
+    return [*train.split(), *"--learning-rate 5e-3 --train-last 1".split(), *extra]
 
 
 def test_mixed_precision_on_a_foreign_encoder_is_one_line_exit_2_and_no_run(
     tiny_encoder_dir, tmp_path, capsys
 ):
     data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=10)
-    (tmp_path / "foreign").mkdir()
-    (tmp_path / "foreign" / "encoder").symlink_to(
-        tiny_encoder_dir / "encoder"
-    )  # no bert_keras.json beside it
-    status = main(
-        [
-            "train",
-            "--encoder",
-            str(tmp_path / "foreign" / "encoder"),
-            "--data",
-            str(data),
-            "--out",
-            str(tmp_path / "run"),
-            "--precision",
-            "mixed_bfloat16",
-        ]
-    )
+    (tmp_path / "foreign").mkdir()  # no bert_keras.json beside the encoder
+    (tmp_path / "foreign" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
+    foreign = tmp_path / "foreign" / "encoder"
+    status = main(train_argv(foreign, data, tmp_path / "run", "--precision", "mixed_bfloat16"))
     error = capsys.readouterr().err.strip()
     assert status == 2 and "was not converted by bert-keras" in error and "\n" not in error
     assert not (tmp_path / "run").exists()
 
 
 def test_mixed_precision_run_trains_evaluates_and_exports_in_float32(
-    encoder_copy, tmp_path, capsys
+    tiny_encoder_dir, tmp_path, capsys
 ):
     data = write_synthetic_reviews(tmp_path / "data", n_train=600, n_test=40)
     out = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "--encoder",
-                str(encoder_copy),
-                "--data",
-                str(data),
-                "--out",
-                str(out),
-                "--batch-size",
-                "8",
-                "--learning-rate",
-                "5e-3",
-                "--train-last",
-                "1",
-                "--epochs",
-                "2",
-                "--precision",
-                "mixed_bfloat16",
-            ]
-        )
-        == 0
-    )
+    bfloat16 = ["--precision", "mixed_bfloat16"]
+    assert main(train_argv(tiny_encoder_dir, data, out, *bfloat16)) == 0
     metrics = json.loads(capsys.readouterr().out)
-    assert json.loads((out / "config.json").read_text())["precision"] == "mixed_bfloat16"
-    assert metrics["auc"] > 0.8, (
-        "bfloat16 products learn the sentiment words as float32 does (AUC 0.97 both)"
-    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["precision"] == config["resolved_precision"] == "mixed_bfloat16"
+    assert metrics["dtype_policy"] == "mixed_bfloat16"
+    assert metrics["auc"] > 0.8, "bfloat16 products learn the sentiment words as float32 does"
 
     assert main(["evaluate", "--model", str(out), "--data", str(data)]) == 0
     assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(metrics["f1"], abs=1e-6)
 
     # its checkpoint loads into the float32 graph: the default export serves it in float32
-    assert main(["export", str(out), "--out", str(tmp_path / "served")]) == 0
-    exported = json.loads(capsys.readouterr().out)
+    exported = export(out, tmp_path / "served", fresh_check=False)
     assert exported["dtype_policy"] == "float32" and exported["max_abs_difference"] <= 1e-5
 
 
@@ -142,32 +122,14 @@ def test_unknown_precision_is_one_line_exit_2(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
-def test_mixed_float16_run_trains_beside_the_float32_encoder(encoder_copy, tmp_path, capsys):
+def test_mixed_float16_run_trains_beside_the_float32_encoder(tiny_encoder_dir, tmp_path, capsys):
     """The encoder rebuilt under mixed_float16 beside the float32 one; the optimizer's loss
     scale (tests/training/test_loss_scale.py) keeps the loss finite."""
     data = write_synthetic_reviews(tmp_path / "data", n_train=400, n_test=40)
-    argv = [
-        "train",
-        "--encoder",
-        str(encoder_copy),
-        "--data",
-        str(data),
-        "--out",
-        str(tmp_path / "run"),
-        "--batch-size",
-        "8",
-        "--learning-rate",
-        "5e-3",
-        "--train-last",
-        "1",
-        "--precision",
-        "mixed_float16",
-    ]
+    argv = train_argv(tiny_encoder_dir, data, tmp_path / "run", "--precision", "mixed_float16")
     assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out)
-    assert (encoder_copy / "encoder_mixed_float16" / "saved_model.pb").is_file()
-    assert (
-        json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"]
-        == "mixed_float16"
-    )
+    assert (tiny_encoder_dir / "encoder_mixed_float16" / "saved_model.pb").is_file()
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["resolved_precision"] == "mixed_float16"
     assert np.isfinite(metrics["loss"]) and metrics["auc"] > 0.8

@@ -3,10 +3,12 @@ and a run that keeps its resolved precision when it resumes elsewhere."""
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 from kill import cli, kill_when
+from this_machine import expected_auto_precision
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
@@ -89,20 +91,11 @@ def train_argv(encoder, data, out, *extra):
     ]
 
 
-def test_a_run_records_what_was_asked_and_what_was_resolved(tiny_encoder_dir, tmp_path, capsys):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=80, n_test=16)
-    assert main(train_argv(tiny_encoder_dir, data, tmp_path / "run")) == 0
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
-    expected, why = choose(this_machine())
-    assert (config["precision"], config["resolved_precision"]) == ("auto", expected)
-    said = [line for line in capsys.readouterr().err.splitlines() if "--precision auto" in line]
-    assert said == [f"bert-keras: --precision auto: {expected} ({why})"]
-
-
+@pytest.mark.integration
 def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_another(
     tiny_encoder_dir, tmp_path
 ):
-    if choose(this_machine())[0] == "float32":
+    if expected_auto_precision() == "float32":
         pytest.skip(
             "this CPU has no bfloat16 units: auto resolves to float32 with oneDNN on or off"
         )
@@ -141,20 +134,17 @@ def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(
         == "float32"
     )
     assert (
-        "bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, so it cannot "
-        "be rebuilt in mixed precision)"
+        "bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, "
+        "so it cannot be rebuilt in mixed precision)"
     ) in capsys.readouterr().err
 
 
 def test_a_run_written_before_auto_existed_is_the_same_run_with_its_precision(
-    tiny_encoder_dir, tmp_path, capsys
+    trained_run, trained_run_command, tmp_path, capsys
 ):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
-    argv = train_argv(tiny_encoder_dir, data, tmp_path / "run", "--precision", "float32")
-    assert main(argv) == 0
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    run = shutil.copytree(trained_run, tmp_path / "run")  # trained with --precision float32
+    config = json.loads((run / "config.json").read_text())
     del config["resolved_precision"]  # config.json as bert-keras wrote it before `--precision auto`
-    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
-    capsys.readouterr()
-    assert main(argv) == 0, capsys.readouterr().err
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(trained_run_command(run)) == 0, capsys.readouterr().err
     assert "already finished" in capsys.readouterr().err

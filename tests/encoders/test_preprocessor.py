@@ -15,7 +15,7 @@ from bert_keras.serving.signatures import required_ops
 def reference_round_robin(lengths, budget):
     """Take one token from each segment in turn until the budget is spent."""
     kept = [0] * len(lengths)
-    while budget > 0 and any(k < n for k, n in zip(kept, lengths)):
+    while budget > 0 and any(k < n for k, n in zip(kept, lengths, strict=True)):
         for i, n in enumerate(lengths):
             if budget > 0 and kept[i] < n:
                 kept[i] += 1

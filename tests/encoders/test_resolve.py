@@ -1,5 +1,6 @@
 """Resolving --encoder, the built-in cache, and directories that appear whole or not at all."""
 
+import os
 import shutil
 
 import pytest
@@ -37,3 +38,17 @@ def test_unknown_encoder_is_one_line_exit_2(capsys, tmp_path):
 def test_unreachable_hub_handle_says_how_to_go_local():
     with pytest.raises(UserInputError, match="could not fetch .* local directory in TF Hub format"):
         resolve_encoder("https://tfhub.dev/tensorflow/bert_en_uncased_L-12_H-768_A-12/4")
+
+
+def test_a_preprocessor_is_loaded_once_while_its_files_stay_the_same(tiny_encoder_dir, tmp_path):
+    copy = shutil.copytree(tiny_encoder_dir, tmp_path / "tiny", ignore=shutil.ignore_patterns(".*"))
+    paths = resolve_encoder(str(copy))
+    first = load_preprocessor(paths)
+    assert load_preprocessor(paths) is first
+    graph = copy / "preprocessor" / "saved_model.pb"
+    os.utime(graph, ns=(graph.stat().st_atime_ns, graph.stat().st_mtime_ns + 10**9))  # rewritten
+    again = load_preprocessor(paths)
+    assert again is not first and again(tf.constant(["good film"]))["input_word_ids"].shape == (
+        1,
+        128,
+    )

@@ -19,7 +19,8 @@ from bert_keras.evaluation.calibration import (
 
 
 def test_ece_is_the_weighted_gap_per_bin():
-    # bin [0.2, 0.267): p 0.25 twice, one positive -> gap 0.25; bin of 0.9: p 0.9, positive -> gap 0.1
+    # bin [0.2, 0.267): p 0.25 twice, one positive -> gap 0.25;
+    # bin of 0.9: p 0.9, positive -> gap 0.1
     assert expected_calibration_error([0.25, 0.25, 0.9], [1, 0, 1]) == pytest.approx(
         (2 * 0.25 + 0.1) / 3, abs=1e-12
     )

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 import pytest
+from matplotlib.image import imread
+from served import calibrated_probabilities, own_probabilities, run_test_reviews, threshold_of
 
 from bert_keras.cli import main
 from bert_keras.evaluation.report import ERRORS_KEPT
@@ -15,30 +17,58 @@ def _evaluate(capsys, *argv):
     return json.loads(capsys.readouterr().out)
 
 
+def gap_per_bin(probabilities, labels, bins=15) -> float:
+    """Expected calibration error written out: for each of 15 equal-width bins of
+    P(positive), |mean probability - fraction positive|, weighted by the bin's share."""
+    total = 0.0
+    for low in np.arange(bins) / bins:
+        inside = (probabilities >= low) & (probabilities < low + 1 / bins)
+        if low == (bins - 1) / bins:
+            inside |= probabilities == 1.0
+        if inside.any():
+            total += inside.mean() * abs(probabilities[inside].mean() - labels[inside].mean())
+    return total
+
+
 def test_a_run_reads_its_calibrated_probabilities_at_its_threshold(trained_run, tmp_path, capsys):
+    """Every figure against the run's model read in this process on its test reviews:
+    the counts at the threshold, the rates, both calibration errors, the exact AUC."""
     report = tmp_path / "report"
     result = _evaluate(capsys, "--model", str(trained_run), "--report", str(report))
+    texts, labels = run_test_reviews(trained_run)
+    own = own_probabilities(trained_run, texts)
+    calibrated = calibrated_probabilities(trained_run, texts)
     calibration = json.loads((trained_run / "metrics.json").read_text())["calibration"]
-    assert (
-        result["threshold"] == calibration["threshold"]
-        and result["temperature"] == calibration["temperature"]
-    )
-    (tn, fp), (fn, tp) = result["confusion_matrix"]
-    assert tn + fp + fn + tp == result["evaluated_examples"] == 40
+    assert result["threshold"] == calibration["threshold"] == threshold_of(trained_run)
+    assert result["temperature"] == calibration["temperature"]
+    predicted = calibrated >= calibration["threshold"]
+    tp, fp = int(np.sum(predicted & (labels == 1))), int(np.sum(predicted & (labels == 0)))
+    fn, tn = int(np.sum(~predicted & (labels == 1))), int(np.sum(~predicted & (labels == 0)))
+    assert result["confusion_matrix"] == [[tn, fp], [fn, tp]] and tp + fp > 0 and tn + fn > 0
+    assert result["evaluated_examples"] == len(texts) == 40
     assert result["at_threshold"]["accuracy"] == round((tp + tn) / 40, 6)
-    assert result["at_threshold"]["precision"] == round(tp / (tp + fp), 6) if tp + fp else True
+    assert result["at_threshold"]["precision"] == round(tp / (tp + fp), 6)
+    assert result["at_threshold"]["recall"] == round(tp / (tp + fn), 6)
+    assert result["ece"] == pytest.approx(gap_per_bin(calibrated, labels), abs=2e-6)
+    assert result["ece_uncalibrated"] == pytest.approx(gap_per_bin(own, labels), abs=2e-6)
+    pairs = [(p, n) for p in calibrated[labels == 1] for n in calibrated[labels == 0]]
+    auc = np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p, n in pairs])
+    assert result["roc_auc"] == pytest.approx(auc, abs=1e-6)
     assert sum(b["examples"] for b in result["accuracy_by_length_words"].values()) == 40
-    assert 0 <= result["ece"] <= 1 and result["ece"] != result["ece_uncalibrated"]
 
     assert json.loads((report / "report.json").read_text()) == {
         "format": "bert-keras-report/1",
         **result,
     }
-    assert (report / "curves.png").stat().st_size > 10_000
+    pixels = imread(report / "curves.png")
+    assert pixels.shape[1] > 800 and np.std(pixels[..., :3]) > 0.05, "three drawn plots"
     errors = [json.loads(line) for line in (report / "errors.jsonl").read_text().splitlines()]
     assert len(errors) == min(fp + fn, ERRORS_KEPT)
     for error in errors:  # each a real mistake at the threshold, the most confident first
         assert (error["probability"] >= result["threshold"]) != (error["label"] == 1)
+        index = texts.index(error["text"])
+        assert error["probability"] == pytest.approx(calibrated[index], abs=1e-5)
+        assert error["label"] == labels[index]
     assert [e["loss"] for e in errors] == sorted((e["loss"] for e in errors), reverse=True)
 
 
@@ -95,33 +125,3 @@ def test_a_directory_that_is_neither_run_nor_export_is_one_line(tmp_path, capsys
     (tmp_path / "something").mkdir()
     assert main(["evaluate", "--model", str(tmp_path / "something")]) == 2
     assert "neither a run directory nor an export" in capsys.readouterr().err
-
-
-def test_ece_uncalibrated_is_the_trained_sigmoid_s(trained_run, capsys):
-    """ece_uncalibrated comes from the calibrated probabilities undone (T x logit): it
-    must equal the ECE of the model's own sigmoid."""
-    from bert_keras.evaluation.calibration import expected_calibration_error, sigmoid
-
-    result = _evaluate(capsys, "--model", str(trained_run))
-    np.testing.assert_allclose(
-        result["ece_uncalibrated"],
-        _own_sigmoid_ece(trained_run, expected_calibration_error, sigmoid),
-        atol=1e-5,
-    )
-
-
-def _own_sigmoid_ece(run_dir, ece, sigmoid):
-    from bert_keras.config import TrainConfig
-    from bert_keras.data.sources import load_evaluation_split
-    from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
-    from bert_keras.evaluation.predictions import split_logits
-    from bert_keras.training.checkpoints import best_checkpoint, restore_weights
-    from bert_keras.training.classifier import build_classifier
-
-    config = TrainConfig.read(run_dir / "config.json")
-    paths = resolve_encoder(config.encoder)
-    model = build_classifier(paths.encoder, config.freeze, config.dropout, config.seed)
-    restore_weights(model, best_checkpoint(run_dir), "best")
-    split, _ = load_evaluation_split(config)
-    _, labels, logits = split_logits(model, split, load_preprocessor(paths), config)
-    return ece(sigmoid(logits), labels)

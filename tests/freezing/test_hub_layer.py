@@ -1,4 +1,5 @@
-"""Freezing through hub.KerasLayer: specifications, what fit() changes, optimizer slots, the table."""
+"""Freezing through hub.KerasLayer: specifications, what fit() changes, optimizer slots, the
+table."""
 
 import numpy as np
 import pytest

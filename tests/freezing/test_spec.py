@@ -1,4 +1,5 @@
-"""Freeze specifications: validation when made, index selectors, refusals that name what was seen."""
+"""Freeze specifications: validation when made, index selectors, refusals that name what was
+seen."""
 
 import pytest
 

@@ -11,8 +11,8 @@ def test_table_totals_and_notes(tiny_handle):
     model = build_classifier(tiny_handle, spec)
     table = format_table(layer_rows(model), spec, model.get_layer(ENCODER_LAYER).frozen_prefix)
     assert (
-        "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block trains"
-        in table
+        "Embeddings are frozen: --train-last and --freeze-first freeze them, "
+        "even when every block trains" in table
     )
     assert (
         table.splitlines()[1].split()[:2] == ["-", "embeddings"]

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from bert_keras.config import TrainConfig
 from bert_keras.frozen_prefix import states as store
@@ -73,15 +74,17 @@ from pathlib import Path
 def status(field):  # MiB
     return int(open("/proc/self/status").read().split(field + ":")[1].split()[0]) / 1024
 
-def compute(boundaries, allocate):  # what compute_states returns: states in an array it fills in place
+# what compute_states returns: states in an array it fills in place
+def compute(boundaries, allocate):
     values = np.empty((examples * 128, 384), np.float32)
     values[:] = 0.5
     return {boundaries[0]: store.HiddenStates(values, np.arange(0, examples * 128 + 1, 128),
                                               np.zeros(examples, np.float32))}
 
 def one_epoch(states):
-    for _ in cached_training_stream(states, states.size, batch_size=32, max_seq_length=128, seed=1, first_epoch=0,
-                                    epochs=1, batches_per_epoch=states.size // 32):
+    for _ in cached_training_stream(states, states.size, batch_size=32, max_seq_length=128,
+                                    seed=1, first_epoch=0, epochs=1,
+                                    batches_per_epoch=states.size // 32):
         pass
 
 in_memory = Placement("memory", 0, Path(sys.argv[2]))
@@ -96,6 +99,7 @@ print(status("VmHWM") - before, examples * 128 * 384 * 4 / 2**20)
 """
 
 
+@pytest.mark.integration
 def test_a_cache_in_memory_costs_its_size_once_at_the_peak(tmp_path):
     """A fresh process builds a cache in memory and trains an epoch from it: twice the cache,
     192 MiB more, raises the peak RSS by about 192 MiB more (the batches in flight cost the

@@ -54,7 +54,9 @@ def test_training_batches_hold_the_same_examples_in_the_same_order(cached):
     )
     hidden = list(cached_training_stream(states, split.size, **common))
     assert len(tokens) == len(hidden) == 2 * (split.size // 16)
-    for (token_inputs, token_labels), (cached_inputs, cached_labels) in zip(tokens, hidden):
+    for (token_inputs, token_labels), (cached_inputs, cached_labels) in zip(
+        tokens, hidden, strict=True
+    ):
         np.testing.assert_array_equal(token_labels, cached_labels)
         np.testing.assert_array_equal(token_inputs["input_mask"], cached_inputs["input_mask"])
         # the rows gathered are those examples' states: as the encoder computes them from the tokens
@@ -78,7 +80,7 @@ def test_states_on_disk_give_the_same_batches_as_in_memory(cached, tmp_path):
     assert isinstance(on_disk.values, np.memmap)
     from_disk = list(cached_evaluation_dataset(on_disk, 16, 48))
     from_memory = list(cached_evaluation_dataset(states, 16, 48))
-    for (a, la), (b, lb) in zip(from_disk, from_memory):
+    for (a, la), (b, lb) in zip(from_disk, from_memory, strict=True):
         np.testing.assert_array_equal(a["hidden_states"], b["hidden_states"])
         np.testing.assert_array_equal(la, lb)
 
@@ -88,13 +90,13 @@ def test_evaluation_batches_match_the_token_pipeline(cached):
     tokens = list(evaluation_dataset(split, preprocessor, 16, 48, "title_content"))
     hidden = list(cached_evaluation_dataset(states, 16, 48))
     assert len(tokens) == len(hidden)
-    for (ti, tl), (hi, hl) in zip(tokens, hidden):
+    for (ti, tl), (hi, hl) in zip(tokens, hidden, strict=True):
         np.testing.assert_array_equal(tl, hl)
         np.testing.assert_array_equal(ti["input_mask"], hi["input_mask"])
         assert hi["hidden_states"].dtype == tf.float32
 
 
-def test_a_bfloat16_encoders_states_are_kept_in_bfloat16_and_read_back_as_its_float32_outputs_exactly(
+def test_bfloat16_states_are_kept_in_bfloat16_and_read_back_as_its_float32_outputs_exactly(
     cached, tiny_encoder_dir, tmp_path
 ):
     split, preprocessor, _, _ = cached
@@ -126,7 +128,7 @@ def test_a_bfloat16_encoders_states_are_kept_in_bfloat16_and_read_back_as_its_fl
     tokens = list(evaluation_dataset(split, preprocessor, 16, 48, "title_content"))
     for states in (in_memory, on_disk):
         for (token_inputs, _), (cached_inputs, _) in zip(
-            tokens, cached_evaluation_dataset(states, 16, 48)
+            tokens, cached_evaluation_dataset(states, 16, 48), strict=True
         ):
             mask = token_inputs["input_mask"].numpy().astype(bool)
             reference = mixed.hidden_state_at(token_inputs, 1).numpy()[

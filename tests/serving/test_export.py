@@ -1,26 +1,29 @@
-"""Exports for TF Serving: versions, signatures, fresh-process parity (and its failure),
-a kill mid-export, racing exports, edge-case texts, predict."""
+"""Exports for TF Serving: versions, signatures, what they serve against the run's own
+model, precisions, edge-case texts; (integration) the fresh-process check and its
+failure, saved_model_cli, a kill mid-export, racing exports."""
 
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from kill import cli, kill_while
+from served import calibrated_probabilities, run_test_texts, threshold_of
+from this_machine import expected_auto_precision
 
 from bert_keras.cli import main
-from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import SelfCheckFailed
-from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.serving.export import export, token_ids_dir
-from bert_keras.serving.fresh_check import verify_in_fresh_process
+from bert_keras.serving.fresh_check import verify_export
 from bert_keras.serving.signatures import required_ops
-from bert_keras.training.checkpoints import restore_weights
-from bert_keras.training.classifier import build_classifier
+
+SAVED_MODEL_CLI = str(Path(sys.executable).parent / "saved_model_cli")
 
 
 def tree_digest(directory):
@@ -31,77 +34,67 @@ def tree_digest(directory):
     }
 
 
-def test_layout_and_extras(exported):
+def own_copy(exported, tmp_path) -> Path:
+    """A copy of the shared export's model directory, for a test that adds versions."""
+    _, model_dir = exported
+    shutil.copytree(token_ids_dir(model_dir), token_ids_dir(tmp_path / model_dir.name))
+    return Path(shutil.copytree(model_dir, tmp_path / model_dir.name))
+
+
+def test_layout_and_extras(trained_run, exported):
     result, model_dir = exported
     version = model_dir / "1"
     assert result["version"] == 1 and (version / "saved_model.pb").is_file()
     assert result["checked_examples"] >= 40 and result["max_abs_difference"] <= 1e-5
     extra = version / "assets.extra"
-    assert {p.name for p in extra.iterdir()} == {
-        "config.json",
-        "metrics.json",
-        "model_card.md",
-        "required_ops.json",
-        "precision.json",
-        "calibration.json",
-        "tf_serving_warmup_requests",
-    }
+    names = "config.json metrics.json model_card.md required_ops.json precision.json"
+    names += " calibration.json tf_serving_warmup_requests"
+    assert {p.name for p in extra.iterdir()} == set(names.split())
     assert json.loads((extra / "precision.json").read_text()) == {"dtype_policy": "float32"}
+    assert (extra / "config.json").read_bytes() == (trained_run / "config.json").read_bytes()
+    assert (extra / "metrics.json").read_bytes() == (trained_run / "metrics.json").read_bytes()
     ops = json.loads((extra / "required_ops.json").read_text())
     assert ops["from_token_ids"] == [] and "WordpieceTokenizeWithOffsets" in ops["serving_default"]
     assert "RoundRobinTrim" not in ops["serving_default"]
-    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "batching_parameters.txt"]
     assert ops["from_examples"] == ops["serving_default"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["1", "batching_parameters.txt"]
 
 
-FRESH_PROCESS = """
-import json, sys
-import tensorflow as tf, tensorflow_text  # noqa: F401  (nothing of bert_keras: what a server has)
-serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-print(json.dumps(serve(text=tf.constant(json.loads(sys.argv[2])))["probability"].numpy().tolist()))
-"""
-
-
-def test_a_fresh_process_serves_what_the_trained_model_predicts(
-    trained_run, exported, tiny_encoder_dir
-):
-    """The test's own predictions, from the run's best weights, against the export
-    loaded by a process that never imported bert_keras."""
+def test_the_model_card_states_the_runs_figures_and_how_to_call_it(trained_run, exported):
     _, model_dir = exported
-    texts = [
-        line.split('","')[2].rstrip('"\n')
-        for line in open(trained_run.parent / "data" / "test.csv")
-    ][:40]
-    texts += ["", "great", "terrible product, broke after one day " * 20]
-    config = json.loads((trained_run / "config.json").read_text())
-    model = build_classifier(
-        str(tiny_encoder_dir / "encoder"),
-        FreezeSpec(**config["freeze"]),
-        config["dropout"],
-        config["seed"],
-    )
-    restore_weights(model, tf.train.latest_checkpoint(str(trained_run / "best")), "best")
-    preprocessor = load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
-    inputs = preprocessor.bert_pack_inputs(
-        [preprocessor.tokenize(tf.constant(texts))], seq_length=config["max_seq_length"]
-    )
-    calibration = json.loads((trained_run / "metrics.json").read_text())["calibration"]
-    assert (
-        calibration["temperature"] != 1.0
-    )  # else the check below could not tell a calibrated export
-    logits = np.log(model(inputs, training=False).numpy()[:, 0].astype(np.float64))
-    logits -= np.log1p(
-        -np.exp(logits)
-    )  # the probability's logit (the tiny model's stay far from 0 and 1)
-    expected = 1 / (1 + np.exp(-logits / calibration["temperature"]))
-    served = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS, str(model_dir / "1"), json.dumps(texts)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "TF_USE_LEGACY_KERAS": ""},
-    )
-    np.testing.assert_allclose(json.loads(served.stdout), expected, atol=1e-5, rtol=0)
+    card = (model_dir / "1" / "assets.extra" / "model_card.md").read_text()
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    calibration = metrics["calibration"]
+    assert card.startswith("# sentiment: ")
+    assert f"F1 {metrics['f1']}, accuracy {metrics['accuracy']}, AUC {metrics['auc']}" in card
+    assert f"sigmoid(logit / {calibration['temperature']:.4g})" in card
+    assert f"probability >= {calibration['threshold']:.4g} (f1)" in card
+    for signature in ("serving_default", "from_examples", "from_token_ids"):
+        assert f"- `{signature}`: " in card
+    assert "`from_token_ids`: `input_word_ids`" in card and "core TensorFlow ops only" in card
+
+
+def test_serving_default_gives_the_runs_calibrated_probability_and_label(trained_run, exported):
+    """The export against the run's model read in this process: the run's own test
+    reviews and the edge cases (empty, blank, 120,000 characters, emoji), one at a time
+    and as one batch of 1,000."""
+    _, model_dir = exported
+    edge_cases = ["", "   \t  ", "great " * 20_000, "Très bien 😀👍 — naïve café", "x"]
+    texts = run_test_texts(trained_run) + edge_cases
+    expected = calibrated_probabilities(trained_run, texts)
+    assert json.loads((trained_run / "metrics.json").read_text())["calibration"]["temperature"] != 1
+    serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
+    served = serve(text=tf.constant(texts))
+    np.testing.assert_allclose(served["probability"].numpy(), expected, atol=1e-5, rtol=0)
+    threshold = threshold_of(trained_run)
+    clear = np.abs(expected - threshold) > 1e-5  # not within float32's reach of the threshold
+    labels = (expected >= threshold).astype(np.int32)
+    np.testing.assert_array_equal(served["label"].numpy()[clear], labels[clear])
+    for text, probability in zip(edge_cases, expected[-5:], strict=True):
+        alone = serve(text=tf.constant([text]))["probability"].numpy()
+        np.testing.assert_allclose(alone, [probability], atol=1e-5, rtol=0)
+    batch = serve(text=tf.constant([edge_cases[i % 5] for i in range(1000)]))["probability"]
+    np.testing.assert_allclose(batch.numpy(), np.tile(expected[-5:], 200), atol=1e-5, rtol=0)
 
 
 def test_the_export_check_fails_when_the_export_disagrees(exported):
@@ -109,48 +102,12 @@ def test_the_export_check_fails_when_the_export_disagrees(exported):
     texts = ["great product works well", "terrible broke after one day"]
     serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
     right = serve(text=tf.constant(texts))["probability"].numpy()
-    assert (
-        verify_in_fresh_process(model_dir / "1", "serving_default", {"text": texts}, right)[
-            "max_abs_difference"
-        ]
-        <= 1e-5
-    )
-    with pytest.raises(
-        SelfCheckFailed, match=r"predictions differ from the trained model by 1\.00e-03"
-    ):
-        verify_in_fresh_process(model_dir / "1", "serving_default", {"text": texts}, right + 1e-3)
-
-
-def test_saved_model_cli_lists_the_three_signatures(exported):
-    _, model_dir = exported
-    shown = subprocess.run(
-        [
-            str(__import__("pathlib").Path(sys.executable).parent / "saved_model_cli"),
-            "show",
-            "--all",
-            "--dir",
-            str(model_dir / "1"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    default = shown.split("signature_def['serving_default']")[1].split("signature_def[")[0]
-    tokens = shown.split("signature_def['from_token_ids']")[1].split("signature_def[")[0]
-    assert "inputs['text'] tensor_info:\n        dtype: DT_STRING\n        shape: (-1)" in default
-    assert (
-        "outputs['probability'] tensor_info:\n        dtype: DT_FLOAT\n        shape: (-1)"
-        in default
-    )
-    assert "outputs['label'] tensor_info:\n        dtype: DT_INT32\n        shape: (-1)" in default
-    examples = shown.split("signature_def['from_examples']")[1].split("signature_def[")[0]
-    assert (
-        "inputs['examples'] tensor_info:\n        dtype: DT_STRING\n        shape: (-1)" in examples
-    )
-    for name in ("input_word_ids", "input_mask", "input_type_ids"):
-        assert (
-            f"inputs['{name}'] tensor_info:\n        dtype: DT_INT32\n        shape: (-1, -1)"
-            in tokens
+    check = verify_export(model_dir / "1", "serving_default", {"text": texts}, right, fresh=False)
+    assert check["max_abs_difference"] <= 1e-5 and check["checked_examples"] == 2
+    expected = r"predictions differ from the trained model by 1\.00e-03"
+    with pytest.raises(SelfCheckFailed, match=expected):
+        verify_export(
+            model_dir / "1", "serving_default", {"text": texts}, right + 1e-3, fresh=False
         )
 
 
@@ -161,14 +118,153 @@ def test_from_token_ids_graph_is_core_tensorflow_only(exported):
     assert required_ops(loaded.signatures["serving_default"])  # the check does see TF Text's ops
 
 
-def test_second_export_is_version_2_and_leaves_version_1_untouched(trained_run, exported):
-    _, model_dir = exported
+def test_a_second_export_is_version_2_and_keeps_someone_elses_batching_file(
+    trained_run, exported, tmp_path, capsys
+):
+    """Version 1 untouched; a batching_parameters.txt bert-keras did not write is kept (a
+    team's own), and the token-id model's, bert-keras' own, is written again."""
+    model_dir = own_copy(exported, tmp_path)
     before = tree_digest(model_dir / "1")
-    assert export(trained_run, model_dir)["version"] == 2
+    (model_dir / "batching_parameters.txt").write_text("max_batch_size { value: 8 }\n")
+    assert export(trained_run, model_dir, fresh_check=False)["version"] == 2
     assert tree_digest(model_dir / "1") == before
     assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2", "batching_parameters.txt"]
+    assert (model_dir / "batching_parameters.txt").read_text() == "max_batch_size { value: 8 }\n"
+    kept = f"{model_dir / 'batching_parameters.txt'} is not bert-keras' own: kept"
+    assert kept in capsys.readouterr().err
+    ours = (token_ids_dir(model_dir) / "batching_parameters.txt").read_text()
+    assert ours.startswith("# TF Serving batching (tensorflow_model_server")
 
 
+def test_a_token_id_version_left_alone_is_skipped_and_the_twins_share_a_number(
+    trained_run, tmp_path
+):
+    """What an export killed between its two renames leaves: the token-id model, not
+    the full one. The next export takes a number free in both directories."""
+    model_dir = tmp_path / "sentiment"
+    alone = token_ids_dir(model_dir) / "1"
+    alone.mkdir(parents=True)
+    (alone / "saved_model.pb").write_bytes(b"left by a killed export")
+    result = export(trained_run, model_dir, fresh_check=False)
+    assert result["version"] == result["token_ids_version"] == 2
+    assert sorted(p.name for p in model_dir.iterdir()) == ["2", "batching_parameters.txt"]
+    assert (alone / "saved_model.pb").read_bytes() == b"left by a killed export"
+
+
+def matmul_dtypes(loaded) -> set:
+    graph = loaded.signatures["from_token_ids"].graph.as_graph_def()
+    nodes = [n for n in graph.node] + [n for f in graph.library.function for n in f.node_def]
+    products = [n for n in nodes if n.op in ("BatchMatMulV2", "MatMul")]
+    return {tf.dtypes.as_dtype(n.attr["T"].type).name for n in products}
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_a_mixed_export_computes_in_its_dtype_and_stays_close_to_float32(
+    trained_run, tmp_path, precision
+):
+    model_dir = tmp_path / "sentiment"
+    result = export(trained_run, model_dir, precision=precision, fresh_check=False)
+    assert result["dtype_policy"] == precision and result["max_abs_difference"] <= 1e-5
+    assert 0 < result["float32_max_abs_difference"] <= 0.05  # bfloat16 or float16 products
+    assert result["float32_label_agreement"] >= 0.9
+    recorded = json.loads((model_dir / "1" / "assets.extra" / "precision.json").read_text())
+    assert recorded["dtype_policy"] == precision
+    loaded = tf.saved_model.load(str(model_dir / "1"))
+    assert precision.removeprefix("mixed_") in matmul_dtypes(loaded)
+    texts = run_test_texts(trained_run)
+    served = loaded.signatures["serving_default"](text=tf.constant(texts))["probability"]
+    float32 = calibrated_probabilities(trained_run, texts)  # the run's model, in float32
+    assert 0 < np.max(np.abs(served.numpy() - float32)) <= 0.05
+
+
+def test_export_precision_auto_picks_for_this_machine_and_says_why(tiny_encoder_dir, capsys):
+    """What export does with `--precision auto` before it builds anything: this machine's
+    choice, said once on stderr."""
+    from bert_keras.encoders.resolve import resolve_encoder
+    from bert_keras.serving.export import serving_precision
+
+    expected = expected_auto_precision()
+    assert serving_precision("auto", resolve_encoder(str(tiny_encoder_dir))) == expected
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith(f"bert-keras: --precision auto: {expected} (")
+    assert (
+        serving_precision("mixed_float16", resolve_encoder(str(tiny_encoder_dir)))
+        == "mixed_float16"
+    )
+
+
+def test_export_of_unfinished_run_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["export", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+# -- integration: fresh processes and command-line tools ------------------------------
+
+FRESH_PROCESS = """
+import json, sys
+import tensorflow as tf, tensorflow_text  # noqa: F401  (nothing of bert_keras: what a server has)
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+print(json.dumps(serve(text=tf.constant(json.loads(sys.argv[2])))["probability"].numpy().tolist()))
+"""
+
+
+@pytest.mark.integration
+def test_the_cli_export_is_checked_in_a_fresh_process_that_serves_the_run(
+    trained_run, tmp_path, capsys
+):
+    """`bert-keras export` (its fresh-process check on), then the export loaded by a
+    process that never imported bert_keras: the run's own probabilities."""
+    model_dir = tmp_path / "sentiment"
+    assert main(["export", str(trained_run), "--out", str(model_dir)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["max_abs_difference"] <= 1e-5 and result["tensorflow_text_loaded"]
+    texts = run_test_texts(trained_run) + ["", "great", "terrible product, broke " * 40]
+    served = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(model_dir / "1"), json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TF_USE_LEGACY_KERAS": ""},
+    )
+    expected = calibrated_probabilities(trained_run, texts)
+    np.testing.assert_allclose(json.loads(served.stdout), expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.integration
+def test_the_fresh_process_check_fails_when_the_export_disagrees(exported):
+    _, model_dir = exported
+    texts = ["great product works well", "terrible broke after one day"]
+    serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
+    right = serve(text=tf.constant(texts))["probability"].numpy()
+    check = verify_export(model_dir / "1", "serving_default", {"text": texts}, right)
+    assert check["max_abs_difference"] <= 1e-5
+    expected = r"predictions differ from the trained model by 1\.00e-03"
+    with pytest.raises(SelfCheckFailed, match=expected):
+        verify_export(model_dir / "1", "serving_default", {"text": texts}, right + 1e-3)
+
+
+@pytest.mark.integration
+def test_saved_model_cli_lists_the_three_signatures(exported):
+    _, model_dir = exported
+    command = [SAVED_MODEL_CLI, "show", "--all", "--dir", str(model_dir / "1")]
+    shown = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def signature(name):
+        return shown.split(f"signature_def['{name}']")[1].split("signature_def[")[0]
+
+    def tensor(kind, name, dtype, shape):
+        return f"{kind}['{name}'] tensor_info:\n        dtype: {dtype}\n        shape: {shape}"
+
+    assert tensor("inputs", "text", "DT_STRING", "(-1)") in signature("serving_default")
+    assert tensor("outputs", "probability", "DT_FLOAT", "(-1)") in signature("serving_default")
+    assert tensor("outputs", "label", "DT_INT32", "(-1)") in signature("serving_default")
+    assert tensor("inputs", "examples", "DT_STRING", "(-1)") in signature("from_examples")
+    for name in ("input_word_ids", "input_mask", "input_type_ids"):
+        assert tensor("inputs", name, "DT_INT32", "(-1, -1)") in signature("from_token_ids")
+
+
+@pytest.mark.integration
 def test_export_killed_midway_then_same_command_finishes(trained_run, tmp_path):
     model_dir = tmp_path / "sentiment"
     argv = cli("export", str(trained_run), "--out", str(model_dir))
@@ -184,126 +280,18 @@ def test_export_killed_midway_then_same_command_finishes(trained_run, tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_two_exports_racing_end_as_two_versions(trained_run, tmp_path):
     model_dir = tmp_path / "sentiment"
+    argv = cli("export", str(trained_run), "--out", str(model_dir))
     processes = [
-        subprocess.Popen(
-            cli("export", str(trained_run), "--out", str(model_dir)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     results = [process.communicate(timeout=600) for process in processes]
-    assert [process.returncode for process in processes] == [0, 0], [
-        err[-2000:] for _, err in results
-    ]
-    assert sorted(json.loads(out)["version"] for out, _ in results) == [1, 2]
+    codes = [process.returncode for process in processes]
+    assert codes == [0, 0], [err[-2000:] for _, err in results]
+    outputs = [json.loads(out) for out, _ in results]
+    assert sorted(out["version"] for out in outputs) == [1, 2]
+    assert all(out["version"] == out["token_ids_version"] for out in outputs)
     assert sorted(p.name for p in model_dir.iterdir()) == ["1", "2", "batching_parameters.txt"]
-    assert sorted(json.loads(out)["token_ids_version"] for out, _ in results) == [1, 2]
-    assert all(
-        json.loads(out)["version"] == json.loads(out)["token_ids_version"] for out, _ in results
-    )
-
-
-def test_a_token_id_version_left_alone_is_skipped_and_the_twins_share_a_number(
-    trained_run, tmp_path
-):
-    """What an export killed between its two renames leaves: the token-id model, not
-    the full one. The next export takes a number free in both directories."""
-    model_dir = tmp_path / "sentiment"
-    alone = token_ids_dir(model_dir) / "1"
-    alone.mkdir(parents=True)
-    (alone / "saved_model.pb").write_bytes(b"left by a killed export")
-    result = export(trained_run, model_dir)
-    assert result["version"] == result["token_ids_version"] == 2
-    assert sorted(p.name for p in model_dir.iterdir()) == ["2", "batching_parameters.txt"]
-    assert (alone / "saved_model.pb").read_bytes() == b"left by a killed export"
-
-
-EDGE_CASES = ["", "   \t  ", "great " * 20_000, "Très bien 😀👍 — naïve café", "x"]
-
-
-def test_raw_text_edge_cases_through_serving_default(exported):
-    _, model_dir = exported
-    serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
-    for batch in ([text] for text in EDGE_CASES):
-        probability = serve(text=tf.constant(batch))["probability"].numpy()
-        assert probability.shape == (1,) and 0 <= probability[0] <= 1
-    assert len(EDGE_CASES[2]) == 120_000
-    outputs = serve(text=tf.constant([EDGE_CASES[i % 5] for i in range(1000)]))
-    assert outputs["probability"].shape == (1000,) and np.all(
-        (outputs["probability"] >= 0) & (outputs["probability"] <= 1)
-    )
-    assert set(np.unique(outputs["label"])) <= {0, 1}
-
-
-def test_bfloat16_export_computes_in_bfloat16_and_stays_close_to_float32(
-    trained_run, exported, tmp_path, capsys
-):
-    _, float32_dir = exported
-    model_dir = tmp_path / "sentiment"
-    assert (
-        main(["export", str(trained_run), "--out", str(model_dir), "--precision", "mixed_bfloat16"])
-        == 0
-    )
-    result = json.loads(capsys.readouterr().out)
-    assert (
-        result["dtype_policy"] == "mixed_bfloat16" and result["max_abs_difference"] <= 1e-5
-    )  # vs the bf16 model in memory
-    assert (
-        0 < result["float32_max_abs_difference"] <= 0.05
-        and result["float32_label_agreement"] >= 0.9
-    )
-    assert (
-        json.loads((model_dir / "1" / "assets.extra" / "precision.json").read_text())[
-            "dtype_policy"
-        ]
-        == "mixed_bfloat16"
-    )
-
-    def serving_dtypes(version_dir):
-        graph = (
-            tf.saved_model.load(str(version_dir)).signatures["from_token_ids"].graph.as_graph_def()
-        )
-        nodes = [n for n in graph.node] + [n for f in graph.library.function for n in f.node_def]
-        return {
-            tf.dtypes.as_dtype(n.attr["T"].type).name
-            for n in nodes
-            if n.op == "BatchMatMulV2" or n.op == "MatMul"
-        }
-
-    assert "bfloat16" in serving_dtypes(model_dir / "1") and "bfloat16" not in serving_dtypes(
-        float32_dir / "1"
-    )
-    reviews = tf.constant(["great product works well", "terrible broke after one day"])
-    float32, bfloat16 = (
-        tf.saved_model.load(str(d / "1")).signatures["serving_default"](text=reviews)["probability"]
-        for d in (float32_dir, model_dir)
-    )
-    np.testing.assert_allclose(bfloat16, float32, atol=0.05)
-
-
-def test_export_precision_auto_picks_for_this_machine_and_says_why(trained_run, tmp_path, capsys):
-    from bert_keras.encoders.precision_choice import choose, this_machine
-
-    assert (
-        main(["export", str(trained_run), "--out", str(tmp_path / "m"), "--precision", "auto"]) == 0
-    )
-    expected, why = choose(this_machine())
-    captured = capsys.readouterr()
-    assert json.loads(captured.out)["dtype_policy"] == expected
-    assert f"bert-keras: --precision auto: {expected} ({why})" in captured.err
-    assert (
-        json.loads((tmp_path / "m" / "1" / "assets.extra" / "precision.json").read_text())[
-            "dtype_policy"
-        ]
-        == expected
-    )
-
-
-def test_export_of_unfinished_run_is_one_line_exit_2(tmp_path, capsys):
-    assert main(["export", str(tmp_path), "--out", str(tmp_path / "m")]) == 2
-    assert "not a run directory" in capsys.readouterr().err
-    assert not (tmp_path / "m").exists()

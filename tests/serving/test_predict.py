@@ -1,30 +1,43 @@
-"""`bert-keras predict`: JSON lines from an export, from arguments or a file."""
+"""`bert-keras predict` and `Predictor`: JSON lines from an export, from arguments or a
+file, in batches, each review with the run's own calibrated probability and label."""
 
 import json
 
+import numpy as np
+from served import calibrated_probabilities, run_test_texts, threshold_of
+
 from bert_keras.cli import main
+from bert_keras.serving.predict import Predictor
 
 
-def test_predict_cli_newest_version_json_lines(exported, tmp_path, capsys):
+def test_predict_cli_newest_version_json_lines(trained_run, exported, tmp_path, capsys):
     _, model_dir = exported
+    texts = ["great product works well", "terrible broke after one day"]
     reviews = tmp_path / "reviews.txt"
-    reviews.write_text("great product works well\nterrible broke after one day\n")
+    reviews.write_text("\n".join(texts) + "\n")
     assert main(["predict", "--model", str(model_dir), "--file", str(reviews)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [row["text"] for row in rows] == [
-        "great product works well",
-        "terrible broke after one day",
-    ]
-    assert all(0 <= row["probability"] <= 1 and row["label"] in (0, 1) for row in rows)
-    assert main(["predict", "--model", str(model_dir / "1"), "a review"]) == 0
-    assert json.loads(capsys.readouterr().out)["text"] == "a review"
+    assert [row["text"] for row in rows] == texts
+    expected = calibrated_probabilities(trained_run, texts)
+    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
+    assert [row["label"] for row in rows] == [int(p >= threshold_of(trained_run)) for p in expected]
+    assert main(["predict", "--model", str(model_dir / "1"), texts[0]]) == 0  # a version itself
+    assert json.loads(capsys.readouterr().out) == rows[0]
     assert main(["predict", "--model", str(model_dir), "--file", str(tmp_path / "absent.txt")]) == 2
     assert "absent.txt: no such file" in capsys.readouterr().err
 
 
-def _predict(model_dir, reviews, capsys):
-    assert main(["predict", "--model", str(model_dir), *reviews]) == 0
-    return capsys.readouterr().out.splitlines()
+def test_a_predictor_over_many_batches_keeps_the_order_given(trained_run, exported):
+    """17 reviews of every length, 3 at a time (sorted by length into batches, then put
+    back): each row is its own review's."""
+    _, model_dir = exported
+    texts = run_test_texts(trained_run, 17)
+    rows = Predictor(model_dir)(texts, batch_size=3)
+    assert [row["text"] for row in rows] == texts
+    expected = calibrated_probabilities(trained_run, texts)
+    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
+    one_batch = Predictor(model_dir)(texts, batch_size=64)
+    assert [row["label"] for row in rows] == [row["label"] for row in one_batch]
 
 
 def test_predict_file_with_byte_order_mark_and_crlf(exported, tmp_path, capsys):

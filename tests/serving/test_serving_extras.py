@@ -1,5 +1,6 @@
 """What an export hands TF Serving beyond the SavedModel: warm-up requests, batching
-parameters, a core-ops-only token-id model, the tf.Example signature, calibration.json."""
+parameters, a core-ops-only token-id model (integration: loaded where TF Text is not,
+run by saved_model_cli), the tf.Example signature, calibration.json."""
 
 import json
 import os
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from bert_keras.serving.warmup import ALLOWED_BATCH_SIZES, read_warmup, warmup_lengths
@@ -59,24 +61,6 @@ def test_batching_parameters_allow_the_batch_sizes_warmed_up(exported):
     )
 
 
-def test_a_batching_file_of_someone_else_is_kept(trained_run, tmp_path, capsys):
-    from bert_keras.cli import main
-
-    model_dir = tmp_path / "sentiment"
-    model_dir.mkdir()
-    (model_dir / "batching_parameters.txt").write_text(
-        "max_batch_size { value: 8 }\n"
-    )  # a team's own
-    assert main(["export", str(trained_run), "--out", str(model_dir)]) == 0
-    assert (model_dir / "batching_parameters.txt").read_text() == "max_batch_size { value: 8 }\n"
-    assert (
-        f"{model_dir / 'batching_parameters.txt'} is not bert-keras' own: kept"
-        in capsys.readouterr().err
-    )
-    ours = (tmp_path / "sentiment-token-ids" / "batching_parameters.txt").read_text()
-    assert ours.startswith("# TF Serving batching (tensorflow_model_server")
-
-
 FRESH_WITHOUT_TF_TEXT = """
 import json, sys
 import tensorflow as tf
@@ -84,10 +68,12 @@ loaded = tf.saved_model.load(sys.argv[1])
 ids = tf.constant([[101, 7, 8, 102], [101, 9, 102, 0]], tf.int32)
 out = loaded.signatures["from_token_ids"](input_word_ids=ids, input_mask=tf.cast(ids > 0, tf.int32),
                                           input_type_ids=tf.zeros_like(ids))
-print(json.dumps({"probability": out["probability"].numpy().tolist(), "tf_text": "tensorflow_text" in sys.modules}))
+print(json.dumps({"probability": out["probability"].numpy().tolist(),
+                  "tf_text": "tensorflow_text" in sys.modules}))
 """
 
 
+@pytest.mark.integration
 def test_the_token_id_model_loads_where_tf_text_never_did(exported):
     result, model_dir = exported
     token_dir = Path(result["token_ids_export"])
@@ -144,6 +130,7 @@ def _saved_model_cli_run(version_dir, folder):
     )
 
 
+@pytest.mark.integration
 def test_saved_model_cli_runs_the_token_id_model_and_not_the_full_one(exported, tmp_path):
     result, model_dir = exported
     ran = _saved_model_cli_run(result["token_ids_export"], tmp_path)

@@ -1,4 +1,5 @@
-"""Weights kept by variable name, loaded with proof that every variable of the model found its value."""
+"""Weights kept by variable name, loaded with proof that every variable of the model found its
+value."""
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ def test_a_matching_checkpoint_restores_every_value(tmp_path):
     write_weights(saved, str(tmp_path / "weights"))
     loaded = model()
     restore_weights(loaded, str(tmp_path / "weights"), "best")
-    for a, b in zip(saved.weights, loaded.weights):
+    for a, b in zip(saved.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 

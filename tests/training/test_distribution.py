@@ -1,4 +1,5 @@
-"""tf.distribute from TF_CONFIG: who is in the cluster, who is chief, which strategy `auto` picks."""
+"""tf.distribute from TF_CONFIG: who is in the cluster, who is chief, which strategy `auto`
+picks."""
 
 import json
 

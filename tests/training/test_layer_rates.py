@@ -85,9 +85,9 @@ def test_a_decay_of_one_is_plain_adamw_bit_for_bit():
         optimizer.exclude_from_weight_decay(var_names=["bias"])
         variables = [tf.Variable(tf.ones([3]), name=name) for name in NAMES]
         for step in grads:
-            optimizer.apply_gradients(zip(map(tf.constant, step), variables))
+            optimizer.apply_gradients(zip(map(tf.constant, step), variables, strict=True))
         finals.append([v.numpy() for v in variables])
-    for layerwise, plain in zip(*finals):
+    for layerwise, plain in zip(*finals, strict=True):
         np.testing.assert_array_equal(layerwise, plain)
 
 
@@ -119,7 +119,7 @@ def test_a_cached_run_trains_with_the_decay_and_records_it(tiny_encoder_dir, tmp
 
     from bert_keras.cli import main
 
-    data = write_synthetic_reviews(tmp_path / "reviews", n_train=120, n_test=20)
+    data = write_synthetic_reviews(tmp_path / "reviews", n_train=64, n_test=8)
     ends = {}
     for decay in ("1", "0.5"):
         out = tmp_path / f"run-{decay}"

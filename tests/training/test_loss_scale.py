@@ -60,11 +60,11 @@ def test_an_overflowing_step_is_skipped_and_halves_the_loss_scale(tiny_encoder_d
     assert scale == 2.0**15  # tf_keras' initial dynamic scale
     model.train_on_batch(*batch(scale=1e6))  # float16 tops out at 65504: inf, then NaN gradients
     assert float(model.optimizer.loss_scale) == scale / 2
-    for old, new in zip(before, weights(model)):
+    for old, new in zip(before, weights(model), strict=True):
         np.testing.assert_array_equal(old, new)  # the step was skipped, not applied
     assert np.isfinite(step(model, batch(seed=1)))
     assert any(
-        not np.array_equal(old, new) for old, new in zip(before, weights(model))
+        not np.array_equal(old, new) for old, new in zip(before, weights(model), strict=True)
     )  # training goes on
     slots = {v.name for v in model.optimizer.variables} - {"iteration:0"}
     assert slots == {

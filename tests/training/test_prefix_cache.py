@@ -1,48 +1,36 @@
 """Training on the frozen-prefix cache: the same mathematics as inline (weights equal),
-resumable after SIGKILL, and a cache on disk that a kill mid-build never leaves half-used."""
+and a cache on disk that a rerun reads; (integration) resumable after SIGKILL, and a
+cache on disk that a kill mid-build never leaves half-used."""
 
 import json
 import subprocess
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from kill import cli, kill_when, kill_while
-from runs import assert_same_run, best_weights, history_lines, rerun_and_check_it_resumed
+from runs import (
+    assert_same_run,
+    best_weights,
+    history_lines,
+    rerun_and_check_it_resumed,
+    uninterrupted_run,
+)
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
 from bert_keras.frozen_prefix import states as store
+from bert_keras.serving.export import export
 
 
 @pytest.fixture(scope="module")
 def reviews(tmp_path_factory):
-    return write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=600, n_test=80)
+    return write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=200, n_test=40)
 
 
 def command(encoder, data, out, mode, *extra):
-    return [
-        "train",
-        "--encoder",
-        str(encoder),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--batch-size",
-        "8",
-        "--learning-rate",
-        "5e-3",
-        "--train-last",
-        "1",
-        "--max-seq-length",
-        "48",
-        "--epochs",
-        "2",
-        "--frozen-prefix",
-        mode,
-        *extra,
-    ]
+    train = f"train --encoder {encoder} --data {data} --out {out} --frozen-prefix {mode}"
+    options = "--batch-size 8 --learning-rate 5e-3 --train-last 1 --max-seq-length 48 --epochs 2"
+    return [*train.split(), *options.split(), *extra]
 
 
 @pytest.mark.parametrize("dropout", ["0", "0.1"])
@@ -64,8 +52,6 @@ def test_cached_and_inline_training_end_with_the_same_weights(
                     mode,
                     "--dropout",
                     dropout,
-                    "--limit",
-                    "200",
                     "--precision",
                     "float32",
                 )
@@ -92,93 +78,77 @@ def test_a_cached_run_exports_as_one_trained_inline_would(
     assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", "cache")) == 0
     capsys.readouterr()
     assert store._IN_MEMORY == {}, "a finished run releases the states it kept in memory"
-    assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "served")]) == 0
-    assert json.loads(capsys.readouterr().out)["max_abs_difference"] <= 1e-5
+    assert (
+        export(tmp_path / "run", tmp_path / "served", fresh_check=False)["max_abs_difference"]
+        <= 1e-5
+    )
     assert main(["evaluate", "--model", str(tmp_path / "run")]) == 0
     assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(
         json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"], abs=1e-6
     )
 
 
-def test_sigkill_in_the_second_epoch_of_a_cached_run_then_same_command(tiny_encoder_dir, tmp_path):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=2400, n_test=100)
-    killed = tmp_path / "killed"
-    argv = command(tiny_encoder_dir, data, killed, "cache")
+def test_a_rerun_reads_the_cache_on_disk_instead_of_computing_it(
+    tiny_encoder_dir, reviews, tmp_path, capsys
+):
+    on_disk = ["--cache-memory-gb", "0", "--cache-dir", str(tmp_path / "cache")]
+    assert main(command(tiny_encoder_dir, reviews, tmp_path / "first", "cache", *on_disk)) == 0
+    first = capsys.readouterr()
+    assert first.err.count("frozen prefix computed") == 2  # the training and validation splits
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+    assert main(command(tiny_encoder_dir, reviews, tmp_path / "second", "cache", *on_disk)) == 0
+    second = capsys.readouterr()
+    assert "frozen prefix computed" not in second.err
+    assert json.loads(second.out)["f1"] == json.loads(first.out)["f1"]
 
-    def well_into_the_second_epoch():
+
+# -- integration: separate processes --------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cached_reference(tiny_encoder_dir, kill_reviews, tmp_path_factory):
+    """Two cached epochs on the kill tests' data (in memory), in one uninterrupted process."""
+    return uninterrupted_run(
+        tmp_path_factory,
+        "cached_reference",
+        lambda out: command(tiny_encoder_dir, kill_reviews, out, "cache"),
+    )
+
+
+@pytest.mark.integration
+def test_sigkill_in_the_second_epoch_of_a_cached_run_then_same_command(
+    tiny_encoder_dir, kill_reviews, cached_reference, tmp_path
+):
+    killed = tmp_path / "killed"
+    argv = command(tiny_encoder_dir, kill_reviews, killed, "cache")
+
+    def into_the_second_epoch():
         return (
             len(history_lines(killed)) == 1
             and (killed / "backup" / "chief" / "checkpoint").exists()
         )
 
-    assert kill_when(cli(*argv), well_into_the_second_epoch)
-    assert rerun_and_check_it_resumed(argv, killed, epochs=2, steps=270) == 1
+    assert kill_when(cli(*argv), into_the_second_epoch)
+    assert rerun_and_check_it_resumed(argv, killed, epochs=2, steps=81) == 1
     assert json.loads((killed / "frozen_prefix.json").read_text())["mode"] == "cache"
-    subprocess.run(
-        cli(*command(tiny_encoder_dir, data, tmp_path / "whole", "cache")),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    assert_same_run(killed, tmp_path / "whole")
+    assert_same_run(killed, cached_reference)
 
 
-def test_sigkill_while_the_cache_is_built_on_disk_then_same_command(tiny_encoder_dir, tmp_path):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=3000, n_test=40)
+@pytest.mark.integration
+def test_sigkill_while_the_cache_is_built_on_disk_then_same_command(
+    tiny_encoder_dir, kill_reviews, cached_reference, tmp_path
+):
     cache_dir, out = tmp_path / "cache", tmp_path / "run"
-    argv = command(
-        tiny_encoder_dir,
-        data,
-        out,
-        "cache",
-        "--cache-memory-gb",
-        "0",
-        "--cache-dir",
-        str(cache_dir),
-    )
+    on_disk = ["--cache-memory-gb", "0", "--cache-dir", str(cache_dir)]
+    argv = cli(*command(tiny_encoder_dir, kill_reviews, out, "cache", *on_disk))
 
     def filling_the_cache():  # a staging folder, its values file mapped and being written
         return any(cache_dir.glob(".*.partial-*/values.npy"))
 
-    kill_while(cli(*argv), filling_the_cache)
-    assert not [p for p in cache_dir.iterdir() if not p.name.startswith(".")], (
-        "no cache under its key"
-    )
-    subprocess.run(cli(*argv), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert sorted(p.name for p in cache_dir.iterdir() if p.name.startswith(".")) == [], (
-        "stale staging removed"
-    )
-    assert (
-        len(list(cache_dir.iterdir())) == 2
-    )  # the training split's states and the validation split's
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["frozen_prefix"]["location"] == "disk"
-    subprocess.run(
-        cli(*command(tiny_encoder_dir, data, tmp_path / "in_memory", "cache")),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    assert_same_run(out, tmp_path / "in_memory")
-
-
-def test_a_rerun_reads_the_cache_on_disk_instead_of_computing_it(
-    tiny_encoder_dir, reviews, tmp_path
-):
-    argv = command(
-        tiny_encoder_dir,
-        reviews,
-        tmp_path / "first",
-        "cache",
-        "--cache-memory-gb",
-        "0",
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    )
-    first = subprocess.run(cli(*argv), check=True, capture_output=True, text=True)
-    assert first.stderr.count("frozen prefix computed") == 2
-    again = [part if part != str(tmp_path / "first") else str(tmp_path / "second") for part in argv]
-    second = subprocess.run(cli(*again), check=True, capture_output=True, text=True)
-    assert "frozen prefix computed" not in second.stderr
-    assert json.loads(second.stdout)["f1"] == json.loads(first.stdout)["f1"]
-    assert tf.io.gfile.exists(str(tmp_path / "cache"))
+    kill_while(argv, filling_the_cache)
+    assert not [p for p in cache_dir.iterdir() if not p.name.startswith(".")], "nothing under a key"
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert [p.name for p in cache_dir.iterdir() if p.name.startswith(".")] == [], "staging removed"
+    assert len(list(cache_dir.iterdir())) == 2  # the training split's states and validation's
+    assert json.loads((out / "metrics.json").read_text())["frozen_prefix"]["location"] == "disk"
+    assert_same_run(out, cached_reference)  # the same run as one whose cache was in memory

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tf_keras
 from kill import cli, kill_when
-from runs import assert_same_run, rerun_and_check_it_resumed
+from runs import assert_same_run, rerun_and_check_it_resumed, uninterrupted_run
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
@@ -73,8 +73,8 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
         job.enter(freeze)
         job.model.fit(
             tf_keras.utils.experimental.DatasetCreator(
-                lambda context: job.training_batches(context, first, end)
-            ),  # noqa: B023
+                lambda context, first=first, end=end: job.training_batches(context, first, end)
+            ),
             initial_epoch=first,
             epochs=end,
             steps_per_epoch=job.steps,
@@ -84,7 +84,8 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
             started = block >= 2 - freeze.train_last  # the last K blocks train
             for variable in block_variables(weights, block):
                 moved = not np.array_equal(variable.numpy(), before[variable_name(variable)])
-                # a key bias never moves: softmax ignores a shift all keys share, so its gradient is 0
+                # a key bias never moves: softmax ignores a shift all keys share,
+                # so its gradient is 0
                 assert moved == (started and not variable_name(variable).endswith("key/bias")), (
                     first,
                     variable.name,
@@ -101,6 +102,7 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
     )
 
 
+@pytest.mark.integration
 def test_a_constant_schedule_is_fixed_freezing_weight_for_weight(
     tiny_encoder_dir, reviews, tmp_path
 ):
@@ -147,43 +149,20 @@ def test_a_schedules_cache_build_counts_as_training_time(tiny_encoder_dir, revie
     )
 
 
-def test_sigkill_in_the_second_stretch_of_a_schedule_then_same_command(tiny_encoder_dir, tmp_path):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=2400, n_test=100)
-    killed = tmp_path / "killed"
-    argv = command(
-        tiny_encoder_dir,
-        data,
-        killed,
-        "--epochs",
-        "3",
-        "--unfreeze-schedule",
-        "0,2",
-        "--frozen-prefix",
-        "cache",
-    )
+@pytest.mark.integration
+def test_sigkill_in_the_second_stretch_of_a_schedule_then_same_command(
+    tiny_encoder_dir, kill_reviews, tmp_path_factory, tmp_path
+):
+    def argv_for(out):
+        schedule = "--epochs 3 --unfreeze-schedule 0,2 --frozen-prefix cache"
+        return command(tiny_encoder_dir, kill_reviews, out, *schedule.split())
 
-    def into_the_third_epoch():  # backed up after epoch 2 of 3, which trained both blocks: their slots too
-        index = killed / "backup" / "chief" / "checkpoint"
+    killed = tmp_path / "killed"
+
+    def into_the_third_epoch():  # backed up after epoch 2 of 3, which trained both blocks: their
+        index = killed / "backup" / "chief" / "checkpoint"  # slots too
         return index.exists() and '"ckpt-2"' in index.read_text()
 
-    assert kill_when(cli(*argv), into_the_third_epoch)
-    assert rerun_and_check_it_resumed(argv, killed, epochs=3, steps=270) == 2
-    subprocess.run(
-        cli(
-            *command(
-                tiny_encoder_dir,
-                data,
-                tmp_path / "whole",
-                "--epochs",
-                "3",
-                "--unfreeze-schedule",
-                "0,2",
-                "--frozen-prefix",
-                "cache",
-            )
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    assert_same_run(killed, tmp_path / "whole")
+    assert kill_when(cli(*argv_for(killed)), into_the_third_epoch)
+    assert rerun_and_check_it_resumed(argv_for(killed), killed, epochs=3, steps=81) == 2
+    assert_same_run(killed, uninterrupted_run(tmp_path_factory, "schedule_reference", argv_for))

@@ -54,10 +54,11 @@ def finish(process, what) -> dict:
     return json.loads(stdout)
 
 
+@pytest.mark.integration
 def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_nothing(
     tiny_encoder_dir, tmp_path
 ):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=1500, n_test=40)
+    data = write_synthetic_reviews(tmp_path / "data", n_train=600, n_test=40)
     tune_dir, port = tmp_path / "tune", free_port()
     argv = cli(
         *tune_argv(
@@ -87,7 +88,7 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
         )
 
     while not past_its_first_epoch(ongoing_trial(tune_dir, "tuner0")) and time.time() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.01)
     killed_trial = ongoing_trial(tune_dir, "tuner0")
     assert killed_trial is not None, "tuner0 was never handed a trial"
     workers["tuner0"].kill()
@@ -113,7 +114,8 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
     for row in rows:  # each trial trained its 2 epochs once
         history = (tune_dir / "trials" / row["trial"] / "history.csv").read_text().splitlines()
         assert len(history) == 3, history
-    # the killed trial resumed at epoch 2: its first epoch's row (seconds included) is the one written before the kill
+    # the killed trial resumed at epoch 2: its first epoch's row (seconds included) is the one
+    # written before the kill
     assert (tune_dir / "trials" / killed_trial / "history.csv").read_text().splitlines()[
         1
     ] == first_epoch

@@ -73,8 +73,8 @@ def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
     assert config.freeze == FreezeSpec(train_last=1) and config.limit is None and config.epochs == 2
     assert config.out == str(tune_dir / "best_run")
     assert train_command(config) == (
-        f"bert-keras train --encoder minilm-l6 --data reviews.csv --train-last 1 --test-data test.csv "
-        f"--epochs 2 --out {tune_dir / 'best_run'}"
+        "bert-keras train --encoder minilm-l6 --data reviews.csv --train-last 1 "
+        f"--test-data test.csv --epochs 2 --out {tune_dir / 'best_run'}"
     )
 
 

@@ -1,21 +1,27 @@
-"""The freeze-depth search on the tiny encoder: space, results, resume, failed trials."""
+"""The freeze-depth search on the tiny encoder: space, results, the oracles, the frozen
+prefix computed once, failed trials; (integration) resume after a kill, export-best."""
 
+import contextlib
 import csv
+import dataclasses
+import io
 import json
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
-import keras_tuner
 import numpy as np
 import pytest
 from kill import cli, kill_while
-from safetensors.numpy import load_file, save_file
-from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
+from runs import assert_same_run
+from shared import built_once
+from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
-from bert_keras.encoders.convert import convert
+from bert_keras.config import TUNED_DROPOUTS, TUNED_LEARNING_RATES, TrainConfig
+from bert_keras.training.train import train
 
 
 @pytest.fixture(scope="module")
@@ -24,28 +30,14 @@ def reviews(tmp_path_factory):
 
 
 def tune_argv(encoder, data, out, *extra):
-    return [
-        "tune",
-        "--encoder",
-        str(encoder),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--batch-size",
-        "8",
-        "--learning-rate",
-        "5e-3",
-        "--max-seq-length",
-        "32",
-        "--blocks",
-        "0",
-        "1",
-        "2",
-        "--max-trials",
-        "3",
-        *extra,
-    ]
+    tune = f"tune --encoder {encoder} --data {data} --out {out} --batch-size 8"
+    options = "--learning-rate 5e-3 --max-seq-length 32 --blocks 0 1 2 --max-trials 3"
+    return [*tune.split(), *options.split(), *extra]
+
+
+def few_argv(encoder, data, out, *extra):
+    """A search whose trials need not learn: 57 reviews to train on, 7 steps an epoch."""
+    return tune_argv(encoder, data, out, "--limit", "64", *extra)
 
 
 def read_trials(tune_dir):
@@ -53,9 +45,38 @@ def read_trials(tune_dir):
         return list(csv.DictReader(handle))
 
 
-def test_search_writes_trials_best_and_plot(tiny_encoder_dir, reviews, tmp_path, capsys):
-    out = tmp_path / "tune"
-    assert main(tune_argv(tiny_encoder_dir, reviews, out)) == 0
+def run_in_process(argv) -> tuple[int, str, str]:
+    """main(argv) with its stdout and stderr: for fixtures, which have no capsys."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def grid_search(tiny_encoder_dir, tmp_path_factory):
+    """(TUNE_DIR, stderr, its command for a TUNE_DIR): a finished grid search over 0, 1
+    and 2 blocks, 2 epochs each; built once per test run."""
+    data = built_once(
+        tmp_path_factory, "search_reviews", lambda d: write_synthetic_reviews(d, 300, 40)
+    )
+
+    def command(out):
+        return few_argv(tiny_encoder_dir, data, out, "--oracle", "grid", "--epochs", "2")
+
+    def build(directory):
+        status, _, err = run_in_process(command(directory / "tune"))
+        assert status == 0, err[-2000:]
+        (directory / "stderr.txt").write_text(err)
+
+    directory = built_once(tmp_path_factory, "grid_search", build)
+    return directory / "tune", (directory / "stderr.txt").read_text(), command
+
+
+def test_a_search_writes_trials_best_and_plot(grid_search):
+    from matplotlib.image import imread
+
+    out, _, _ = grid_search
     rows = read_trials(out)
     assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2]
     assert all(r["status"] == "COMPLETED" and float(r["train_seconds"]) > 0 for r in rows)
@@ -63,91 +84,151 @@ def test_search_writes_trials_best_and_plot(tiny_encoder_dir, reviews, tmp_path,
     assert params[0] < params[1] < params[2]
     best = json.loads((out / "best.json").read_text())
     assert best["val_f1"] == max(float(r["val_f1"]) for r in rows)
-    assert (
-        best["command"].startswith("bert-keras train ")
-        and f"--train-last {best['hyperparameters']['trainable_blocks']}" in best["command"]
-    )
-    assert (out / "tuning.png").stat().st_size > 1000
+    assert best["command"].startswith("bert-keras train ")
+    assert f"--train-last {best['hyperparameters']['trainable_blocks']}" in best["command"]
+    pixels = imread(out / "tuning.png")
+    assert pixels.shape[1] > 400 and np.std(pixels[..., :3]) > 0.05, "a drawn plot, not blank"
     for row in rows:  # trials never touch the test split
-        assert (
-            json.loads((out / "trials" / row["trial"] / "metrics.json").read_text())["evaluated_on"]
-            == "validation"
-        )
-    settings = json.loads(
-        (out / "tune_config.json").read_text()
-    )  # as a search before --layer-lr-decay wrote it
+        trial = json.loads((out / "trials" / row["trial"] / "metrics.json").read_text())
+        assert trial["evaluated_on"] == "validation"
+        assert trial["f1"] == pytest.approx(float(row["val_f1"]), abs=5e-5)  # 4 digits
+
+
+def test_the_same_command_resumes_the_same_search_and_other_settings_are_refused(
+    grid_search, tmp_path, capsys
+):
+    import keras
+    import keras_tuner
+    import tf_keras
+
+    finished, _, command = grid_search
+    out = shutil.copytree(finished, tmp_path / "tune")
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("trials/*/metrics.json")}
+    # tune_config.json as a search before --layer-lr-decay wrote it: the same search
+    settings = json.loads((out / "tune_config.json").read_text())
     del settings["base"]["layer_lr_decay"], settings["space"]["tune_layer_lr_decay"]
     (out / "tune_config.json").write_text(json.dumps(settings))
-    assert main(tune_argv(tiny_encoder_dir, reviews, out)) == 0  # the same command: the same search
-    capsys.readouterr()
-    assert main(tune_argv(tiny_encoder_dir, reviews, out, "--max-trials", "4")) == 2
+    assert main(command(out)) == 0  # the same command: the same search, finished
+    assert json.loads(capsys.readouterr().out)["best"] == json.loads(
+        (out / "best.json").read_text()
+    )
+    assert {p: p.stat().st_mtime_ns for p in out.glob("trials/*/metrics.json")} == stamps
+    assert main([*command(out), "--max-trials", "4"]) == 2
     assert "holds a search with other settings (max_trials)" in capsys.readouterr().err
+    # keras-tuner's own Keras 3 is untouched: the search drove it without patching modules
+    assert sys.modules["keras"] is keras and keras.__version__.startswith("3.")
+    assert keras_tuner.__version__ == "1.4.8" and keras is not tf_keras
 
 
-def test_a_search_over_schedule_shapes_trains_each_as_its_shape_says(
+def test_a_bayesian_search_over_the_learning_rate_and_dropout_trains_what_it_proposed(
     tiny_encoder_dir, reviews, tmp_path
 ):
     out = tmp_path / "tune"
-    result = subprocess.run(
-        cli(
-            *tune_argv(
-                tiny_encoder_dir,
-                reviews,
-                out,
-                "--blocks",
-                "2",
-                "--tune-schedule",
-                "--oracle",
-                "grid",
-                "--epochs",
-                "2",
-            )
-        ),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    assert (
-        "caching the outputs at blocks 0, 1, 2 for every trial" in result.stderr
-    )  # gradual's epoch 1 reads 1
+    space = ["--oracle", "bayesian", "--tune-learning-rate", "--tune-dropout", "--blocks", "1"]
+    assert main(tune_argv(tiny_encoder_dir, reviews, out, *space, "--limit", "120")) == 0
+    rows = read_trials(out)
+    assert len(rows) == 3 and all(r["status"] == "COMPLETED" for r in rows)
+    state = json.loads((out / "search" / "oracle.json").read_text())
+    # one trial at random, then two proposed by the Gaussian process (which needs scikit-learn)
+    assert state["num_initial_points"] == 1 and {"alpha", "beta"} <= set(state)
+    for row in rows:
+        config = json.loads((out / "trials" / row["trial"] / "config.json").read_text())
+        assert (
+            config["learning_rate"] in TUNED_LEARNING_RATES and config["dropout"] in TUNED_DROPOUTS
+        )
+        assert float(row["learning_rate"]) == config["learning_rate"]
+        assert float(row["dropout"]) == config["dropout"]
+    best = json.loads((out / "best.json").read_text())
+    defaults = TrainConfig(out="")
+    for name in ("learning_rate", "dropout"):  # the command names what differs from the defaults
+        value = best["hyperparameters"][name]
+        flag = f"--{name.replace('_', '-')} {value}"
+        assert (flag in best["command"]) == (value != getattr(defaults, name)), flag
+
+
+def test_a_search_over_schedule_shapes_trains_each_as_its_shape_says(
+    tiny_encoder_dir, reviews, tmp_path, capsys
+):
+    out = tmp_path / "tune"
+    shapes = ["--blocks", "2", "--tune-schedule", "--oracle", "grid", "--epochs", "2"]
+    assert main(few_argv(tiny_encoder_dir, reviews, out, *shapes)) == 0
+    # gradual's epoch 1 reads boundary 1
+    assert "caching the outputs at blocks 0, 1, 2 for every trial" in capsys.readouterr().err
     rows = read_trials(out)
     assert sorted(r["unfreeze_schedule"] for r in rows) == ["0,2", "1,2", "fixed"]
     for row in rows:
         config = json.loads((out / "trials" / row["trial"] / "config.json").read_text())
-        assert config["unfreeze_schedule"] == (
-            None
-            if row["unfreeze_schedule"] == "fixed"
-            else [int(k) for k in row["unfreeze_schedule"].split(",")]
-        )
+        schedule = row["unfreeze_schedule"]
+        expected = None if schedule == "fixed" else [int(k) for k in schedule.split(",")]
+        assert config["unfreeze_schedule"] == expected
         assert row["status"] == "COMPLETED"
 
 
+def test_a_grid_search_computes_each_frozen_prefix_once_for_all_its_trials(grid_search):
+    tune_dir, stderr, _ = grid_search
+    # one pass over the training split and one over the validation split, for boundaries 0, 1, 2
+    assert "caching the outputs at blocks 0, 1, 2 for every trial" in stderr
+    assert stderr.count("frozen prefix computed") == 2, stderr
+    rows = read_trials(tune_dir)
+    assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2]
+    for row in rows:
+        trial = json.loads((tune_dir / "trials" / row["trial"] / "metrics.json").read_text())
+        assert row["status"] == "COMPLETED" and trial["frozen_prefix"]["mode"] == "cache"
+        assert trial["frozen_prefix"]["boundary"] == 2 - int(row["trainable_blocks"])
+
+
+def test_hyperbands_brackets_read_the_one_frozen_prefix_pass_too(
+    tiny_encoder_dir, reviews, tmp_path, capsys
+):
+    argv = few_argv(tiny_encoder_dir, reviews, tmp_path / "tune", "--oracle", "hyperband")
+    assert main([*argv, "--epochs", "2"]) == 0
+    stderr = capsys.readouterr().err
+    assert stderr.count("frozen prefix computed") == 2, stderr
+    rows = read_trials(tmp_path / "tune")
+    assert rows and all(r["status"] == "COMPLETED" for r in rows)
+
+
+def test_each_trial_starts_from_the_encoder_as_read_from_disk(grid_search, tmp_path):
+    """Trials share one load of the encoder (encoders.shared_loads): the last trial of a
+    search, run after two others trained the same variables, is bit for bit what a
+    training on a freshly loaded encoder gives."""
+    tune_dir, _, _ = grid_search
+    last = tune_dir / "trials" / max((r["trial"] for r in read_trials(tune_dir)), key=int)
+    config = TrainConfig.read(last / "config.json")
+    fresh = dataclasses.replace(config, out=str(tmp_path / "fresh"))
+    train(fresh, evaluate_on_test=False, searching=True)
+    assert_same_run(last, tmp_path / "fresh")
+
+
+def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(
+    nan_encoder_dir, reviews, tmp_path, capsys
+):
+    argv = few_argv(nan_encoder_dir, reviews, tmp_path / "tune", "--max-trials", "2")
+    assert main([*argv, "--blocks", "1", "2"]) == 1
+    assert "no trial succeeded" in capsys.readouterr().err
+    rows = read_trials(tmp_path / "tune")
+    assert len(rows) == 2, "the search went on after the first failure"
+    for row in rows:
+        assert row["status"] == "FAILED" and "not retried: training diverged" in row["reason"]
+    assert not (tmp_path / "tune" / "best.json").exists()
+
+
+# -- integration: separate processes, and export-best's fresh-process check ------------
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("oracle", ["random", "grid"])  # grid: keras-tuner issue 1055
 def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(
-    tiny_encoder_dir, tmp_path, oracle
+    tiny_encoder_dir, reviews, tmp_path, oracle
 ):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=1500, n_test=40)
-    argv = [
-        sys.executable,
-        "-m",
-        "bert_keras.cli",
-        *tune_argv(
-            tiny_encoder_dir,
-            data,
-            tmp_path / "tune",
-            "--oracle",
-            oracle,
-            "--tune-embeddings",
-            "--max-trials",
-            "4",
-        ),
-    ]  # a fourth trial to propose after the resume
+    more = ["--oracle", oracle, "--tune-embeddings", "--max-trials", "4"]  # a 4th after the resume
+    argv = cli(*tune_argv(tiny_encoder_dir, reviews, tmp_path / "tune", *more))
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     third = tmp_path / "tune" / "trials" / "2"
     deadline = time.time() + 300
     while not third.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
+        time.sleep(0.01)
+    time.sleep(1.0)  # a trial loads and traces for seconds before its first step
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert third.exists() and not (third / "metrics.json").exists(), "the kill must land in trial 3"
@@ -158,23 +239,17 @@ def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = read_trials(tmp_path / "tune")
     assert len(rows) == 4 and all(r["status"] == "COMPLETED" for r in rows)
-    assert (
-        len({(r["trainable_blocks"], r["train_embeddings"]) for r in rows}) == 4
-    )  # no combination twice
+    assert len({(r["trainable_blocks"], r["train_embeddings"]) for r in rows}) == 4, "none twice"
     for trial, stamp in finished.items():  # not run again
         assert (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
 
 
-def test_kill_while_a_trial_writes_a_checkpoint_then_same_command_loses_nothing(tmp_path):
-    wide = convert(
-        write_tiny_checkpoint(
-            tmp_path / "hf", hidden_size=256, intermediate_size=1024, num_attention_heads=4
-        ),
-        tmp_path / "wide",
-    )
-    data = write_synthetic_reviews(tmp_path / "data", n_train=300, n_test=40)
+@pytest.mark.integration
+def test_kill_while_a_trial_writes_a_checkpoint_then_same_command_loses_nothing(
+    wide_encoder_dir, reviews, tmp_path
+):
     tune_dir = tmp_path / "tune"
-    argv = cli(*tune_argv(wide, data, tune_dir, "--oracle", "grid", "--epochs", "2"))
+    argv = cli(*tune_argv(wide_encoder_dir, reviews, tune_dir, "--oracle", "grid", "--epochs", "2"))
 
     def trial_writing_checkpoint():  # past a trial's first backup, into a later checkpoint write
         return any(tune_dir.glob("trials/*/backup/chief/checkpoint")) and (
@@ -186,130 +261,27 @@ def test_kill_while_a_trial_writes_a_checkpoint_then_same_command_loses_nothing(
     finished = {p.parent.name: p.stat().st_mtime_ns for p in tune_dir.glob("trials/*/metrics.json")}
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = read_trials(tune_dir)
-    assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2], (
-        "every trial run, none twice"
-    )
+    assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2], "every trial, none twice"
     assert all(r["status"] == "COMPLETED" for r in rows)
     for trial, stamp in finished.items():
         assert (tune_dir / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
-    assert not list(tune_dir.glob("trials/*/best/*_temp")) and not list(
-        tune_dir.glob("trials/*/backup")
-    )
+    assert not list(tune_dir.glob("trials/*/best/*_temp"))
+    assert not list(tune_dir.glob("trials/*/backup"))
 
 
-@pytest.mark.parametrize(
-    "oracle", ["grid", "hyperband"]
-)  # hyperband: brackets of other epochs reuse it too
-def test_a_search_computes_each_frozen_prefix_once_for_all_its_trials(
-    tiny_encoder_dir, reviews, tmp_path, oracle
-):
-    argv = cli(
-        *tune_argv(
-            tiny_encoder_dir, reviews, tmp_path / "tune", "--oracle", oracle, "--epochs", "2"
-        )
-    )
-    result = subprocess.run(argv, check=True, capture_output=True, text=True)
-    # one pass over the training split and one over the validation split, for boundaries 0, 1 and 2
-    assert "caching the outputs at blocks 0, 1, 2 for every trial" in result.stderr
-    assert result.stderr.count("frozen prefix computed") == 2, result.stderr
-    rows = read_trials(tmp_path / "tune")
-    assert rows and all(r["status"] == "COMPLETED" for r in rows)
-    for row in rows:
-        trial = json.loads(
-            (tmp_path / "tune" / "trials" / row["trial"] / "metrics.json").read_text()
-        )
-        assert trial["frozen_prefix"]["mode"] == "cache"
-        assert trial["frozen_prefix"]["boundary"] == 2 - int(row["trainable_blocks"])
-
-
-def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(
-    reviews, tmp_path, capsys
-):
-    checkpoint = write_tiny_checkpoint(tmp_path / "hf")
-    tensors = load_file(str(checkpoint / "model.safetensors"))
-    tensors["pooler.dense.bias"][0] = np.nan  # every trial diverges at its first step
-    save_file(tensors, str(checkpoint / "model.safetensors"))
-    encoder = convert(checkpoint, tmp_path / "tfhub")
-    status = main(
-        tune_argv(encoder, reviews, tmp_path / "tune", "--max-trials", "2", "--blocks", "1", "2")
-    )
-    assert status == 1 and "no trial succeeded" in capsys.readouterr().err
-    rows = read_trials(tmp_path / "tune")
-    assert len(rows) == 2, "the search went on after the first failure"
-    for row in rows:
-        assert row["status"] == "FAILED" and "not retried: training diverged" in row["reason"]
-    assert not (tmp_path / "tune" / "best.json").exists()
-
-
-def test_blocks_beyond_depth_are_refused_before_searching(
-    tiny_encoder_dir, reviews, tmp_path, capsys
-):
-    assert main(tune_argv(tiny_encoder_dir, reviews, tmp_path / "tune", "--blocks", "0", "5")) == 2
-    assert "--blocks 5: the encoder has 2 blocks" in capsys.readouterr().err
-    assert not (tmp_path / "tune" / "search").exists()
-
-
-def test_keras_tuner_is_not_monkeypatched():
-    import keras
-
-    assert keras.__version__.startswith("3.") and sys.modules["keras"] is keras
-    assert keras_tuner.__version__ == "1.4.8"
-
-
+@pytest.mark.integration
 def test_export_best_trains_the_best_trial_on_the_full_split_and_exports_it(
     tiny_encoder_dir, reviews, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("BERT_KERAS_HOME", str(tmp_path / "home"))
     out = tmp_path / "tune"
-    assert (
-        main(
-            tune_argv(
-                tiny_encoder_dir,
-                reviews,
-                out,
-                "--blocks",
-                "1",
-                "2",
-                "--max-trials",
-                "2",
-                "--limit",
-                "200",
-                "--export-best",
-                "tuned",
-            )
-        )
-        == 0
-    )
+    best = ["--blocks", "1", "2", "--max-trials", "2", "--limit", "200", "--export-best", "tuned"]
+    assert main(tune_argv(tiny_encoder_dir, reviews, out, *best)) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["export"] == str(tmp_path / "home" / "tuned" / "1")
     assert (tmp_path / "home" / "tuned" / "1" / "saved_model.pb").is_file()
     best_config = json.loads((out / "best_run" / "config.json").read_text())
     assert best_config["limit"] is None  # the full training split, not the tuning slice
-    assert (
-        best_config["freeze"]["train_last"]
-        == json.loads((out / "best.json").read_text())["hyperparameters"]["trainable_blocks"]
-    )
+    chosen = json.loads((out / "best.json").read_text())["hyperparameters"]["trainable_blocks"]
+    assert best_config["freeze"]["train_last"] == chosen
     assert summary["best_run_metrics"]["evaluated_on"] == "test"
-
-
-def test_each_trial_starts_from_the_encoder_as_read_from_disk(tiny_encoder_dir, reviews, tmp_path):
-    """Trials share one load of the encoder (encoders.shared_loads): the last trial of a
-    search, run after two others trained the same variables, is bit for bit what a
-    training on a freshly loaded encoder gives."""
-    import dataclasses
-
-    from runs import assert_same_run
-
-    from bert_keras.config import TrainConfig
-    from bert_keras.training.train import train
-
-    out = tmp_path / "tune"
-    assert main(tune_argv(tiny_encoder_dir, reviews, out, "--oracle", "grid", "--epochs", "2")) == 0
-    last = out / "trials" / max((r["trial"] for r in read_trials(out)), key=int)
-    config = TrainConfig.read(last / "config.json")
-    train(
-        dataclasses.replace(config, out=str(tmp_path / "fresh")),
-        evaluate_on_test=False,
-        searching=True,
-    )
-    assert_same_run(last, tmp_path / "fresh")

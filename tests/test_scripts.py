@@ -1,0 +1,137 @@
+"""Each script under scripts/ run as its documentation shows, on the tiny encoder and a
+few reviews (integration: each runs its trainings in processes of its own). The numbers
+they print are the benchmarks' business; here, that they run and print what they say."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def run_script(name: str, *argv) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(SCRIPTS / name), *map(str, argv)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def json_of(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def reviews(trained_run):
+    return json.loads((trained_run / "config.json").read_text())["data"]
+
+
+def test_bench_freezing_times_each_trainable_depth(tiny_encoder_dir):
+    flags = ["--batch-size", 4, "--seq-length", 16, "--warmup", 1, "--steps", 2]
+    result = json_of(
+        run_script(
+            "bench_freezing.py", "--encoder", tiny_encoder_dir, *flags, "--trainable-blocks", 0, 2
+        )
+    )
+    assert set(result["train_step_seconds"]) == set(result["trainable_params"]) == {"0", "2"}
+    assert result["trainable_params"]["0"] < result["trainable_params"]["2"]
+
+
+def test_benchmark_train_runs_cached_and_inline_side_by_side(tiny_encoder_dir, reviews):
+    flags = ["--epochs", 2, "--batch-size", 8, "--precision", "float32"]
+    result = json_of(
+        run_script("benchmark_train.py", "--encoder", tiny_encoder_dir, "--data", reviews, *flags)
+    )
+    assert set(result["runs"]) == {"float32 cache", "float32 inline"}
+    for run in result["runs"].values():
+        assert len(run["epoch_seconds"]) == 2 and 0 <= run["test_f1"] <= 1
+    assert result["runs"]["float32 cache"]["cache"]["mode"] == "cache"
+    assert len(result["ratios"]["float32"]["epochs_after_the_first"]) == 1
+
+
+def test_benchmark_train_compares_recipes(tiny_encoder_dir, reviews):
+    recipes = ["--recipes", "1", "0,2:epochs=2"]
+    result = json_of(
+        run_script(
+            "benchmark_train.py",
+            "--encoder",
+            tiny_encoder_dir,
+            "--data",
+            reviews,
+            "--epochs",
+            1,
+            *recipes,
+        )
+    )
+    assert result["runs"]["1"]["trainable_blocks"] == [1] and result["runs"]["1"]["epochs"] == 1
+    assert result["runs"]["0,2:epochs=2"]["trainable_blocks"] == [0, 2]
+    assert result["runs"]["0,2:epochs=2"]["epochs"] == 2
+    bad = run_script("benchmark_train.py", "--recipes", "two")
+    assert bad.returncode == 2 and "--recipes two: must be K or K1,K2" in bad.stderr
+
+
+def test_benchmark_tune_runs_the_grid_cached_and_inline(tiny_encoder_dir, reviews):
+    result = json_of(
+        run_script(
+            "benchmark_tune.py",
+            "--encoder",
+            tiny_encoder_dir,
+            "--data",
+            reviews,
+            "--blocks",
+            0,
+            2,
+            "--precision",
+            "float32",
+        )
+    )
+    for mode in ("cache", "inline"):
+        assert [t["trainable_blocks"] for t in result[mode]["trials"]] == [0, 2]
+    assert result["ratio_search_seconds"] > 0 and isinstance(result["same_best_depth"], bool)
+
+
+def test_benchmark_predict_scores_every_review_both_ways(exported, reviews):
+    _, model_dir = exported
+    result = json_of(
+        run_script(
+            "benchmark_predict.py",
+            "--model",
+            model_dir,
+            "--data",
+            f"{reviews}/test.csv",
+            "--batch-size",
+            16,
+        )
+    )
+    assert result["reviews"] == 40 and result["batch_size"] == 16  # the run's 40 test reviews
+    assert (
+        result["max_abs_difference_text_vs_examples"] <= 1e-6 and result["reviews_per_second"] > 0
+    )
+
+
+def test_benchmark_baselines_refuses_missing_baselines_with_one_line(tmp_path):
+    """Its baselines need PyTorch (the Trainer) and KerasHub, which bert-keras does not
+    install: without them it says which is missing, and trains nothing."""
+    result = run_script(
+        "benchmark_baselines.py",
+        "--torch-python",
+        "/nonexistent/python",
+        "--keras-hub-path",
+        tmp_path,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"--keras-hub-path {tmp_path}: no keras_hub package in it" in result.stderr
+    (tmp_path / "keras_hub").mkdir()
+    result = run_script(
+        "benchmark_baselines.py",
+        "--torch-python",
+        "/nonexistent/python",
+        "--keras-hub-path",
+        tmp_path,
+    )
+    assert (
+        result.returncode == 2
+        and "--torch-python /nonexistent/python: not an executable" in result.stderr
+    )
