@@ -18,25 +18,14 @@ STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 TEXT_FIELDS = ("title_content", "content")
 BAD_RECORD_POLICIES = ("error", "skip")
 COMPUTE_PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies
-PRECISIONS = (
-    "auto",
-    *COMPUTE_PRECISIONS,
-)  # auto: what fits the hardware (encoders/precision_choice.py)
-ORACLES = (
-    "random",
-    "bayesian",
-    "grid",
-    "hyperband",
-)  # the Keras Tuner oracles `tune --oracle` offers
+# auto: what fits the hardware (encoders/precision_choice.py)
+PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
+ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles of `tune --oracle`
 DEFAULT_ORACLE, DEFAULT_MAX_TRIALS = "random", 5
 TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune --tune-learning-rate`
 TUNED_DROPOUTS = (0.0, 0.1, 0.2)  # `tune --tune-dropout`
-TUNED_LAYER_LR_DECAYS = (
-    1.0,
-    0.9,
-    0.8,
-    0.65,
-)  # `tune --tune-layer-lr-decay`: off, then ELECTRA's range
+# `tune --tune-layer-lr-decay`: off, then ELECTRA's range
+TUNED_LAYER_LR_DECAYS = (1.0, 0.9, 0.8, 0.65)
 TUNED_SCHEDULES = ("fixed", "gradual", "head_first")  # `tune --tune-schedule`; see tuning/space.py
 SERVING_PRECISION = "float32"  # `export`'s default: the serving hardware is unknown at export time
 # config.json starts with this marker: it tells a run directory bert-keras wrote (which
@@ -137,9 +126,8 @@ class TrainConfig:
     target_recall: float | None = None  # or the most precision at this recall; neither: the F1-best
     strategy: str = "auto"  # tf.distribute strategy
     precision: str = "auto"  # what fits the hardware, or a COMPUTE_PRECISIONS policy
-    resolved_precision: str | None = (
-        None  # what the run computes in, set when it starts; a resume keeps it
-    )
+    # what the run computes in, set when it starts; a resume keeps it
+    resolved_precision: str | None = None
     tfds_data_dir: str | None = None  # where TFDS prepares amazon_polarity
     tfds_manual_dir: str | None = None  # a local copy of the archive or its folder
     frozen_prefix: str = "auto"  # cache the frozen blocks' output (2+ epochs, searches), or inline
@@ -152,69 +140,42 @@ class TrainConfig:
         object.__setattr__(
             self, "unfreeze_schedule", _schedule(self.unfreeze_schedule, self.epochs, self.freeze)
         )
-        checks = [
-            ("--epochs", _whole(self.epochs, 1), "must be a whole number, 1 or more"),
-            ("--batch-size", _whole(self.batch_size, 1), "must be a whole number, 1 or more"),
-            (
-                "--max-seq-length",
-                _whole(self.max_seq_length, 8, 512),
-                "must be a whole number from 8 to 512",
-            ),
+        for flag, ok, requirement in self._checks():
+            if not ok:  # a tuple of requirement is the choices
+                if isinstance(requirement, tuple):
+                    requirement = f"must be one of {', '.join(requirement)}"
+                value = getattr(self, flag[2:].replace("-", "_"))
+                raise UserInputError(f"{flag} {value}: {requirement}")
+
+    def _checks(self) -> list[tuple[str, bool, str | tuple]]:
+        """(flag, whether its value is valid, what it must be, or its choices)."""
+        whole, in_0_1 = "must be a whole number", "must be in [0, 1)"
+        whole_1 = f"{whole}, 1 or more"
+        in_0_1_closed, positive = "must be in (0, 1]", "must be a positive finite number"
+        target_precision, target_recall = self.target_precision, self.target_recall
+        return [
+            ("--epochs", _whole(self.epochs, 1), whole_1),
+            ("--batch-size", _whole(self.batch_size, 1), whole_1),
+            ("--max-seq-length", _whole(self.max_seq_length, 8, 512), f"{whole} from 8 to 512"),
             ("--learning-rate", _number(self.learning_rate, 0, 1), "must be between 0 and 1"),
-            (
-                "--weight-decay",
-                _number(self.weight_decay, 0, 1, closed_low=True),
-                "must be in [0, 1)",
-            ),
-            (
-                "--warmup-fraction",
-                _number(self.warmup_fraction, 0, 1, closed_low=True),
-                "must be in [0, 1)",
-            ),
-            (
-                "--clip-norm",
-                _number(self.clip_norm, 0, math.inf),
-                "must be a positive finite number",
-            ),
-            (
-                "--layer-lr-decay",
-                _number(self.layer_lr_decay, 0, 1, closed_high=True),
-                "must be in (0, 1]",
-            ),
-            ("--dropout", _number(self.dropout, 0, 1, closed_low=True), "must be in [0, 1)"),
+            ("--weight-decay", _number(self.weight_decay, 0, 1, closed_low=True), in_0_1),
+            ("--warmup-fraction", _number(self.warmup_fraction, 0, 1, closed_low=True), in_0_1),
+            ("--clip-norm", _number(self.clip_norm, 0, math.inf), positive),
+            ("--layer-lr-decay", _number(self.layer_lr_decay, 0, 1, False, True), in_0_1_closed),
+            ("--dropout", _number(self.dropout, 0, 1, closed_low=True), in_0_1),
             ("--validation-split", _number(self.validation_split, 0, 1), "must be between 0 and 1"),
-            (
-                "--limit",
-                self.limit is None or _whole(self.limit, 2),
-                "must be a whole number, 2 or more",
-            ),
-            (
-                "--seed",
-                _whole(self.seed, 0, MAX_SEED),
-                f"must be a whole number from 0 to {MAX_SEED}",
-            ),
-            ("--strategy", self.strategy in STRATEGIES, f"must be one of {', '.join(STRATEGIES)}"),
-            (
-                "--precision",
-                self.precision in PRECISIONS,
-                f"must be one of {', '.join(PRECISIONS)}",
-            ),
+            ("--limit", self.limit is None or _whole(self.limit, 2), f"{whole}, 2 or more"),
+            ("--seed", _whole(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
+            ("--strategy", self.strategy in STRATEGIES, STRATEGIES),
+            ("--precision", self.precision in PRECISIONS, PRECISIONS),
             (
                 "--resolved-precision",
                 self.resolved_precision in (None, *COMPUTE_PRECISIONS),
-                f"must be one of {', '.join(COMPUTE_PRECISIONS)}",
+                COMPUTE_PRECISIONS,
             ),
-            (
-                "--text-fields",
-                self.text_fields in TEXT_FIELDS,
-                f"must be one of {', '.join(TEXT_FIELDS)}",
-            ),
+            ("--text-fields", self.text_fields in TEXT_FIELDS, TEXT_FIELDS),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
-            (
-                "--frozen-prefix",
-                self.frozen_prefix in FROZEN_PREFIX_MODES,
-                f"must be one of {', '.join(FROZEN_PREFIX_MODES)}",
-            ),
+            ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
             (
                 "--cache-memory-gb",
                 self.cache_memory_gb is None or _number(self.cache_memory_gb, 0, math.inf, True),
@@ -223,24 +184,20 @@ class TrainConfig:
             ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
             (
                 "--target-precision",
-                self.target_precision is None or _number(self.target_precision, 0, 1, False, True),
-                "must be in (0, 1]",
+                target_precision is None or _number(target_precision, 0, 1, False, True),
+                in_0_1_closed,
             ),
             (
                 "--target-recall",
-                self.target_recall is None or _number(self.target_recall, 0, 1, False, True),
-                "must be in (0, 1]",
+                target_recall is None or _number(target_recall, 0, 1, False, True),
+                in_0_1_closed,
             ),
             (
                 "--target-recall",
-                self.target_recall is None or self.target_precision is None,
+                target_recall is None or target_precision is None,
                 "chooses the threshold; it cannot go with --target-precision",
             ),
         ]
-        for flag, ok, requirement in checks:
-            if not ok:
-                value = getattr(self, flag[2:].replace("-", "_"))
-                raise UserInputError(f"{flag} {value}: {requirement}")
 
     def phases(self, first_epoch: int = 0) -> list[tuple[int, int, FreezeSpec | None]]:
         """(first epoch, end epoch, freezing) of each stretch of epochs still to run that

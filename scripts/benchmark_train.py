@@ -161,7 +161,7 @@ def compare_recipes(args) -> dict:
     return runs
 
 
-def main():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="minilm-l6")
     parser.add_argument("--data", default=str(SHARED_DATA))
@@ -185,11 +185,15 @@ def main():
         metavar="K[@D][:lr=R][:len=L][:epochs=E]",
         help="compare fine-tuning recipes instead",
     )
-    parser.add_argument(
-        "--one", help=argparse.SUPPRESS
-    )  # internal: run one training in this process
+    # internal: run one training in this process
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--one-precision", help=argparse.SUPPRESS)
     parser.add_argument("--one-recipe", help=argparse.SUPPRESS)
+    return parser
+
+
+def main():
+    parser = _parser()
     args = parser.parse_args()
     for recipe in args.recipes or []:  # a malformed one fails before any training
         if error := recipe_error(recipe, args.epochs):

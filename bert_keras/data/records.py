@@ -102,15 +102,12 @@ class RecordFormat:
     """A file format of reviews: how to tell it, and how to read one line of it."""
 
     name: str
-    matches: Callable[
-        [Path, bytes], bool
-    ]  # (the file's path, its first line) -> is it this format?
-    parse: Callable[
-        [str], tuple[int, str, str]
-    ]  # one line -> (label 0/1, title, content), or BadRecord
-    is_header: Callable[[str], bool] = lambda line: (
-        False
-    )  # a first line that names columns, not a record
+    # (the file's path, its first line) -> is it this format?
+    matches: Callable[[Path, bytes], bool]
+    # one line -> (label 0/1, title, content), or BadRecord
+    parse: Callable[[str], tuple[int, str, str]]
+    # a first line that names columns, not a record
+    is_header: Callable[[str], bool] = lambda line: False
 
 
 # The first format that matches a file reads it; a new format is one entry here and its parser.
@@ -119,9 +116,8 @@ RECORD_FORMATS = (
     RecordFormat(
         "fasttext", lambda path, first: first.startswith(b"__label__"), parse_fasttext_line
     ),
-    RecordFormat(
-        "csv", lambda path, first: True, parse_csv_line, is_csv_header
-    ),  # the original release
+    # the original release
+    RecordFormat("csv", lambda path, first: True, parse_csv_line, is_csv_header),
 )
 
 

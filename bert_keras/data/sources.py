@@ -113,9 +113,8 @@ def _folder_splits(config):
         raise UserInputError(
             f"--data {data}: a folder must hold train.csv and test.csv (the original layout)"
         )
-    test = (
-        Path(config.test_data) if config.test_data is not None else data / "test.csv"
-    )  # --test-data replaces it
+    # --test-data replaces it
+    test = Path(config.test_data) if config.test_data is not None else data / "test.csv"
     return _local_splits(config, data / "train.csv", test)
 
 

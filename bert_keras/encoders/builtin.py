@@ -85,9 +85,8 @@ def ensure_builtin(name: str) -> Path:
             return cache
         if found is not None:
             stale = cache.with_name(f".{name}.stale-{os.getpid()}")
-            os.rename(
-                cache, stale
-            )  # out of the way at once; readers never see a half-deleted cache
+            # out of the way at once; readers never see a half-deleted cache
+            os.rename(cache, stale)
             shutil.rmtree(stale, ignore_errors=True)
         from bert_keras.encoders.convert import convert
 

@@ -33,9 +33,8 @@ def check_encoder(spec: str, sentences: list[str] | None = None) -> dict:
     inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(sentences))])
     outputs = bert_outputs(encoder, inputs, spec)
     mask = tf.cast(inputs["input_mask"], tf.float32)[:, :, None]  # [batch, seq, 1]
-    mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(
-        mask, 1
-    )  # [batch, hidden]
+    # [batch, hidden]
+    mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)
     mean = tf.math.l2_normalize(mean, axis=1).numpy()
     return dict(
         encoder=spec,

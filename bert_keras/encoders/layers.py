@@ -173,9 +173,8 @@ class TransformerBlock(tf_keras.layers.Layer):
             ),
             inner.dtype,
         )
-        output = self.dropout(
-            self.output_dense(inner), training=training
-        )  # [batch, queries, hidden]
+        # [batch, queries, hidden]
+        output = self.dropout(self.output_dense(inner), training=training)
         return self.output_layer_norm(hidden + output)
 
     def get_config(self):

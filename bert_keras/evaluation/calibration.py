@@ -122,16 +122,13 @@ def choose_threshold(
     if target_precision is not None:
         reaching = np.flatnonzero(precision >= target_precision)
         met = reaching.size > 0
-        pick = (
-            reaching[-1] if met else int(np.argmax(precision))
-        )  # the lowest threshold: the most recall
+        # the lowest threshold: the most recall
+        pick = reaching[-1] if met else int(np.argmax(precision))
     elif target_recall is not None:
-        reaching = np.flatnonzero(
-            recall >= target_recall
-        )  # never empty: the lowest threshold recalls all
-        pick = reaching[
-            np.argmax(precision[reaching])
-        ]  # precision is not monotone in the threshold
+        # never empty: the lowest threshold recalls all
+        reaching = np.flatnonzero(recall >= target_recall)
+        # precision is not monotone in the threshold
+        pick = reaching[np.argmax(precision[reaching])]
     else:
         f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
         best = np.flatnonzero(f1 == f1.max())

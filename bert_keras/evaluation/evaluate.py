@@ -46,9 +46,9 @@ def _evaluate_run(run_dir: Path, data: dict):
     from bert_keras.encoders.precision import encoder_for
     from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
     from bert_keras.training.checkpoints import restore_weights
+    from bert_keras.training.final_metrics import evaluate_model
     from bert_keras.training.job import build_compiled_classifier
     from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
-    from bert_keras.training.train import evaluate_model
 
     config, best = read_trained_run(run_dir, "--model")
     config, split, skipped = _split(config, data)

@@ -72,9 +72,8 @@ def calibrated_scores(texts, labels, probabilities, calibration: dict) -> dict:
         if np.any(which == b)
     }
     p = np.clip(np.asarray(probabilities, np.float64), 1e-7, 1 - 1e-7)
-    uncalibrated = sigmoid(
-        calibration["temperature"] * (np.log(p) - np.log1p(-p))
-    )  # T x logit: as trained
+    # T x logit: as trained
+    uncalibrated = sigmoid(calibration["temperature"] * (np.log(p) - np.log1p(-p)))
     return {
         "threshold": threshold,
         "threshold_rule": calibration.get("threshold_rule"),

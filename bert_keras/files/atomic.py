@@ -125,9 +125,8 @@ def write_text_atomic(path: Path, text: str):
     """Writes a small file whole: a reader sees the old file or the new one, never half."""
     staging = staging_file(path)
     try:
-        with open(
-            staging, "x", encoding="utf-8"
-        ) as handle:  # "x": created new, with the umask's mode
+        # "x": created new, with the umask's mode
+        with open(staging, "x", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(staging, path)
     except BaseException:

@@ -115,9 +115,8 @@ def format_table(
     lines = [f"{'index':>5}  {'sub-layer':<22} {'parameters':>12}  {'lr x':>7}{from_epoch}  status"]
     for row in rows:
         index = "-" if row.block is None else str(row.block)
-        rate = (
-            "-" if row.start_epoch is None else f"{row.rate_multiplier:.4g}"
-        )  # one never trained has no rate
+        # one never trained has no rate
+        rate = "-" if row.start_epoch is None else f"{row.rate_multiplier:.4g}"
         start = "-" if row.start_epoch is None else str(row.start_epoch + 1)
         from_epoch = f"  {start:>10}" if scheduled else ""
         lines.append(

@@ -101,9 +101,8 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
     found, missing = {}, []
     for boundary, description in keys.items():
         key = store.cache_key(description)
-        states = store.remembered(key) or store.load(
-            placement.directory / key
-        )  # a search's, or a rerun's
+        # a search's, or a rerun's
+        states = store.remembered(key) or store.load(placement.directory / key)
         if states is None:
             missing.append(boundary)
         else:

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 
 FILES = ("values.npy", "row_splits.npy", "labels.npy")
-_IN_MEMORY: dict[
-    str, "HiddenStates"
-] = {}  # this process's caches, by key (a search's trials share them)
+# this process's caches, by key (a search's trials share them)
+_IN_MEMORY: dict[str, "HiddenStates"] = {}
 
 
 @dataclasses.dataclass

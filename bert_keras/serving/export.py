@@ -106,9 +106,8 @@ def _publish_pair(staging: Path, token_ids_staging: Path, model_dir: Path) -> in
         except OSError as error:
             if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-    os.rename(
-        staging, model_dir / str(version)
-    )  # free: exports take a number by its token-id rename
+    # free: exports take a number by its token-id rename
+    os.rename(staging, model_dir / str(version))
     return version
 
 
@@ -134,6 +133,23 @@ def serving_precision(asked: str, paths) -> str:
 def token_ids_dir(model_dir: Path) -> Path:
     """Where the core-ops-only model goes: beside MODEL_DIR, as MODEL_DIR-token-ids."""
     return model_dir.with_name(model_dir.name + TOKEN_IDS_SUFFIX)
+
+
+def _serving_module(model, calibration: dict, preprocessor, config) -> ServingModule:
+    return ServingModule(
+        model, calibration, preprocessor, config.max_seq_length, config.text_fields
+    )
+
+
+def _write_batching_parameters(model_dir: Path):
+    """TF Serving's batching file beside each model directory's versions (never over a
+    file bert-keras did not write)."""
+    for directory in (model_dir, token_ids_dir(model_dir)):
+        if not write_batching_parameters(directory):
+            print(
+                f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is",
+                file=sys.stderr,
+            )
 
 
 def export(
@@ -185,22 +201,16 @@ def export(
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     preprocessor = load_preprocessor(paths)
     model = trained_model(run_dir, config, best, paths, precision)
-    module = ServingModule(
-        model, calibration, preprocessor, config.max_seq_length, config.text_fields
-    )
+    module = _serving_module(model, calibration, preprocessor, config)
     texts = _check_texts(config)
     expected = module.serve_text(tf.constant(texts))["probability"].numpy()
     quality = {"dtype_policy": precision}
-    if precision != "float32":
-        float32_module = ServingModule(
-            trained_model(run_dir, config, best, paths, "float32"),
-            calibration,
-            preprocessor,
-            config.max_seq_length,
-            config.text_fields,
+    if precision != "float32":  # how far the served precision is from float32's answers
+        float32_model = trained_model(run_dir, config, best, paths, "float32")
+        reference = _serving_module(float32_model, calibration, preprocessor, config)
+        quality.update(
+            agreement(reference.serve_text(tf.constant(texts))["probability"].numpy(), expected)
         )
-        reference = float32_module.serve_text(tf.constant(texts))["probability"].numpy()
-        quality.update(agreement(reference, expected))
     extras = {"config": config, "quality": quality, "calibration": calibration}
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
         staging, result = _stage_version(
@@ -217,12 +227,7 @@ def export(
             fresh_check,
         )
         version = _publish_pair(staging, token_staging, model_dir)
-    for directory in (model_dir, token_ids_dir(model_dir)):
-        if not write_batching_parameters(directory):
-            print(
-                f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is",
-                file=sys.stderr,
-            )
+    _write_batching_parameters(model_dir)
     return {
         "export": str(model_dir / str(version)),
         "version": version,

@@ -129,9 +129,8 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
     if batch_size < 1:
         raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
     reviews = read_reviews(texts, file)
-    out = (
-        out or sys.stdout
-    )  # looked up per call: a default bound at import outlives a redirected stdout
+    # looked up per call: a default bound at import outlives a redirected stdout
+    out = out or sys.stdout
     for row in Predictor(model_dir)(reviews, batch_size):
         line = json.dumps(row, ensure_ascii=False)
         # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one

@@ -104,9 +104,8 @@ class ServingModule(TokenIdServing):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(self, examples):
-        features = tf.io.parse_example(
-            examples, EXAMPLE_FEATURES
-        )  # {"text", "title"}: [batch] string
+        # {"text", "title"}: [batch] string
+        features = tf.io.parse_example(examples, EXAMPLE_FEATURES)
         return self._from_text(
             review_text({"title": features["title"], "content": features["text"]}, self.text_fields)
         )

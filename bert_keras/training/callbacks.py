@@ -134,9 +134,8 @@ class BestWeights(tf_keras.callbacks.ModelCheckpoint):
         current = tf.train.latest_checkpoint(str(self.directory))
         if self.chief and current is not None:
             keep = Path(current).name + "."
-            for path in self.directory.glob(
-                "weights-*"
-            ):  # older saves, and a killed save's _temp folder
+            # older saves, and a killed save's _temp folder
+            for path in self.directory.glob("weights-*"):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
                 elif not path.name.startswith(keep):

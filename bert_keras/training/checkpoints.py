@@ -63,9 +63,8 @@ def write_weights(model, prefix: str) -> str:
 
 def restore_weights(model, prefix: str, what: str):
     """Loads weights `write_weights` wrote (best/), checking every variable."""
-    _restored(
-        _by_name(model).read, prefix, what
-    )  # read(), not restore(): write() keeps no save counter
+    # read(), not restore(): write() keeps no save counter
+    _restored(_by_name(model).read, prefix, what)
 
 
 def check_backup_fits(model, prefix: str, what: str):

@@ -87,12 +87,12 @@ def build_classifier(
             name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES
         }
     pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
-    pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(
-        pooled
-    )  # resumable masks
+    # resumable masks
+    pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)
+    # [batch, 1]
     logit = tf_keras.layers.Dense(
         1, name=HEAD_LAYER, kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed)
-    )(pooled)  # [batch, 1]
+    )(pooled)
     # A weightless layer apart from the head, so that `logit_model` can read the logit
     # that calibration rescales; the checkpoints of the head are unchanged.
     probability = tf_keras.layers.Activation("sigmoid", name=PROBABILITY_LAYER)(logit)  # [batch, 1]

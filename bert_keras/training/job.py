@@ -67,9 +67,8 @@ def _create_metric_variables(model: tf_keras.Model):
         model.compiled_metrics.update_state(probe, probe)
 
     with model.distribute_strategy.scope():
-        model.distribute_strategy.run(
-            update, args=(tf.zeros([1, 1]),)
-        )  # [batch, 1], as the head gives
+        # [batch, 1], as the head gives
+        model.distribute_strategy.run(update, args=(tf.zeros([1, 1]),))
     model.reset_metrics()
 
 
@@ -119,9 +118,8 @@ class Job:
             self.cache = self.caches.get(
                 self.model.get_layer(ENCODER_LAYER).frozen_prefix, self.cache
             )
-        optimizer = (
-            self.model.optimizer
-        )  # its slots made before fit traces a step, so it traces once
+        # its slots made before fit traces a step, so it traces once
+        optimizer = self.model.optimizer
         with self.model.distribute_strategy.scope():
             getattr(optimizer, "inner_optimizer", optimizer).build(self.model.trainable_weights)
 
@@ -186,9 +184,8 @@ def load_job(
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
     total_steps = steps * config.epochs
     tf_keras.utils.set_random_seed(config.seed)
-    first = dataclasses.replace(
-        config, freeze=config.phases()[0][2] or config.freeze
-    )  # epoch 0's freezing
+    # epoch 0's freezing
+    first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)
     with strategy.scope():
         # one set of encoder variables for both models
         loaded = (
@@ -197,12 +194,7 @@ def load_job(
         _check_schedule(config, loaded)
         eval_model = build_compiled_classifier(first, encoder_path, total_steps, loaded=loaded)
     encoder = eval_model.get_layer(ENCODER_LAYER)
-    positions = position_table_length(encoder.weights)
-    if positions is not None and positions < config.max_seq_length:
-        raise UserInputError(
-            f"--max-seq-length {config.max_seq_length}: the encoder {config.encoder} "
-            f"has position embeddings for {positions} tokens only"
-        )
+    _check_positions(config, encoder)
     plan = plan_run(
         config,
         loaded=loaded,
@@ -210,24 +202,12 @@ def load_job(
         searching=searching,
         recorded=recorded,
     )
-    shard, start = input_shard(), time.perf_counter()
     inputs = dict(
         encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor, splits_=splits
     )
-    caches = _schedule_caches(config, plan, shard, recorded is not None, inputs)
-    cache = caches.get(plan.boundary) or prepare(
-        config, plan, shard=shard, forced=recorded is not None, **inputs
-    )
+    shard, cache, caches = _prepare_caches(config, plan, recorded is not None, inputs)
     model = eval_model
     if cache.plan.mode == "cache":
-        seconds = round(
-            time.perf_counter() - start, 2
-        )  # a schedule's one pass over all its boundaries included
-        for each in (
-            cache,
-            *caches.values(),
-        ):  # whichever stretch the run ends in reports the build
-            each.info["seconds"] = seconds
         with strategy.scope():
             model = build_compiled_classifier(
                 first, encoder_path, total_steps, from_cache=True, loaded=loaded
@@ -245,6 +225,29 @@ def load_job(
         cache,
         caches,
     )
+
+
+def _check_positions(config: TrainConfig, encoder):
+    positions = position_table_length(encoder.weights)
+    if positions is not None and positions < config.max_seq_length:
+        raise UserInputError(
+            f"--max-seq-length {config.max_seq_length}: the encoder {config.encoder} "
+            f"has position embeddings for {positions} tokens only"
+        )
+
+
+def _prepare_caches(config: TrainConfig, plan: Plan, forced: bool, inputs: dict):
+    """(shard, the cache of the run's first stretch, a schedule's caches by boundary), the
+    build's seconds recorded in each (a schedule's one pass over all its boundaries
+    included: whichever stretch the run ends in reports the build)."""
+    shard, start = input_shard(), time.perf_counter()
+    caches = _schedule_caches(config, plan, shard, forced, inputs)
+    cache = caches.get(plan.boundary) or prepare(config, plan, shard=shard, forced=forced, **inputs)
+    if cache.plan.mode == "cache":
+        seconds = round(time.perf_counter() - start, 2)
+        for each in (cache, *caches.values()):
+            each.info["seconds"] = seconds
+    return shard, cache, caches
 
 
 def _check_schedule(config: TrainConfig, loaded):

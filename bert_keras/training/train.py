@@ -5,14 +5,12 @@ writing a run directory (see `training.run_dir`) that a re-run resumes.
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import tf_keras
 
 from bert_keras.config import TrainConfig
-from bert_keras.data.pipeline import evaluation_dataset
 from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.errors import TrainingDiverged
 from bert_keras.evaluation.calibration import calibrate
@@ -30,12 +28,11 @@ from bert_keras.training.checkpoints import (
     BACKUP_DIR,
     BEST_DIR,
     backup_checkpoint,
-    best_checkpoint,
     check_backup_fits,
-    restore_weights,
     saved_epoch,
 )
 from bert_keras.training.distribution import cluster_size, is_chief, task
+from bert_keras.training.final_metrics import final_metrics
 from bert_keras.training.job import Job, load_job
 from bert_keras.training.prefix_cache import record_plan, recorded_plan
 from bert_keras.training.run_dir import (
@@ -61,27 +58,6 @@ def _write_replica_checksum(run_dir: Path, model):
     write_text_atomic(path, json.dumps(digest, indent=1, sort_keys=True))
 
 
-def evaluate_batches(model, dataset, examples: int) -> dict:
-    start = time.perf_counter()
-    results = model.evaluate(dataset, return_dict=True, verbose=0)
-    seconds = time.perf_counter() - start
-    return {
-        **{name: round(float(value), 6) for name, value in results.items()},
-        "evaluated_examples": examples,
-        "eval_examples_per_second": round(examples / seconds, 2),
-    }
-
-
-def evaluate_model(model, split, preprocessor, config) -> dict:
-    return evaluate_batches(
-        model,
-        evaluation_dataset(
-            split, preprocessor, config.batch_size, config.max_seq_length, config.text_fields
-        ),
-        split.size,
-    )
-
-
 def _first_epoch(run_dir: Path, job: Job) -> int:
     """The first epoch still to run: one past the last one BackupAndRestore saved,
     after checking that its checkpoint restores every variable of the model, trained
@@ -90,11 +66,8 @@ def _first_epoch(run_dir: Path, job: Job) -> int:
     if prefix is None:
         return 0
     saved = saved_epoch(prefix)
-    for (
-        first,
-        _,
-        freeze,
-    ) in job.config.phases():  # the slots the backup holds, made in the order it made them
+    # the slots the backup holds, made in the order it made them
+    for first, _, freeze in job.config.phases():
         if first <= saved:
             job.enter(freeze)
     check_backup_fits(job.model, prefix, f"--out {run_dir}: its backup {prefix}")
@@ -144,68 +117,8 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
             )
 
 
-def _best_epoch(rows: list[dict]) -> int:
-    """The index of the history row of the best validation F1 (the first, on a tie)."""
-    return max(range(len(rows)), key=lambda i: float(rows[i]["val_f1"]))
-
-
-def _validation_of(row: dict, examples: int) -> dict:
-    """A trial's final metrics: its best epoch's validation `row`, as that epoch's end
-    measured it. Those are the weights BestWeights kept, read on the same batches:
-    evaluating them again gives the same numbers for another pass over the split
-    (through the whole encoder, when the trial trains inline)."""
-    return {
-        **{
-            name[len("val_") :]: round(float(value), 6)
-            for name, value in row.items()
-            if name.startswith("val_")
-        },
-        "evaluated_examples": examples,
-    }
-
-
-def _final_metrics(
-    job: Job, config: TrainConfig, run_dir: Path, evaluate_on_test: bool, chief: bool
-) -> dict:
-    """The best weights on the test split, read by the model from token ids (a tuning
-    trial: on the validation split, from its history), with throughput, sizes and what
-    the frozen prefix did."""
-    rows = (
-        read_history(run_dir / HISTORY_FILE) if chief else []
-    )  # a non-chief worker writes no history
-    final_split = job.splits.test if evaluate_on_test else job.splits.validation
-    if rows and not evaluate_on_test:
-        metrics = _validation_of(rows[_best_epoch(rows)], final_split.size)
-    else:
-        best = best_checkpoint(run_dir)
-        if best is not None:  # a non-chief worker keeps none
-            restore_weights(job.eval_model, best, f"--out {run_dir}: its best weights {best}")
-        metrics = evaluate_model(job.eval_model, final_split, job.preprocessor, config)
-    if not chief:
-        return metrics
-    cache_seconds = job.cache.info.get("seconds", 0.0)  # building the cache is training time too
-    train_seconds = sum(float(row["train_seconds"]) for row in rows) + cache_seconds
-    train_examples = job.steps * config.batch_size * config.epochs
-    metrics.update(
-        evaluated_on=final_split.name,
-        train_examples=train_examples,
-        train_seconds=round(train_seconds, 2),
-        train_examples_per_second=round(train_examples / train_seconds, 2),
-        epoch_seconds=[round(float(row["train_seconds"]), 2) for row in rows],
-        best_epoch=1 + _best_epoch(rows),
-        trainable_params=int(sum(v.shape.num_elements() for v in job.model.trainable_weights)),
-        total_params=int(
-            sum(v.shape.num_elements() for v in job.eval_model.weights if v.dtype.is_floating)
-        ),
-        skipped_records=len(job.splits.skipped),
-        frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info},
-        dtype_policy=config.compute_precision,
-    )
-    return metrics
-
-
 def _calibration(job: Job, config: TrainConfig) -> dict:
-    """Temperature and threshold of the best weights (restored by _final_metrics), fitted
+    """Temperature and threshold of the best weights (restored by final_metrics), fitted
     on the validation split; a target precision no threshold reaches is said on stderr."""
     _, labels, logits = split_logits(
         job.eval_model, job.splits.validation, job.preprocessor, config
@@ -296,12 +209,11 @@ def _train(
         _fit(job, config, run_dir, chief, first_epoch, verbose)
     if cluster_size() > 1:
         _write_replica_checksum(run_dir, job.model)
-    metrics = _final_metrics(job, config, run_dir, evaluate_on_test, chief)
+    metrics = final_metrics(job, config, run_dir, evaluate_on_test, chief)
     if not chief:
         return metrics
-    if (
-        evaluate_on_test
-    ):  # a run to serve, not a trial: its probability calibrated, its threshold chosen
+    # a run to serve, not a trial: its probability calibrated, its threshold chosen
+    if evaluate_on_test:
         metrics["calibration"] = _calibration(job, config)
     from bert_keras.training.plots import plot_training_curves
 

@@ -70,15 +70,13 @@ def train_command(config: TrainConfig) -> str:
     if config.freeze.train_embeddings:
         parts.append("--train-embeddings")
     values = config.to_dict()
-    if values.pop(
-        "resolved_precision"
-    ):  # not a flag: what the trials computed in is asked for by name
+    # not a flag: what the trials computed in is asked for by name
+    if values.pop("resolved_precision"):
         values["precision"] = config.compute_precision
     for name, value in values.items():
         if name not in ("out", "encoder", "data", "freeze") and value != getattr(defaults, name):
-            value = (
-                ",".join(map(str, value)) if isinstance(value, tuple) else value
-            )  # --unfreeze-schedule 1,2
+            # --unfreeze-schedule 1,2
+            value = ",".join(map(str, value)) if isinstance(value, tuple) else value
             parts.append(f"--{name.replace('_', '-')} {value}")
     return " ".join(parts + [f"--out {config.out}"])
 

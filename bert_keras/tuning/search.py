@@ -97,9 +97,8 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
     from bert_keras.frozen_prefix.plan import choose
     from bert_keras.training.prefix_cache import precompute
 
-    shapes = (
-        TUNED_SCHEDULES if space.tune_schedule else ("fixed",)
-    )  # a schedule's epochs read their own
+    # a schedule's epochs read their own
+    shapes = TUNED_SCHEDULES if space.tune_schedule else ("fixed",)
     boundaries = sorted(
         {
             space.depth - count

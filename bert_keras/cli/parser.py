@@ -1,17 +1,24 @@
-"""The `bert-keras` command line: parsing and dispatch, nothing else.
+"""The parser: every command and flag, with help that names each default.
 
-Choices and defaults come from `bert_keras.config` (TensorFlow-free, so a bad
-flag is refused before anything heavy loads). Bad input raises UserInputError
-anywhere below; `main` prints it as one line and exits with status 2.
+Choices and defaults come from `bert_keras.config` (TensorFlow-free, so a bad flag is
+refused before anything heavy loads).
 """
 
 import argparse
-import contextlib
-import json
-import os
-import sys
-import time
 
+from bert_keras.cli.commands import (
+    DEFAULTS,
+    SEARCH_FLAGS,
+    cmd_check,
+    cmd_convert,
+    cmd_encoders,
+    cmd_evaluate,
+    cmd_export,
+    cmd_layers,
+    cmd_predict,
+    cmd_train,
+    cmd_tune,
+)
 from bert_keras.config import (
     BAD_RECORD_POLICIES,
     DEFAULT_MAX_TRIALS,
@@ -22,177 +29,16 @@ from bert_keras.config import (
     SERVING_PRECISION,
     STRATEGIES,
     TEXT_FIELDS,
-    TUNED_DROPOUTS,
-    TUNED_LAYER_LR_DECAYS,
-    TUNED_LEARNING_RATES,
-    TUNED_SCHEDULES,
     TrainConfig,
 )
 from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
-from bert_keras.errors import SearchFailed, SelfCheckFailed, TrainingDiverged, UserInputError
-from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.errors import UserInputError
 from bert_keras.serving.predict import BATCH_SIZE
-
-DEFAULTS = TrainConfig(out="")
-FREEZE_FLAGS = ("train_last", "freeze_first", "freeze_regex", "train_regex", "train_embeddings")
-SEARCH_FLAGS = {
-    # the values come from tuning.space
-    "--tune-learning-rate": f"also search {', '.join(map(str, TUNED_LEARNING_RATES))}",
-    "--tune-dropout": f"also search head dropout {', '.join(map(str, TUNED_DROPOUTS))}",
-    "--tune-layer-lr-decay": "also search --layer-lr-decay "
-    + ", ".join(map(str, TUNED_LAYER_LR_DECAYS)),
-    "--tune-schedule": f"also search the unfreeze schedule's shape: {', '.join(TUNED_SCHEDULES)}",
-    "--tune-embeddings": "also search whether embeddings train",
-}
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
         raise UserInputError(message)
-
-
-def _silence_native_stderr():
-    """Sends what TensorFlow's C++ runtime writes to file descriptor 2 (oneDNN
-    notices, CUDA probing, kernel fallbacks) to /dev/null: it is not for our
-    users and would bury our one-line errors. Python's stderr (our messages,
-    warnings, tracebacks) keeps the terminal. BERT_KERAS_DEBUG=1 shows all."""
-    if os.environ.get("BERT_KERAS_DEBUG"):
-        return
-    sys.stderr.flush()
-    terminal, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    sys.stderr = os.fdopen(terminal, "w", buffering=1)
-
-
-def _progress_on_stderr():
-    """Keras and Keras Tuner print progress on stdout; ours carries only the result."""
-    return contextlib.redirect_stdout(sys.stderr)
-
-
-def _print_json(result):
-    print(json.dumps(result, indent=2))
-
-
-# -- from flags to the package's objects ------------------------------------------------
-
-
-def freeze_spec_from_args(args) -> FreezeSpec:
-    """The freeze flags as given; with none at all, the default configuration's."""
-    if all(getattr(args, flag) is None for flag in FREEZE_FLAGS[:4]) and not args.train_embeddings:
-        return DEFAULTS.freeze
-    return FreezeSpec(**{flag: getattr(args, flag) for flag in FREEZE_FLAGS})
-
-
-def train_config_from_args(args) -> TrainConfig:
-    values = {
-        name: getattr(args, name)
-        for name in DEFAULTS.to_dict()
-        if name not in ("freeze", "out") and getattr(args, name, None) is not None
-    }
-    return TrainConfig(out=args.out, freeze=freeze_spec_from_args(args), **values)
-
-
-# -- the commands ----------------------------------------------------------------------
-
-
-def cmd_convert(args):
-    from bert_keras.encoders.convert import convert
-
-    start, out = time.perf_counter(), convert(args.hf_dir, args.out_dir, seq_length=args.seq_length)
-    print(f"wrote {out}/encoder and {out}/preprocessor in {time.perf_counter() - start:.1f}s")
-
-
-def cmd_encoders(args):
-    from bert_keras.encoders.builtin import describe_builtins
-
-    print("\n".join(describe_builtins()))
-
-
-def cmd_check(args):
-    from bert_keras.encoders.check import check_encoder
-
-    _print_json(check_encoder(args.encoder, args.sentences))
-
-
-def cmd_layers(args):
-    schedule = (
-        args.unfreeze_schedule
-    )  # every flag validated as train validates it, before any loading
-    config = TrainConfig(
-        out="",
-        freeze=freeze_spec_from_args(args),
-        layer_lr_decay=args.layer_lr_decay,
-        unfreeze_schedule=schedule,
-        epochs=len(schedule.split(",")) if schedule else 1,
-    )
-    from bert_keras.encoders.resolve import resolve_encoder
-    from bert_keras.freezing.table import layers_report
-
-    print(layers_report(resolve_encoder(args.encoder).encoder, config))
-
-
-def cmd_train(args):
-    config = train_config_from_args(args)
-    from bert_keras.training.train import train
-
-    with _progress_on_stderr():
-        metrics = train(config, overwrite=args.overwrite)
-    _print_json(metrics)
-
-
-def cmd_tune(args):
-    base = train_config_from_args(args)
-    from bert_keras.tuning.search import run_search
-
-    space_flags = {
-        flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
-        for flag in SEARCH_FLAGS
-    }
-    with _progress_on_stderr():
-        summary = run_search(
-            base,
-            args.out,
-            blocks=args.blocks,
-            oracle_name=args.oracle,
-            max_trials=args.max_trials,
-            overwrite=args.overwrite,
-            space_flags=space_flags,
-            export_best=args.export_best,
-        )
-    _print_json(summary)
-
-
-def cmd_evaluate(args):
-    from bert_keras.evaluation.evaluate import DATA_FLAGS, evaluate
-
-    with _progress_on_stderr():
-        result = evaluate(
-            args.model, report=args.report, **{flag: getattr(args, flag) for flag in DATA_FLAGS}
-        )
-    _print_json(result)
-
-
-def cmd_export(args):
-    from bert_keras.serving.export import export
-
-    with _progress_on_stderr():
-        result = export(args.run_dir, args.out, args.precision)
-    for signature, ops in result["required_ops"].items():
-        print(
-            f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}",
-            file=sys.stderr,
-        )
-    _print_json(result)
-
-
-def cmd_predict(args):
-    from bert_keras.serving.predict import predict
-
-    predict(args.model, args.reviews, args.file, args.batch_size)
-
-
-# -- the parser ------------------------------------------------------------------------
 
 
 def _add_freeze_flags(parser):
@@ -245,25 +91,12 @@ def _add_data_flags(parser):
     )
 
 
-def _add_training_flags(parser):
-    """Every TrainConfig setting as a flag; unset flags take the config's defaults."""
-    d = DEFAULTS
-    parser.add_argument(
-        "--encoder", help=f"built-in name, directory or TF Hub handle (default {d.encoder})"
-    )
-    _add_data_flags(parser)
-    numbers = [
-        (
-            "--train-split",
-            str,
-            f"TFDS split string, e.g. 'train[:10000]' (default {d.train_split})",
-        ),
+def _numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
+    """(flag, type, help) of every setting that takes one number or string."""
+    return [
+        ("--train-split", str, f"TFDS split, e.g. 'train[:10000]' (default {d.train_split})"),
         ("--limit", int, "use only the first N training records"),
-        (
-            "--validation-split",
-            float,
-            f"fraction held out of training (default {d.validation_split})",
-        ),
+        ("--validation-split", float, f"held out of training (default {d.validation_split})"),
         ("--max-seq-length", int, f"tokens per example (default {d.max_seq_length})"),
         ("--epochs", int, f"default {d.epochs}"),
         ("--batch-size", int, f"global batch (default {d.batch_size})"),
@@ -271,11 +104,7 @@ def _add_training_flags(parser):
         ("--weight-decay", float, f"decoupled weight decay (default {d.weight_decay})"),
         ("--warmup-fraction", float, f"of all steps (default {d.warmup_fraction})"),
         ("--clip-norm", float, f"global gradient norm (default {d.clip_norm})"),
-        (
-            "--layer-lr-decay",
-            float,
-            "block i at lr x D^(depth - i), embeddings lowest (default 1: off)",
-        ),
+        ("--layer-lr-decay", float, "block i at lr x D^(depth - i), embeddings lowest (default 1)"),
         (
             "--unfreeze-schedule",
             str,
@@ -290,7 +119,16 @@ def _add_training_flags(parser):
         ),
         ("--target-recall", float, "threshold: the most precision at this validation recall"),
     ]
-    for flag, kind, text in numbers:
+
+
+def _add_training_flags(parser):
+    """Every TrainConfig setting as a flag; unset flags take the config's defaults."""
+    d = DEFAULTS
+    parser.add_argument(
+        "--encoder", help=f"built-in name, directory or TF Hub handle (default {d.encoder})"
+    )
+    _add_data_flags(parser)
+    for flag, kind, text in _numeric_flags(d):
         parser.add_argument(flag, type=kind, help=text)
     parser.add_argument(
         "--strategy", choices=STRATEGIES, help=f"tf.distribute strategy (default {d.strategy})"
@@ -448,34 +286,3 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_commands(commands)
     _add_serving_commands(commands)
     return parser
-
-
-def main(argv=None) -> int:
-    """Runs one command; returns its exit status: 0, 1 for a failure of the work, 2 for bad
-    input."""
-    try:
-        args = build_parser().parse_args(argv)
-        args.run(args)
-    except UserInputError as error:
-        print(f"bert-keras: error: {error}", file=sys.stderr)
-        return 2
-    except (TrainingDiverged, SearchFailed, SelfCheckFailed) as error:
-        print(f"bert-keras: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bert-keras: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-def run():
-    """The `bert-keras` console script."""
-    _silence_native_stderr()
-    import logging
-
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # TF's Python-side chatter
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

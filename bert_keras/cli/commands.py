@@ -1,0 +1,157 @@
+"""The commands: each turns parsed flags into the package's objects, calls the
+library, and prints its result (JSON on stdout; progress on stderr)."""
+
+import contextlib
+import json
+import sys
+import time
+
+from bert_keras.config import (
+    TUNED_DROPOUTS,
+    TUNED_LAYER_LR_DECAYS,
+    TUNED_LEARNING_RATES,
+    TUNED_SCHEDULES,
+    TrainConfig,
+)
+from bert_keras.freezing.spec import FreezeSpec
+
+DEFAULTS = TrainConfig(out="")
+FREEZE_FLAGS = ("train_last", "freeze_first", "freeze_regex", "train_regex", "train_embeddings")
+SEARCH_FLAGS = {
+    # the values come from tuning.space
+    "--tune-learning-rate": f"also search {', '.join(map(str, TUNED_LEARNING_RATES))}",
+    "--tune-dropout": f"also search head dropout {', '.join(map(str, TUNED_DROPOUTS))}",
+    "--tune-layer-lr-decay": "also search --layer-lr-decay "
+    + ", ".join(map(str, TUNED_LAYER_LR_DECAYS)),
+    "--tune-schedule": f"also search the unfreeze schedule's shape: {', '.join(TUNED_SCHEDULES)}",
+    "--tune-embeddings": "also search whether embeddings train",
+}
+
+
+def _progress_on_stderr():
+    """Keras and Keras Tuner print progress on stdout; ours carries only the result."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
+def _print_json(result):
+    print(json.dumps(result, indent=2))
+
+
+# -- from flags to the package's objects ------------------------------------------------
+
+
+def freeze_spec_from_args(args) -> FreezeSpec:
+    """The freeze flags as given; with none at all, the default configuration's."""
+    if all(getattr(args, flag) is None for flag in FREEZE_FLAGS[:4]) and not args.train_embeddings:
+        return DEFAULTS.freeze
+    return FreezeSpec(**{flag: getattr(args, flag) for flag in FREEZE_FLAGS})
+
+
+def train_config_from_args(args) -> TrainConfig:
+    values = {
+        name: getattr(args, name)
+        for name in DEFAULTS.to_dict()
+        if name not in ("freeze", "out") and getattr(args, name, None) is not None
+    }
+    return TrainConfig(out=args.out, freeze=freeze_spec_from_args(args), **values)
+
+
+# -- the commands ----------------------------------------------------------------------
+
+
+def cmd_convert(args):
+    from bert_keras.encoders.convert import convert
+
+    start, out = time.perf_counter(), convert(args.hf_dir, args.out_dir, seq_length=args.seq_length)
+    print(f"wrote {out}/encoder and {out}/preprocessor in {time.perf_counter() - start:.1f}s")
+
+
+def cmd_encoders(args):
+    from bert_keras.encoders.builtin import describe_builtins
+
+    print("\n".join(describe_builtins()))
+
+
+def cmd_check(args):
+    from bert_keras.encoders.check import check_encoder
+
+    _print_json(check_encoder(args.encoder, args.sentences))
+
+
+def cmd_layers(args):
+    # every flag is validated as train validates it, before anything loads
+    schedule = args.unfreeze_schedule
+    config = TrainConfig(
+        out="",
+        freeze=freeze_spec_from_args(args),
+        layer_lr_decay=args.layer_lr_decay,
+        unfreeze_schedule=schedule,
+        epochs=len(schedule.split(",")) if schedule else 1,
+    )
+    from bert_keras.encoders.resolve import resolve_encoder
+    from bert_keras.freezing.table import layers_report
+
+    print(layers_report(resolve_encoder(args.encoder).encoder, config))
+
+
+def cmd_train(args):
+    config = train_config_from_args(args)
+    from bert_keras.training.train import train
+
+    with _progress_on_stderr():
+        metrics = train(config, overwrite=args.overwrite)
+    _print_json(metrics)
+
+
+def cmd_tune(args):
+    base = train_config_from_args(args)
+    from bert_keras.tuning.search import run_search
+
+    space_flags = {
+        flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
+        for flag in SEARCH_FLAGS
+    }
+    with _progress_on_stderr():
+        summary = run_search(
+            base,
+            args.out,
+            blocks=args.blocks,
+            oracle_name=args.oracle,
+            max_trials=args.max_trials,
+            overwrite=args.overwrite,
+            space_flags=space_flags,
+            export_best=args.export_best,
+        )
+    _print_json(summary)
+
+
+def cmd_evaluate(args):
+    from bert_keras.evaluation.evaluate import DATA_FLAGS, evaluate
+
+    with _progress_on_stderr():
+        result = evaluate(
+            args.model, report=args.report, **{flag: getattr(args, flag) for flag in DATA_FLAGS}
+        )
+    _print_json(result)
+
+
+def cmd_export(args):
+    from bert_keras.serving.export import export
+
+    with _progress_on_stderr():
+        result = export(args.run_dir, args.out, args.precision)
+    for signature, ops in result["required_ops"].items():
+        print(
+            f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}",
+            file=sys.stderr,
+        )
+    _print_json(result)
+
+
+def cmd_predict(args):
+    from bert_keras.serving.predict import predict
+
+    predict(args.model, args.reviews, args.file, args.batch_size)
+
+
+# -- the parser ------------------------------------------------------------------------
