@@ -13,9 +13,8 @@ def cli(*argv):
 def kill_when(argv, condition, timeout=600, env=None) -> bool:
     """Runs `argv` and SIGKILLs it the moment `condition()` holds. Returns True if it
     was killed, False if it finished first (with status 0: anything else fails)."""
-    with tempfile.TemporaryFile(
-        "w+"
-    ) as stderr:  # a file, not a pipe: a full pipe would stall the process
+    # a file, not a pipe: a full pipe would stall the process
+    with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=stderr, text=True, env=env
         )

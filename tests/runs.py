@@ -37,16 +37,7 @@ def assert_same_run(resumed, whole):
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
     metrics = [json.loads((out / "metrics.json").read_text()) for out in (resumed, whole)]
-    for key in (
-        "loss",
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "auc",
-        "best_epoch",
-        "train_examples",
-    ):
+    for key in "loss accuracy precision recall f1 auc best_epoch train_examples".split():
         assert metrics[0][key] == metrics[1][key], key
     histories = [list(csv.DictReader(open(out / "history.csv"))) for out in (resumed, whole)]
     for rows in zip(*histories, strict=True):
@@ -58,23 +49,14 @@ def rerun_and_check_it_resumed(argv, out, epochs: int, steps: int):
     only the epochs after the last one backed up, each its `steps` steps, and keeps
     the history rows the killed process wrote, byte for byte."""
     backup = tf.train.latest_checkpoint(str(out / "backup" / "chief"))
-    first = (
-        0
-        if backup is None
-        else 1
-        + int(
-            tf.train.load_checkpoint(backup).get_tensor(
-                "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"
-            )
-        )
-    )
+    saved = "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE"
+    first = 0 if backup is None else 1 + int(tf.train.load_checkpoint(backup).get_tensor(saved))
     kept = history_lines(out)[:first]
     resumed = subprocess.run(cli(*argv), check=True, capture_output=True, text=True)
     ran = re.findall(rf"^Epoch (\d+)/{epochs}$", resumed.stderr, re.M)
     assert ran == [str(e + 1) for e in range(first, epochs)], resumed.stderr
-    assert re.findall(r"^(\d+)/(\d+) - ", resumed.stderr, re.M) == [(str(steps), str(steps))] * len(
-        ran
-    )
+    steps_run = re.findall(r"^(\d+)/(\d+) - ", resumed.stderr, re.M)
+    assert steps_run == [(str(steps), str(steps))] * len(ran)
     assert history_lines(out)[:first] == kept, "earlier epochs' rows are the killed process's own"
     return first
 

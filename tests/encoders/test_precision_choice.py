@@ -124,9 +124,8 @@ def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(
     tiny_encoder_dir, tmp_path, capsys
 ):
     data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
-    (
-        tmp_path / "bare"
-    ).mkdir()  # the tiny encoder's SavedModel without what `convert` records beside it
+    # the tiny encoder's SavedModel without what `convert` records beside it
+    (tmp_path / "bare").mkdir()
     (tmp_path / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
     assert main(train_argv(tmp_path / "bare" / "encoder", data, tmp_path / "run")) == 0
     assert (

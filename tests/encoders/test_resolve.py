@@ -41,14 +41,13 @@ def test_unreachable_hub_handle_says_how_to_go_local():
 
 
 def test_a_preprocessor_is_loaded_once_while_its_files_stay_the_same(tiny_encoder_dir, tmp_path):
-    copy = shutil.copytree(tiny_encoder_dir, tmp_path / "tiny", ignore=shutil.ignore_patterns(".*"))
+    skip = shutil.ignore_patterns(".*", "encoder_*")  # locks; mixed variants, perhaps being built
+    copy = shutil.copytree(tiny_encoder_dir, tmp_path / "tiny", ignore=skip)
     paths = resolve_encoder(str(copy))
     first = load_preprocessor(paths)
     assert load_preprocessor(paths) is first
     graph = copy / "preprocessor" / "saved_model.pb"
     os.utime(graph, ns=(graph.stat().st_atime_ns, graph.stat().st_mtime_ns + 10**9))  # rewritten
     again = load_preprocessor(paths)
-    assert again is not first and again(tf.constant(["good film"]))["input_word_ids"].shape == (
-        1,
-        128,
-    )
+    assert again is not first
+    assert again(tf.constant(["good film"]))["input_word_ids"].shape == (1, 128)

@@ -94,9 +94,8 @@ def test_a_target_recall_is_met_with_the_most_precision():
 
 
 def test_an_unreachable_precision_is_said_and_takes_the_most_precise_threshold():
-    chosen = choose_threshold(
-        [0.9, 0.8, 0.7, 0.6], [0, 1, 1, 0], target_precision=0.99
-    )  # precisions 0, 1/2, 2/3, 1/2
+    # precisions 0, 1/2, 2/3, 1/2
+    chosen = choose_threshold([0.9, 0.8, 0.7, 0.6], [0, 1, 1, 0], target_precision=0.99)
     assert chosen == {"rule": "precision>=0.99", "met": False, "threshold": 0.7}
 
 
@@ -122,9 +121,8 @@ def test_calibrate_records_what_export_applies():
 def test_a_recorded_calibration_is_read_and_a_missing_one_is_the_sigmoid_at_one_half(tmp_path):
     recorded = {"temperature": 2.0, "threshold": 0.4, "threshold_rule": "f1"}
     (tmp_path / "metrics.json").write_text(json.dumps({"f1": 0.9, "calibration": recorded}))
-    (tmp_path / "old_metrics.json").write_text(
-        json.dumps({"f1": 0.9})
-    )  # trained before calibration
+    # trained before calibration
+    (tmp_path / "old_metrics.json").write_text(json.dumps({"f1": 0.9}))
     (tmp_path / "calibration.json").write_text(json.dumps(recorded))
     assert read_calibration(tmp_path / "metrics.json", "calibration") == recorded
     assert read_calibration(tmp_path / "calibration.json") == recorded

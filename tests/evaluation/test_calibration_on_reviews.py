@@ -57,9 +57,8 @@ def test_temperature_lowers_test_ece_and_the_target_precision_is_met(
     )
     assert calibration["temperature"] > 1 and calibration["ece_after"] < calibration["ece_before"]
 
-    assert (
-        main(["evaluate", "--model", str(out)]) == 0
-    )  # the test split: 1,000 reviews calibration never saw
+    # the test split: 1,000 reviews calibration never saw
+    assert main(["evaluate", "--model", str(out)]) == 0
     tested = json.loads(capsys.readouterr().out)
     print(
         json.dumps(

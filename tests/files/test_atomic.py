@@ -44,9 +44,8 @@ def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
     with atomic_directory(tmp_path / "encoder") as staging:
         (staging / "whole.pb").write_text("done")
     assert [p.name for p in tmp_path.iterdir()] == ["encoder"]
-    assert (
-        tmp_path / "encoder"
-    ).stat().st_mode & 0o077 == 0o777 & ~current_umask() & 0o077  # not mkdtemp's 0700
+    # not mkdtemp's 0700
+    assert (tmp_path / "encoder").stat().st_mode & 0o077 == 0o777 & ~current_umask() & 0o077
 
 
 def current_umask():
@@ -77,6 +76,15 @@ def test_write_text_atomic_replaces_whole_and_leaves_no_staging(tmp_path):
     write_text_atomic(path, "old")
     write_text_atomic(path, "new")
     assert path.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_whole_and_nothing_else(tmp_path):
+    path = tmp_path / "metrics.json"
+    write_text_atomic(path, "old")
+    # a lone surrogate cannot be encoded: the write fails once the file is open
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomic(path, "new" * 30_000 + "\ud800")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_staging_names_are_unique_per_writer(tmp_path):

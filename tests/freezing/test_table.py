@@ -30,9 +30,8 @@ def test_the_note_says_how_frozen_blocks_run(tiny_handle):
     assert "the frozen embeddings and block 0 run in inference mode" in format_table(
         layer_rows(model), None, frozen_prefix
     )
-    assert "still apply dropout" in format_table(
-        layer_rows(model), None, None
-    )  # an encoder that cannot split
+    # an encoder that cannot split
+    assert "still apply dropout" in format_table(layer_rows(model), None, None)
 
 
 def test_layers_command_errors_are_one_line(tiny_encoder_dir, capsys):

@@ -7,9 +7,8 @@ from bert_keras.frozen_prefix import states as store
 
 
 def states():
-    values = np.arange(10, dtype=np.float32).reshape(
-        5, 2
-    )  # [tokens, hidden]: example 0 has 2 tokens, 1 has 3
+    # [tokens, hidden]: example 0 has 2 tokens, 1 has 3
+    values = np.arange(10, dtype=np.float32).reshape(5, 2)
     return store.HiddenStates(
         values, np.array([0, 2, 5], np.int64), np.array([1.0, 0.0], np.float32)
     )

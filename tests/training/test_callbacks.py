@@ -42,6 +42,5 @@ def test_best_weights_keep_only_the_best_save_and_drop_a_killed_saves_folder(tmp
         == [current.rsplit("/", 1)[1]] * 2
     )  # its .index and .data, nothing else
     reader = tf.train.load_checkpoint(current)
-    assert (
-        "weights/dense.Skernel/.ATTRIBUTES/VARIABLE_VALUE" in reader.get_variable_to_shape_map()
-    )  # by name
+    # by name
+    assert "weights/dense.Skernel/.ATTRIBUTES/VARIABLE_VALUE" in reader.get_variable_to_shape_map()

@@ -5,8 +5,8 @@ import tf_keras
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.config import TrainConfig
+from bert_keras.training.final_metrics import evaluate_model
 from bert_keras.training.job import load_job
-from bert_keras.training.train import evaluate_model
 
 
 @pytest.mark.parametrize("frozen_prefix", ["cache", "inline"])

@@ -61,12 +61,10 @@ def test_one_step_moves_each_variable_by_its_multiplier_relative_to_the_head():
         moved["classifier/bias"],
         0.01 / 5,
     )  # warm-up: lr / 5
-    adam = (
-        0.1 * 0.2 * np.sqrt(1 - 0.999) / (1 - 0.9) / (np.sqrt(0.001 * 0.2**2) + 1e-6)
-    )  # Keras: eps on sqrt(v)
-    assert head[0] == pytest.approx(
-        rate * (0.1 * 3.0 + adam), rel=1e-4
-    )  # Keras keeps beta_2 in float32
+    # Keras: eps on sqrt(v)
+    adam = 0.1 * 0.2 * np.sqrt(1 - 0.999) / (1 - 0.9) / (np.sqrt(0.001 * 0.2**2) + 1e-6)
+    # Keras keeps beta_2 in float32
+    assert head[0] == pytest.approx(rate * (0.1 * 3.0 + adam), rel=1e-4)
     assert head_bias[0] == pytest.approx(rate * adam, rel=1e-4)  # no weight decay on biases
     for name, multiplier in NAMES.items():
         # a bias moves by Adam's step alone (no weight decay), a kernel by both

@@ -36,9 +36,8 @@ def cached_model(tiny_encoder_dir, precision: str):
 
 def batch(scale=1.0, seed=0):
     rng = np.random.default_rng(seed)
-    hidden = (
-        rng.standard_normal((4, 6, 32)).astype(np.float32) * scale
-    )  # [batch, seq, hidden] of the tiny encoder
+    # [batch, seq, hidden] of the tiny encoder
+    hidden = rng.standard_normal((4, 6, 32)).astype(np.float32) * scale
     return {"hidden_states": hidden, "input_mask": np.ones((4, 6), np.int32)}, np.array(
         [[1.0], [0.0], [1.0], [0.0]]
     )
@@ -63,9 +62,10 @@ def test_an_overflowing_step_is_skipped_and_halves_the_loss_scale(tiny_encoder_d
     for old, new in zip(before, weights(model), strict=True):
         np.testing.assert_array_equal(old, new)  # the step was skipped, not applied
     assert np.isfinite(step(model, batch(seed=1)))
+    # training goes on
     assert any(
         not np.array_equal(old, new) for old, new in zip(before, weights(model), strict=True)
-    )  # training goes on
+    )
     slots = {v.name for v in model.optimizer.variables} - {"iteration:0"}
     assert slots == {
         f"{kind}/{v.name}" for v in model.trainable_weights for kind in ("m", "v")
@@ -77,9 +77,8 @@ def test_the_loss_scale_survives_a_checkpoint_round_trip(tiny_encoder_dir, tmp_p
     model.train_on_batch(*batch())
     model.train_on_batch(*batch(scale=1e6))
     halved = float(model.optimizer.loss_scale)
-    prefix = tf.train.Checkpoint(model=model).save(
-        str(tmp_path / "ckpt")
-    )  # as BackupAndRestore keeps it
+    # as BackupAndRestore keeps it
+    prefix = tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))
     fresh = cached_model(tiny_encoder_dir, "mixed_float16")
     fresh.optimizer.build(fresh.trainable_weights)
     check_backup_fits(fresh, prefix, "the checkpoint")

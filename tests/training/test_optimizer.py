@@ -11,18 +11,16 @@ from bert_keras.training.optimizer import WarmupLinearDecay, make_optimizer
 def test_schedule_warms_up_linearly_then_decays_linearly_to_zero():
     schedule = WarmupLinearDecay(1e-3, warmup_steps=4, total_steps=12)
     rates = [float(schedule(step)) for step in range(14)]
-    np.testing.assert_allclose(
-        rates[:4], [2.5e-4, 5e-4, 7.5e-4, 1e-3], rtol=1e-6
-    )  # (step + 1) / warmup
+    # (step + 1) / warmup
+    np.testing.assert_allclose(rates[:4], [2.5e-4, 5e-4, 7.5e-4, 1e-3], rtol=1e-6)
     np.testing.assert_allclose(
         rates[4:],
         [1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4, 0, 0],
         rtol=1e-6,
         atol=1e-12,
     )
-    assert float(WarmupLinearDecay(1e-3, 0, 10)(0)) == pytest.approx(
-        1e-3
-    )  # no warm-up: the peak at once
+    # no warm-up: the peak at once
+    assert float(WarmupLinearDecay(1e-3, 0, 10)(0)) == pytest.approx(1e-3)
 
 
 def test_weight_decay_skips_layer_norms_and_biases():

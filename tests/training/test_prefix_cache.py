@@ -2,7 +2,10 @@
 and a cache on disk that a rerun reads; (integration) resumable after SIGKILL, and a
 cache on disk that a kill mid-build never leaves half-used."""
 
+import contextlib
+import io
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -20,6 +23,7 @@ from tiny_bert import write_synthetic_reviews
 from bert_keras.cli import main
 from bert_keras.frozen_prefix import states as store
 from bert_keras.serving.export import export
+from bert_keras.training.callbacks import EpochTimer
 
 
 @pytest.fixture(scope="module")
@@ -33,59 +37,84 @@ def command(encoder, data, out, mode, *extra):
     return [*train.split(), *options.split(), *extra]
 
 
+@pytest.fixture(scope="module")
+def trained(tiny_encoder_dir, reviews, tmp_path_factory):
+    """trained(dropout) -> {mode: (run directory, metrics)}: a cached and an inline run, each
+    trained once for every test that reads them."""
+    runs = {}
+
+    def pair(dropout: str) -> dict:
+        if dropout not in runs:
+            root = tmp_path_factory.mktemp(f"dropout_{dropout}")
+            runs[dropout] = {mode: run(root / mode, mode, dropout) for mode in ("cache", "inline")}
+        return runs[dropout]
+
+    def run(out, mode, dropout):
+        # float32: under a mixed policy the cache (built 64 reviews at a time) and the training
+        # batches (8) round differently
+        flags = ["--dropout", dropout, "--precision", "float32"]
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            assert main(command(tiny_encoder_dir, reviews, out, mode, *flags)) == 0
+        return out, json.loads(stdout.getvalue())
+
+    return pair
+
+
 @pytest.mark.parametrize("dropout", ["0", "0.1"])
-def test_cached_and_inline_training_end_with_the_same_weights(
-    tiny_encoder_dir, reviews, tmp_path, capsys, dropout
-):
+def test_cached_and_inline_training_end_with_the_same_weights(trained, dropout):
     """Frozen blocks run in inference mode on both paths, and the trainable blocks' dropout
-    masks depend on (seed, call count) only: the cache changes the cost, not the result."""
-    metrics = {}
-    # N = 2 epochs of 22 steps: float noise of ~1e-7 stays below 1e-5. In float32: under a mixed
-    # policy the cache (built 64 reviews at a time) and the training batches (8) round differently.
-    for mode in ("cache", "inline"):
-        assert (
-            main(
-                command(
-                    tiny_encoder_dir,
-                    reviews,
-                    tmp_path / mode,
-                    mode,
-                    "--dropout",
-                    dropout,
-                    "--precision",
-                    "float32",
-                )
-            )
-            == 0
-        )
-        metrics[mode] = json.loads(capsys.readouterr().out)
-    assert (
-        metrics["cache"]["frozen_prefix"]["mode"] == "cache"
-        and metrics["cache"]["frozen_prefix"]["boundary"] == 1
-    )
-    assert metrics["inline"]["frozen_prefix"]["mode"] == "inline"
-    cached, inline = best_weights(tmp_path / "cache"), best_weights(tmp_path / "inline")
+    masks depend on (seed, call count) only: the cache changes the cost, not the result.
+    N = 2 epochs of 22 steps: float noise of ~1e-7 stays below 1e-5."""
+    (cached_run, cached_metrics), (inline_run, inline_metrics) = trained(dropout).values()
+    assert cached_metrics["frozen_prefix"]["mode"] == "cache"
+    assert cached_metrics["frozen_prefix"]["boundary"] == 1
+    assert inline_metrics["frozen_prefix"]["mode"] == "inline"
+    cached, inline = best_weights(cached_run), best_weights(inline_run)
     assert cached.keys() == inline.keys() and any("transformer.Slayer_1" in name for name in cached)
     for name in cached:
         np.testing.assert_allclose(cached[name], inline[name], atol=1e-5, rtol=0, err_msg=name)
     for key in ("loss", "f1", "auc"):
-        assert metrics["cache"][key] == pytest.approx(metrics["inline"][key], abs=1e-5)
+        assert cached_metrics[key] == pytest.approx(inline_metrics[key], abs=1e-5)
 
 
-def test_a_cached_run_exports_as_one_trained_inline_would(
-    tiny_encoder_dir, reviews, tmp_path, capsys
-):
-    assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", "cache")) == 0
-    capsys.readouterr()
+def test_a_cached_run_exports_as_one_trained_inline_would(trained, tmp_path, capsys):
+    run, _ = trained("0.1")["cache"]
     assert store._IN_MEMORY == {}, "a finished run releases the states it kept in memory"
-    assert (
-        export(tmp_path / "run", tmp_path / "served", fresh_check=False)["max_abs_difference"]
-        <= 1e-5
-    )
-    assert main(["evaluate", "--model", str(tmp_path / "run")]) == 0
+    served = export(run, tmp_path / "served", fresh_check=False)
+    assert served["max_abs_difference"] <= 1e-5
+    assert main(["evaluate", "--model", str(run)]) == 0
     assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(
-        json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"], abs=1e-6
+        json.loads((run / "metrics.json").read_text())["f1"], abs=1e-6
     )
+
+
+def test_an_interrupted_run_resumes_after_its_last_epoch_and_ends_as_an_uninterrupted_one(
+    trained, tiny_encoder_dir, reviews, tmp_path, capsys, monkeypatch
+):
+    """Interrupted (Ctrl-C) as its second epoch begins, the same command runs that epoch
+    only, keeps the first epoch's history row, and ends with the uninterrupted run's every
+    tensor. (integration: the same after SIGKILL, at moments in the middle of things.)"""
+    whole, _ = trained("0.1")["cache"]
+    argv = command(tiny_encoder_dir, reviews, tmp_path / "run", "cache")
+    argv += ["--dropout", "0.1", "--precision", "float32"]
+    begin = EpochTimer.on_epoch_begin
+
+    def interrupted(timer, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        begin(timer, epoch, logs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EpochTimer, "on_epoch_begin", interrupted)
+        assert main(argv) == 130
+    kept = history_lines(tmp_path / "run")
+    assert len(kept) == 1 and not (tmp_path / "run" / "metrics.json").exists()
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert re.findall(r"^Epoch (\d+)/2$", capsys.readouterr().err, re.M) == ["2"]
+    assert history_lines(tmp_path / "run")[:1] == kept
+    assert_same_run(tmp_path / "run", whole)
 
 
 def test_a_rerun_reads_the_cache_on_disk_instead_of_computing_it(

@@ -94,9 +94,8 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
                     first,
                     variable.name,
                 )
-        assert len(optimizer._momentums) == len(
-            job.model.trainable_weights
-        )  # slots for what trains, no more
+        # slots for what trains, no more
+        assert len(optimizer._momentums) == len(job.model.trainable_weights)
     assert job.cache.plan.mode == frozen_prefix and (job.cache.plan.boundary == 0) == (
         frozen_prefix == "cache"
     )

@@ -60,32 +60,16 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
 ):
     data = write_synthetic_reviews(tmp_path / "data", n_train=600, n_test=40)
     tune_dir, port = tmp_path / "tune", free_port()
-    argv = cli(
-        *tune_argv(
-            tiny_encoder_dir,
-            data,
-            tune_dir,
-            "--oracle",
-            "grid",
-            "--tune-layer-lr-decay",
-            "--epochs",
-            "2",
-            "--max-trials",
-            "4",
-        )
-    )
+    flags = "--oracle grid --tune-layer-lr-decay --epochs 2 --max-trials 4".split()
+    argv = cli(*tune_argv(tiny_encoder_dir, data, tune_dir, *flags))
     chief = start(argv, "chief", port, tmp_path)
     workers = {name: start(argv, name, port, tmp_path) for name in ("tuner0", "tuner1")}
 
     deadline = time.time() + 600
 
-    def past_its_first_epoch(
-        trial,
-    ):  # its backup written: epoch 1 is done, and a resume must not redo it
-        return (
-            trial is not None
-            and (tune_dir / "trials" / str(trial) / "backup" / "chief" / "checkpoint").exists()
-        )
+    def past_its_first_epoch(trial):  # its backup written: epoch 1 is done, not to be redone
+        backup = tune_dir / "trials" / str(trial) / "backup" / "chief" / "checkpoint"
+        return trial is not None and backup.exists()
 
     while not past_its_first_epoch(ongoing_trial(tune_dir, "tuner0")) and time.time() < deadline:
         time.sleep(0.01)
@@ -96,7 +80,11 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
     assert not (tune_dir / "trials" / killed_trial / "metrics.json").exists(), (
         "the kill must land mid-trial"
     )
-    first_epoch = (tune_dir / "trials" / killed_trial / "history.csv").read_text().splitlines()[1]
+
+    def history_of(trial):
+        return (tune_dir / "trials" / trial / "history.csv").read_text()
+
+    first_epoch = history_of(killed_trial).splitlines()[1]
 
     restarted = finish(start(argv, "tuner0", port, tmp_path), "tuner0, started again")
     other = finish(workers["tuner1"], "tuner1")
@@ -112,13 +100,10 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
     assert summary["best"]["val_f1"] == max(float(row["val_f1"]) for row in rows)
     assert (tune_dir / "best.json").is_file() and (tune_dir / "tuning.png").stat().st_size > 1000
     for row in rows:  # each trial trained its 2 epochs once
-        history = (tune_dir / "trials" / row["trial"] / "history.csv").read_text().splitlines()
-        assert len(history) == 3, history
+        assert len(history_of(row["trial"]).splitlines()) == 3, history_of(row["trial"])
     # the killed trial resumed at epoch 2: its first epoch's row (seconds included) is the one
     # written before the kill
-    assert (tune_dir / "trials" / killed_trial / "history.csv").read_text().splitlines()[
-        1
-    ] == first_epoch
+    assert history_of(killed_trial).splitlines()[1] == first_epoch
 
 
 @pytest.mark.parametrize(
