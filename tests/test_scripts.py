@@ -114,24 +114,17 @@ def test_benchmark_predict_scores_every_review_both_ways(exported, reviews):
 def test_benchmark_baselines_refuses_missing_baselines_with_one_line(tmp_path):
     """Its baselines need PyTorch (the Trainer) and KerasHub, which bert-keras does not
     install: without them it says which is missing, and trains nothing."""
-    result = run_script(
-        "benchmark_baselines.py",
-        "--torch-python",
-        "/nonexistent/python",
-        "--keras-hub-path",
-        tmp_path,
-    )
+
+    def baselines():
+        return run_script(
+            "benchmark_baselines.py",
+            *("--torch-python", "/nonexistent/python", "--keras-hub-path", tmp_path),
+        )
+
+    result = baselines()
     assert result.returncode == 2 and result.stdout == ""
     assert f"--keras-hub-path {tmp_path}: no keras_hub package in it" in result.stderr
     (tmp_path / "keras_hub").mkdir()
-    result = run_script(
-        "benchmark_baselines.py",
-        "--torch-python",
-        "/nonexistent/python",
-        "--keras-hub-path",
-        tmp_path,
-    )
-    assert (
-        result.returncode == 2
-        and "--torch-python /nonexistent/python: not an executable" in result.stderr
-    )
+    result = baselines()
+    assert result.returncode == 2
+    assert "--torch-python /nonexistent/python: not an executable" in result.stderr

@@ -59,14 +59,17 @@ BAD_RECORDS = [
 ]
 
 
+# A good record of each format, around the bad one.
+GOOD_OF = {
+    "train.csv": GOOD,
+    "reviews.txt": "__label__2 ok: fine\n",
+    "reviews.jsonl": '{"text": "ok", "label": 1}\n',
+}
+
+
 @pytest.mark.parametrize("name, bad_line, problem", BAD_RECORDS)
 def test_bad_record_stops_with_file_and_line(tmp_path, name, bad_line, problem):
-    good = {
-        "train.csv": GOOD,
-        "reviews.txt": "__label__2 ok: fine\n",
-        "reviews.jsonl": '{"text": "ok", "label": 1}\n',
-    }[name]
-    bad = bad_line if isinstance(bad_line, bytes) else bad_line.encode()
+    good, bad = GOOD_OF[name], bad_line if isinstance(bad_line, bytes) else bad_line.encode()
     path = write(tmp_path, name, good.encode() + bad + good.encode())
     bad_line_number = good.count("\n") + 1
     with pytest.raises(UserInputError) as raised:
@@ -78,12 +81,7 @@ def test_bad_record_stops_with_file_and_line(tmp_path, name, bad_line, problem):
 
 @pytest.mark.parametrize("name, bad_line, problem", BAD_RECORDS)
 def test_skip_policy_skips_counts_and_reports(tmp_path, name, bad_line, problem):
-    good = {
-        "train.csv": GOOD,
-        "reviews.txt": "__label__2 ok: fine\n",
-        "reviews.jsonl": '{"text": "ok", "label": 1}\n',
-    }[name]
-    bad = bad_line if isinstance(bad_line, bytes) else bad_line.encode()
+    good, bad = GOOD_OF[name], bad_line if isinstance(bad_line, bytes) else bad_line.encode()
     records = read_records(
         write(tmp_path, name, good.encode() + bad + good.encode()), on_bad_record="skip"
     )

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from commands import train_argv
 from kill import cli, kill_when
 from this_machine import expected_auto_precision
 from tiny_bert import write_synthetic_reviews
@@ -72,25 +73,6 @@ def test_this_machine_is_read_from_the_cpu_and_tensorflow():
     assert choose(machine)[0] == ("mixed_bfloat16" if has_units else "float32")
 
 
-def train_argv(encoder, data, out, *extra):
-    return [
-        "train",
-        "--encoder",
-        str(encoder),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--batch-size",
-        "8",
-        "--max-seq-length",
-        "32",
-        "--train-last",
-        "1",
-        *extra,
-    ]
-
-
 @pytest.mark.integration
 def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_another(
     tiny_encoder_dir, tmp_path
@@ -101,7 +83,7 @@ def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_anothe
         )
     data = write_synthetic_reviews(tmp_path / "data", n_train=400, n_test=16)
     out = tmp_path / "run"
-    argv = cli(*train_argv(tiny_encoder_dir, data, out, "--epochs", "3"))
+    argv = cli(*train_argv(tiny_encoder_dir, data, out, "--train-last", "1", "--epochs", "3"))
     assert kill_when(
         argv,
         lambda: (
@@ -127,7 +109,10 @@ def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(
     # the tiny encoder's SavedModel without what `convert` records beside it
     (tmp_path / "bare").mkdir()
     (tmp_path / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
-    assert main(train_argv(tmp_path / "bare" / "encoder", data, tmp_path / "run")) == 0
+    assert (
+        main(train_argv(tmp_path / "bare" / "encoder", data, tmp_path / "run", "--train-last", "1"))
+        == 0
+    )
     assert (
         json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"]
         == "float32"

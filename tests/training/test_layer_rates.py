@@ -112,6 +112,7 @@ def test_an_encoder_without_numbered_blocks_is_refused():
 def test_a_cached_run_trains_with_the_decay_and_records_it(tiny_encoder_dir, tmp_path):
     """Through the CLI, on the frozen-prefix cache: the decay reaches the optimizer that fit
     runs (block 0 ends elsewhere than without it) and config.json records it."""
+    from commands import train_argv
     from runs import best_weights
     from tiny_bert import write_synthetic_reviews
 
@@ -121,34 +122,9 @@ def test_a_cached_run_trains_with_the_decay_and_records_it(tiny_encoder_dir, tmp
     ends = {}
     for decay in ("1", "0.5"):
         out = tmp_path / f"run-{decay}"
-        assert (
-            main(
-                [
-                    "train",
-                    "--encoder",
-                    str(tiny_encoder_dir),
-                    "--data",
-                    str(data),
-                    "--out",
-                    str(out),
-                    "--batch-size",
-                    "8",
-                    "--max-seq-length",
-                    "32",
-                    "--epochs",
-                    "2",
-                    "--frozen-prefix",
-                    "cache",
-                    "--precision",
-                    "float32",
-                    "--train-last",
-                    "2",
-                    "--layer-lr-decay",
-                    decay,
-                ]
-            )
-            == 0
-        )
+        flags = "--epochs 2 --frozen-prefix cache --precision float32 --train-last 2".split()
+        flags += ["--layer-lr-decay", decay]
+        assert main(train_argv(tiny_encoder_dir, data, out, *flags)) == 0
         assert json.loads((out / "config.json").read_text())["layer_lr_decay"] == float(decay)
         ends[decay] = best_weights(out)
     block_0 = [

@@ -6,6 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 import tf_keras
+from commands import train_argv
 from kill import cli, kill_when
 from runs import assert_same_run, rerun_and_check_it_resumed, uninterrupted_run
 from tiny_bert import write_synthetic_reviews
@@ -22,22 +23,7 @@ def reviews(tmp_path_factory):
 
 
 def command(encoder, data, out, *flags):
-    return [
-        "train",
-        "--encoder",
-        str(encoder),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--batch-size",
-        "8",
-        "--max-seq-length",
-        "32",
-        "--precision",
-        "float32",
-        *flags,
-    ]
+    return train_argv(encoder, data, out, "--precision", "float32", *flags)
 
 
 def block_variables(weights, block: int) -> list:
@@ -124,22 +110,8 @@ def test_a_constant_schedule_is_fixed_freezing_weight_for_weight(
 
 def test_a_schedules_cache_build_counts_as_training_time(tiny_encoder_dir, reviews, tmp_path):
     """As a fixed run's: the one pass over every boundary, reported by the last stretch."""
-    assert (
-        main(
-            command(
-                tiny_encoder_dir,
-                reviews,
-                tmp_path / "run",
-                "--epochs",
-                "2",
-                "--unfreeze-schedule",
-                "0,1",
-                "--frozen-prefix",
-                "cache",
-            )
-        )
-        == 0
-    )
+    schedule_flags = "--epochs 2 --unfreeze-schedule 0,1 --frozen-prefix cache".split()
+    assert main(command(tiny_encoder_dir, reviews, tmp_path / "run", *schedule_flags)) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     built = metrics["frozen_prefix"]
     assert built["mode"] == "cache" and built["boundary"] == 1 and built["seconds"] > 0
