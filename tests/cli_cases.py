@@ -141,6 +141,16 @@ CASES = {
         "train --encoder {encoder} --data {bad_utf8} --test-data {good} --out {out}",
         "bad_utf8.csv:2: bytes that are not UTF-8 at column",
     ),
+    "data labelled 0/1 in the release's layout, skipping": (
+        "train --encoder {encoder} --data {zero_one} --test-data {good} --out {out}"
+        " --on-bad-record skip",
+        "zero_one.csv:2: label '0' looks like 0/1 labels",
+    ),
+    "skipping more than half of a file": (
+        "train --encoder {encoder} --data {mostly_bad} --test-data {good} --out {out}"
+        " --on-bad-record skip",
+        "mostly_bad.csv: 2 of 3 records are bad, more than half",
+    ),
     "data file empty": (
         "train --encoder {encoder} --data {empty} --test-data {good} --out {out}",
         "empty.csv: holds no usable record",
@@ -210,6 +220,18 @@ CASES = {
     "predict file empty": (
         "predict --model {garbage_export} --file {reviews_empty}",
         "holds no review",
+    ),
+    "predict an empty review": (
+        "predict --model {garbage_export} fine ' '",
+        "review 2: empty (or only whitespace): nothing to score",
+    ),
+    "predict file with a blank line": (
+        "predict --model {garbage_export} --file {reviews_blank_line}",
+        "--file {reviews_blank_line}:2: empty (or only whitespace)",
+    ),
+    "predict only empty reviews, skipping": (
+        "predict --model {garbage_export} --on-bad-record skip '' ' '",
+        "review 1: every review is empty: nothing to score",
     ),
     "predict a run, not an export": (
         "predict --model {run} x",

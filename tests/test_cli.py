@@ -51,6 +51,9 @@ def world(tiny_encoder_dir, deep_encoder_dir, trained_run, tmp_path_factory):
         "good.csv": GOOD_LINE * 4,
         "reviews_latin1.txt": b"fine\ncaf\xe9 au lait\n",
         "reviews_empty.txt": b"",
+        "reviews_blank_line.txt": b"fine\n \ngood\n",
+        "zero_one.csv": b'"1","Fine","good"\n"0","Broke","bad"\n' * 3,
+        "mostly_bad.csv": GOOD_LINE + b'"3","x","y"\n' * 2,
     }
     for name, content in files.items():
         (root / name).write_bytes(content)

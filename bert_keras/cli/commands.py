@@ -151,7 +151,7 @@ def cmd_export(args):
 def cmd_predict(args):
     from bert_keras.serving.predict import predict
 
-    predict(args.model, args.reviews, args.file, args.batch_size)
+    predict(args.model, args.reviews, args.file, args.batch_size, on_bad_record=args.on_bad_record)
 
 
 # -- the parser ------------------------------------------------------------------------

@@ -273,6 +273,12 @@ def _add_serving_commands(commands):
     predict.add_argument("reviews", nargs="*", help="reviews to score")
     predict.add_argument("--file", help="one review a line")
     predict.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"default {BATCH_SIZE}")
+    predict.add_argument(
+        "--on-bad-record",
+        choices=BAD_RECORD_POLICIES,
+        default="error",
+        help="an empty review stops it (error, the default), or is skipped and counted",
+    )
     predict.set_defaults(run=cmd_predict)
 
 

@@ -3,7 +3,9 @@
 Every record becomes (label 0/1, title, content). A bad record (wrong number of
 fields, unknown label, empty text, bytes that are not UTF-8) either stops the
 run with one line naming the file and line, or, with on_bad_record="skip", is
-skipped and counted: never dropped silently. A UTF-8 byte-order mark, CRLF line
+skipped and counted: never dropped silently. No policy skips what says the file is
+misread: labels 0 in the original release's layout (its 1s would be read as negatives),
+or more than half of a file's records bad. A UTF-8 byte-order mark, CRLF line
 ends and a CSV header row (`label,title,content`) are read as a user means them.
 """
 
@@ -39,7 +41,31 @@ class Records:
 
 
 class BadRecord(ValueError):
-    """What is wrong with one record; the reader adds the file and line."""
+    """What is wrong with one record; the reader adds the file and line. `refused`: no
+    policy skips it (the file as a whole is likely misread)."""
+
+    def __init__(self, message: str, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused
+
+
+# Skipping more than this share of a file's records is refused: almost always the wrong
+# format (or labels), never data to train on.
+MAX_SKIPPED_SHARE = 0.5
+
+
+def _original_label(label: str, shown: str) -> int:
+    """The original release's label 1/2 as 0/1. A 0 is no bad record to skip: it says the
+    file is labelled 0/1, and reading its 1s as the release's negatives would flip them."""
+    if label == "0":
+        raise BadRecord(
+            f"label {shown} looks like 0/1 labels, not the original release's 1 (negative) "
+            'and 2 (positive); write such data as JSON lines, {"text": ..., "label": 0 or 1}',
+            refused=True,
+        )
+    if label not in CSV_LABELS:
+        raise BadRecord(f"unknown label {shown} (expected 1 or 2)")
+    return CSV_LABELS[label]
 
 
 def _unescape(text: str) -> str:
@@ -55,9 +81,7 @@ def parse_csv_line(line: str) -> tuple[int, str, str]:
     if len(fields) != 3:
         raise BadRecord(f"expected 3 fields (label, title, content), found {len(fields)}")
     label, title, content = fields
-    if label not in CSV_LABELS:
-        raise BadRecord(f"unknown label {label!r} (expected 1 or 2)")
-    return CSV_LABELS[label], _unescape(title), _unescape(content)
+    return _original_label(label, repr(label)), _unescape(title), _unescape(content)
 
 
 def parse_fasttext_line(line: str) -> tuple[int, str, str]:
@@ -65,13 +89,10 @@ def parse_fasttext_line(line: str) -> tuple[int, str, str]:
     if not match:
         raise BadRecord("expected '__label__N title: text'")
     label, text = match.groups()
-    if label not in CSV_LABELS:
-        raise BadRecord(f"unknown label __label__{label} (expected 1 or 2)")
+    label = _original_label(label, f"__label__{label}")
     title, separator, content = text.partition(": ")
     return (
-        (CSV_LABELS[label], _unescape(title), _unescape(content))
-        if separator
-        else (CSV_LABELS[label], "", _unescape(text))
+        (label, _unescape(title), _unescape(content)) if separator else (label, "", _unescape(text))
     )
 
 
@@ -169,11 +190,26 @@ def read_records(path, text_fields="title_content", on_bad_record="error", limit
                 break
             if isinstance(record, BadRecord):
                 where = f"{path}:{number}: {record}"
+                if record.refused:
+                    raise UserInputError(where)
                 if on_bad_record == "error":
                     raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)")
                 result.skipped.append(where)
                 continue
             result.records.append(Record(number, *record))
-    if not result.records:
-        raise UserInputError(f"{path}: holds no usable record")
+    _check_skipped_share(result)
     return result
+
+
+def _check_skipped_share(result: Records):
+    """No usable record, or more than half of them skipped: refused, naming the first
+    reasons (a file in another format or with other labels, not data to train on)."""
+    total = len(result.records) + len(result.skipped)
+    if not result.records:
+        raise UserInputError(f"{result.path}: holds no usable record")
+    if len(result.skipped) > MAX_SKIPPED_SHARE * total:
+        first = "; ".join(where.removeprefix(f"{result.path}:") for where in result.skipped[:2])
+        raise UserInputError(
+            f"{result.path}: {len(result.skipped)} of {total} records are bad, more than half: "
+            f"is it in a format bert-keras reads? First: {first}"
+        )

@@ -33,15 +33,18 @@ def resolve_version(model_dir) -> Path:
     return model_dir / str(numbers[-1])
 
 
-def read_reviews(texts, file) -> list[str]:
+def read_reviews(texts, file, on_bad_record: str = "error") -> list[str]:
     """Reviews from the arguments, or one a line from `file` (UTF-8, a byte-order mark
-    and CRLF line ends allowed)."""
+    and CRLF line ends allowed). An empty review (or only whitespace) is never scored:
+    refused, or with on_bad_record="skip" left out and counted on stderr."""
     if file is None:
         if not texts:
             raise UserInputError(
                 "predict: give reviews as arguments or --file FILE (one review a line)"
             )
-        return list(texts)
+        return _without_empty(
+            list(texts), [f"review {i + 1}" for i in range(len(texts))], on_bad_record
+        )
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
@@ -62,7 +65,27 @@ def read_reviews(texts, file) -> list[str]:
         reviews.pop()  # the newline that ends the last line starts no review
     if not reviews:
         raise UserInputError(f"--file {file}: holds no review (one review a line)")
-    return reviews
+    return _without_empty(
+        reviews, [f"--file {file}:{i + 1}" for i in range(len(reviews))], on_bad_record
+    )
+
+
+def _without_empty(reviews: list[str], places: list[str], on_bad_record: str) -> list[str]:
+    empty = [place for review, place in zip(reviews, places, strict=True) if not review.strip()]
+    if empty and on_bad_record != "skip":
+        raise UserInputError(
+            f"{empty[0]}: empty (or only whitespace): nothing to score "
+            "(use --on-bad-record skip to skip such reviews)"
+        )
+    if empty:
+        print(
+            f"bert-keras: skipped {len(empty)} empty review(s): {', '.join(empty[:5])}",
+            file=sys.stderr,
+        )
+    kept = [review for review in reviews if review.strip()]
+    if not kept:
+        raise UserInputError(f"{empty[0]}: every review is empty: nothing to score")
+    return kept
 
 
 class Predictor:
@@ -88,6 +111,9 @@ class Predictor:
 
     def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
         """(probability [n], label [n]) of each review, in the order given."""
+        empty = next((i for i, review in enumerate(reviews) if not review.strip()), None)
+        if empty is not None:
+            raise UserInputError(f"reviews[{empty}]: empty (or only whitespace): nothing to score")
         # Batches of similar length pad less (the export pads to each batch's longest).
         order = np.argsort([len(review) for review in reviews], kind="stable")
         probabilities, labels = np.zeros(len(reviews), np.float32), np.zeros(len(reviews), np.int32)
@@ -110,7 +136,7 @@ class Predictor:
         ]
 
 
-def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
+def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None, on_bad_record="error"):
     """Scores reviews through an export's serving_default and writes JSON lines.
 
     Args:
@@ -119,6 +145,8 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
         file: a UTF-8 text file of reviews, one a line.
         batch_size: reviews per call (sorted by length, so batches pad little).
         out: where the lines go (default: the current stdout).
+        on_bad_record: "skip": leave empty reviews out (counted on stderr) instead of
+            refusing them.
 
     Example (`model_dir`: an export's model directory):
 
@@ -128,7 +156,7 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None):
     """
     if batch_size < 1:
         raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
-    reviews = read_reviews(texts, file)
+    reviews = read_reviews(texts, file, on_bad_record)
     # looked up per call: a default bound at import outlives a redirected stdout
     out = out or sys.stdout
     for row in Predictor(model_dir)(reviews, batch_size):

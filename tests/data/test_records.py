@@ -89,6 +89,44 @@ def test_skip_policy_skips_counts_and_reports(tmp_path, name, bad_line, problem)
     assert len(records.skipped) == 1 and problem in records.skipped[0]
 
 
+@pytest.mark.parametrize(
+    "name, lines, where",
+    [
+        ("train.csv", '"1","Fine","good"\n"0","Broke","bad"\n', "train.csv:2: label '0'"),
+        (
+            "reviews.txt",
+            "__label__0 Broke: bad\n__label__1 Fine: good\n",
+            "reviews.txt:1: label __label__0",
+        ),
+    ],
+)
+def test_zero_one_labels_in_the_releases_layout_are_refused_whatever_the_policy(
+    tmp_path, name, lines, where
+):
+    """Read as the release, a 0/1 file's 1s would be negatives and its 0s skipped: one class,
+    flipped. No policy reads it."""
+    path = write(tmp_path, name, lines.encode())
+    for policy in ("error", "skip"):
+        with pytest.raises(UserInputError) as raised:
+            read_records(path, on_bad_record=policy)
+        message = str(raised.value)
+        assert message.startswith(str(tmp_path / where)) and "looks like 0/1 labels" in message
+
+
+def test_skipping_more_than_half_of_a_files_records_is_refused_half_is_not(tmp_path):
+    bad = ['"3","a","b"\n', '"2","only two"\n']
+    half = write(tmp_path, "half.csv", (GOOD + "".join(bad)).encode())  # 2 good, 2 bad
+    assert len(read_records(half, on_bad_record="skip").skipped) == 2
+    most = write(tmp_path, "most.csv", (GOOD.splitlines(keepends=True)[0] + "".join(bad)).encode())
+    with pytest.raises(UserInputError) as raised:
+        read_records(most, on_bad_record="skip")
+    assert str(raised.value) == (
+        f"{most}: 2 of 3 records are bad, more than half: is it in a format bert-keras reads? "
+        "First: 2: unknown label '3' (expected 1 or 2); 3: expected 3 fields (label, title, "
+        "content), found 2"
+    )
+
+
 def test_content_only_text_must_not_be_empty(tmp_path):
     path = write(tmp_path, "train.csv", '"1","a title",""\n')
     assert read_records(path).records[0].title == "a title"

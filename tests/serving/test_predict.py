@@ -4,9 +4,11 @@ file, in batches, each review with the run's own calibrated probability and labe
 import json
 
 import numpy as np
+import pytest
 from served import calibrated_probabilities, run_test_texts, threshold_of
 
 from bert_keras.cli import main
+from bert_keras.errors import UserInputError
 from bert_keras.serving.predict import Predictor
 
 
@@ -47,3 +49,19 @@ def test_predict_file_with_byte_order_mark_and_crlf(exported, tmp_path, capsys):
     assert main(["predict", "--model", str(model_dir), "--file", str(reviews)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["text"] for row in rows] == ["great product works well", "terrible \u2028 broke"]
+
+
+def test_empty_reviews_are_never_scored_skipped_only_when_asked(trained_run, exported, capsys):
+    _, model_dir = exported
+    texts = ["great product works well", " \t", "terrible broke after one day", ""]
+    argv = ["predict", "--model", str(model_dir), *texts]
+    assert main(argv) == 2 and capsys.readouterr().out == ""
+    assert main([*argv, "--on-bad-record", "skip"]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert [row["text"] for row in rows] == [texts[0], texts[2]]
+    expected = calibrated_probabilities(trained_run, [texts[0], texts[2]])
+    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
+    assert "bert-keras: skipped 2 empty review(s): review 2, review 4" in captured.err
+    with pytest.raises(UserInputError, match=r"^reviews\[1\]: empty"):
+        Predictor(model_dir)(texts[:2])  # the library, given one: the same refusal
