@@ -146,6 +146,15 @@ CASES = {
         " --on-bad-record skip",
         "zero_one.csv:2: label '0' looks like 0/1 labels",
     ),
+    "training data of one label": (
+        "train --encoder {encoder} --data {positives} --test-data {good} --out {out}",
+        "positives.csv: every training record is positive (1): a classifier needs examples of",
+    ),
+    "training data of one label within the limit": (
+        "train --encoder {encoder} --data {good} --test-data {good} --out {out} --limit 2"
+        " --validation-split 0.5",
+        "good.csv: every training record (the first 2 records, --limit) is",
+    ),
     "skipping more than half of a file": (
         "train --encoder {encoder} --data {mostly_bad} --test-data {good} --out {out}"
         " --on-bad-record skip",

@@ -66,8 +66,22 @@ def _from_records(records) -> tf.data.Dataset:
     )
 
 
-def _local_file(path, config, limit=None):
+def _check_both_labels(records, limit: int | None):
+    """A training set of one label teaches nothing: refused, not trained on."""
+    labels = {record.label for record in records.records}
+    if len(labels) == 1:
+        within = f" (the first {limit} records, --limit)" if limit is not None else ""
+        name = "positive (1)" if labels == {1} else "negative (0)"
+        raise UserInputError(
+            f"{records.path}: every training record{within} is {name}: "
+            "a classifier needs examples of both labels"
+        )
+
+
+def _local_file(path, config, limit=None, training=False):
     records = read_records(path, config.text_fields, config.on_bad_record, limit)
+    if training:
+        _check_both_labels(records, limit)
     return _from_records(records), len(records.records), tuple(records.skipped)
 
 
@@ -102,7 +116,7 @@ def _tfds_splits(config):
 
 
 def _local_splits(config, train_file: Path, test_file: Path):
-    train, train_size, skipped = _local_file(train_file, config, config.limit)
+    train, train_size, skipped = _local_file(train_file, config, config.limit, training=True)
     test, test_size, test_skipped = _local_file(test_file, config)
     return (train, train_size), (test, test_size), skipped + test_skipped
 
