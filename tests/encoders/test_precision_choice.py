@@ -109,14 +109,10 @@ def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(
     # the tiny encoder's SavedModel without what `convert` records beside it
     (tmp_path / "bare").mkdir()
     (tmp_path / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
-    assert (
-        main(train_argv(tmp_path / "bare" / "encoder", data, tmp_path / "run", "--train-last", "1"))
-        == 0
-    )
-    assert (
-        json.loads((tmp_path / "run" / "config.json").read_text())["resolved_precision"]
-        == "float32"
-    )
+    bare = tmp_path / "bare" / "encoder"
+    assert main(train_argv(bare, data, tmp_path / "run", "--train-last", "1")) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["resolved_precision"] == "float32"
     assert (
         "bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, "
         "so it cannot be rebuilt in mixed precision)"
