@@ -23,17 +23,27 @@ pytest_plugins = ["common_fixtures"]
 collect_ignore = ["tests/model_garden_encoder.py"]
 
 
+# A docstring example's name -> the fixture that gives it (a path as a string).
+EXAMPLE_NAMES = {
+    "encoder_dir": "tiny_encoder_dir",
+    "run_dir": "trained_run",
+    "model_dir": "exported",
+    "serving_address": "serving_address",
+    "new_dir": "tmp_path",
+    "reviews": "trained_run_reviews",
+}
+
+
 @pytest.fixture(autouse=True)
 def _docstring_examples(request, doctest_namespace):
-    """The names a docstring's example uses, given to it alone (tests ask for fixtures)."""
+    """The names a docstring's example uses, given to it alone (tests ask for fixtures),
+    each built only when the example uses it."""
     if not isinstance(request.node, pytest.DoctestItem):
         return
-    _, model_dir = request.getfixturevalue("exported")
-    doctest_namespace.update(
-        encoder_dir=str(request.getfixturevalue("tiny_encoder_dir")),
-        run_dir=str(request.getfixturevalue("trained_run")),
-        model_dir=str(model_dir),
-        serving_address=request.getfixturevalue("serving_address"),
-        new_dir=str(request.getfixturevalue("tmp_path") / "new"),
-        reviews=request.getfixturevalue("trained_run_reviews"),
-    )
+    source = "".join(example.source for example in request.node.dtest.examples)
+    for name, fixture in EXAMPLE_NAMES.items():
+        if name in source:
+            value = request.getfixturevalue(fixture)
+            if name == "model_dir":
+                value = value[1]  # exported: (export's result, the model directory)
+            doctest_namespace[name] = str(value / "new" if name == "new_dir" else value)
