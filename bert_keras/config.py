@@ -10,6 +10,8 @@ import math
 import os
 from pathlib import Path
 
+from bert_keras.data.columns import Columns
+from bert_keras.data.labels import RELEASE_NAMES, LabelSet, check_names
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.freezing.spec import FreezeSpec
@@ -103,6 +105,10 @@ class TrainConfig:
     limit: int | None = None  # use only the first N training records
     text_fields: str = "title_content"  # title and content joined, or content only
     on_bad_record: str = "error"  # stop at the first bad record, or skip and count
+    text_columns: tuple[str, ...] | None = None  # joined in order as the text; None: usual names
+    label_column: str | None = None  # the label's column; None: the usual names
+    delimiter: str | None = None  # of a delimited file; None: tab for .tsv, else comma
+    labels: tuple[str, ...] | None = None  # label names in order; None: the data's (recorded)
     validation_split: float = 0.1  # carved off the training split, deterministically
     max_seq_length: int = 128  # tokens per example, [CLS] and [SEP] included
     freeze: FreezeSpec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
@@ -140,6 +146,10 @@ class TrainConfig:
         object.__setattr__(
             self, "unfreeze_schedule", _schedule(self.unfreeze_schedule, self.epochs, self.freeze)
         )
+        if self.labels is not None:
+            object.__setattr__(self, "labels", check_names(self.labels))
+        if self.text_columns is not None:  # a list, read back from config.json
+            object.__setattr__(self, "text_columns", tuple(self.text_columns))
         for flag, ok, requirement in self._checks():
             if not ok:  # a tuple of requirement is the choices
                 if isinstance(requirement, tuple):
@@ -174,6 +184,12 @@ class TrainConfig:
                 COMPUTE_PRECISIONS,
             ),
             ("--text-fields", self.text_fields in TEXT_FIELDS, TEXT_FIELDS),
+            (
+                "--delimiter",
+                self.delimiter is None
+                or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
+                "must be one character, not a quote or a line end",
+            ),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
             ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
             (
@@ -220,6 +236,16 @@ class TrainConfig:
             for start, end in zip(starts, ends, strict=True)
             if end > first_epoch
         ]
+
+    @property
+    def label_set(self) -> LabelSet:
+        """The run's labels (a run from before label sets: the release's two)."""
+        return LabelSet(self.labels or RELEASE_NAMES)
+
+    @property
+    def columns(self) -> Columns:
+        """Which columns of a file hold the text and the label (`data.columns`)."""
+        return Columns(self.text_columns, self.label_column, self.delimiter)
 
     @property
     def compute_precision(self) -> str:

@@ -148,12 +148,51 @@ CASES = {
     ),
     "training data of one label": (
         "train --encoder {encoder} --data {positives} --test-data {good} --out {out}",
-        "positives.csv: every training record is positive (1): a classifier needs examples of",
+        "positives.csv: every training record is labelled 'positive': a classifier needs",
     ),
     "training data of one label within the limit": (
         "train --encoder {encoder} --data {good} --test-data {good} --out {out} --limit 2"
         " --validation-split 0.5",
-        "good.csv: every training record (the first 2 records, --limit) is",
+        "good.csv (the first 2 records, --limit): every training record is labelled",
+    ),
+    # columns and labels
+    "text column missing": (
+        "train --encoder {encoder} --data {topics} --test-data {topics} --out {out}"
+        " --text-column body --label-column topic",
+        "topics.csv: no column 'body' (the columns: id, review, topic)",
+    ),
+    "no usual label column": (
+        "train --encoder {encoder} --data {topics} --test-data {topics} --out {out}",
+        "topics.csv: no label column chosen (none of the usual names label, labels, sentiment,",
+    ),
+    "test label never seen in training": (
+        "train --encoder {encoder} --data {topics} --test-data {topics_unseen} --out {out}"
+        " --label-column topic",
+        "topics_unseen.csv: test label(s) never seen in training: 'refund' (line 3); training saw",
+    ),
+    "validation label never seen in training": (
+        "train --encoder {encoder} --data {rare} --test-data {rare} --out {out}"
+        " --validation-split 0.5",
+        "rare.csv: validation label(s) never seen in training: 'rare' (line 3)",
+    ),
+    "labels missing one in the data": (
+        "train --encoder {encoder} --data {topics} --test-data {topics} --out {out}"
+        " --label-column topic --labels praise,complaint",
+        "topics.csv:4: label 'price' is not one of --labels praise,complaint",
+    ),
+    "labels named twice": (
+        TRAIN + " --labels a,b,a",
+        "--labels a,b,a: names 'a' more than once",
+    ),
+    "labels only one": (TRAIN + " --labels a", "--labels a: must be two or more non-empty names"),
+    "delimiter of two characters": (
+        TRAIN + " --delimiter ';;'",
+        "--delimiter ;;: must be one character, not a quote or a line end",
+    ),
+    "target precision with three labels": (
+        "train --encoder {encoder} --data {topics} --test-data {topics} --out {out}"
+        " --label-column topic --target-precision 0.9",
+        "--target-precision: chooses the threshold between two labels; the data has 3",
     ),
     "skipping more than half of a file": (
         "train --encoder {encoder} --data {mostly_bad} --test-data {good} --out {out}"

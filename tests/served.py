@@ -20,18 +20,24 @@ def _model_of(run_dir) -> tuple:
     config = json.loads((run_dir / "config.json").read_text())
     paths = resolve_encoder(config["encoder"])
     model = build_classifier(
-        paths.encoder, FreezeSpec(**config["freeze"]), config["dropout"], config["seed"]
+        paths.encoder,
+        FreezeSpec(**config["freeze"]),
+        config["dropout"],
+        config["seed"],
+        classes=len(config.get("labels") or [0, 1]),
     )
     restore_weights(model, best_checkpoint(run_dir), "best")
     return model, load_preprocessor(paths), config
 
 
 def own_probabilities(run_dir, texts: list[str]) -> np.ndarray:
-    """P(positive) [len(texts)] of the run's best weights, its model's own sigmoid, float64."""
+    """P(positive) [len(texts)] of the run's best weights, its model's own sigmoid (three
+    labels or more: its softmax [len(texts), N]), float64."""
     model, preprocessor, config = _model_of(run_dir)
     tokens = preprocessor.tokenize(tf.constant(texts))
     inputs = preprocessor.bert_pack_inputs([tokens], seq_length=config["max_seq_length"])
-    return model(inputs, training=False).numpy()[:, 0].astype(np.float64)
+    outputs = model(inputs, training=False).numpy().astype(np.float64)
+    return outputs[:, 0] if outputs.shape[1] == 1 else outputs
 
 
 def calibrated_probabilities(run_dir, texts: list[str]) -> np.ndarray:

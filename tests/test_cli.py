@@ -55,6 +55,11 @@ def world(tiny_encoder_dir, deep_encoder_dir, trained_run, tmp_path_factory):
         "reviews_blank_line.txt": b"fine\n \ngood\n",
         "zero_one.csv": b'"1","Fine","good"\n"0","Broke","bad"\n' * 3,
         "mostly_bad.csv": GOOD_LINE + b'"3","x","y"\n' * 2,
+        "topics.csv": b"id,review,topic\n"
+        + b"1,great works,praise\n2,broke,complaint\n3,costs money,price\n" * 10,
+        "topics_unseen.csv": b"id,review,topic\n1,great,praise\n2,a refund,refund\n",
+        # with --validation-split 0.5, records 1, 3, 5, ... are validation: "rare" is never trained
+        "rare.csv": b"text,label\ngood,a\nodd one,rare\n" + b"good,a\ngood,a\nbad,b\nbad,b\n" * 2,
     }
     for name, content in files.items():
         (root / name).write_bytes(content)

@@ -85,6 +85,26 @@ def _add_data_flags(parser):
         choices=BAD_RECORD_POLICIES,
         help=f"stop at a bad record, or skip and count it (default {DEFAULTS.on_bad_record})",
     )
+    parser.add_argument(
+        "--text-column",
+        dest="text_columns",
+        action="append",
+        metavar="NAME",
+        help="a column (or JSON key) holding the text; repeated, joined in order "
+        "(default: the one of text, review, content, sentence the file has)",
+    )
+    parser.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the column (or JSON key) holding the label "
+        "(default: the one of label, labels, sentiment, class the file has)",
+    )
+    parser.add_argument(
+        "--delimiter",
+        type=lambda text: "\t" if text in ("\\t", "tab") else text,
+        help="of a delimited file with a header ('tab' or '\\t' for a tab; "
+        "default: tab for .tsv, comma otherwise)",
+    )
     parser.add_argument("--tfds-data-dir", help="where TFDS prepares amazon_polarity")
     parser.add_argument(
         "--tfds-manual-dir", help="folder holding the original archive or its folder"
@@ -128,6 +148,12 @@ def _add_training_flags(parser):
         "--encoder", help=f"built-in name, directory or TF Hub handle (default {d.encoder})"
     )
     _add_data_flags(parser)
+    parser.add_argument(
+        "--labels",
+        metavar="NAME,NAME,...",
+        help="the label names in order (default: from the data: whole numbers in order, "
+        "other names sorted; the original release's negative,positive)",
+    )
     for flag, kind, text in _numeric_flags(d):
         parser.add_argument(flag, type=kind, help=text)
     parser.add_argument(

@@ -1,6 +1,7 @@
-"""Review records from local files: the original CSV, fastText lines, or JSON lines.
+"""Review records from local files: the original CSV release, fastText lines, JSON lines,
+or any delimited file with a header row (`data.columns`).
 
-Every record becomes (label 0/1, title, content). A bad record (wrong number of
+Every record becomes (label name, title, content). A bad record (wrong number of
 fields, unknown label, empty text, bytes that are not UTF-8) either stops the
 run with one line naming the file and line, or, with on_bad_record="skip", is
 skipped and counted: never dropped silently. No policy skips what says the file is
@@ -12,15 +13,27 @@ ends and a CSV header row (`label,title,content`) are read as a user means them.
 import codecs
 import csv
 import dataclasses
-import json
+import io
 import re
 from pathlib import Path
 from typing import Callable
 
+from bert_keras.data.columns import (
+    LABEL_NAMES,
+    TEXT_NAMES,
+    TITLE,
+    USUAL,
+    ColumnProblem,
+    Columns,
+    Picked,
+    json_rows,
+    table_rows,
+)
+from bert_keras.data.labels import RELEASE_NAMES
 from bert_keras.errors import UserInputError
 
 _FASTTEXT = re.compile(r"__label__(\S*)\s?(.*)", re.DOTALL)
-CSV_LABELS = {"1": 0, "2": 1}  # the original release: 1 = negative, 2 = positive
+CSV_LABELS = {"1": RELEASE_NAMES[0], "2": RELEASE_NAMES[1]}  # the original release's labels
 # A first CSV line naming its label column so is a header row, not a record.
 HEADER_LABEL_NAMES = {"label", "labels", "polarity", "class", "sentiment", "target", "rating"}
 
@@ -28,7 +41,7 @@ HEADER_LABEL_NAMES = {"label", "labels", "polarity", "class", "sentiment", "targ
 @dataclasses.dataclass(frozen=True)
 class Record:
     line: int
-    label: int  # 0 negative, 1 positive
+    label: str  # its name: "negative"/"positive" in the release, as written elsewhere
     title: str
     content: str
 
@@ -38,9 +51,11 @@ class Records:
     path: str
     records: list = dataclasses.field(default_factory=list)
     skipped: list = dataclasses.field(default_factory=list)  # "file:line: problem" strings
+    names: tuple | None = None  # the format's own label names in order (the release's)
+    note: str | None = None  # the columns chosen without being told, said by the run
 
 
-class BadRecord(ValueError):
+class BadRecord(ColumnProblem):
     """What is wrong with one record; the reader adds the file and line. `refused`: no
     policy skips it (the file as a whole is likely misread)."""
 
@@ -54,13 +69,14 @@ class BadRecord(ValueError):
 MAX_SKIPPED_SHARE = 0.5
 
 
-def _original_label(label: str, shown: str) -> int:
-    """The original release's label 1/2 as 0/1. A 0 is no bad record to skip: it says the
-    file is labelled 0/1, and reading its 1s as the release's negatives would flip them."""
+def _original_label(label: str, shown: str) -> str:
+    """The original release's label 1/2 as its name. A 0 is no bad record to skip: it says
+    the file is labelled 0/1, and reading its 1s as the release's negatives would flip them."""
     if label == "0":
         raise BadRecord(
             f"label {shown} looks like 0/1 labels, not the original release's 1 (negative) "
-            'and 2 (positive); write such data as JSON lines, {"text": ..., "label": 0 or 1}',
+            "and 2 (positive): give the file a header row and name its columns with "
+            "--label-column and --text-column (--labels fixes the names' order)",
             refused=True,
         )
     if label not in CSV_LABELS:
@@ -73,7 +89,7 @@ def _unescape(text: str) -> str:
     return text.replace("\\n", " ").strip()
 
 
-def parse_csv_line(line: str) -> tuple[int, str, str]:
+def parse_csv_line(line: str) -> tuple[str, str, str]:
     try:
         fields = next(csv.reader([line], strict=True))
     except csv.Error as error:
@@ -84,7 +100,7 @@ def parse_csv_line(line: str) -> tuple[int, str, str]:
     return _original_label(label, repr(label)), _unescape(title), _unescape(content)
 
 
-def parse_fasttext_line(line: str) -> tuple[int, str, str]:
+def parse_fasttext_line(line: str) -> tuple[str, str, str]:
     match = _FASTTEXT.fullmatch(line.strip())
     if not match:
         raise BadRecord("expected '__label__N title: text'")
@@ -96,26 +112,16 @@ def parse_fasttext_line(line: str) -> tuple[int, str, str]:
     )
 
 
-def parse_json_line(line: str) -> tuple[int, str, str]:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise BadRecord(f"not valid JSON ({error.msg})") from None
-    if not isinstance(record, dict) or "label" not in record:
-        raise BadRecord("expected an object with 'text' (or 'title'/'content') and 'label'")
-    label = record["label"]
-    if isinstance(label, bool) or label not in (0, 1):
-        raise BadRecord(f"unknown label {label!r} (expected 0 or 1)")
-    title = record.get("title") or ""
-    content = record.get("text", record.get("content")) or ""
-    if not isinstance(title, str) or not isinstance(content, str):
-        raise BadRecord("'text', 'title' and 'content' must be strings")
-    return int(label), title.strip(), content.strip()
-
-
 def is_csv_header(line: str) -> bool:
     fields = next(csv.reader([line]), [])
     return len(fields) == 3 and fields[0].strip().lower() in HEADER_LABEL_NAMES
+
+
+def names_columns(line: str) -> bool:
+    """A first line naming columns (one of the usual names) other than the release's header."""
+    usual = {*TEXT_NAMES, *LABEL_NAMES, TITLE}
+    fields = next(csv.reader([line]), [])
+    return not is_csv_header(line) and any(f.strip().lower() in usual for f in fields)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,15 +131,14 @@ class RecordFormat:
     name: str
     # (the file's path, its first line) -> is it this format?
     matches: Callable[[Path, bytes], bool]
-    # one line -> (label 0/1, title, content), or BadRecord
-    parse: Callable[[str], tuple[int, str, str]]
+    # one line -> (label name, title, content), or BadRecord
+    parse: Callable[[str], tuple[str, str, str]]
     # a first line that names columns, not a record
     is_header: Callable[[str], bool] = lambda line: False
 
 
 # The first format that matches a file reads it; a new format is one entry here and its parser.
 RECORD_FORMATS = (
-    RecordFormat("jsonl", lambda path, first: path.suffix in (".jsonl", ".json"), parse_json_line),
     RecordFormat(
         "fasttext", lambda path, first: first.startswith(b"__label__"), parse_fasttext_line
     ),
@@ -146,10 +151,9 @@ def record_format(path: Path, first_line: bytes) -> RecordFormat:
     return next(f for f in RECORD_FORMATS if f.matches(path, first_line))
 
 
-def parsed_lines(lines, path: Path, text_fields: str | None = None):
+def parsed_lines(lines, path: Path):
     """Yields (line number, (label, title, content) or the BadRecord) for each line of a
-    file holding a record; blank lines and a CSV header row hold none. With
-    `text_fields`, a record with nothing to read in those fields is bad too."""
+    file in the release's layout (CSV or fastText); blank lines and a header row hold none."""
     form = None
     for number, raw in enumerate(lines, start=1):
         if number == 1:
@@ -165,40 +169,74 @@ def parsed_lines(lines, path: Path, text_fields: str | None = None):
                 form = record_format(path, raw)
                 if form.is_header(line):
                     continue
-            label, title, content = form.parse(line)
-            if text_fields and not (content if text_fields == "content" else title or content):
-                raise BadRecord("empty text")
+            yield number, form.parse(line)
         except BadRecord as problem:
             yield number, problem
-            continue
-        yield number, (label, title, content)
 
 
-def read_records(path, text_fields="title_content", on_bad_record="error", limit=None) -> Records:
-    """Reads up to `limit` good records from one file (format told by its name and first line)."""
-    path = Path(path)
+def file_rows(data: bytes, path: Path, columns: Columns):
+    """((line, record, ColumnProblem or the Picked columns) of each row, the format's own
+    label names or None) of a file, in the format its name, first line and `columns` say."""
+    first = next((line for line in data.split(b"\n") if line.strip()), b"")
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return json_rows(data, columns), None
+    if (
+        columns.given
+        or path.suffix.lower() == ".tsv"
+        or names_columns(first.decode("utf-8", "replace"))
+    ):
+        return table_rows(data, path, columns), None
+    return parsed_lines(io.BytesIO(data), path), RELEASE_NAMES
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        handle = open(path, "rb")
+        return path.read_bytes().removeprefix(codecs.BOM_UTF8)
     except FileNotFoundError:
         raise UserInputError(f"{path}: no such file") from None
     except (IsADirectoryError, PermissionError) as error:
         raise UserInputError(f"{path}: cannot be read ({error.strerror})") from None
-    result = Records(str(path))
-    with handle:
-        for number, record in parsed_lines(handle, path, text_fields):
+
+
+def _text_problem(record, text_fields: str) -> ColumnProblem | None:
+    _, title, content = record
+    text = content if text_fields == "content" else title or content
+    return None if text else BadRecord("empty text")
+
+
+def read_records(
+    path, text_fields="title_content", on_bad_record="error", limit=None, columns=USUAL
+) -> Records:
+    """Reads up to `limit` good records from one file (format told by its name, its first
+    line and `columns`)."""
+    path = Path(path)
+    data, result = _read_bytes(path), Records(str(path))
+    rows, result.names = file_rows(data, path, columns)
+    try:
+        for number, record in rows:
+            if isinstance(record, Picked):
+                result.note = record.note
+                continue
             if limit is not None and len(result.records) >= limit:
                 break
-            if isinstance(record, BadRecord):
-                where = f"{path}:{number}: {record}"
-                if record.refused:
-                    raise UserInputError(where)
-                if on_bad_record == "error":
-                    raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)")
-                result.skipped.append(where)
+            if not isinstance(record, ColumnProblem):
+                record = _text_problem(record, text_fields) or record
+            if isinstance(record, ColumnProblem):
+                _skip(result, f"{path}:{number}: {record}", record, on_bad_record)
                 continue
             result.records.append(Record(number, *record))
+    except ColumnProblem as problem:  # the header's, or the first JSON object's
+        raise UserInputError(f"{path}: {problem}") from None
     _check_skipped_share(result)
     return result
+
+
+def _skip(result: Records, where: str, problem: ColumnProblem, on_bad_record: str):
+    if getattr(problem, "refused", False):
+        raise UserInputError(where)
+    if on_bad_record == "error":
+        raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)")
+    result.skipped.append(where)
 
 
 def _check_skipped_share(result: Records):

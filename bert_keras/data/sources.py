@@ -1,17 +1,20 @@
 """`--data`: where the reviews come from, as train / validation / test splits.
 
-Every split is an unbatched tf.data.Dataset of {"label": int64 0/1, "title",
-"content": string} and its size. Sources: the TFDS builder (`amazon_polarity`,
+Every split is an unbatched tf.data.Dataset of {"label": int64 index into the label set,
+"title", "content": string} and its size. Sources: the TFDS builder (`amazon_polarity`,
 or a path to the original .tgz), a folder with train.csv and test.csv, or one
-file (CSV, fastText or JSON lines) with `--test-data` for the test split.
+file (the release's CSV, fastText, JSON lines, a delimited file with a header) with
+`--test-data` for the test split.
 """
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Callable
 
 import tensorflow as tf
 
+from bert_keras.data.labels import LabelSet, check_seen, resolve_labels
 from bert_keras.data.records import read_records
 from bert_keras.errors import UserInputError
 
@@ -28,7 +31,9 @@ class Splits:
     train: Split
     validation: Split
     test: Split
+    labels: LabelSet
     skipped: tuple = ()  # "file:line: problem" of every skipped bad record
+    notes: tuple = ()  # the columns chosen without being told, by file
 
 
 def carve_validation(examples, size: int, fraction: float):
@@ -56,40 +61,74 @@ def carve_validation(examples, size: int, fraction: float):
     return (train, size - held_out), (validation, held_out)
 
 
-def _from_records(records) -> tf.data.Dataset:
+def is_validation(index: int, fraction: float) -> bool:
+    """`carve_validation`'s rule in Python, for labels read before the datasets exist."""
+    return math.floor((index + 1) * fraction) > math.floor(index * fraction)
+
+
+def _from_records(records: list, labels: LabelSet) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices(
         {
-            "label": tf.constant([r.label for r in records.records], tf.int64),
-            "title": tf.constant([r.title for r in records.records], tf.string),
-            "content": tf.constant([r.content for r in records.records], tf.string),
+            "label": tf.constant(labels.indices([r.label for r in records]), tf.int64),
+            "title": tf.constant([r.title for r in records], tf.string),
+            "content": tf.constant([r.content for r in records], tf.string),
         }
     )
 
 
-def _check_both_labels(records, limit: int | None):
-    """A training set of one label teaches nothing: refused, not trained on."""
-    labels = {record.label for record in records.records}
-    if len(labels) == 1:
-        within = f" (the first {limit} records, --limit)" if limit is not None else ""
-        name = "positive (1)" if labels == {1} else "negative (0)"
-        raise UserInputError(
-            f"{records.path}: every training record{within} is {name}: "
-            "a classifier needs examples of both labels"
-        )
+def _first_lines(records) -> dict[str, int]:
+    """{label name: the line it is first on}, in order of appearance."""
+    found = {}
+    for record in records:
+        found.setdefault(record.label, record.line)
+    return found
 
 
-def _local_file(path, config, limit=None, training=False):
-    records = read_records(path, config.text_fields, config.on_bad_record, limit)
-    if training:
-        _check_both_labels(records, limit)
-    return _from_records(records), len(records.records), tuple(records.skipped)
+def _read(path: Path, config, limit=None):
+    records = read_records(path, config.text_fields, config.on_bad_record, limit, config.columns)
+    return records
+
+
+def _training_labels(records, config, given=None, known=None) -> LabelSet:
+    """The label set of the training part of `records` (validation carved off as
+    `carve_validation` will); validation labels it never saw are refused."""
+    fraction = config.validation_split
+    parts = ([], [])
+    for index, record in enumerate(records.records):
+        parts[is_validation(index, fraction)].append(record)
+    within = f" (the first {config.limit} records, --limit)" if config.limit is not None else ""
+    labels = resolve_labels(
+        _first_lines(parts[0]), f"{records.path}{within}", given or config.labels, known
+    )
+    check_seen(_first_lines(parts[1]), set(_first_lines(parts[0])), records.path, "validation")
+    return labels
+
+
+def _test_split(path: Path, config, labels: LabelSet, seen) -> tuple:
+    records = _read(path, config)
+    check_seen(_first_lines(records.records), set(seen), records.path, "test")
+    return _from_records(records.records, labels), len(records.records), records
+
+
+@dataclasses.dataclass(frozen=True)
+class Loaded:
+    """What a source loads: the training examples (validation not yet carved off), the test
+    split, the label set, and what reading the files skipped and chose."""
+
+    train: tf.data.Dataset
+    train_size: int
+    test: tf.data.Dataset
+    test_size: int
+    labels: LabelSet
+    skipped: tuple = ()
+    notes: tuple = ()  # "file: text from ..., labels from ...": columns chosen untold
 
 
 def _is_tfds(config) -> bool:
     return config.data == "amazon_polarity" or config.data.endswith(".tgz")
 
 
-def _tfds_splits(config):
+def _tfds_splits(config) -> Loaded:
     from bert_keras.data.amazon_polarity import load_builder
 
     data = Path(config.data)
@@ -99,6 +138,12 @@ def _tfds_splits(config):
         str(data.parent) if data.name.endswith(".tgz") else None
     )
     builder = load_builder(config.tfds_data_dir, manual_dir)
+    labels = LabelSet(tuple(builder.info.features["label"].names))
+    if config.labels is not None and config.labels != labels.names:
+        raise UserInputError(
+            f"--labels {','.join(config.labels)}: amazon_polarity's labels are "
+            f"{','.join(labels.names)}, in that order"
+        )
     try:
         train_size = builder.info.splits[config.train_split].num_examples
     except (KeyError, ValueError) as error:
@@ -109,19 +154,29 @@ def _tfds_splits(config):
     if config.limit is not None:
         train, train_size = train.take(config.limit), min(train_size, config.limit)
     if config.test_data is not None:  # the user's own test file replaces the builder's test split
-        test, test_size, skipped = _local_file(Path(config.test_data), config)
-        return (train, train_size), (test, test_size), skipped
+        test, test_size, records = _test_split(Path(config.test_data), config, labels, labels.names)
+        return Loaded(train, train_size, test, test_size, labels, tuple(records.skipped))
     test = builder.as_dataset(split="test", shuffle_files=False)
-    return (train, train_size), (test, builder.info.splits["test"].num_examples), ()
+    return Loaded(train, train_size, test, builder.info.splits["test"].num_examples, labels)
 
 
-def _local_splits(config, train_file: Path, test_file: Path):
-    train, train_size, skipped = _local_file(train_file, config, config.limit, training=True)
-    test, test_size, test_skipped = _local_file(test_file, config)
-    return (train, train_size), (test, test_size), skipped + test_skipped
+def _local_splits(config, train_file: Path, test_file: Path) -> Loaded:
+    records = _read(train_file, config, config.limit)
+    labels = _training_labels(records, config, known=records.names)
+    seen = _first_lines(records.records)
+    test, test_size, test_records = _test_split(test_file, config, labels, seen)
+    return Loaded(
+        _from_records(records.records, labels),
+        len(records.records),
+        test,
+        test_size,
+        labels,
+        tuple(records.skipped + test_records.skipped),
+        tuple(f"{r.path}: {r.note}" for r in (records, test_records) if r.note),
+    )
 
 
-def _folder_splits(config):
+def _folder_splits(config) -> Loaded:
     data = Path(config.data)
     if not (data / "train.csv").is_file():
         raise UserInputError(
@@ -132,7 +187,7 @@ def _folder_splits(config):
     return _local_splits(config, data / "train.csv", test)
 
 
-def _file_splits(config):
+def _file_splits(config) -> Loaded:
     if config.test_data is None:
         raise UserInputError(
             f"--data {config.data}: a single file needs --test-data for the final evaluation"
@@ -194,15 +249,17 @@ def load_splits(config) -> Splits:
         raise UserInputError(
             f"--data {config.data}: no such file or folder (or use amazon_polarity)"
         )
-    (train, train_size), (test, test_size), skipped = source.load(config)
+    loaded = source.load(config)
     (train, train_size), (validation, validation_size) = carve_validation(
-        train, train_size, config.validation_split
+        loaded.train, loaded.train_size, config.validation_split
     )
     return Splits(
         Split("train", train, train_size),
         Split("validation", validation, validation_size),
-        Split("test", test, test_size),
-        skipped,
+        Split("test", loaded.test, loaded.test_size),
+        loaded.labels,
+        loaded.skipped,
+        loaded.notes,
     )
 
 
@@ -211,7 +268,12 @@ def load_evaluation_split(config) -> tuple[Split, tuple]:
     folder, or every record of a single file; and the bad records it skipped."""
     data = Path(config.data)
     if data.is_file() and not _is_tfds(config):
-        examples, size, skipped = _local_file(data, config)
-        return Split("evaluation", examples, size), skipped
+        if config.labels is None:  # a run from before label sets: its data's own
+            records = _read(data, config)
+            labels = resolve_labels(_first_lines(records.records), str(data), None, records.names)
+        else:
+            labels = LabelSet(config.labels)
+        examples, size, records = _test_split(data, config, labels, labels.names)
+        return Split("evaluation", examples, size), tuple(records.skipped)
     splits = load_splits(config)
     return splits.test, splits.skipped

@@ -89,9 +89,10 @@ def _build_variant(float32_path: str, architecture: BertConfig, precision: str, 
 
 
 def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
-    """How far mixed-precision probabilities are from float32's; raises past tolerance."""
+    """How far mixed-precision probabilities [n, N] are from float32's, and how often the
+    most probable label is the same; raises past tolerance."""
     difference = float(np.max(np.abs(reference - candidate)))
-    same_labels = float(np.mean((reference >= 0.5) == (candidate >= 0.5)))
+    same_labels = float(np.mean(np.argmax(reference, axis=-1) == np.argmax(candidate, axis=-1)))
     if difference > MIXED_TOLERANCE:
         raise SelfCheckFailed(
             f"--precision: predictions differ from the float32 model by {difference:.3f} "

@@ -10,6 +10,7 @@ import numpy as np
 from bert_keras.config import TrainConfig
 from bert_keras.data.sources import load_evaluation_split
 from bert_keras.errors import UserInputError
+from bert_keras.evaluation import multiclass
 from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.evaluation.predictions import split_logits, split_texts
 from bert_keras.evaluation.report import (
@@ -24,6 +25,9 @@ DATA_FLAGS = (
     "data",
     "test_data",
     "text_fields",
+    "text_columns",
+    "label_column",
+    "delimiter",
     "on_bad_record",
     "tfds_data_dir",
     "tfds_manual_dir",
@@ -61,15 +65,9 @@ def _evaluate_run(run_dir: Path, data: dict):
     metrics = evaluate_model(model, split, preprocessor, config)
     texts, labels, logits = split_logits(model, split, preprocessor, config)
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
-    return (
-        config,
-        skipped,
-        metrics,
-        texts,
-        labels,
-        sigmoid(logits / calibration["temperature"]),
-        calibration,
-    )
+    scaled = logits / calibration["temperature"]
+    probabilities = sigmoid(scaled) if logits.ndim == 1 else multiclass.softmax(scaled)
+    return config, skipped, metrics, texts, labels, probabilities, calibration
 
 
 def _evaluate_export(version_dir: Path, data: dict):
@@ -82,15 +80,22 @@ def _evaluate_export(version_dir: Path, data: dict):
     calibration = read_calibration(extra / CALIBRATION_FILE)
     texts, labels = split_texts(split, config.text_fields)
     start = time.perf_counter()
-    probabilities, _ = Predictor(version_dir).outputs(texts)
+    probabilities, _ = Predictor(version_dir).outputs(texts)  # [n, N]
     seconds = time.perf_counter() - start
+    rate = {"evaluated_examples": len(texts), "eval_examples_per_second": len(texts) / seconds}
+    rate["eval_examples_per_second"] = round(rate["eval_examples_per_second"], 2)
+    if probabilities.shape[1] > 2:
+        scores = multiclass.class_scores(probabilities, labels, config.label_set.names)
+        loss = multiclass.log_loss(probabilities, labels)
+        metrics = {"loss": loss, "accuracy": scores["accuracy"], "f1": scores["macro_f1"], **rate}
+        return config, skipped, metrics, texts, labels, probabilities, calibration
+    probabilities = probabilities[:, 1]  # P(the second label)
     at = scores_at(probabilities, labels, calibration["threshold"])
     metrics = {
         "loss": round(float(np.mean(log_losses(probabilities, labels))), 6),
         **{k: at[k] for k in ("accuracy", "precision", "recall", "f1")},
         "auc": round(roc_auc(probabilities, labels), 6),
-        "evaluated_examples": len(texts),
-        "eval_examples_per_second": round(len(texts) / seconds, 2),
+        **rate,
     }
     return config, skipped, metrics, texts, labels, probabilities, calibration
 
@@ -147,8 +152,12 @@ def evaluate(model, report=None, **data) -> dict:
         "data": config.data,
         "skipped_records": skipped,
         **metrics,
-        **calibrated_scores(texts, labels, probabilities, calibration),
     }
+    if np.ndim(probabilities) == 2:  # three labels or more
+        names = config.label_set.names
+        result.update(multiclass.calibrated_scores(probabilities, labels, names, calibration))
+    else:
+        result.update(calibrated_scores(texts, labels, probabilities, calibration))
     if report is not None:
         write_report(report, result, texts, labels, probabilities)
     return result

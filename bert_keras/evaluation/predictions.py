@@ -16,7 +16,7 @@ READ_BATCH = 1024  # examples read from tf.data at a time
 
 
 def split_texts(split, text_fields: str) -> tuple[list[bytes], np.ndarray]:
-    """(texts as the model reads them: title and content joined as in training, labels 0/1)."""
+    """(texts as the model reads them: title and content joined as in training, label indices)."""
     texts, labels = [], []
     for batch in split.examples.batch(READ_BATCH):
         texts += review_text(batch, text_fields).numpy().tolist()
@@ -27,11 +27,13 @@ def split_texts(split, text_fields: str) -> tuple[list[bytes], np.ndarray]:
 def text_logits(
     model, preprocessor, texts: list, max_seq_length: int, batch_size: int = BATCH_SIZE
 ) -> np.ndarray:
-    """The head's logit [n] for each text, in inference mode."""
+    """The head's logit [n] for each text (two labels), or its logits [n, N], in inference
+    mode."""
     logit = logit_model(model)
     logits_of = tf.function(lambda inputs: logit(inputs, training=False), reduce_retracing=True)
     order = np.argsort([len(text) for text in texts], kind="stable")
-    logits = np.zeros(len(texts), np.float32)
+    units = logit.output_shape[-1]
+    logits = np.zeros((len(texts), units), np.float32)
     for start in range(0, len(texts), batch_size):
         chosen = order[start : start + batch_size]
         inputs = preprocessor.bert_pack_inputs(
@@ -39,10 +41,8 @@ def text_logits(
             seq_length=max_seq_length,
         )
         longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-        logits[chosen] = logits_of({name: t[:, :longest] for name, t in inputs.items()}).numpy()[
-            :, 0
-        ]
-    return logits
+        logits[chosen] = logits_of({name: t[:, :longest] for name, t in inputs.items()}).numpy()
+    return logits[:, 0] if units == 1 else logits
 
 
 def split_logits(model, split, preprocessor, config) -> tuple[list[bytes], np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """What `evaluate` adds beyond Keras' metrics, and `evaluate --report DIR`'s files.
 
-    DIR/curves.png     precision-recall curve, ROC curve, reliability diagram
+    DIR/curves.png     precision-recall curve, ROC curve, reliability diagram (two labels)
+    DIR/confusion.png  the N x N confusion matrix, with the label names (three or more)
     DIR/report.json    evaluate's JSON (accuracy by review length included)
     DIR/errors.jsonl   the most confident mistakes, highest loss first (ktrain's top losses)
 
@@ -145,21 +146,60 @@ def check_report_dir(directory) -> Path:
     return directory
 
 
+def _plot_confusion(confusion, names, out_png: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(confusion)
+    size = 2.5 + 0.6 * len(names)
+    figure, axes = plt.subplots(figsize=(size, size))
+    axes.imshow(confusion, cmap="Blues")
+    ticks = range(len(names))
+    axes.set_xticks(ticks, names, rotation=45, ha="right")
+    axes.set_yticks(ticks, names)
+    axes.set(xlabel="predicted label", ylabel="true label", title="confusion matrix")
+    for (row, column), count in np.ndenumerate(confusion):
+        shade = "white" if count > confusion.max() / 2 else "black"
+        axes.text(column, row, str(count), ha="center", va="center", color=shade)
+    figure.tight_layout()
+    save_figure(figure, out_png)
+
+
+def _mistakes(result: dict, labels, probabilities):
+    """(indices of the wrong predictions, each example's log loss, its true label's
+    probability, its label's name)."""
+    if probabilities.ndim == 2:  # three labels or more: the most probable is predicted
+        names = result["labels"]
+        wrong = np.flatnonzero(np.argmax(probabilities, axis=1) != labels)
+        true_p = probabilities[np.arange(len(labels)), labels]
+        losses = -np.log(np.clip(true_p, 1e-7, 1.0))
+        return wrong, losses, true_p, [names[k] for k in labels]
+    wrong = np.flatnonzero((probabilities >= result["threshold"]) != (labels > 0.5))
+    return wrong, log_losses(probabilities, labels), probabilities, labels.tolist()
+
+
 def write_report(directory, result: dict, texts, labels, probabilities):
-    """DIR/curves.png, DIR/report.json and DIR/errors.jsonl (see the module's docstring)."""
+    """DIR/curves.png or confusion.png, DIR/report.json and DIR/errors.jsonl (see the
+    module's docstring)."""
     directory = check_report_dir(directory)
     directory.mkdir(parents=True, exist_ok=True)
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, np.float64)
-    _plot_curves(labels, probabilities, directory / "curves.png")
-    wrong = np.flatnonzero((probabilities >= result["threshold"]) != (labels > 0.5))
-    losses = log_losses(probabilities, labels)
+    if probabilities.ndim == 2:
+        _plot_confusion(result["confusion_matrix"], result["labels"], directory / "confusion.png")
+    else:
+        _plot_curves(labels, probabilities, directory / "curves.png")
+    wrong, losses, shown, label_of = _mistakes(result, labels, probabilities)
     worst = wrong[np.argsort(-losses[wrong], kind="stable")][:ERRORS_KEPT]
+    # two labels: the probability of the second; more: that of the true label
+    key = "probability" if probabilities.ndim == 1 else "probability_of_label"
     lines = [
         json.dumps(
             {
                 "text": texts[i],
-                "label": int(labels[i]),
-                "probability": round(float(probabilities[i]), 6),
+                "label": label_of[i],
+                key: round(float(shown[i]), 6),
                 "loss": round(float(losses[i]), 6),
             },
             ensure_ascii=False,

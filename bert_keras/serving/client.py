@@ -7,8 +7,8 @@ Example (`serving_address`: where TF Serving serves an export as `sentiment`, as
 "localhost:8500"):
 
 >>> outputs = predict_grpc(serving_address, text_request("sentiment", ["Great product."]))
->>> sorted(outputs), outputs["probability"].dtype, outputs["label"].shape
-(['label', 'probability'], dtype('float32'), (1,))
+>>> sorted(outputs), outputs["probabilities"].shape, outputs["label"].dtype
+(['label', 'label_index', 'probabilities', 'probability'], (1, 2), dtype('O'))
 """
 
 import numpy as np

@@ -59,7 +59,11 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
     """The run's classifier with its best weights, computing in `precision` (the checkpoints
     fit either)."""
     model = build_classifier(
-        encoder_for(paths, precision), config.freeze, config.dropout, config.seed
+        encoder_for(paths, precision),
+        config.freeze,
+        config.dropout,
+        config.seed,
+        classes=len(config.label_set.names),
     )
     restore_weights(model, best, f"RUN_DIR {run_dir}: its best weights {best}")
     return model
@@ -137,7 +141,12 @@ def token_ids_dir(model_dir: Path) -> Path:
 
 def _serving_module(model, calibration: dict, preprocessor, config) -> ServingModule:
     return ServingModule(
-        model, calibration, preprocessor, config.max_seq_length, config.text_fields
+        model,
+        calibration,
+        config.label_set.names,
+        preprocessor,
+        config.max_seq_length,
+        config.text_fields,
     )
 
 
@@ -203,13 +212,13 @@ def export(
     model = trained_model(run_dir, config, best, paths, precision)
     module = _serving_module(model, calibration, preprocessor, config)
     texts = _check_texts(config)
-    expected = module.serve_text(tf.constant(texts))["probability"].numpy()
+    expected = module.serve_text(tf.constant(texts))["probabilities"].numpy()
     quality = {"dtype_policy": precision}
     if precision != "float32":  # how far the served precision is from float32's answers
         float32_model = trained_model(run_dir, config, best, paths, "float32")
         reference = _serving_module(float32_model, calibration, preprocessor, config)
         quality.update(
-            agreement(reference.serve_text(tf.constant(texts))["probability"].numpy(), expected)
+            agreement(reference.serve_text(tf.constant(texts))["probabilities"].numpy(), expected)
         )
     extras = {"config": config, "quality": quality, "calibration": calibration}
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
@@ -219,7 +228,7 @@ def export(
         token_staging, _ = _stage_version(
             stack,
             token_ids_dir(model_dir),
-            TokenIdServing(model, calibration),
+            TokenIdServing(model, calibration, config.label_set.names),
             _token_ids_of(module, texts),
             expected,
             extras,

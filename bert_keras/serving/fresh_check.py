@@ -76,7 +76,7 @@ def _compare(export_dir: str, check: dict) -> dict:
     inputs = {
         name: tf.constant(value, specs[name].dtype) for name, value in check["inputs"].items()
     }
-    got = serve(**inputs)["probability"].numpy()
+    got = serve(**inputs)["probabilities"].numpy()
     difference = float(np.max(np.abs(got - np.array(check["expected"]))))
     if not difference <= TOLERANCE:
         return {

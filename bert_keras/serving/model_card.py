@@ -8,14 +8,37 @@ CALLS = {
     "from_token_ids": "`input_word_ids`, `input_mask`, `input_type_ids` (int32 [batch, seq])",
 }
 CORE_ONLY = "core TensorFlow ops only"
-RETURNS = "`probability` (float32 [batch], of a positive review), `label` (int32 [batch])"
+
+
+def _returns(names) -> str:
+    common = (
+        f"`probabilities` (float32 [batch, {len(names)}], in the order {', '.join(names)}), "
+        "`label` (string [batch], the name), `label_index` (int32 [batch])"
+    )
+    return (
+        f"`probability` (float32 [batch], of {names[1]}), {common}" if len(names) == 2 else common
+    )
+
+
+def _head(config, calibration: dict) -> tuple[str, str]:
+    """(the head, how its calibrated output becomes a label)."""
+    names, temperature = config.label_set.names, f"{calibration['temperature']:.4g}"
+    if len(names) == 2:
+        return "Dense(1) and sigmoid", (
+            f"probability = sigmoid(logit / {temperature}), label = {names[1]} where "
+            f"probability >= {calibration['threshold']:.4g} ({calibration['threshold_rule']}), "
+            f"else {names[0]}"
+        )
+    return f"Dense({len(names)}) and softmax", (
+        f"probabilities = softmax(logits / {temperature}), label = the most probable"
+    )
 
 
 def model_card(
     config, metrics: dict, ops: dict, name: str, quality: dict, calibration: dict
 ) -> str:
     spec = {k: v for k, v in config.freeze.to_dict().items() if v not in (None, False)}
-    test = ", ".join(
+    test = ", ".join(  # a metric the kind of head lacks (precision of three labels) left out
         f"{metric} {metrics.get(key)}"
         for metric, key in (
             ("F1", "f1"),
@@ -24,22 +47,24 @@ def model_card(
             ("precision", "precision"),
             ("recall", "recall"),
         )
+        if key in metrics
     )
+    names = config.label_set.names
+    returns = _returns(names)
     signatures = "\n".join(
-        f"- `{s}`: {CALLS[s]} -> {RETURNS}. Needs: {', '.join(ops[s]) or CORE_ONLY}." for s in ops
+        f"- `{s}`: {CALLS[s]} -> {returns}. Needs: {', '.join(ops[s]) or CORE_ONLY}." for s in ops
     )
+    head, rule = _head(config, calibration)
     request = '{"instances": ["Great product!"]}'
-    response = '{"predictions": [{"probability": 0.97, "label": 1}]}'
-    return f"""# {name}: review sentiment (bert-keras)
+    response = f'{{"predictions": [{{"label": "{names[-1]}", ...}}]}}'
+    return f"""# {name}: text classifier (bert-keras), labels {", ".join(names)}
 
 - Encoder: `{config.encoder}`, frozen as {spec or "nothing (full fine-tuning)"}; head: dropout \
-{config.dropout}, Dense(1) and sigmoid
+{config.dropout}, {head}
 - Data: `{config.data}` ({config.text_fields}, max {config.max_seq_length} tokens), \
 {config.epochs} epoch(s), batch {config.batch_size}, peak learning rate {config.learning_rate}
 - Test metrics: {test} (the run, in {config.precision}, at 0.5 before calibration)
-- Calibration (assets.extra/calibration.json): probability = sigmoid(logit / \
-{calibration["temperature"]:.4g}), label = probability >= {calibration["threshold"]:.4g} \
-({calibration["threshold_rule"]})
+- Calibration (assets.extra/calibration.json): {rule}
 - Serving: {", ".join(f"{k} {v}" for k, v in quality.items())}
 
 ## Calling it

@@ -109,31 +109,49 @@ class Predictor:
             )
         self.signature = self.signatures["serving_default"]
 
-    def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
-        """(probability [n], label [n]) of each review, in the order given."""
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The label names in the order of `probabilities`' columns (the export's config)."""
+        from bert_keras.config import TrainConfig
+
+        return TrainConfig.read(self.version_dir / "assets.extra" / "config.json").label_set.names
+
+    def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, list]:
+        """(probabilities [n, N] of the labels, the label name of each review), in the
+        order given."""
         empty = next((i for i, review in enumerate(reviews) if not review.strip()), None)
         if empty is not None:
             raise UserInputError(f"reviews[{empty}]: empty (or only whitespace): nothing to score")
         # Batches of similar length pad less (the export pads to each batch's longest).
         order = np.argsort([len(review) for review in reviews], kind="stable")
-        probabilities, labels = np.zeros(len(reviews), np.float32), np.zeros(len(reviews), np.int32)
+        probabilities, labels = None, [None] * len(reviews)
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
             outputs = self.signature(
                 text=self.tf.constant([reviews[i] for i in indices], dtype=self.tf.string)
             )
-            probabilities[indices], labels[indices] = (
-                outputs["probability"].numpy(),
-                outputs["label"].numpy(),
-            )
+            batch = outputs["probabilities"].numpy()  # [batch, N]
+            if probabilities is None:
+                probabilities = np.zeros((len(reviews), batch.shape[1]), np.float32)
+            probabilities[indices] = batch
+            for i, name in zip(indices, outputs["label"].numpy(), strict=True):
+                labels[i] = name.decode("utf-8")
         return probabilities, labels
 
     def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+        """A row for each review: its label's name and the probabilities (two labels: the
+        second's, as `probability`; more: every label's, by name)."""
         probabilities, labels = self.outputs(reviews, batch_size)
-        return [
-            {"text": review, "probability": round(float(probability), 6), "label": int(label)}
-            for review, probability, label in zip(reviews, probabilities, labels, strict=True)
-        ]
+        names = self.names
+        rows = []
+        for review, row, label in zip(reviews, probabilities, labels, strict=True):
+            if len(names) == 2:
+                scores = {"probability": round(float(row[1]), 6)}
+            else:
+                rounded = [round(float(p), 6) for p in row]
+                scores = {"probabilities": dict(zip(names, rounded, strict=True))}
+            rows.append({"text": review, **scores, "label": label})
+        return rows
 
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None, on_bad_record="error"):

@@ -4,8 +4,10 @@
 `from_examples`: serialized tf.Example protos with a `text` bytes feature (and an
 optional `title`), as TFX, BigQuery ML and batch prediction jobs send them.
 `from_token_ids`: the three BERT inputs in; core TensorFlow ops only.
-All three give `probability` (of a positive review, calibrated: sigmoid(logit / T))
-and `label` (probability >= the chosen threshold), as calibration.json records them.
+All three give `probabilities` [batch, N] (calibrated: softmax(logits / T), or for two
+labels [1 - p, p] with p = sigmoid(logit / T)), `label` (the name: for two labels the second
+where p >= the chosen threshold, else the most probable) and `label_index` [batch] int32, as
+calibration.json records them; two labels also give `probability` (p, of the second label).
 """
 
 import tensorflow as tf
@@ -40,21 +42,35 @@ class TokenIdServing(tf.Module):
     Args:
         model: the classifier (`training.classifier.build_classifier`) with its weights.
         calibration: `temperature` and `threshold` (what metrics.json records under
-            `calibration`; 1 and 0.5 leave the trained sigmoid and threshold as they are).
+            `calibration`; 1 and 0.5 leave the trained sigmoid and threshold as they are;
+            three labels or more have no threshold).
+        names: the label names, in the order of the head's outputs.
     """
 
-    def __init__(self, model, calibration: dict, name: str = "bert_keras_token_ids"):
+    def __init__(self, model, calibration: dict, names, name: str = "bert_keras_token_ids"):
         super().__init__(name=name)
         self.logit = logit_model(model)
+        self.names = tf.constant(list(names), tf.string)
+        self.binary = len(names) == 2
         self.temperature = tf.constant(calibration["temperature"], tf.float32)
-        self.threshold = tf.constant(calibration["threshold"], tf.float32)
+        self.threshold = tf.constant(calibration.get("threshold") or 0.5, tf.float32)
 
     def _outputs(self, inputs):
-        logit = tf.reshape(tf.cast(self.logit(inputs, training=False), tf.float32), [-1])  # [batch]
-        probability = tf.sigmoid(logit / self.temperature)
+        logits = tf.cast(self.logit(inputs, training=False), tf.float32)  # [batch, units]
+        outputs = {}
+        if self.binary:
+            probability = tf.sigmoid(logits[:, 0] / self.temperature)  # [batch]
+            index = tf.cast(probability >= self.threshold, tf.int32)
+            probabilities = tf.stack([1.0 - probability, probability], axis=1)  # [batch, 2]
+            outputs["probability"] = probability
+        else:
+            probabilities = tf.nn.softmax(logits / self.temperature)  # [batch, N]
+            index = tf.argmax(probabilities, axis=1, output_type=tf.int32)
         return {
-            "probability": probability,
-            "label": tf.cast(probability >= self.threshold, tf.int32),
+            **outputs,
+            "probabilities": probabilities,
+            "label": tf.gather(self.names, index),
+            "label_index": index,
         }
 
     @tf.function(
@@ -75,16 +91,22 @@ class ServingModule(TokenIdServing):
     """TokenIdServing with the encoder's preprocessor in the graph: text and tf.Example in.
 
     Args:
-        model, calibration: as TokenIdServing takes them.
+        model, calibration, names: as TokenIdServing takes them.
         preprocessor: the encoder's (TF Hub's `bert_pack_inputs` and `tokenize`).
         max_seq_length: tokens per review at most, as the run trained.
         text_fields: the run's; `title_content` joins a tf.Example's title and text as training did.
     """
 
     def __init__(
-        self, model, calibration: dict, preprocessor, max_seq_length: int, text_fields: str
+        self,
+        model,
+        calibration: dict,
+        names,
+        preprocessor,
+        max_seq_length: int,
+        text_fields: str,
     ):
-        super().__init__(model, calibration, name="bert_keras_serving")
+        super().__init__(model, calibration, names, name="bert_keras_serving")
         self.preprocessor, self.max_seq_length, self.text_fields = (
             preprocessor,
             max_seq_length,

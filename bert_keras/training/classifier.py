@@ -1,4 +1,5 @@
-"""The task model: a frozen-as-specified BERT encoder under a sigmoid head."""
+"""The task model: a frozen-as-specified BERT encoder under its head: one sigmoid for two
+labels, a softmax over three or more."""
 
 import tensorflow as tf
 import tf_keras
@@ -11,8 +12,8 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import hidden_size
 
 ENCODER_LAYER = "encoder"
-HEAD_LAYER = "classifier"  # Dense(1): the logit
-PROBABILITY_LAYER = "probability"  # its sigmoid, what the model outputs
+HEAD_LAYER = "classifier"  # Dense(1) (two labels) or Dense(N): the logits
+PROBABILITY_LAYER = "probability"  # their sigmoid or softmax, what the model outputs
 
 
 def bert_outputs(encoder, inputs, handle: str) -> dict:
@@ -41,11 +42,13 @@ def build_classifier(
     seed: int | None = None,
     from_cache: bool = False,
     loaded=None,
+    classes: int = 2,
 ) -> tf_keras.Model:
-    """A Keras functional model: encoder inputs in, P(positive) [batch, 1] out.
+    """A Keras functional model: encoder inputs in, P(second label) [batch, 1] out (two
+    labels), or the probabilities of `classes` labels [batch, classes].
 
     The encoder is a `hub.KerasLayer` frozen as `freeze` says, its `pooled_output`
-    goes through replayable dropout into `Dense(1, sigmoid)`.
+    goes through replayable dropout into `Dense(1, sigmoid)`, or `Dense(classes, softmax)`.
 
     Args:
         encoder_handle: a TF Hub BERT encoder SavedModel (a path, or what
@@ -58,10 +61,11 @@ def build_classifier(
             trainable block) and `input_mask`; its variables and their names are
             those of the model from token ids, so weights move between the two.
         loaded: the encoder already loaded (`hub.load`), to share its variables.
+        classes: how many labels (`data.labels.LabelSet`): 2, or more for a softmax head.
 
     Returns:
         A `tf_keras.Model` with inputs `input_word_ids`, `input_mask`,
-        `input_type_ids` (int32 [batch, seq]) and output P(positive) [batch, 1].
+        `input_type_ids` (int32 [batch, seq]) and output [batch, 1] or [batch, classes].
 
     Example (`encoder_dir`: a converted encoder of two blocks):
 
@@ -89,18 +93,20 @@ def build_classifier(
     pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
     # resumable masks
     pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)
-    # [batch, 1]
-    logit = tf_keras.layers.Dense(
-        1, name=HEAD_LAYER, kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed)
+    units = 1 if classes == 2 else classes
+    logit = tf_keras.layers.Dense(  # [batch, units]
+        units, name=HEAD_LAYER, kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed)
     )(pooled)
-    # A weightless layer apart from the head, so that `logit_model` can read the logit
+    # A weightless layer apart from the head, so that `logit_model` can read the logits
     # that calibration rescales; the checkpoints of the head are unchanged.
-    probability = tf_keras.layers.Activation("sigmoid", name=PROBABILITY_LAYER)(logit)  # [batch, 1]
+    activation = "sigmoid" if units == 1 else "softmax"
+    probability = tf_keras.layers.Activation(activation, name=PROBABILITY_LAYER)(logit)
     return tf_keras.Model(inputs=inputs, outputs=probability, name="bert_classifier")
 
 
 def logit_model(model: tf_keras.Model) -> tf_keras.Model:
-    """The classifier's own layers up to the head's logit [batch, 1] (its variables, shared)."""
+    """The classifier's own layers up to the head's logits [batch, units] (its variables,
+    shared)."""
     return tf_keras.Model(
         inputs=model.input, outputs=model.get_layer(HEAD_LAYER).output, name="bert_logit"
     )

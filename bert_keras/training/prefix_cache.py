@@ -71,6 +71,8 @@ def describe(config, encoder_path: str, split: str, boundary: int, shard: tuple[
         "limit": config.limit,
         "validation_split": config.validation_split,
         "text_fields": config.text_fields,
+        "columns": [config.text_columns, config.label_column, config.delimiter],
+        "labels": config.labels,  # the order the cached label indices follow
         "on_bad_record": config.on_bad_record,
         "tfds_data_dir": config.tfds_data_dir,
         "max_seq_length": config.max_seq_length,

@@ -2,6 +2,7 @@
 writing a run directory (see `training.run_dir`) that a re-run resumes.
 """
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -13,6 +14,7 @@ import tf_keras
 from bert_keras.config import TrainConfig
 from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.errors import TrainingDiverged
+from bert_keras.evaluation import multiclass
 from bert_keras.evaluation.calibration import calibrate
 from bert_keras.evaluation.predictions import split_logits
 from bert_keras.files.atomic import write_text_atomic
@@ -123,6 +125,8 @@ def _calibration(job: Job, config: TrainConfig) -> dict:
     _, labels, logits = split_logits(
         job.eval_model, job.splits.validation, job.preprocessor, config
     )
+    if job.splits.labels.kind == "multi_class":
+        return multiclass.calibrate(logits, labels, job.splits.labels.names)
     calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
     if config.target_precision is not None and not calibration["target_met"]:
         print(
@@ -188,6 +192,8 @@ def _train(
     config, precision_note = resolve_run(
         config, previous.to_dict() if previous is not None and not overwrite else None
     )
+    if previous is not None and not overwrite and config.labels is None:
+        config = dataclasses.replace(config, labels=previous.labels)  # the order it trained in
     if previous is not None and not overwrite:
         finished = finished_metrics(run_dir, config, previous)
         if finished is not None:
@@ -199,6 +205,7 @@ def _train(
             return finished
     recorded = recorded_plan(run_dir) if previous is not None and not overwrite else None
     job = load_job(config, searching, recorded, loads)
+    config = job.config  # its label names found
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
     if precision_note:
         print(precision_note, file=sys.stderr)

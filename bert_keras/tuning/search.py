@@ -195,6 +195,8 @@ def run_search(
     loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
     inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
+    # the trials' label order, which their cached label indices follow
+    base = dataclasses.replace(base, labels=inputs["splits_"].labels.names)
     _open_search_dir(tune_dir, previous, settings, overwrite)
     if precision_note:
         print(precision_note, file=sys.stderr)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bert_keras.cli import main
+from bert_keras.data.columns import Columns
 from bert_keras.data.records import read_records
 from bert_keras.errors import UserInputError
 
@@ -20,9 +21,13 @@ def write(tmp_path, name, data: bytes | str):
     return path
 
 
-def test_original_csv_labels_become_0_1_and_newline_escapes_are_spaces(tmp_path):
+def test_original_csv_labels_are_named_and_newline_escapes_are_spaces(tmp_path):
+    """The release's README: 1 is negative, 2 positive."""
     records = read_records(write(tmp_path, "train.csv", GOOD)).records
-    assert [(r.line, r.label, r.title) for r in records] == [(1, 1, "Great CD"), (2, 0, "Broke")]
+    assert [(r.line, r.label, r.title) for r in records] == [
+        (1, "positive", "Great CD"),
+        (2, "negative", "Broke"),
+    ]
     assert records[1].content == "It broke after a day. Never again"
 
 
@@ -31,8 +36,8 @@ def test_fasttext_and_json_lines(tmp_path):
         tmp_path, "reviews.txt", "__label__2 Great CD: lovely voice\n__label__1 no title here\n"
     )
     assert [(r.label, r.title, r.content) for r in read_records(fasttext).records] == [
-        (1, "Great CD", "lovely voice"),
-        (0, "", "no title here"),
+        ("positive", "Great CD", "lovely voice"),
+        ("negative", "", "no title here"),
     ]
     jsonl = write(
         tmp_path,
@@ -42,8 +47,8 @@ def test_fasttext_and_json_lines(tmp_path):
         + json.dumps({"text": "poor", "label": 0}),
     )
     assert [(r.line, r.label, r.content) for r in read_records(jsonl).records] == [
-        (1, 1, "works well"),
-        (3, 0, "poor"),
+        (1, "1", "works well"),
+        (3, "0", "poor"),
     ]
 
 
@@ -54,7 +59,9 @@ BAD_RECORDS = [
     ("train.csv", b'"1","caf\xe9","latin-1 bytes"\n', "bytes that are not UTF-8"),
     ("train.csv", '"1","unterminated,"text\n', "malformed CSV"),
     ("reviews.txt", "__label__5 title: text\n", "unknown label __label__5"),
-    ("reviews.jsonl", '{"text": "fine", "label": "positive"}\n', "unknown label 'positive'"),
+    ("reviews.jsonl", '{"text": "fine", "label": 1.5}\n', "label 1.5: must be a string or a"),
+    ("reviews.jsonl", '{"text": "fine"}\n', "no value for 'label'"),
+    ("reviews.jsonl", '{"text": "", "label": 1}\n', "empty text"),
     ("reviews.jsonl", "{not json}\n", "not valid JSON"),
 ]
 
@@ -219,12 +226,20 @@ def test_bad_record_in_training_data_stops_before_training(tmp_path, capsys, tin
 )
 def test_byte_order_mark_crlf_and_a_header_row_just_work(tmp_path, name, data):
     records = read_records(write(tmp_path, name, data)).records
+    good, bad = ("1", "0") if name.endswith(".jsonl") else ("positive", "negative")
     assert [(r.label, r.title, r.content) for r in records] == [
-        (1, "Great CD", "lovely"),
-        (0, "Broke", "after a day"),
+        (good, "Great CD", "lovely"),
+        (bad, "Broke", "after a day"),
     ]
 
 
-def test_a_first_line_that_names_no_label_column_is_a_bad_record_not_a_header(tmp_path):
-    with pytest.raises(UserInputError, match=r"train.csv:1: unknown label 'stars'"):
-        read_records(write(tmp_path, "train.csv", 'stars,title,content\n"2","Great","lovely"\n'))
+def test_a_header_without_a_usual_label_name_asks_for_the_label_column(tmp_path):
+    path = write(tmp_path, "train.csv", 'stars,title,content\n"2","Great","lovely"\n')
+    with pytest.raises(UserInputError) as raised:
+        read_records(path)
+    assert str(raised.value) == (
+        f"{path}: no label column chosen (none of the usual names label, labels, sentiment, "
+        "class); name it with --label-column (the columns: stars, title, content)"
+    )
+    records = read_records(path, columns=Columns(label="stars")).records
+    assert [(r.label, r.title, r.content) for r in records] == [("2", "Great", "lovely")]

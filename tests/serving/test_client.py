@@ -26,9 +26,11 @@ def test_text_examples_and_token_ids_over_grpc(serving_address, trained_run):
     texts = ["great product, works well", "broke after one day"]
     expected = calibrated_probabilities(trained_run, texts)
     labels = [int(p >= threshold_of(trained_run)) for p in expected]
+    names = [[b"negative", b"positive"][k] for k in labels]
     by_text = predict_grpc(target, text_request("sentiment", texts))
     np.testing.assert_allclose(by_text["probability"], expected, atol=1e-5, rtol=0)
-    assert by_text["label"].tolist() == labels and by_text["label"].dtype == np.int32
+    assert by_text["label"].tolist() == names
+    assert by_text["label_index"].tolist() == labels and by_text["label_index"].dtype == np.int32
     by_example = predict_grpc(target, examples_request("sentiment", texts))
     np.testing.assert_allclose(by_example["probability"], expected, atol=1e-5, rtol=0)
     config = json.loads((trained_run / "config.json").read_text())
@@ -37,7 +39,7 @@ def test_text_examples_and_token_ids_over_grpc(serving_address, trained_run):
     request = token_ids_request("sentiment", *(ids[name].numpy() for name in INPUT_NAMES))
     by_ids = predict_grpc(target, request)
     np.testing.assert_allclose(by_ids["probability"], expected, atol=1e-5, rtol=0)
-    assert by_ids["label"].tolist() == labels
+    assert by_ids["label"].tolist() == names and by_ids["label_index"].tolist() == labels
 
 
 def test_a_wrong_model_name_is_the_servers_error(serving_address):

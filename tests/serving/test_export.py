@@ -86,10 +86,14 @@ def test_serving_default_gives_the_runs_calibrated_probability_and_label(trained
     serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
     served = serve(text=tf.constant(texts))
     np.testing.assert_allclose(served["probability"].numpy(), expected, atol=1e-5, rtol=0)
+    both = np.stack([1 - expected, expected], axis=1)  # [n, 2]: negative, positive
+    np.testing.assert_allclose(served["probabilities"].numpy(), both, atol=1e-5, rtol=0)
     threshold = threshold_of(trained_run)
     clear = np.abs(expected - threshold) > 1e-5  # not within float32's reach of the threshold
     labels = (expected >= threshold).astype(np.int32)
-    np.testing.assert_array_equal(served["label"].numpy()[clear], labels[clear])
+    np.testing.assert_array_equal(served["label_index"].numpy()[clear], labels[clear])
+    names = np.array([b"negative", b"positive"])[labels]  # the release's 1 and 2
+    np.testing.assert_array_equal(served["label"].numpy()[clear], names[clear])
     for text, probability in zip(edge_cases, expected[-5:], strict=True):
         alone = serve(text=tf.constant([text]))["probability"].numpy()
         np.testing.assert_allclose(alone, [probability], atol=1e-5, rtol=0)
@@ -101,7 +105,7 @@ def test_the_export_check_fails_when_the_export_disagrees(exported):
     _, model_dir = exported
     texts = ["great product works well", "terrible broke after one day"]
     serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
-    right = serve(text=tf.constant(texts))["probability"].numpy()
+    right = serve(text=tf.constant(texts))["probabilities"].numpy()
     check = verify_export(model_dir / "1", "serving_default", {"text": texts}, right, fresh=False)
     assert check["max_abs_difference"] <= 1e-5 and check["checked_examples"] == 2
     expected = r"predictions differ from the trained model by 1\.00e-03"
@@ -236,7 +240,7 @@ def test_the_fresh_process_check_fails_when_the_export_disagrees(exported):
     _, model_dir = exported
     texts = ["great product works well", "terrible broke after one day"]
     serve = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
-    right = serve(text=tf.constant(texts))["probability"].numpy()
+    right = serve(text=tf.constant(texts))["probabilities"].numpy()
     check = verify_export(model_dir / "1", "serving_default", {"text": texts}, right)
     assert check["max_abs_difference"] <= 1e-5
     expected = r"predictions differ from the trained model by 1\.00e-03"
@@ -258,7 +262,9 @@ def test_saved_model_cli_lists_the_three_signatures(exported):
 
     assert tensor("inputs", "text", "DT_STRING", "(-1)") in signature("serving_default")
     assert tensor("outputs", "probability", "DT_FLOAT", "(-1)") in signature("serving_default")
-    assert tensor("outputs", "label", "DT_INT32", "(-1)") in signature("serving_default")
+    assert tensor("outputs", "probabilities", "DT_FLOAT", "(-1, 2)") in signature("serving_default")
+    assert tensor("outputs", "label", "DT_STRING", "(-1)") in signature("serving_default")
+    assert tensor("outputs", "label_index", "DT_INT32", "(-1)") in signature("serving_default")
     assert tensor("inputs", "examples", "DT_STRING", "(-1)") in signature("from_examples")
     for name in ("input_word_ids", "input_mask", "input_type_ids"):
         assert tensor("inputs", name, "DT_INT32", "(-1, -1)") in signature("from_token_ids")

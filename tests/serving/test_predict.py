@@ -22,7 +22,10 @@ def test_predict_cli_newest_version_json_lines(trained_run, exported, tmp_path, 
     assert [row["text"] for row in rows] == texts
     expected = calibrated_probabilities(trained_run, texts)
     np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
-    assert [row["label"] for row in rows] == [int(p >= threshold_of(trained_run)) for p in expected]
+    names = ["negative", "positive"]  # the release's 1 and 2
+    assert [row["label"] for row in rows] == [
+        names[int(p >= threshold_of(trained_run))] for p in expected
+    ]
     assert main(["predict", "--model", str(model_dir / "1"), texts[0]]) == 0  # a version itself
     assert json.loads(capsys.readouterr().out) == rows[0]
     assert main(["predict", "--model", str(model_dir), "--file", str(tmp_path / "absent.txt")]) == 2

@@ -193,7 +193,8 @@ def test_calibration_json_is_what_the_graph_applies(trained_run, exported):
     out = serve(
         text=tf.constant(["great", "terrible product", "ok I guess", "love it, works"] * 10)
     )
-    probability, label = out["probability"].numpy(), out["label"].numpy()
+    probability, label = out["probability"].numpy(), out["label_index"].numpy()
     np.testing.assert_array_equal(
         label, (probability >= np.float32(recorded["threshold"])).astype(np.int32)
     )
+    np.testing.assert_array_equal(out["label"].numpy(), np.array([b"negative", b"positive"])[label])
