@@ -99,9 +99,10 @@ class TrainConfig:
 
     out: str  # the run directory
     encoder: str = "minilm-l6"  # built-in name, TF Hub-format directory or handle
-    data: str = "amazon_polarity"  # TFDS name, a folder with train/test.csv, or a file
+    data: str = "amazon_polarity"  # amazon_polarity, tfds:NAME, a folder, or a file
     test_data: str | None = None  # the final evaluation's file (a single --data needs it)
     train_split: str = "train"  # TFDS split string, e.g. "train[:10000]"
+    test_split: str = "test"  # TFDS split of the final evaluation, e.g. "validation"
     limit: int | None = None  # use only the first N training records
     text_fields: str = "title_content"  # title and content joined, or content only
     on_bad_record: str = "error"  # stop at the first bad record, or skip and count
@@ -112,9 +113,8 @@ class TrainConfig:
     validation_split: float = 0.1  # carved off the training split, deterministically
     max_seq_length: int = 128  # tokens per example, [CLS] and [SEP] included
     freeze: FreezeSpec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
-    unfreeze_schedule: tuple[int, ...] | None = (
-        None  # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
-    )
+    # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
+    unfreeze_schedule: tuple[int, ...] | None = None
     dropout: float = 0.1  # before the classifier head
     epochs: int = 1
     batch_size: int = 32  # global batch, split across replicas
@@ -122,13 +122,9 @@ class TrainConfig:
     weight_decay: float = 0.01  # decoupled (AdamW), not on LayerNorm or biases
     warmup_fraction: float = 0.1  # of all training steps, linear warm-up
     clip_norm: float = 1.0  # global gradient norm
-    layer_lr_decay: float = (
-        1.0  # block i at lr x D^(depth - i), embeddings lowest (ELECTRA); 1: off
-    )
+    layer_lr_decay: float = 1.0  # block i at lr x D^(depth - i), embeddings lowest; 1: off
     seed: int = 42  # data order, validation carve-out, head init, dropout
-    target_precision: float | None = (
-        None  # the threshold: the most recall at this validation precision;
-    )
+    target_precision: float | None = None  # the threshold: the most recall at this precision;
     target_recall: float | None = None  # or the most precision at this recall; neither: the F1-best
     strategy: str = "auto"  # tf.distribute strategy
     precision: str = "auto"  # what fits the hardware, or a COMPUTE_PRECISIONS policy

@@ -194,6 +194,16 @@ CASES = {
         " --label-column topic --target-precision 0.9",
         "--target-precision: chooses the threshold between two labels; the data has 3",
     ),
+    "tfds split that does not exist": (
+        "train --encoder {encoder} --data tfds:tiny_topics --tfds-data-dir {root}/tfds_tiny"
+        " --test-split nope --out {out}",
+        "--test-split nope: not a split of tiny_topics",
+    ),
+    "tfds split whose labels are hidden": (
+        "train --encoder {encoder} --data tfds:tiny_hidden --tfds-data-dir {root}/tfds_tiny"
+        " --out {out}",
+        "--test-split test: tiny_hidden hides the labels of this split (-1)",
+    ),
     "skipping more than half of a file": (
         "train --encoder {encoder} --data {mostly_bad} --test-data {good} --out {out}"
         " --on-bad-record skip",

@@ -9,6 +9,7 @@ import shlex
 import shutil
 
 import pytest
+import tiny_tfds  # noqa: F401  (registers the tiny TFDS datasets the cases name)
 from cli_cases import CASES
 from odd_encoders import write_encoder_without_pooled_output, write_unmappable_encoder
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint

@@ -67,8 +67,8 @@ def _add_freeze_flags(parser):
 def _add_data_flags(parser):
     parser.add_argument(
         "--data",
-        help=f"{DEFAULTS.data} (TFDS, the default), its .tgz, "
-        "a folder with train.csv/test.csv, or a file",
+        help=f"{DEFAULTS.data} (TFDS, the default), its .tgz, tfds:NAME[/CONFIG] (any TFDS "
+        "text classification dataset), a folder with train.csv/test.csv, or a file",
     )
     parser.add_argument(
         "--test-data",
@@ -105,7 +105,9 @@ def _add_data_flags(parser):
         help="of a delimited file with a header ('tab' or '\\t' for a tab; "
         "default: tab for .tsv, comma otherwise)",
     )
-    parser.add_argument("--tfds-data-dir", help="where TFDS prepares amazon_polarity")
+    parser.add_argument(
+        "--tfds-data-dir", help="where TFDS prepares amazon_polarity and tfds:NAME datasets"
+    )
     parser.add_argument(
         "--tfds-manual-dir", help="folder holding the original archive or its folder"
     )
@@ -115,6 +117,7 @@ def _numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
     """(flag, type, help) of every setting that takes one number or string."""
     return [
         ("--train-split", str, f"TFDS split, e.g. 'train[:10000]' (default {d.train_split})"),
+        ("--test-split", str, f"TFDS split of the final evaluation (default {d.test_split})"),
         ("--limit", int, "use only the first N training records"),
         ("--validation-split", float, f"held out of training (default {d.validation_split})"),
         ("--max-seq-length", int, f"tokens per example (default {d.max_seq_length})"),

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from bert_keras.data.labels import LabelSet, check_seen, resolve_labels
 from bert_keras.data.records import read_records
+from bert_keras.data.tfds_source import PREFIX, amazon_splits, named_splits
 from bert_keras.errors import UserInputError
 
 
@@ -125,39 +126,35 @@ class Loaded:
 
 
 def _is_tfds(config) -> bool:
-    return config.data == "amazon_polarity" or config.data.endswith(".tgz")
+    return (
+        config.data == "amazon_polarity"
+        or config.data.endswith(".tgz")
+        or config.data.startswith(PREFIX)
+    )
 
 
 def _tfds_splits(config) -> Loaded:
-    from bert_keras.data.amazon_polarity import load_builder
-
     data = Path(config.data)
-    if data.name.endswith(".tgz") and not data.is_file():
-        raise UserInputError(f"--data {data}: no such file")
-    manual_dir = config.tfds_manual_dir or (
-        str(data.parent) if data.name.endswith(".tgz") else None
-    )
-    builder = load_builder(config.tfds_data_dir, manual_dir)
-    labels = LabelSet(tuple(builder.info.features["label"].names))
+    if config.data.startswith(PREFIX):
+        loaded = named_splits(config)
+    else:
+        if data.name.endswith(".tgz") and not data.is_file():
+            raise UserInputError(f"--data {data}: no such file")
+        manual_dir = config.tfds_manual_dir or (
+            str(data.parent) if data.name.endswith(".tgz") else None
+        )
+        loaded = amazon_splits(config, manual_dir)
+    labels = LabelSet(loaded.names)
     if config.labels is not None and config.labels != labels.names:
         raise UserInputError(
-            f"--labels {','.join(config.labels)}: amazon_polarity's labels are "
+            f"--labels {','.join(config.labels)}: the dataset's labels are "
             f"{','.join(labels.names)}, in that order"
         )
-    try:
-        train_size = builder.info.splits[config.train_split].num_examples
-    except (KeyError, ValueError) as error:
-        raise UserInputError(
-            f"--train-split {config.train_split}: not a split of amazon_polarity ({error})"
-        ) from None
-    train = builder.as_dataset(split=config.train_split, shuffle_files=False)
-    if config.limit is not None:
-        train, train_size = train.take(config.limit), min(train_size, config.limit)
-    if config.test_data is not None:  # the user's own test file replaces the builder's test split
+    train = (loaded.train, loaded.train_size)
+    if config.test_data is not None:  # the user's own test file replaces the dataset's test split
         test, test_size, records = _test_split(Path(config.test_data), config, labels, labels.names)
-        return Loaded(train, train_size, test, test_size, labels, tuple(records.skipped))
-    test = builder.as_dataset(split="test", shuffle_files=False)
-    return Loaded(train, train_size, test, builder.info.splits["test"].num_examples, labels)
+        return Loaded(*train, test, test_size, labels, tuple(records.skipped))
+    return Loaded(*train, loaded.test, loaded.test_size, labels)
 
 
 def _local_splits(config, train_file: Path, test_file: Path) -> Loaded:
@@ -207,7 +204,9 @@ class Source:
 
 # The first source that matches `--data` loads it; a new source is one entry here and its loader.
 SOURCES = (
-    Source("the TFDS builder: amazon_polarity, or the original .tgz", _is_tfds, _tfds_splits),
+    Source(
+        "TFDS: amazon_polarity, the original .tgz, or tfds:NAME[/CONFIG]", _is_tfds, _tfds_splits
+    ),
     Source(
         "a folder with train.csv and test.csv",
         lambda config: Path(config.data).is_dir(),
@@ -247,7 +246,8 @@ def load_splits(config) -> Splits:
     source = next((s for s in SOURCES if s.matches(config)), None)
     if source is None:
         raise UserInputError(
-            f"--data {config.data}: no such file or folder (or use amazon_polarity)"
+            f"--data {config.data}: no such file or folder "
+            "(or use amazon_polarity, or tfds:NAME for a TFDS dataset)"
         )
     loaded = source.load(config)
     (train, train_size), (validation, validation_size) = carve_validation(
