@@ -10,6 +10,7 @@ import math
 import os
 from pathlib import Path
 
+from bert_keras.config_checks import number_in, parse_schedule, whole_in
 from bert_keras.data.columns import Columns
 from bert_keras.data.labels import RELEASE_NAMES, LabelSet, check_names
 from bert_keras.errors import UserInputError
@@ -38,42 +39,6 @@ FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `--frozen-prefix`; see froz
 # Settings that say where a run is and where it keeps its cache, not what it computes:
 # a run moved elsewhere, or given another cache budget, still resumes.
 LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir")
-
-
-def _whole(value, low, high=math.inf) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _number(value, low, high, closed_low=False, closed_high=False) -> bool:
-    """A finite number in (low, high); closed_low and closed_high include the ends."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return False
-    return (low <= value if closed_low else low < value) and (
-        value <= high if closed_high else value < high
-    )
-
-
-def _schedule(value, epochs, freeze) -> tuple[int, ...] | None:
-    """`--unfreeze-schedule` as a tuple ("1,2,4", a list from config.json, or a tuple)."""
-    if value is None:
-        return None
-    try:
-        schedule = tuple(int(k) for k in (value.split(",") if isinstance(value, str) else value))
-    except (TypeError, ValueError):
-        schedule = ()
-    flag = f"--unfreeze-schedule {value if isinstance(value, str) else ','.join(map(str, value))}"
-    if not schedule or min(schedule) < 0 or list(schedule) != sorted(schedule):
-        raise UserInputError(
-            f"{flag}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)"
-        )
-    if len(schedule) > epochs:
-        raise UserInputError(f"{flag}: {len(schedule)} epochs' counts for --epochs {epochs}")
-    if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
-        raise UserInputError(
-            f"{flag}: counts the last blocks, as --train-last does; "
-            "it cannot go with --freeze-first"
-        )
-    return schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +75,9 @@ class TrainConfig:
     label_column: str | None = None  # the label's column; None: the usual names
     delimiter: str | None = None  # of a delimited file; None: tab for .tsv, else comma
     labels: tuple[str, ...] | None = None  # label names in order; None: the data's (recorded)
+    multi_label: bool = False  # any number of labels per example: one sigmoid each
+    label_delimiter: str = "|"  # between a delimited file's labels, with multi_label
+    allow_no_label: bool = False  # with multi_label, examples without any label are kept
     validation_split: float = 0.1  # carved off the training split, deterministically
     max_seq_length: int = 128  # tokens per example, [CLS] and [SEP] included
     freeze: FreezeSpec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
@@ -140,7 +108,9 @@ class TrainConfig:
         if self.out:  # "runs/demo/" and "runs/demo" are one run directory
             object.__setattr__(self, "out", os.path.normpath(self.out))
         object.__setattr__(
-            self, "unfreeze_schedule", _schedule(self.unfreeze_schedule, self.epochs, self.freeze)
+            self,
+            "unfreeze_schedule",
+            parse_schedule(self.unfreeze_schedule, self.epochs, self.freeze),
         )
         if self.labels is not None:
             object.__setattr__(self, "labels", check_names(self.labels))
@@ -160,18 +130,22 @@ class TrainConfig:
         in_0_1_closed, positive = "must be in (0, 1]", "must be a positive finite number"
         target_precision, target_recall = self.target_precision, self.target_recall
         return [
-            ("--epochs", _whole(self.epochs, 1), whole_1),
-            ("--batch-size", _whole(self.batch_size, 1), whole_1),
-            ("--max-seq-length", _whole(self.max_seq_length, 8, 512), f"{whole} from 8 to 512"),
-            ("--learning-rate", _number(self.learning_rate, 0, 1), "must be between 0 and 1"),
-            ("--weight-decay", _number(self.weight_decay, 0, 1, closed_low=True), in_0_1),
-            ("--warmup-fraction", _number(self.warmup_fraction, 0, 1, closed_low=True), in_0_1),
-            ("--clip-norm", _number(self.clip_norm, 0, math.inf), positive),
-            ("--layer-lr-decay", _number(self.layer_lr_decay, 0, 1, False, True), in_0_1_closed),
-            ("--dropout", _number(self.dropout, 0, 1, closed_low=True), in_0_1),
-            ("--validation-split", _number(self.validation_split, 0, 1), "must be between 0 and 1"),
-            ("--limit", self.limit is None or _whole(self.limit, 2), f"{whole}, 2 or more"),
-            ("--seed", _whole(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
+            ("--epochs", whole_in(self.epochs, 1), whole_1),
+            ("--batch-size", whole_in(self.batch_size, 1), whole_1),
+            ("--max-seq-length", whole_in(self.max_seq_length, 8, 512), f"{whole} from 8 to 512"),
+            ("--learning-rate", number_in(self.learning_rate, 0, 1), "must be between 0 and 1"),
+            ("--weight-decay", number_in(self.weight_decay, 0, 1, closed_low=True), in_0_1),
+            ("--warmup-fraction", number_in(self.warmup_fraction, 0, 1, closed_low=True), in_0_1),
+            ("--clip-norm", number_in(self.clip_norm, 0, math.inf), positive),
+            ("--layer-lr-decay", number_in(self.layer_lr_decay, 0, 1, False, True), in_0_1_closed),
+            ("--dropout", number_in(self.dropout, 0, 1, closed_low=True), in_0_1),
+            (
+                "--validation-split",
+                number_in(self.validation_split, 0, 1),
+                "must be between 0 and 1",
+            ),
+            ("--limit", self.limit is None or whole_in(self.limit, 2), f"{whole}, 2 or more"),
+            ("--seed", whole_in(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
             ("--strategy", self.strategy in STRATEGIES, STRATEGIES),
             ("--precision", self.precision in PRECISIONS, PRECISIONS),
             (
@@ -186,22 +160,32 @@ class TrainConfig:
                 or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
                 "must be one character, not a quote or a line end",
             ),
+            (
+                "--label-delimiter",
+                isinstance(self.label_delimiter, str) and self.label_delimiter.strip() != "",
+                "must be one or more characters, not only spaces",
+            ),
+            (
+                "--allow-no-label",
+                self.multi_label or not self.allow_no_label,
+                "needs --multi-label",
+            ),
             ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
             ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
             (
                 "--cache-memory-gb",
-                self.cache_memory_gb is None or _number(self.cache_memory_gb, 0, math.inf, True),
+                self.cache_memory_gb is None or number_in(self.cache_memory_gb, 0, math.inf, True),
                 "must be a finite number of GiB, 0 or more",
             ),
             ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
             (
                 "--target-precision",
-                target_precision is None or _number(target_precision, 0, 1, False, True),
+                target_precision is None or number_in(target_precision, 0, 1, False, True),
                 in_0_1_closed,
             ),
             (
                 "--target-recall",
-                target_recall is None or _number(target_recall, 0, 1, False, True),
+                target_recall is None or number_in(target_recall, 0, 1, False, True),
                 in_0_1_closed,
             ),
             (
@@ -236,12 +220,19 @@ class TrainConfig:
     @property
     def label_set(self) -> LabelSet:
         """The run's labels (a run from before label sets: the release's two)."""
-        return LabelSet(self.labels or RELEASE_NAMES)
+        return LabelSet(self.labels or RELEASE_NAMES, self.multi_label)
 
     @property
     def columns(self) -> Columns:
         """Which columns of a file hold the text and the label (`data.columns`)."""
-        return Columns(self.text_columns, self.label_column, self.delimiter)
+        return Columns(
+            self.text_columns,
+            self.label_column,
+            self.delimiter,
+            self.multi_label,
+            self.label_delimiter,
+            self.allow_no_label,
+        )
 
     @property
     def compute_precision(self) -> str:

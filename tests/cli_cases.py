@@ -204,6 +204,27 @@ CASES = {
         " --out {out}",
         "--test-split test: tiny_hidden hides the labels of this split (-1)",
     ),
+    "a list of labels without --multi-label": (
+        "train --encoder {encoder} --data {tags} --test-data {tags} --out {out}",
+        "tags.jsonl:1: a list of labels ['x', 'y']: give --multi-label",
+    ),
+    "a multi-label record with no label": (
+        "train --encoder {encoder} --data {tags} --test-data {tags} --out {out} --multi-label",
+        "tags.jsonl:3: no label (--allow-no-label takes such records)",
+    ),
+    "allow no label without multi-label": (
+        TRAIN + " --allow-no-label",
+        "--allow-no-label True: needs --multi-label",
+    ),
+    "label delimiter of spaces": (
+        TRAIN + " --multi-label --label-delimiter ' '",
+        "--label-delimiter  : must be one or more characters, not only spaces",
+    ),
+    "multi-label on a TFDS dataset": (
+        "train --encoder {encoder} --data tfds:tiny_topics --tfds-data-dir {root}/tfds_tiny"
+        " --multi-label --out {out}",
+        "--multi-label: --data tfds:tiny_topics gives one label per example",
+    ),
     "skipping more than half of a file": (
         "train --encoder {encoder} --data {mostly_bad} --test-data {good} --out {out}"
         " --on-bad-record skip",

@@ -25,6 +25,7 @@ def _model_of(run_dir) -> tuple:
         config["dropout"],
         config["seed"],
         classes=len(config.get("labels") or [0, 1]),
+        multi_label=config.get("multi_label", False),
     )
     restore_weights(model, best_checkpoint(run_dir), "best")
     return model, load_preprocessor(paths), config

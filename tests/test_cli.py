@@ -60,6 +60,8 @@ def world(tiny_encoder_dir, deep_encoder_dir, trained_run, tmp_path_factory):
         + b"1,great works,praise\n2,broke,complaint\n3,costs money,price\n" * 10,
         "topics_unseen.csv": b"id,review,topic\n1,great,praise\n2,a refund,refund\n",
         # with --validation-split 0.5, records 1, 3, 5, ... are validation: "rare" is never trained
+        "tags.jsonl": b'{"text": "a b", "label": ["x", "y"]}\n{"text": "b", "label": ["y"]}\n'
+        b'{"text": "c", "label": []}\n' + b'{"text": "d", "label": ["x"]}\n' * 4,
         "rare.csv": b"text,label\ngood,a\nodd one,rare\n" + b"good,a\ngood,a\nbad,b\nbad,b\n" * 2,
     }
     for name, content in files.items():

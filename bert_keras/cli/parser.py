@@ -152,6 +152,22 @@ def _add_training_flags(parser):
     )
     _add_data_flags(parser)
     parser.add_argument(
+        "--multi-label",
+        action="store_true",
+        default=None,
+        help="any number of labels per example, one sigmoid each (a JSON list, or names "
+        "split on --label-delimiter)",
+    )
+    parser.add_argument(
+        "--label-delimiter", help=f"between a delimited file's labels (default {d.label_delimiter})"
+    )
+    parser.add_argument(
+        "--allow-no-label",
+        action="store_true",
+        default=None,
+        help="with --multi-label, keep examples that hold no label",
+    )
+    parser.add_argument(
         "--labels",
         metavar="NAME,NAME,...",
         help="the label names in order (default: from the data: whole numbers in order, "

@@ -34,11 +34,17 @@ class Columns:
         text: columns joined in order as the text (`--text-column`, repeatable).
         label: the label's column (`--label-column`).
         delimiter: of a delimited file (`--delimiter`); None: tab for .tsv, else comma.
+        multi_label: a record holds any number of labels (`--multi-label`): a JSON list,
+            or names split on `label_delimiter` in a delimited file.
+        allow_no_label: with multi_label, a record may hold none (`--allow-no-label`).
     """
 
     text: tuple[str, ...] | None = None
     label: str | None = None
     delimiter: str | None = None
+    multi_label: bool = False
+    label_delimiter: str = "|"
+    allow_no_label: bool = False
 
     @property
     def given(self) -> bool:
@@ -83,17 +89,36 @@ def pick_columns(available: list[str], columns: Columns) -> Picked:
     return Picked(title, text, label, note)
 
 
-def record_of(values: dict, picked: Picked) -> tuple[str, str, str]:
-    """(label name, title, content) of one row or object; ColumnProblem if unusable."""
+def _name(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ColumnProblem(f"label {value!r}: must be a string or a whole number")
+    return str(value).strip()
+
+
+def label_of(value, columns: Columns):
+    """A record's label name, or with multi_label the tuple of its names."""
+    if not columns.multi_label:
+        if isinstance(value, list):
+            raise ColumnProblem(f"a list of labels {value!r}: give --multi-label")
+        if not _name(value):
+            raise ColumnProblem("empty label")
+        return _name(value)
+    if isinstance(value, str):
+        value = value.split(columns.label_delimiter)
+    names = [_name(v) for v in (value if isinstance(value, list) else [value])]
+    names = tuple(dict.fromkeys(name for name in names if name))  # in order, once each
+    if not names and not columns.allow_no_label:
+        raise ColumnProblem("no label (--allow-no-label takes such records)")
+    return names
+
+
+def record_of(values: dict, picked: Picked, columns: Columns) -> tuple:
+    """(label name or names, title, content) of one row or object; ColumnProblem if
+    unusable."""
     missing = [name for name in (*picked.text, picked.label) if values.get(name) is None]
     if missing:
         raise ColumnProblem(f"no value for {', '.join(repr(name) for name in missing)}")
-    label = values[picked.label]
-    if isinstance(label, bool) or not isinstance(label, (str, int)):
-        raise ColumnProblem(f"label {label!r}: must be a string or a whole number")
-    label = str(label).strip()
-    if not label:
-        raise ColumnProblem("empty label")
+    label = label_of(values[picked.label], columns)
     texts = [values[name] for name in picked.text]
     title = values.get(picked.title) or "" if picked.title else ""
     if not all(isinstance(t, str) for t in (*texts, title)):
@@ -145,7 +170,7 @@ def table_rows(data: bytes, path: Path, columns: Columns):
             )
             continue
         try:
-            yield start, record_of(dict(zip(header, row, strict=True)), picked)
+            yield start, record_of(dict(zip(header, row, strict=True)), picked, columns)
         except ColumnProblem as problem:
             yield start, problem
 
@@ -172,7 +197,7 @@ def json_rows(data: bytes, columns: Columns):
             picked = pick_columns(list(values), columns)
             yield number, picked
         try:
-            yield number, record_of(values, picked)
+            yield number, record_of(values, picked, columns)
         except ColumnProblem as problem:
             yield number, problem
 

@@ -22,17 +22,23 @@ class LabelSet:
 
     Args:
         names: two or more distinct names.
+        multi_label: each example holds any number of them (one sigmoid per label).
 
     Example:
 
     >>> LabelSet(("negative", "positive")).kind, LabelSet(("a", "b", "c")).units
     ('binary', 3)
+    >>> LabelSet(("a", "b", "c"), multi_label=True).indices([("c", "a"), ()])
+    [[1, 0, 1], [0, 0, 0]]
     """
 
     names: tuple[str, ...]
+    multi_label: bool = False
 
     @property
     def kind(self) -> str:
+        if self.multi_label:
+            return "multi_label"
         return "binary" if len(self.names) == 2 else "multi_class"
 
     @property
@@ -40,8 +46,11 @@ class LabelSet:
         """The head's outputs: one logit for two labels, one per label otherwise."""
         return 1 if self.kind == "binary" else len(self.names)
 
-    def indices(self, labels: list[str]) -> list[int]:
+    def indices(self, labels: list) -> list:
+        """Each label's index; multi-label: each tuple of names as 0/1 per label."""
         position = {name: i for i, name in enumerate(self.names)}
+        if self.multi_label:
+            return [[int(name in set(names)) for name in self.names] for names in labels]
         return [position[label] for label in labels]
 
 
@@ -65,7 +74,11 @@ def _data_order(found: set[str]) -> tuple[str, ...]:
 
 
 def resolve_labels(
-    found: dict[str, int], where: str, given: tuple[str, ...] | None, known: tuple | None
+    found: dict[str, int],
+    where: str,
+    given: tuple[str, ...] | None,
+    known: tuple | None,
+    multi_label: bool = False,
 ) -> LabelSet:
     """The label set of training labels `found` ({name: first line}) in `where`.
 
@@ -87,9 +100,9 @@ def resolve_labels(
                 f"{where}:{found[first]}: label {first!r} is not one of --labels "
                 f"{','.join(given)} ({len(unknown)} label(s) missing from it)"
             )
-        return LabelSet(given)
+        return LabelSet(given, multi_label)
     names = known if known is not None and set(found) <= set(known) else _data_order(set(found))
-    return LabelSet(tuple(names))
+    return LabelSet(tuple(names), multi_label)
 
 
 def check_seen(labels: dict[str, int], seen: set[str], where: str, split: str):

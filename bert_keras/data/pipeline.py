@@ -27,6 +27,13 @@ def review_text(example, text_fields: str):
     )
 
 
+def label_targets(labels: tf.Tensor) -> tf.Tensor:
+    """Labels as the loss takes them, float32: an index [n] -> [n, 1] (binary, or sparse
+    categorical); a multi-label example's 0/1 per label [n, N] stays [n, N]."""
+    labels = tf.cast(labels, tf.float32)
+    return labels[:, tf.newaxis] if labels.shape.rank == 1 else labels
+
+
 def bucket_boundaries(max_seq_length: int) -> tf.Tensor:
     return tf.constant(sorted({min(b, max_seq_length) for b in BUCKETS}), tf.int32)
 
@@ -59,7 +66,8 @@ def bucketed_batches(elements, length_of, batch_size: int, finish, drop_remainde
 def encode_batches(
     examples, preprocessor, batch_size, max_seq_length, text_fields, drop_remainder=False
 ):
-    """Unbatched {"label", "title", "content"} -> (inputs dict, float label [batch, 1])."""
+    """Unbatched {"label", "title", "content"} -> (inputs dict, float labels [batch, 1], or
+    [batch, N] for multi-label)."""
     boundaries = bucket_boundaries(max_seq_length)
 
     def tokenize(batch):
@@ -67,8 +75,7 @@ def encode_batches(
         inputs = preprocessor.bert_pack_inputs(
             [preprocessor.tokenize(texts)], seq_length=max_seq_length
         )
-        labels = tf.cast(batch["label"], tf.float32)[:, tf.newaxis]  # [n, 1]
-        return inputs, labels
+        return inputs, label_targets(batch["label"])  # [n, 1] or [n, N]
 
     def trim_to_bucket(inputs, labels):
         length = bucket_length(

@@ -41,7 +41,7 @@ HEADER_LABEL_NAMES = {"label", "labels", "polarity", "class", "sentiment", "targ
 @dataclasses.dataclass(frozen=True)
 class Record:
     line: int
-    label: str  # its name: "negative"/"positive" in the release, as written elsewhere
+    label: str | tuple  # its name ("negative"/"positive" in the release); multi-label: names
     title: str
     content: str
 
@@ -221,6 +221,8 @@ def read_records(
                 break
             if not isinstance(record, ColumnProblem):
                 record = _text_problem(record, text_fields) or record
+            if columns.multi_label and isinstance(record, tuple) and isinstance(record[0], str):
+                record = ((record[0],), *record[1:])  # the release's one label, as a set
             if isinstance(record, ColumnProblem):
                 _skip(result, f"{path}:{number}: {record}", record, on_bad_record)
                 continue

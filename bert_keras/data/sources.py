@@ -81,7 +81,8 @@ def _first_lines(records) -> dict[str, int]:
     """{label name: the line it is first on}, in order of appearance."""
     found = {}
     for record in records:
-        found.setdefault(record.label, record.line)
+        for name in record.label if isinstance(record.label, tuple) else (record.label,):
+            found.setdefault(name, record.line)
     return found
 
 
@@ -99,7 +100,11 @@ def _training_labels(records, config, given=None, known=None) -> LabelSet:
         parts[is_validation(index, fraction)].append(record)
     within = f" (the first {config.limit} records, --limit)" if config.limit is not None else ""
     labels = resolve_labels(
-        _first_lines(parts[0]), f"{records.path}{within}", given or config.labels, known
+        _first_lines(parts[0]),
+        f"{records.path}{within}",
+        given or config.labels,
+        known,
+        config.multi_label,
     )
     check_seen(_first_lines(parts[1]), set(_first_lines(parts[0])), records.path, "validation")
     return labels
@@ -135,6 +140,10 @@ def _is_tfds(config) -> bool:
 
 def _tfds_splits(config) -> Loaded:
     data = Path(config.data)
+    if config.multi_label:
+        raise UserInputError(
+            f"--multi-label: --data {config.data} gives one label per example (a ClassLabel)"
+        )
     if config.data.startswith(PREFIX):
         loaded = named_splits(config)
     else:
@@ -270,9 +279,10 @@ def load_evaluation_split(config) -> tuple[Split, tuple]:
     if data.is_file() and not _is_tfds(config):
         if config.labels is None:  # a run from before label sets: its data's own
             records = _read(data, config)
-            labels = resolve_labels(_first_lines(records.records), str(data), None, records.names)
+            names = _first_lines(records.records)
+            labels = resolve_labels(names, str(data), None, records.names, config.multi_label)
         else:
-            labels = LabelSet(config.labels)
+            labels = config.label_set
         examples, size, records = _test_split(data, config, labels, labels.names)
         return Split("evaluation", examples, size), tuple(records.skipped)
     splits = load_splits(config)

@@ -10,7 +10,7 @@ import numpy as np
 from bert_keras.config import TrainConfig
 from bert_keras.data.sources import load_evaluation_split
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation import multiclass
+from bert_keras.evaluation import multiclass, multilabel
 from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.evaluation.predictions import split_logits, split_texts
 from bert_keras.evaluation.report import (
@@ -66,7 +66,8 @@ def _evaluate_run(run_dir: Path, data: dict):
     texts, labels, logits = split_logits(model, split, preprocessor, config)
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     scaled = logits / calibration["temperature"]
-    probabilities = sigmoid(scaled) if logits.ndim == 1 else multiclass.softmax(scaled)
+    multi_class = config.label_set.kind == "multi_class"
+    probabilities = multiclass.softmax(scaled) if multi_class else sigmoid(scaled)
     return config, skipped, metrics, texts, labels, probabilities, calibration
 
 
@@ -84,10 +85,9 @@ def _evaluate_export(version_dir: Path, data: dict):
     seconds = time.perf_counter() - start
     rate = {"evaluated_examples": len(texts), "eval_examples_per_second": len(texts) / seconds}
     rate["eval_examples_per_second"] = round(rate["eval_examples_per_second"], 2)
-    if probabilities.shape[1] > 2:
-        scores = multiclass.class_scores(probabilities, labels, config.label_set.names)
-        loss = multiclass.log_loss(probabilities, labels)
-        metrics = {"loss": loss, "accuracy": scores["accuracy"], "f1": scores["macro_f1"], **rate}
+    names, kind = config.label_set.names, config.label_set.kind
+    if kind != "binary":
+        metrics = {**_export_scores(kind, probabilities, labels, names, calibration), **rate}
         return config, skipped, metrics, texts, labels, probabilities, calibration
     probabilities = probabilities[:, 1]  # P(the second label)
     at = scores_at(probabilities, labels, calibration["threshold"])
@@ -98,6 +98,17 @@ def _evaluate_export(version_dir: Path, data: dict):
         **rate,
     }
     return config, skipped, metrics, texts, labels, probabilities, calibration
+
+
+def _export_scores(kind: str, probabilities, labels, names, calibration: dict) -> dict:
+    """Loss and F1 of an export's probabilities [n, N], three labels or more, or multi-label."""
+    if kind == "multi_label":
+        scores = multilabel.calibrated_scores(probabilities, labels, names, calibration)
+        loss = float(np.mean(log_losses(np.ravel(probabilities), np.ravel(labels))))
+        return {"loss": round(loss, 6), "f1": scores["macro_f1"], "micro_f1": scores["micro_f1"]}
+    scores = multiclass.class_scores(probabilities, labels, names)
+    loss = multiclass.log_loss(probabilities, labels)
+    return {"loss": loss, "accuracy": scores["accuracy"], "f1": scores["macro_f1"]}
 
 
 def evaluate(model, report=None, **data) -> dict:
@@ -153,11 +164,12 @@ def evaluate(model, report=None, **data) -> dict:
         "skipped_records": skipped,
         **metrics,
     }
-    if np.ndim(probabilities) == 2:  # three labels or more
-        names = config.label_set.names
-        result.update(multiclass.calibrated_scores(probabilities, labels, names, calibration))
-    else:
+    names, kind = config.label_set.names, config.label_set.kind
+    if kind == "binary":
         result.update(calibrated_scores(texts, labels, probabilities, calibration))
+    else:
+        scores_of = multiclass if kind == "multi_class" else multilabel
+        result.update(scores_of.calibrated_scores(probabilities, labels, names, calibration))
     if report is not None:
-        write_report(report, result, texts, labels, probabilities)
+        write_report(report, result, texts, labels, probabilities, kind)
     return result

@@ -1,7 +1,8 @@
 """What `evaluate` adds beyond Keras' metrics, and `evaluate --report DIR`'s files.
 
     DIR/curves.png     precision-recall curve, ROC curve, reliability diagram (two labels)
-    DIR/confusion.png  the N x N confusion matrix, with the label names (three or more)
+    DIR/confusion.png  the N x N confusion matrix, with the label names (three or more);
+                       multi-label: each label's true/false positives and negatives
     DIR/report.json    evaluate's JSON (accuracy by review length included)
     DIR/errors.jsonl   the most confident mistakes, highest loss first (ktrain's top losses)
 
@@ -146,20 +147,19 @@ def check_report_dir(directory) -> Path:
     return directory
 
 
-def _plot_confusion(confusion, names, out_png: Path):
+def _plot_confusion(confusion, rows, columns, labels: tuple[str, str], out_png: Path):
+    """A matrix of counts, each cell written in it; `labels`: (x axis, y axis)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     confusion = np.asarray(confusion)
-    size = 2.5 + 0.6 * len(names)
-    figure, axes = plt.subplots(figsize=(size, size))
-    axes.imshow(confusion, cmap="Blues")
-    ticks = range(len(names))
-    axes.set_xticks(ticks, names, rotation=45, ha="right")
-    axes.set_yticks(ticks, names)
-    axes.set(xlabel="predicted label", ylabel="true label", title="confusion matrix")
+    figure, axes = plt.subplots(figsize=(3 + 0.9 * len(columns), 2.5 + 0.5 * len(rows)))
+    axes.imshow(confusion, cmap="Blues", aspect="auto")
+    axes.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
+    axes.set_yticks(range(len(rows)), rows)
+    axes.set(xlabel=labels[0], ylabel=labels[1], title="confusion")
     for (row, column), count in np.ndenumerate(confusion):
         shade = "white" if count > confusion.max() / 2 else "black"
         axes.text(column, row, str(count), ha="center", va="center", color=shade)
@@ -167,10 +167,34 @@ def _plot_confusion(confusion, names, out_png: Path):
     save_figure(figure, out_png)
 
 
-def _mistakes(result: dict, labels, probabilities):
+def _plot(result: dict, kind: str, out_png: Path):
+    names = result["labels"]
+    if kind == "multi_class":
+        _plot_confusion(result["confusion_matrix"], names, names, ("predicted", "true"), out_png)
+        return
+    counts = [  # per label: tp, fn, fp, tn
+        [m[1][1], m[1][0], m[0][1], m[0][0]]
+        for m in (result["per_label"][name]["confusion_matrix"] for name in names)
+    ]
+    columns = ("true positive", "false negative", "false positive", "true negative")
+    _plot_confusion(counts, names, columns, ("at the label's threshold", "label"), out_png)
+
+
+def _mistakes(result: dict, labels, probabilities, kind: str):
     """(indices of the wrong predictions, each example's log loss, its true label's
-    probability, its label's name)."""
-    if probabilities.ndim == 2:  # three labels or more: the most probable is predicted
+    probability (multi-label: the names predicted), its label's name(s))."""
+    if kind == "multi_label":
+        names, thresholds = (
+            result["labels"],
+            [result["per_label"][n]["threshold"] for n in result["labels"]],
+        )
+        predicted = probabilities >= np.asarray(thresholds)
+        wrong = np.flatnonzero(np.any(predicted != (labels > 0.5), axis=1))
+        losses = log_losses(probabilities, labels).mean(axis=1)
+        name_sets = [[n for n, on in zip(names, row, strict=True) if on] for row in labels > 0.5]
+        shown = [[n for n, on in zip(names, row, strict=True) if on] for row in predicted]
+        return wrong, losses, shown, name_sets
+    if kind == "multi_class":  # the most probable is predicted
         names = result["labels"]
         wrong = np.flatnonzero(np.argmax(probabilities, axis=1) != labels)
         true_p = probabilities[np.arange(len(labels)), labels]
@@ -180,26 +204,26 @@ def _mistakes(result: dict, labels, probabilities):
     return wrong, log_losses(probabilities, labels), probabilities, labels.tolist()
 
 
-def write_report(directory, result: dict, texts, labels, probabilities):
+def write_report(directory, result: dict, texts, labels, probabilities, kind="binary"):
     """DIR/curves.png or confusion.png, DIR/report.json and DIR/errors.jsonl (see the
-    module's docstring)."""
+    module's docstring); `kind`: the run's label set's."""
     directory = check_report_dir(directory)
     directory.mkdir(parents=True, exist_ok=True)
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, np.float64)
-    if probabilities.ndim == 2:
-        _plot_confusion(result["confusion_matrix"], result["labels"], directory / "confusion.png")
-    else:
+    if kind == "binary":
         _plot_curves(labels, probabilities, directory / "curves.png")
-    wrong, losses, shown, label_of = _mistakes(result, labels, probabilities)
+    else:
+        _plot(result, kind, directory / "confusion.png")
+    wrong, losses, shown, label_of = _mistakes(result, labels, probabilities, kind)
     worst = wrong[np.argsort(-losses[wrong], kind="stable")][:ERRORS_KEPT]
     # two labels: the probability of the second; more: that of the true label
-    key = "probability" if probabilities.ndim == 1 else "probability_of_label"
+    key = {"binary": "probability", "multi_class": "probability_of_label"}.get(kind, "predicted")
     lines = [
         json.dumps(
             {
                 "text": texts[i],
                 "label": label_of[i],
-                key: round(float(shown[i]), 6),
+                key: shown[i] if kind == "multi_label" else round(float(shown[i]), 6),
                 "loss": round(float(losses[i]), 6),
             },
             ensure_ascii=False,

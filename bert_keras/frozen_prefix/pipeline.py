@@ -14,6 +14,7 @@ from bert_keras.data.pipeline import (
     bucket_length,
     bucketed_batches,
     epoch_stream,
+    label_targets,
 )
 from bert_keras.frozen_prefix.states import HiddenStates
 
@@ -56,7 +57,7 @@ def _batches(
             "hidden_states": gather(indices, bucket),
             "input_mask": tf.sequence_mask(lengths, bucket, dtype=tf.int32),
         }
-        return inputs, labels[:, tf.newaxis]  # labels [batch, 1]
+        return inputs, label_targets(labels)  # labels [batch, 1] or [batch, N]
 
     return bucketed_batches(
         examples, lambda indices, lengths, labels: lengths, batch_size, finish, drop_remainder

@@ -28,7 +28,7 @@ class HiddenStates:
     # peak RSS was 3x the cache's size above inline); the pipeline reads a batch's rows from either.
     values: np.ndarray
     row_splits: np.ndarray  # [examples + 1] int64
-    labels: np.ndarray  # [examples] float32, 0 or 1
+    labels: np.ndarray  # [examples] float32 label indices, or [examples, N] 0/1 (multi-label)
 
     @property
     def size(self) -> int:

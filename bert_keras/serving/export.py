@@ -64,6 +64,7 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
         config.dropout,
         config.seed,
         classes=len(config.label_set.names),
+        multi_label=config.multi_label,
     )
     restore_weights(model, best, f"RUN_DIR {run_dir}: its best weights {best}")
     return model
@@ -143,10 +144,11 @@ def _serving_module(model, calibration: dict, preprocessor, config) -> ServingMo
     return ServingModule(
         model,
         calibration,
-        config.label_set.names,
+        config.label_set,
         preprocessor,
         config.max_seq_length,
         config.text_fields,
+        config.label_delimiter,
     )
 
 
@@ -228,7 +230,7 @@ def export(
         token_staging, _ = _stage_version(
             stack,
             token_ids_dir(model_dir),
-            TokenIdServing(model, calibration, config.label_set.names),
+            TokenIdServing(model, calibration, config.label_set, config.label_delimiter),
             _token_ids_of(module, texts),
             expected,
             extras,

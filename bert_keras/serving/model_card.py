@@ -10,19 +10,33 @@ CALLS = {
 CORE_ONLY = "core TensorFlow ops only"
 
 
-def _returns(names) -> str:
-    common = (
-        f"`probabilities` (float32 [batch, {len(names)}], in the order {', '.join(names)}), "
-        "`label` (string [batch], the name), `label_index` (int32 [batch])"
+def _returns(config) -> str:
+    names = config.label_set.names
+    probabilities = (
+        f"`probabilities` (float32 [batch, {len(names)}], in the order {', '.join(names)})"
     )
-    return (
-        f"`probability` (float32 [batch], of {names[1]}), {common}" if len(names) == 2 else common
-    )
+    if config.multi_label:
+        return (
+            f"{probabilities}, `label` (string [batch], the names at or over their thresholds, "
+            f"joined by {config.label_delimiter!r}), `label_indicator` (int32 [batch, "
+            f"{len(names)}])"
+        )
+    common = f"{probabilities}, `label` (string [batch], the name), `label_index` (int32 [batch])"
+    if len(names) > 2:
+        return common
+    return f"`probability` (float32 [batch], of {names[1]}), {common}"
 
 
 def _head(config, calibration: dict) -> tuple[str, str]:
     """(the head, how its calibrated output becomes a label)."""
     names, temperature = config.label_set.names, f"{calibration['temperature']:.4g}"
+    if config.multi_label:
+        thresholds = calibration.get("thresholds") or [0.5] * len(names)
+        each = ", ".join(f"{n} {t:.4g}" for n, t in zip(names, thresholds, strict=True))
+        return f"Dense({len(names)}) and a sigmoid each", (
+            f"probabilities = sigmoid(logits / {temperature}); a label is on at or over its "
+            f"threshold ({each})"
+        )
     if len(names) == 2:
         return "Dense(1) and sigmoid", (
             f"probability = sigmoid(logit / {temperature}), label = {names[1]} where "
@@ -50,7 +64,7 @@ def model_card(
         if key in metrics
     )
     names = config.label_set.names
-    returns = _returns(names)
+    returns = _returns(config)
     signatures = "\n".join(
         f"- `{s}`: {CALLS[s]} -> {returns}. Needs: {', '.join(ops[s]) or CORE_ONLY}." for s in ops
     )

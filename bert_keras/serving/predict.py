@@ -117,14 +117,14 @@ class Predictor:
         return TrainConfig.read(self.version_dir / "assets.extra" / "config.json").label_set.names
 
     def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, list]:
-        """(probabilities [n, N] of the labels, the label name of each review), in the
-        order given."""
+        """(probabilities [n, N] of the labels, the label name of each review, or for
+        multi-label the tuple of its names), in the order given."""
         empty = next((i for i, review in enumerate(reviews) if not review.strip()), None)
         if empty is not None:
             raise UserInputError(f"reviews[{empty}]: empty (or only whitespace): nothing to score")
         # Batches of similar length pad less (the export pads to each batch's longest).
         order = np.argsort([len(review) for review in reviews], kind="stable")
-        probabilities, labels = None, [None] * len(reviews)
+        probabilities, labels, names = None, [None] * len(reviews), self.names
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
             outputs = self.signature(
@@ -134,23 +134,32 @@ class Predictor:
             if probabilities is None:
                 probabilities = np.zeros((len(reviews), batch.shape[1]), np.float32)
             probabilities[indices] = batch
+            if "label_indicator" in outputs:  # multi-label
+                for i, on in zip(indices, outputs["label_indicator"].numpy(), strict=True):
+                    labels[i] = tuple(name for name, one in zip(names, on, strict=True) if one)
+                continue
             for i, name in zip(indices, outputs["label"].numpy(), strict=True):
                 labels[i] = name.decode("utf-8")
         return probabilities, labels
 
     def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
-        """A row for each review: its label's name and the probabilities (two labels: the
-        second's, as `probability`; more: every label's, by name)."""
+        """A row for each review: its label's name (multi-label: `labels`, its names) and
+        the probabilities (two labels: the second's, as `probability`; more: every
+        label's, by name)."""
         probabilities, labels = self.outputs(reviews, batch_size)
         names = self.names
         rows = []
         for review, row, label in zip(reviews, probabilities, labels, strict=True):
-            if len(names) == 2:
+            if isinstance(label, tuple):
+                decided = {"labels": list(label)}
+            else:
+                decided = {"label": label}
+            if len(names) == 2 and not isinstance(label, tuple):
                 scores = {"probability": round(float(row[1]), 6)}
             else:
                 rounded = [round(float(p), 6) for p in row]
                 scores = {"probabilities": dict(zip(names, rounded, strict=True))}
-            rows.append({"text": review, **scores, "label": label})
+            rows.append({"text": review, **scores, **decided})
         return rows
 
 

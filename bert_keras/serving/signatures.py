@@ -8,6 +8,8 @@ All three give `probabilities` [batch, N] (calibrated: softmax(logits / T), or f
 labels [1 - p, p] with p = sigmoid(logit / T)), `label` (the name: for two labels the second
 where p >= the chosen threshold, else the most probable) and `label_index` [batch] int32, as
 calibration.json records them; two labels also give `probability` (p, of the second label).
+Multi-label: `probabilities` = sigmoid(logits / T), `label` the names at or over their own
+thresholds joined by the run's label delimiter, `label_indicator` [batch, N] int32.
 """
 
 import tensorflow as tf
@@ -44,21 +46,38 @@ class TokenIdServing(tf.Module):
         calibration: `temperature` and `threshold` (what metrics.json records under
             `calibration`; 1 and 0.5 leave the trained sigmoid and threshold as they are;
             three labels or more have no threshold).
-        names: the label names, in the order of the head's outputs.
+        labels: the label set (`data.labels.LabelSet`): names in the head's order, and kind.
+        delimiter: between a multi-label example's names in `label`.
     """
 
-    def __init__(self, model, calibration: dict, names, name: str = "bert_keras_token_ids"):
+    def __init__(
+        self, model, calibration: dict, labels, delimiter="|", name="bert_keras_token_ids"
+    ):
         super().__init__(name=name)
         self.logit = logit_model(model)
-        self.names = tf.constant(list(names), tf.string)
-        self.binary = len(names) == 2
+        self.names = tf.constant(list(labels.names), tf.string)
+        self.kind, self.delimiter = labels.kind, delimiter
         self.temperature = tf.constant(calibration["temperature"], tf.float32)
         self.threshold = tf.constant(calibration.get("threshold") or 0.5, tf.float32)
+        thresholds = calibration.get("thresholds") or [0.5] * len(labels.names)
+        self.thresholds = tf.constant(thresholds, tf.float32)  # [N], multi-label's
+
+    def _multi_label(self, logits):
+        probabilities = tf.sigmoid(logits / self.temperature)  # [batch, N]
+        on = probabilities >= self.thresholds  # [batch, N]
+        names = tf.ragged.boolean_mask(tf.broadcast_to(self.names, tf.shape(on)), on)
+        return {
+            "probabilities": probabilities,
+            "label": tf.strings.reduce_join(names, axis=1, separator=self.delimiter),
+            "label_indicator": tf.cast(on, tf.int32),
+        }
 
     def _outputs(self, inputs):
         logits = tf.cast(self.logit(inputs, training=False), tf.float32)  # [batch, units]
+        if self.kind == "multi_label":
+            return self._multi_label(logits)
         outputs = {}
-        if self.binary:
+        if self.kind == "binary":
             probability = tf.sigmoid(logits[:, 0] / self.temperature)  # [batch]
             index = tf.cast(probability >= self.threshold, tf.int32)
             probabilities = tf.stack([1.0 - probability, probability], axis=1)  # [batch, 2]
@@ -91,7 +110,7 @@ class ServingModule(TokenIdServing):
     """TokenIdServing with the encoder's preprocessor in the graph: text and tf.Example in.
 
     Args:
-        model, calibration, names: as TokenIdServing takes them.
+        model, calibration, labels, delimiter: as TokenIdServing takes them.
         preprocessor: the encoder's (TF Hub's `bert_pack_inputs` and `tokenize`).
         max_seq_length: tokens per review at most, as the run trained.
         text_fields: the run's; `title_content` joins a tf.Example's title and text as training did.
@@ -101,12 +120,13 @@ class ServingModule(TokenIdServing):
         self,
         model,
         calibration: dict,
-        names,
+        labels,
         preprocessor,
         max_seq_length: int,
         text_fields: str,
+        delimiter: str = "|",
     ):
-        super().__init__(model, calibration, names, name="bert_keras_serving")
+        super().__init__(model, calibration, labels, delimiter, name="bert_keras_serving")
         self.preprocessor, self.max_seq_length, self.text_fields = (
             preprocessor,
             max_seq_length,

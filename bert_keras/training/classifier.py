@@ -43,6 +43,7 @@ def build_classifier(
     from_cache: bool = False,
     loaded=None,
     classes: int = 2,
+    multi_label: bool = False,
 ) -> tf_keras.Model:
     """A Keras functional model: encoder inputs in, P(second label) [batch, 1] out (two
     labels), or the probabilities of `classes` labels [batch, classes].
@@ -62,6 +63,7 @@ def build_classifier(
             those of the model from token ids, so weights move between the two.
         loaded: the encoder already loaded (`hub.load`), to share its variables.
         classes: how many labels (`data.labels.LabelSet`): 2, or more for a softmax head.
+        multi_label: one sigmoid per label ([batch, classes]), any number of them on.
 
     Returns:
         A `tf_keras.Model` with inputs `input_word_ids`, `input_mask`,
@@ -93,13 +95,13 @@ def build_classifier(
     pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
     # resumable masks
     pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)
-    units = 1 if classes == 2 else classes
+    units = 1 if classes == 2 and not multi_label else classes
     logit = tf_keras.layers.Dense(  # [batch, units]
         units, name=HEAD_LAYER, kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed)
     )(pooled)
     # A weightless layer apart from the head, so that `logit_model` can read the logits
     # that calibration rescales; the checkpoints of the head are unchanged.
-    activation = "sigmoid" if units == 1 else "softmax"
+    activation = "sigmoid" if units == 1 or multi_label else "softmax"
     probability = tf_keras.layers.Activation(activation, name=PROBABILITY_LAYER)(logit)
     return tf_keras.Model(inputs=inputs, outputs=probability, name="bert_classifier")
 

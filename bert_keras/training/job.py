@@ -10,6 +10,7 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.config import TrainConfig
+from bert_keras.data.labels import LabelSet
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import Splits, load_splits
 from bert_keras.encoders.precision import encoder_for
@@ -23,35 +24,9 @@ from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_
 from bert_keras.frozen_prefix.plan import Plan, cached
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
-from bert_keras.training.metrics import SparseAUC, SparseMacroF1
+from bert_keras.training.metrics import classification_loss, classification_metrics
 from bert_keras.training.optimizer import make_optimizer
 from bert_keras.training.prefix_cache import RunCache, plan_run, precompute, prepare
-
-
-def classification_metrics(classes: int = 2) -> list:
-    """Two labels: accuracy, precision, recall, F1 at 0.5 and AUC; more: accuracy, macro-F1
-    (`f1`, what picks the best epoch) and AUC over every label, one against the rest."""
-    if classes > 2:
-        return [
-            tf_keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            SparseMacroF1(classes, name="f1"),
-            SparseAUC(classes, name="auc"),
-        ]
-    return [
-        tf_keras.metrics.BinaryAccuracy(name="accuracy"),
-        tf_keras.metrics.Precision(name="precision"),
-        tf_keras.metrics.Recall(name="recall"),
-        tf_keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
-        tf_keras.metrics.AUC(name="auc"),
-    ]
-
-
-def classification_loss(classes: int = 2):
-    """Cross-entropy of label indices [batch, 1]: binary for two labels, sparse categorical
-    for more."""
-    if classes > 2:
-        return tf_keras.losses.SparseCategoricalCrossentropy()
-    return tf_keras.losses.BinaryCrossentropy()
 
 
 def build_compiled_classifier(
@@ -59,26 +34,27 @@ def build_compiled_classifier(
 ):
     """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
     `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
-    classes = len(config.label_set.names)
+    labels = config.label_set
     model = build_classifier(
         encoder_path,
         config.freeze,
         config.dropout,
         config.seed,
-        classes=classes,
+        classes=len(labels.names),
+        multi_label=labels.multi_label,
         **classifier_options,
     )
     depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
     model.compile(
         optimizer=make_optimizer(config, total_steps, depth),
-        loss=classification_loss(classes),
-        metrics=classification_metrics(classes),
+        loss=classification_loss(labels),
+        metrics=classification_metrics(labels),
     )
-    _create_metric_variables(model)
+    _create_metric_variables(model, labels)
     return model
 
 
-def _create_metric_variables(model: tf_keras.Model):
+def _create_metric_variables(model: tf_keras.Model, labels: LabelSet):
     """Makes the loss's and metrics' state now. Keras makes it in the first trace of the
     train or test function, and tf.function traces a function that made variables a
     second time (as it does one whose first step makes the optimizer's slots: see
@@ -90,9 +66,10 @@ def _create_metric_variables(model: tf_keras.Model):
         model.compiled_metrics.update_state(labels, outputs)
 
     with model.distribute_strategy.scope():
-        # labels [batch, 1]; outputs [batch, units], as the head gives
-        outputs = tf.fill([1, model.output_shape[-1]], 1.0 / model.output_shape[-1])
-        model.distribute_strategy.run(update, args=(tf.zeros([1, 1]), outputs))
+        # labels [batch, 1] (multi-label: [batch, N]); outputs [batch, units], as the head gives
+        units = model.output_shape[-1]
+        targets = tf.zeros([1, units if labels.multi_label else 1])
+        model.distribute_strategy.run(update, args=(targets, tf.fill([1, units], 1.0 / units)))
     model.reset_metrics()
 
 
@@ -260,7 +237,7 @@ def _check_threshold_targets(config: TrainConfig, labels):
     if labels.kind != "binary" and getattr(config, target[2:].replace("-", "_")) is not None:
         raise UserInputError(
             f"{target}: chooses the threshold between two labels; the data has "
-            f"{len(labels.names)} ({', '.join(labels.names)}), the most probable is predicted"
+            f"{len(labels.names)} ({', '.join(labels.names)})"
         )
 
 

@@ -14,7 +14,7 @@ import tf_keras
 from bert_keras.config import TrainConfig
 from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.errors import TrainingDiverged
-from bert_keras.evaluation import multiclass
+from bert_keras.evaluation import multiclass, multilabel
 from bert_keras.evaluation.calibration import calibrate
 from bert_keras.evaluation.predictions import split_logits
 from bert_keras.files.atomic import write_text_atomic
@@ -125,8 +125,9 @@ def _calibration(job: Job, config: TrainConfig) -> dict:
     _, labels, logits = split_logits(
         job.eval_model, job.splits.validation, job.preprocessor, config
     )
-    if job.splits.labels.kind == "multi_class":
-        return multiclass.calibrate(logits, labels, job.splits.labels.names)
+    kinds = {"multi_class": multiclass.calibrate, "multi_label": multilabel.calibrate}
+    if job.splits.labels.kind in kinds:
+        return kinds[job.splits.labels.kind](logits, labels, job.splits.labels.names)
     calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
     if config.target_precision is not None and not calibration["target_met"]:
         print(

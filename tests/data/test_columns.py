@@ -120,3 +120,33 @@ def test_a_bad_row_names_its_line_and_is_skipped_only_when_asked(tmp_path, row, 
     if problem != "malformed row":  # an unterminated quote swallows the rest of the file
         records = read_records(path, on_bad_record="skip")
         assert len(records.records) == 4 and records.skipped[0].startswith(f"{path}:4: {problem}")
+
+
+def test_multi_label_lists_and_delimited_names(tmp_path):
+    jsonl = write(
+        tmp_path,
+        "tags.jsonl",
+        '{"text": "a", "label": ["x", "y", "x"]}\n{"text": "b", "label": "y"}\n'
+        '{"text": "c", "label": []}\n',
+    )
+    told = Columns(multi_label=True, allow_no_label=True)
+    assert [r[1] for r in rows(jsonl, columns=told)] == [("x", "y"), ("y",), ()]
+    tsv = write(tmp_path, "tags.tsv", "text\tlabel\na\tx; y\nb\t\n")
+    semis = Columns(multi_label=True, label_delimiter=";", allow_no_label=True)
+    assert [r[1] for r in rows(tsv, columns=semis)] == [("x", "y"), ()]
+
+
+@pytest.mark.parametrize(
+    "columns, problem",
+    [
+        (Columns(), "a list of labels ['x', 'y']: give --multi-label"),
+        (Columns(multi_label=True), "no label (--allow-no-label takes such records)"),
+    ],
+)
+def test_multi_label_records_refused_unless_said(tmp_path, columns, problem):
+    path = write(
+        tmp_path, "tags.jsonl", '{"text": "a", "label": ["x", "y"]}\n{"text": "b", "label": []}\n'
+    )
+    with pytest.raises(UserInputError) as raised:
+        read_records(path, columns=columns)
+    assert str(raised.value).startswith(f"{path}:{1 if 'list' in problem else 2}: {problem}")

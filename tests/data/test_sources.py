@@ -32,8 +32,9 @@ def test_validation_carve_out_is_even_disjoint_and_repeatable():
 @pytest.mark.parametrize(
     "data, kind",
     [
-        ("amazon_polarity", "the TFDS builder"),
-        ("{root}/copy/amazon_review_polarity_csv.tgz", "the TFDS builder"),
+        ("amazon_polarity", "TFDS"),
+        ("{root}/copy/amazon_review_polarity_csv.tgz", "TFDS"),
+        ("tfds:imdb_reviews", "TFDS"),
         ("{root}", "a folder with train.csv and test.csv"),
         ("{root}/train.csv", "one file"),
     ],

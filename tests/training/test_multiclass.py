@@ -9,18 +9,12 @@ import numpy as np
 import pytest
 from served import own_probabilities
 from shared import built_once
+from tiny_bert import NEUTRAL
+from topics import CUES, macro_f1, train_and_export
 
 from bert_keras.cli import main
-from bert_keras.serving.export import export
+from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.serving.predict import Predictor
-
-# Each label's cue words (the tiny vocabulary's), among neutral ones: separable by construction.
-CUES = {
-    "praise": "great good love works well".split(),
-    "complaint": "bad terrible hate broke waste".split(),
-    "price": "money buy quality never not".split(),
-}
-NEUTRAL = "the this it is was a an and product book movie film one day after".split()
 
 
 def write_topics(path, count: int, seed: int):
@@ -38,19 +32,15 @@ def write_topics(path, count: int, seed: int):
             writer.writerow([i, " ".join(words), topic])
 
 
+DATA = "test.csv"  # the built run records the data where it was built: tests name it
+
+
 @pytest.fixture(scope="module")
 def topic_run(tiny_encoder_dir, tmp_path_factory):
     def build(directory):
         write_topics(directory / "train.csv", 300, seed=1)
         write_topics(directory / "test.csv", 60, seed=2)
-        argv = (
-            f"train --encoder {tiny_encoder_dir} --data {directory / 'train.csv'} "
-            f"--test-data {directory / 'test.csv'} --out {directory / 'run'} --epochs 5 "
-            "--label-column topic "
-            "--batch-size 8 --max-seq-length 32 --learning-rate 5e-3 --precision float32"
-        )
-        assert main(argv.split()) == 0
-        export(directory / "run", directory / "model", fresh_check=False)  # checked in-process
+        train_and_export(directory, tiny_encoder_dir, "csv", "--epochs 5 --label-column topic")
 
     return built_once(tmp_path_factory, "topic_run", build)
 
@@ -59,17 +49,6 @@ def _test_rows(directory):
     with open(directory / "test.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [row["review"] for row in rows], [row["topic"] for row in rows]
-
-
-def macro_f1(truth: list[str], predicted: list[str]) -> float:
-    """Written out here, apart from the package: the mean over labels of 2PR / (P + R)."""
-    scores = []
-    for name in sorted(set(truth)):
-        tp = sum(t == p == name for t, p in zip(truth, predicted, strict=True))
-        precision = tp / max(predicted.count(name), 1)
-        recall = tp / truth.count(name)
-        scores.append(2 * precision * recall / (precision + recall) if tp else 0.0)
-    return sum(scores) / len(scores)
 
 
 def test_three_named_labels_train_a_softmax_head_that_separates_them(topic_run, capsys):
@@ -106,3 +85,20 @@ def test_export_and_predict_give_the_names_and_the_models_probabilities(topic_ru
     assert json.loads(capsys.readouterr().out) == rows[0]
     card = (model_dir / "1" / "assets.extra" / "model_card.md").read_text()
     assert "labels complaint, praise, price" in card and "Dense(3) and softmax" in card
+
+
+def test_evaluate_reports_the_confusion_matrix_with_the_names(topic_run, tmp_path):
+    run = topic_run / "run"
+    result = evaluate(run, report=tmp_path / "report", data=str(run.parent / DATA))
+    texts, truth = _test_rows(topic_run)
+    names = ["complaint", "praise", "price"]
+    predicted = np.argmax(own_probabilities(run, texts), axis=1)  # softmax / T keeps the argmax
+    expected = np.zeros((3, 3), int)
+    for t, p in zip(truth, predicted, strict=True):
+        expected[names.index(t), p] += 1
+    assert result["confusion_matrix"] == expected.tolist() and result["labels"] == names
+    assert result["macro_f1"] == pytest.approx(macro_f1(truth, [names[p] for p in predicted]))
+    assert (tmp_path / "report" / "confusion.png").stat().st_size > 1000
+    errors = [json.loads(line) for line in open(tmp_path / "report" / "errors.jsonl")]
+    assert len(errors) == int(np.sum(expected) - np.trace(expected))
+    assert all(error["label"] in names for error in errors)

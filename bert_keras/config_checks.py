@@ -1,0 +1,43 @@
+"""The checks of single settings' values that `config.TrainConfig` runs: whole numbers
+and numbers in a range, and the unfreeze schedule's block counts."""
+
+import math
+
+from bert_keras.errors import UserInputError
+from bert_keras.freezing.spec import FreezeSpec
+
+
+def whole_in(value, low, high=math.inf) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def number_in(value, low, high, closed_low=False, closed_high=False) -> bool:
+    """A finite number in (low, high); closed_low and closed_high include the ends."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return (low <= value if closed_low else low < value) and (
+        value <= high if closed_high else value < high
+    )
+
+
+def parse_schedule(value, epochs, freeze) -> tuple[int, ...] | None:
+    """`--unfreeze-schedule` as a tuple ("1,2,4", a list from config.json, or a tuple)."""
+    if value is None:
+        return None
+    try:
+        schedule = tuple(int(k) for k in (value.split(",") if isinstance(value, str) else value))
+    except (TypeError, ValueError):
+        schedule = ()
+    flag = f"--unfreeze-schedule {value if isinstance(value, str) else ','.join(map(str, value))}"
+    if not schedule or min(schedule) < 0 or list(schedule) != sorted(schedule):
+        raise UserInputError(
+            f"{flag}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)"
+        )
+    if len(schedule) > epochs:
+        raise UserInputError(f"{flag}: {len(schedule)} epochs' counts for --epochs {epochs}")
+    if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
+        raise UserInputError(
+            f"{flag}: counts the last blocks, as --train-last does; "
+            "it cannot go with --freeze-first"
+        )
+    return schedule
