@@ -1,6 +1,6 @@
 """What a run loads before it touches RUN_DIR, in the order bad input fails: the
-strategy, the encoder, the data, the models, and the frozen-prefix cache; and the
-batches each epoch reads from them."""
+strategy, the encoder's name, the data (quick to refuse), the encoder, the models, and the
+frozen-prefix cache; and the batches each epoch reads from them."""
 
 import dataclasses
 import sys
@@ -176,12 +176,12 @@ def load_job(
     `recorded`: the frozen-prefix plan a resumed run started with; `loads`: a search's
     encoder and preprocessor, loaded once for all its trials."""
     strategy = make_strategy(config.strategy)
-    paths = resolve_encoder(config.encoder)
-    encoder_path = encoder_for(paths, config.compute_precision)
-    preprocessor = load_preprocessor(paths)
-    splits = load_splits(config)
+    paths = resolve_encoder(config.encoder)  # a name or path checked: the loading comes later
+    splits = load_splits(config)  # bad data refused before seconds of loading the encoder
     config = dataclasses.replace(config, labels=splits.labels.names)  # recorded in config.json
     _check_threshold_targets(config, splits.labels)
+    encoder_path = encoder_for(paths, config.compute_precision)
+    preprocessor = load_preprocessor(paths)
     for problem in splits.skipped:
         print(f"bert-keras: skipped {problem}", file=sys.stderr)
     for note in splits.notes:

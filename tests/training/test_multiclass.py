@@ -40,7 +40,7 @@ def topic_run(tiny_encoder_dir, tmp_path_factory):
     def build(directory):
         write_topics(directory / "train.csv", 300, seed=1)
         write_topics(directory / "test.csv", 60, seed=2)
-        train_and_export(directory, tiny_encoder_dir, "csv", "--epochs 5 --label-column topic")
+        train_and_export(directory, tiny_encoder_dir, "csv", "--epochs 3 --label-column topic")
 
     return built_once(tmp_path_factory, "topic_run", build)
 
