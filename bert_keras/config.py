@@ -146,6 +146,28 @@ class TrainConfig:
             ),
             ("--limit", self.limit is None or whole_in(self.limit, 2), f"{whole}, 2 or more"),
             ("--seed", whole_in(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
+            *self._choice_checks(),
+            ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
+            (
+                "--target-precision",
+                target_precision is None or number_in(target_precision, 0, 1, False, True),
+                in_0_1_closed,
+            ),
+            (
+                "--target-recall",
+                target_recall is None or number_in(target_recall, 0, 1, False, True),
+                in_0_1_closed,
+            ),
+            (
+                "--target-recall",
+                target_recall is None or target_precision is None,
+                "chooses the threshold; it cannot go with --target-precision",
+            ),
+        ]
+
+    def _choice_checks(self) -> list[tuple[str, bool, str | tuple]]:
+        """The settings that name one of a few choices, and the data's own settings."""
+        return [
             ("--strategy", self.strategy in STRATEGIES, STRATEGIES),
             ("--precision", self.precision in PRECISIONS, PRECISIONS),
             (
@@ -176,22 +198,6 @@ class TrainConfig:
                 "--cache-memory-gb",
                 self.cache_memory_gb is None or number_in(self.cache_memory_gb, 0, math.inf, True),
                 "must be a finite number of GiB, 0 or more",
-            ),
-            ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
-            (
-                "--target-precision",
-                target_precision is None or number_in(target_precision, 0, 1, False, True),
-                in_0_1_closed,
-            ),
-            (
-                "--target-recall",
-                target_recall is None or number_in(target_recall, 0, 1, False, True),
-                in_0_1_closed,
-            ),
-            (
-                "--target-recall",
-                target_recall is None or target_precision is None,
-                "chooses the threshold; it cannot go with --target-precision",
             ),
         ]
 

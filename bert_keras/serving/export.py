@@ -37,7 +37,7 @@ from bert_keras.files.atomic import staging_directory
 from bert_keras.serving.fresh_check import verify_export
 from bert_keras.serving.model_card import model_card
 from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops
-from bert_keras.serving.warmup import BATCHING_FILE, write_batching_parameters, write_warmup
+from bert_keras.serving.warmup import BATCHING_FILE, write_batching_files, write_warmup
 from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.classifier import build_classifier
 from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE, read_finished_run
@@ -152,17 +152,6 @@ def _serving_module(model, calibration: dict, preprocessor, config) -> ServingMo
     )
 
 
-def _write_batching_parameters(model_dir: Path):
-    """TF Serving's batching file beside each model directory's versions (never over a
-    file bert-keras did not write)."""
-    for directory in (model_dir, token_ids_dir(model_dir)):
-        if not write_batching_parameters(directory):
-            print(
-                f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is",
-                file=sys.stderr,
-            )
-
-
 def export(
     run_dir, model_dir, precision: str = SERVING_PRECISION, fresh_check: bool = True
 ) -> dict:
@@ -238,7 +227,7 @@ def export(
             fresh_check,
         )
         version = _publish_pair(staging, token_staging, model_dir)
-    _write_batching_parameters(model_dir)
+    write_batching_files((model_dir, token_ids_dir(model_dir)))
     return {
         "export": str(model_dir / str(version)),
         "version": version,

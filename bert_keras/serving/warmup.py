@@ -12,6 +12,7 @@ format; the warm-up covers exactly its `allowed_batch_sizes`, which are what
 """
 
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -129,3 +130,14 @@ def write_batching_parameters(model_dir) -> bool:
         return False
     write_text_atomic(path, batching_parameters())
     return True
+
+
+def write_batching_files(directories):
+    """TF Serving's batching file beside each model directory's versions (never over a
+    file bert-keras did not write: that one is kept, and said on stderr)."""
+    for directory in directories:
+        if not write_batching_parameters(directory):
+            print(
+                f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is",
+                file=sys.stderr,
+            )
