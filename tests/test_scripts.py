@@ -128,3 +128,28 @@ def test_benchmark_baselines_refuses_missing_baselines_with_one_line(tmp_path):
     result = baselines()
     assert result.returncode == 2
     assert "--torch-python /nonexistent/python: not an executable" in result.stderr
+
+
+def test_benchmark_commits_trains_each_commit_in_turn(tiny_encoder_dir, reviews):
+    """HEAD against itself (a shallow clone may hold no other commit): the worktrees come and
+    go, each run is its own process, and the same commit gives the same F1."""
+    flags = ["--", "--batch-size", 8, "--max-seq-length", 32, "--precision", "float32"]
+    result = json_of(
+        run_script(
+            "benchmark_commits.py",
+            "HEAD",
+            "HEAD",
+            "--runs",
+            1,
+            "--encoder",
+            tiny_encoder_dir,
+            "--data",
+            reviews,
+            *flags,
+        )
+    )
+    assert result["commits"] == {"base": "HEAD", "head": "HEAD"}
+    assert [len(result["runs"][side]) for side in ("base", "head")] == [1, 1]
+    assert result["f1_difference"] == 0 and result["cpu"]
+    listed = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True)
+    assert listed.stdout.count("\n") == 1  # the checkout alone: the worktrees were removed
