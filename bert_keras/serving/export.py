@@ -3,7 +3,8 @@
 saved_models/NAME/<version>/          the layout TF Serving polls; versions only grow
     saved_model.pb, variables/, assets/
     assets.extra/config.json, metrics.json, model_card.md, required_ops.json, precision.json,
-                 calibration.json, tf_serving_warmup_requests
+                 calibration.json, labels.txt (the names in `probabilities`' order, one a
+                 line), tf_serving_warmup_requests
 saved_models/NAME/batching_parameters.txt
 saved_models/NAME-token-ids/<version>/ the same weights, `from_token_ids` only: core ops
 
@@ -289,6 +290,7 @@ def _write_extras(extra: Path, run_dir: Path, ops: dict, extras: dict, name: str
     (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
     (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
     (extra / CALIBRATION_FILE).write_text(json.dumps(extras["calibration"], indent=2) + "\n")
+    (extra / "labels.txt").write_text("".join(f"{name}\n" for name in config.label_set.names))
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
     (extra / "model_card.md").write_text(
         model_card(config, metrics, ops, name, quality, extras["calibration"])

@@ -48,9 +48,10 @@ def test_layout_and_extras(trained_run, exported):
     assert result["checked_examples"] >= 40 and result["max_abs_difference"] <= 1e-5
     extra = version / "assets.extra"
     names = "config.json metrics.json model_card.md required_ops.json precision.json"
-    names += " calibration.json tf_serving_warmup_requests"
+    names += " calibration.json tf_serving_warmup_requests labels.txt"
     assert {p.name for p in extra.iterdir()} == set(names.split())
     assert json.loads((extra / "precision.json").read_text()) == {"dtype_policy": "float32"}
+    assert (extra / "labels.txt").read_text() == "negative\npositive\n"  # the release's 1, 2
     assert (extra / "config.json").read_bytes() == (trained_run / "config.json").read_bytes()
     assert (extra / "metrics.json").read_bytes() == (trained_run / "metrics.json").read_bytes()
     ops = json.loads((extra / "required_ops.json").read_text())

@@ -83,7 +83,9 @@ def test_export_and_predict_give_the_names_and_the_models_probabilities(topic_ru
     assert [row["label"] for row in rows] == [names[k] for k in np.argmax(expected, axis=1)]
     assert main(["predict", "--model", str(model_dir), texts[0]]) == 0
     assert json.loads(capsys.readouterr().out) == rows[0]
-    card = (model_dir / "1" / "assets.extra" / "model_card.md").read_text()
+    extra = model_dir / "1" / "assets.extra"
+    assert (extra / "labels.txt").read_text().splitlines() == names
+    card = (extra / "model_card.md").read_text()
     assert "labels complaint, praise, price" in card and "Dense(3) and softmax" in card
 
 
