@@ -87,11 +87,10 @@ def _first_lines(records) -> dict[str, int]:
 
 
 def _read(path: Path, config, limit=None):
-    records = read_records(path, config.text_fields, config.on_bad_record, limit, config.columns)
-    return records
+    return read_records(path, config.text_fields, config.on_bad_record, limit, config.columns)
 
 
-def _training_labels(records, config, given=None, known=None) -> LabelSet:
+def _training_labels(records, config, known=None) -> LabelSet:
     """The label set of the training part of `records` (validation carved off as
     `carve_validation` will); validation labels it never saw are refused."""
     fraction = config.validation_split
@@ -102,7 +101,7 @@ def _training_labels(records, config, given=None, known=None) -> LabelSet:
     labels = resolve_labels(
         _first_lines(parts[0]),
         f"{records.path}{within}",
-        given or config.labels,
+        config.labels,
         known,
         config.multi_label,
     )
