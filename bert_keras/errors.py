@@ -19,3 +19,9 @@ class SelfCheckFailed(Exception):
     """bert-keras checked its own work and found a disagreement (an export that does
     not reproduce the model, an encoder whose trainable variables are not the ones
     the freeze specification says). Not the user's input: `bert-keras` exits with 1."""
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """An exception's message cut to its first line (at most `limit` characters): what a
+    one-line refusal quotes of a library's many-line error."""
+    return (str(error).strip().splitlines() or [""])[0][:limit]

@@ -12,7 +12,7 @@ from pathlib import Path
 import tensorflow_datasets as tfds
 
 from bert_keras.data.records import BadRecord, parsed_lines
-from bert_keras.errors import UserInputError
+from bert_keras.errors import UserInputError, first_line
 
 ARCHIVE = "amazon_review_polarity_csv.tgz"
 FOLDER = "amazon_review_polarity_csv"
@@ -105,7 +105,7 @@ def load_builder(data_dir: str | None, manual_dir: str | None) -> AmazonPolarity
     except UserInputError:
         raise
     except Exception as error:  # noqa: BLE001  (a damaged archive fails inside TFDS in many ways)
-        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        reason = first_line(error)
         raise UserInputError(
             f"--data amazon_polarity: could not prepare it from "
             f"{manual_dir or 'the download'} ({type(error).__name__}: {reason})"

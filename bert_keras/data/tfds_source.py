@@ -16,7 +16,7 @@ import tensorflow_datasets as tfds
 
 from bert_keras.data.amazon_polarity import load_builder
 from bert_keras.data.columns import LABEL_NAMES, TEXT_NAMES
-from bert_keras.errors import UserInputError
+from bert_keras.errors import UserInputError, first_line
 
 PREFIX = "tfds:"
 
@@ -91,14 +91,14 @@ def prepared_builder(name: str, data_dir: str | None):
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except Exception as error:  # noqa: BLE001  (DatasetNotFoundError, a bad config name, ...)
-        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        reason = first_line(error)
         raise UserInputError(f"--data {PREFIX}{name}: not a TFDS dataset ({reason})") from None
     if not builder.is_prepared():
         _probe(name, builder.url_infos)
         try:
             builder.download_and_prepare()
         except Exception as error:  # noqa: BLE001
-            reason = (str(error).strip().splitlines() or [""])[0][:200]
+            reason = first_line(error)
             raise UserInputError(
                 f"--data {PREFIX}{name}: could not prepare it in --tfds-data-dir "
                 f"{data_dir or 'the default'} ({type(error).__name__}: {reason})"

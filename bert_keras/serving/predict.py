@@ -1,6 +1,7 @@
 """`bert-keras predict`: raw reviews through an export's serving_default, as JSON lines."""
 
 import codecs
+import functools
 import json
 import sys
 from pathlib import Path
@@ -109,7 +110,7 @@ class Predictor:
             )
         self.signature = self.signatures["serving_default"]
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         """The label names in the order of `probabilities`' columns (the export's config)."""
         from bert_keras.config import TrainConfig
