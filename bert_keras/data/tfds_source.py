@@ -142,8 +142,9 @@ def named_splits(config) -> TfdsSplits:
 
     def to_review(example):
         parts = [example[t] for t in texts]
-        content = tf.strings.reduce_join(tf.stack(parts[1:]), separator=" ") if parts[1:] else None
-        title, content = (parts[0], content) if content is not None else (tf.constant(""), parts[0])
-        return {"label": example[label], "title": title, "content": content}
+        if len(parts) == 1:
+            return {"label": example[label], "title": tf.constant(""), "content": parts[0]}
+        content = tf.strings.reduce_join(tf.stack(parts[1:]), separator=" ")
+        return {"label": example[label], "title": parts[0], "content": content}
 
     return _slices(builder, config, name, features[label].names, to_review)

@@ -83,8 +83,10 @@ def _evaluate_export(version_dir: Path, data: dict):
     start = time.perf_counter()
     probabilities, _ = Predictor(version_dir).outputs(texts)  # [n, N]
     seconds = time.perf_counter() - start
-    rate = {"evaluated_examples": len(texts), "eval_examples_per_second": len(texts) / seconds}
-    rate["eval_examples_per_second"] = round(rate["eval_examples_per_second"], 2)
+    rate = {
+        "evaluated_examples": len(texts),
+        "eval_examples_per_second": round(len(texts) / seconds, 2),
+    }
     names, kind = config.label_set.names, config.label_set.kind
     if kind != "binary":
         metrics = {**_export_scores(kind, probabilities, labels, names, calibration), **rate}
