@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from bert_keras.encoders.bert_config import BertConfig
 from bert_keras.encoders.layout import (
@@ -21,6 +20,7 @@ from bert_keras.encoders.layout import (
 )
 from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.preprocessor import BertPreprocessor, read_vocab
+from bert_keras.encoders.saved_encoder import save_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import atomic_directory
 
@@ -157,12 +157,6 @@ def build_converted_encoder(config: BertConfig, weights: dict, source: Path):
     return encoder
 
 
-def attach_tokenizer_facts(encoder, vocab_file, lower_case: bool):
-    """TF Hub BERT v4 encoders carry these two, for users who tokenize on their own."""
-    encoder.vocab_file = tf.saved_model.Asset(str(vocab_file))
-    encoder.do_lower_case = tf.Variable(lower_case, trainable=False, name="do_lower_case")
-
-
 def convert(hf_dir, out_dir, seq_length: int = DEFAULT_SEQ_LENGTH) -> Path:
     """Writes OUT_DIR whole, or leaves it untouched when anything fails."""
     hf_dir, out_dir = Path(hf_dir), Path(out_dir)
@@ -179,7 +173,6 @@ def convert(hf_dir, out_dir, seq_length: int = DEFAULT_SEQ_LENGTH) -> Path:
             f"and [SEP]) to the encoder's {config.max_position_embeddings} positions"
         )
     encoder = build_converted_encoder(config, weights, hf_dir / "model.safetensors")
-    attach_tokenizer_facts(encoder, hf_dir / "vocab.txt", lower_case)
     preprocessor = BertPreprocessor(
         hf_dir / "vocab.txt", lower_case=lower_case, seq_length=seq_length
     )
@@ -192,7 +185,7 @@ def convert(hf_dir, out_dir, seq_length: int = DEFAULT_SEQ_LENGTH) -> Path:
         config=config.to_dict(),
     )
     with atomic_directory(out_dir) as staging:
-        encoder.save(str(staging / ENCODER_DIR), include_optimizer=False, save_format="tf")
+        save_encoder(encoder, hf_dir / "vocab.txt", lower_case, staging / ENCODER_DIR)
         preprocessor.save(staging / PREPROCESSOR_DIR)
         (staging / METADATA_FILE).write_text(
             json.dumps(metadata, indent=2) + "\n", encoding="utf-8"

@@ -22,10 +22,10 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.encoders.bert_config import BertConfig
-from bert_keras.encoders.convert import attach_tokenizer_facts
 from bert_keras.encoders.layout import ENCODER_DIR
 from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.resolve import EncoderPaths, encoder_metadata
+from bert_keras.encoders.saved_encoder import save_encoder
 from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.files.atomic import atomic_directory, lock_file
 from bert_keras.freezing.sublayers import variable_name
@@ -83,9 +83,8 @@ def _build_variant(float32_path: str, architecture: BertConfig, precision: str, 
         if variable.dtype.is_floating:  # dropout call counters start at zero
             variable.assign(weights[variable_name(variable)])
     vocab = float32.vocab_file.asset_path.numpy().decode()
-    attach_tokenizer_facts(encoder, vocab, bool(float32.do_lower_case))
     with atomic_directory(target) as staging:
-        encoder.save(str(staging), include_optimizer=False, save_format="tf")
+        save_encoder(encoder, vocab, bool(float32.do_lower_case), staging)
 
 
 def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:

@@ -62,9 +62,14 @@ def test_refused_with_one_line(data_dir, data, options, problem):
     assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
 
 
-def test_offline_a_dataset_not_prepared_fails_at_once_saying_what_to_do(tmp_path, capsys):
+def test_offline_a_dataset_not_prepared_fails_at_once_saying_what_to_do(
+    tiny_encoder_dir, tmp_path, capsys
+):
     start = time.perf_counter()
-    argv = f"train --data tfds:imdb_reviews --tfds-data-dir {tmp_path} --out {tmp_path / 'r'}"
+    argv = (
+        f"train --encoder {tiny_encoder_dir} --data tfds:imdb_reviews "
+        f"--tfds-data-dir {tmp_path} --out {tmp_path / 'r'}"
+    )
     assert main(argv.split()) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("bert-keras: error: --data tfds:imdb_reviews: not prepared, and ")
