@@ -17,12 +17,7 @@ is written under a hidden non-numeric name, loaded back in a fresh process and
 compared with the model in memory, and only then renamed to its number.
 """
 
-import contextlib
-import errno
 import json
-import os
-import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -33,18 +28,13 @@ from bert_keras.encoders.precision import agreement, encoder_for
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration
-from bert_keras.files.atomic import staging_directory
-from bert_keras.serving.fresh_check import verify_export
-from bert_keras.serving.model_card import model_card
-from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops
-from bert_keras.serving.warmup import BATCHING_FILE, write_batching_files, write_warmup
+from bert_keras.evaluation.calibration import UNCALIBRATED, read_calibration
+from bert_keras.serving.publish import publish, token_ids_dir
+from bert_keras.serving.signatures import ServingModule
 from bert_keras.training.checkpoints import restore_weights
-from bert_keras.training.classifier import build_classifier
-from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE, read_finished_run
+from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
+from bert_keras.training.run_dir import METRICS_FILE, read_finished_run
 
-PRECISION_FILE = "precision.json"
-TOKEN_IDS_SUFFIX = "-token-ids"  # MODEL_DIR-token-ids: the core-ops-only model
 CHECK_EXAMPLES = 300
 STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
 FALLBACK_TEXTS = [
@@ -71,16 +61,6 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
     return model
 
 
-def versions(model_dir: Path) -> list[int]:
-    return (
-        sorted(
-            int(p.name) for p in model_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name)
-        )
-        if model_dir.is_dir()
-        else []
-    )
-
-
 def _check_texts(config) -> list[str]:
     """A few hundred real reviews of the run's own test data, when it can be read."""
     from bert_keras.data.pipeline import review_text
@@ -95,26 +75,6 @@ def _check_texts(config) -> list[str]:
         for e in split.examples.take(CHECK_EXAMPLES)
     ]
     return texts + FALLBACK_TEXTS
-
-
-def _publish_pair(staging: Path, token_ids_staging: Path, model_dir: Path) -> int:
-    """Renames both finished models into place under one version number, the next free
-    in both directories: the token-id model first, so that the full one (what TF
-    Serving watches) never appears without its twin. A racing export that takes the
-    number first makes this one take the next. A kill between the two renames leaves
-    a token-id version alone, whose number the next export skips."""
-    twin_dir = token_ids_dir(model_dir)
-    while True:
-        version = max(versions(model_dir) + versions(twin_dir) + [0]) + 1
-        try:
-            os.rename(token_ids_staging, twin_dir / str(version))
-            break
-        except OSError as error:
-            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
-    # free: exports take a number by its token-id rename
-    os.rename(staging, model_dir / str(version))
-    return version
 
 
 def _check_model_dir(model_dir: Path, name: str):
@@ -134,11 +94,6 @@ def serving_precision(asked: str, paths) -> str:
     precision, why = resolve_here(asked, paths)
     print(auto_note(precision, why), file=sys.stderr)
     return precision
-
-
-def token_ids_dir(model_dir: Path) -> Path:
-    """Where the core-ops-only model goes: beside MODEL_DIR, as MODEL_DIR-token-ids."""
-    return model_dir.with_name(model_dir.name + TOKEN_IDS_SUFFIX)
 
 
 def _serving_module(model, calibration: dict, preprocessor, config) -> ServingModule:
@@ -204,94 +159,71 @@ def export(
     model = trained_model(run_dir, config, best, paths, precision)
     module = _serving_module(model, calibration, preprocessor, config)
     texts = _check_texts(config)
-    expected = module.serve_text(tf.constant(texts))["probabilities"].numpy()
     quality = {"dtype_policy": precision}
     if precision != "float32":  # how far the served precision is from float32's answers
         float32_model = trained_model(run_dir, config, best, paths, "float32")
         reference = _serving_module(float32_model, calibration, preprocessor, config)
         quality.update(
-            agreement(reference.serve_text(tf.constant(texts))["probabilities"].numpy(), expected)
+            agreement(
+                reference.serve_text(tf.constant(texts))["probabilities"].numpy(),
+                module.serve_text(tf.constant(texts))["probabilities"].numpy(),
+            )
         )
-    extras = {"config": config, "quality": quality, "calibration": calibration}
-    with contextlib.ExitStack() as stack:  # both staged and checked before either is published
-        staging, result = _stage_version(
-            stack, model_dir, module, {"text": texts}, expected, extras, run_dir, fresh_check
-        )
-        token_staging, _ = _stage_version(
-            stack,
-            token_ids_dir(model_dir),
-            TokenIdServing(model, calibration, config.label_set, config.label_delimiter),
-            _token_ids_of(module, texts),
-            expected,
-            extras,
-            run_dir,
-            fresh_check,
-        )
-        version = _publish_pair(staging, token_staging, model_dir)
-    write_batching_files((model_dir, token_ids_dir(model_dir)))
-    return {
-        "export": str(model_dir / str(version)),
-        "version": version,
-        **result,
-        "token_ids_export": str(token_ids_dir(model_dir) / str(version)),
-        "token_ids_version": version,
-        "batching_parameters": str(model_dir / BATCHING_FILE),
-        **quality,
-        "calibration": calibration,
-    }
-
-
-def _token_ids_of(module: ServingModule, texts: list[str]) -> dict:
-    """The check reviews as the token-id signature takes them (lists, padded to the longest)."""
-    inputs = module.preprocessor.bert_pack_inputs(
-        [module.preprocessor.tokenize(tf.constant(texts))], seq_length=module.max_seq_length
-    )
-    longest = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1)))
-    return {name: t[:, :longest].numpy().tolist() for name, t in inputs.items()}
-
-
-def _stage_version(
-    stack: contextlib.ExitStack,
-    model_dir: Path,
-    module,
-    check_inputs: dict,
-    expected,
-    extras: dict,
-    run_dir: Path,
-    fresh: bool,
-) -> tuple[Path, dict]:
-    """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
-    when `stack` closes, unless renamed into place), once loaded back (in a fresh
-    process when `fresh`) it has given `expected` for `check_inputs` through its first
-    signature."""
-    signatures = module.signatures()
-    ops = {name: required_ops(function) for name, function in signatures.items()}
-    first = next(iter(signatures))
-    next_version = (versions(model_dir) or [0])[-1] + 1
-    staging = stack.enter_context(
-        staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING)
-    )
-    tf.saved_model.save(module, str(staging), signatures=signatures)
-    _write_extras(staging / "assets.extra", run_dir, ops, extras, model_dir.name)
-    warmup = write_warmup(
-        staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length
-    )
-    check = verify_export(
-        staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values()), fresh=fresh
-    )
-    return staging, {"required_ops": ops, "warmup_requests": warmup, **check}
-
-
-def _write_extras(extra: Path, run_dir: Path, ops: dict, extras: dict, name: str):
-    extra.mkdir()
-    config, quality = extras["config"], extras["quality"]
-    shutil.copy(run_dir / CONFIG_FILE, extra / CONFIG_FILE)
-    shutil.copy(run_dir / METRICS_FILE, extra / METRICS_FILE)
-    (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
-    (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
-    (extra / CALIBRATION_FILE).write_text(json.dumps(extras["calibration"], indent=2) + "\n")
-    (extra / "labels.txt").write_text("".join(f"{name}\n" for name in config.label_set.names))
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    (extra / "model_card.md").write_text(
-        model_card(config, metrics, ops, name, quality, extras["calibration"])
+    extras = dict(config=config, metrics=metrics, quality=quality, calibration=calibration)
+    return publish(model_dir, model, module, texts, extras, fresh_check)
+
+
+def export_model(
+    model,
+    encoder,
+    model_dir,
+    labels=("negative", "positive"),
+    multi_label: bool = False,
+    max_seq_length: int = 128,
+    fresh_check: bool = True,
+) -> dict:
+    """Writes a classifier trained outside `train` (your own `model.fit`) as the next
+    version of MODEL_DIR, with the same signatures, twin and checks as `export`; it
+    serves the head as trained (temperature 1, threshold 0.5: no calibration).
+
+    Args:
+        model: a classifier from `build_classifier` (token ids in), trained.
+        encoder: the `api.Encoder` it was built on (its preprocessor goes into the graph).
+        model_dir: the model directory TF Serving polls.
+        labels: the names of the head's outputs, in order.
+        multi_label: the head is one sigmoid per label.
+        max_seq_length: tokens per text at most, as trained.
+        fresh_check: as `export`'s.
+
+    Returns:
+        What `export` returns.
+
+    Raises:
+        UserInputError: `labels` does not match the head, or MODEL_DIR is not a model
+            directory.
+    """
+    units = model.output_shape[-1]
+    if units != (1 if len(labels) == 2 and not multi_label else len(labels)):
+        raise UserInputError(
+            f"labels: {len(labels)} names for a head of {units} output(s). Received: "
+            f"labels={list(labels)!r}"
+        )
+    model_dir = Path(model_dir)
+    _check_model_dir(model_dir, f"model_dir {model_dir}")
+    config = TrainConfig(
+        out=str(model_dir),
+        encoder=encoder.spec,
+        labels=tuple(labels),
+        multi_label=multi_label,
+        max_seq_length=max_seq_length,
     )
+    calibration = dict(UNCALIBRATED, threshold_rule="none: trained outside bert-keras' train")
+    module = _serving_module(model, calibration, encoder.preprocessor, config)
+    extras = dict(
+        config=config,
+        metrics={},
+        quality={"dtype_policy": model.get_layer(ENCODER_LAYER).dtype_policy.name},
+        calibration=calibration,
+    )
+    return publish(model_dir, model, module, FALLBACK_TEXTS, extras, fresh_check)

@@ -15,7 +15,7 @@ BATCH_SIZE = 64
 
 def resolve_version(model_dir) -> Path:
     """A version directory as given, or the newest version of a model directory."""
-    from bert_keras.serving.export import versions
+    from bert_keras.serving.publish import versions
     from bert_keras.training.run_dir import CONFIG_FILE
 
     model_dir = Path(model_dir)
