@@ -1,7 +1,12 @@
 """The errors the CLI turns into a single line: bad input exits 2, the others 1."""
 
 
-class UserInputError(Exception):
+class BertKerasError(ValueError):
+    """What bert-keras refuses: the message is one line naming the argument, file or line
+    at fault and the value received."""
+
+
+class UserInputError(BertKerasError):
     """Bad input from the user: a path, a flag, a record. The message is one line
     that names the file, line or flag at fault; `bert-keras` prints it without a
     traceback and exits with status 2."""

@@ -163,6 +163,10 @@ class Predictor:
             rows.append({"text": review, **scores, **decided})
         return rows
 
+    def predict(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+        """The rows `__call__` gives: the Python API's name for it."""
+        return self(texts, batch_size)
+
 
 def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None, on_bad_record="error"):
     """Scores reviews through an export's serving_default and writes JSON lines.

@@ -21,6 +21,8 @@ def bert_outputs(encoder, inputs, handle: str) -> dict:
     encoder."""
     try:
         outputs = encoder(inputs)
+    except UserInputError:
+        raise
     except (ValueError, TypeError) as error:  # no concrete function for BERT's three int32 inputs
         raise UserInputError(
             f"--encoder {handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
