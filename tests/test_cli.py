@@ -157,3 +157,18 @@ def test_every_flag_that_takes_a_number_has_a_row():
             ):
                 missing.append(f"{command} {flag}")
     assert missing == []
+
+
+def test_version_and_every_commands_example_parse(capsys):
+    from bert_keras import __version__
+    from bert_keras.cli.parser import EXAMPLES, build_parser
+
+    parser = build_parser()
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out == f"bert-keras {__version__}\n"
+    for name, command in parser._subparsers._group_actions[0].choices.items():
+        assert f"example:\n  {EXAMPLES[name]}" in command.format_help()
+        argv = shlex.split(EXAMPLES[name])
+        assert argv[:2] == ["bert-keras", name]
+        assert parser.parse_args(argv[1:]).command == name  # the example is a valid call

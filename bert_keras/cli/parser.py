@@ -6,6 +6,7 @@ refused before anything heavy loads).
 
 import argparse
 
+from bert_keras import __version__
 from bert_keras.cli.commands import (
     DEFAULTS,
     SEARCH_FLAGS,
@@ -158,13 +159,32 @@ def _add_serving_commands(commands):
     predict.set_defaults(run=cmd_predict)
 
 
+# The example at the foot of each command's --help.
+EXAMPLES = {
+    "convert": "bert-keras convert ./bert-base-uncased ./encoders/bert-base",
+    "encoders": "bert-keras encoders",
+    "check": "bert-keras check --encoder minilm-l6",
+    "layers": "bert-keras layers --encoder minilm-l6 --train-last 2",
+    "train": "bert-keras train --data reviews.csv --train-last 2 --out runs/demo",
+    "tune": "bert-keras tune --data reviews.csv --blocks 0 1 2 --oracle grid --out tune/demo",
+    "evaluate": "bert-keras evaluate --model runs/demo --data more_reviews.csv --report report/",
+    "export": "bert-keras export runs/demo --out saved_models/sentiment",
+    "predict": 'bert-keras predict --model saved_models/sentiment "Great product."',
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bert-keras",
         description="Fine-tune TF Hub BERT encoders with selective layer freezing.",
+        epilog="example: " + EXAMPLES["train"],
     )
+    parser.add_argument("--version", action="version", version=f"bert-keras {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_encoder_commands(commands)
     _add_training_commands(commands)
     _add_serving_commands(commands)
+    for name, command in commands.choices.items():
+        command.epilog = "example:\n  " + EXAMPLES[name]
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
