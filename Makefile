@@ -6,12 +6,12 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install train test test-all lint clean
+.PHONY: install train test test-all lint docs clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+	$(PYTHON) -m pip install --quiet -e '.[test,docs]'
 	$(PYTHON) -m pip install --quiet --no-deps tf-models-official==2.20.0  # tests only: see setup.cfg
 	touch $@
 
@@ -38,6 +38,9 @@ test: $(INSTALLED)
 
 test-all: $(INSTALLED)
 	$(PYTEST) $(PYTEST_ARGS)
+
+docs: $(INSTALLED)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

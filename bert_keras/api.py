@@ -21,7 +21,9 @@ test.csv in the Amazon Polarity release's layout):
 """
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import tensorflow as tf
 import tf_keras
@@ -34,7 +36,8 @@ from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, res
 from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
-from bert_keras.serving.export import export, export_model
+from bert_keras.serving import export as exports
+from bert_keras.serving.export import export
 from bert_keras.serving.predict import Predictor
 from bert_keras.training import classifier
 from bert_keras.training.train import train as _train_job
@@ -102,7 +105,7 @@ def load_encoder(spec: str = "minilm-l6", precision: str = "float32") -> Encoder
 def build_classifier(
     encoder: Encoder,
     freeze: FreezeSpec | None = None,
-    labels=2,
+    labels: int | Sequence[str] = 2,
     dropout: float = 0.1,
     multi_label: bool = False,
     seed: int | None = None,
@@ -163,7 +166,12 @@ class Datasets:
 
 
 def make_datasets(
-    data, encoder: Encoder, batch_size: int = 32, max_seq_length: int = 128, seed: int = 0, **source
+    data: str | Path,
+    encoder: Encoder,
+    batch_size: int = 32,
+    max_seq_length: int = 128,
+    seed: int = 0,
+    **source: Any,
 ) -> Datasets:
     """The tf.data pipelines of a data source, tokenized on the host by the encoder's
     preprocessor and padded per batch to the shortest length bucket that fits.
@@ -172,7 +180,9 @@ def make_datasets(
         data: what `bert-keras train --data` takes: a folder of train.csv/test.csv, a
             CSV/TSV/JSON-lines file, or `tfds:NAME`.
         encoder: from `load_encoder`.
-        batch_size, max_seq_length, seed: as `train` takes them.
+        batch_size: examples per batch.
+        max_seq_length: tokens per example at most, `[CLS]` and `[SEP]` included.
+        seed: of the training split's shuffle (and the validation split carved off).
         **source: any other data setting of `TrainConfig` (`test_data`, `text_columns`,
             `label_column`, `labels`, `multi_label`, `validation_fraction`, `limit`, ...).
     """
@@ -198,13 +208,20 @@ def make_datasets(
     )
 
 
-def train(out, data, encoder: str = "minilm-l6", overwrite: bool = False, **settings) -> dict:
+def train(
+    out: str | Path,
+    data: str | Path,
+    encoder: str = "minilm-l6",
+    overwrite: bool = False,
+    **settings: Any,
+) -> dict:
     """The whole job `bert-keras train` runs: trains (or resumes) into the run directory
     `out` and returns its metrics (`training.train.train` documents them).
 
     Args:
         out: the run directory.
-        data, encoder: as `make_datasets` and `load_encoder` take them.
+        data: as `make_datasets` takes it.
+        encoder: as `load_encoder` takes it.
         overwrite: replace a run bert-keras wrote in `out`.
         **settings: any field of `TrainConfig` (`freeze=FreezeSpec(...)`, `epochs`,
             `batch_size`, `learning_rate`, `precision`, `strategy`, ...); `verbose` too.
@@ -214,18 +231,63 @@ def train(out, data, encoder: str = "minilm-l6", overwrite: bool = False, **sett
     return _train_job(config, overwrite=overwrite, verbose=verbose)
 
 
-def load_predictor(model_dir) -> Predictor:
+def export_model(
+    model: tf_keras.Model,
+    encoder: Encoder,
+    model_dir: str | Path,
+    labels: Sequence[str] = ("negative", "positive"),
+    multi_label: bool = False,
+    max_seq_length: int = 128,
+    fresh_check: bool = True,
+) -> dict:
+    """Writes a classifier you trained with your own `model.fit` as the next version of
+    `model_dir` for TF Serving: the signatures, token-id twin and checks of `export`,
+    serving the head as trained (no calibration: temperature 1, threshold 0.5).
+
+    Args:
+        model: from `build_classifier`, trained.
+        encoder: the `Encoder` it was built on.
+        model_dir: the model directory TF Serving polls (versions 1, 2, ...).
+        labels: the names of the head's outputs, in order (`Datasets.labels`).
+        multi_label: the head is one sigmoid per label.
+        max_seq_length: tokens per text at most, as trained.
+        fresh_check: load each version back in a fresh process before publishing it.
+
+    Returns:
+        The version's path (`export`) and number, its token-id twin's, and the check's
+        figures.
+    """
+    return exports.export_model(
+        model,
+        model_dir,
+        encoder.spec,
+        encoder.preprocessor,
+        labels,
+        multi_label,
+        max_seq_length,
+        fresh_check,
+    )
+
+
+def load_predictor(model_dir: str | Path) -> Predictor:
     """An export (a version, or a model directory: its newest) to call on texts:
     `.predict(texts)` gives a row per text, its label's name and probabilities."""
     return Predictor(Path(model_dir))
 
 
-def tune(out, data, encoder: str = "minilm-l6", blocks=None, **settings) -> dict:
+def tune(
+    out: str | Path,
+    data: str | Path,
+    encoder: str = "minilm-l6",
+    blocks: Sequence[int] | None = None,
+    **settings: Any,
+) -> dict:
     """The search `bert-keras tune` runs over how many blocks train.
 
     Args:
         out: the search directory (the same call again resumes it).
-        data, encoder: as `train` takes them.
+        data: as `train` takes it.
+        encoder: as `train` takes it.
         blocks: the trainable-block counts to try (default: 0 to the encoder's depth).
         **settings: `oracle`, `max_trials`, `overwrite`, `export_best`, `verbose`, the
             search-space switches (`tune_learning_rate`, ...), and `TrainConfig` fields.

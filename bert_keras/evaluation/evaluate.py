@@ -113,7 +113,7 @@ def _export_scores(kind: str, probabilities, labels, names, calibration: dict) -
     return {"loss": loss, "accuracy": scores["accuracy"], "f1": scores["macro_f1"]}
 
 
-def evaluate(model, report=None, **data) -> dict:
+def evaluate(model: str | Path, report: str | Path | None = None, **data: str) -> dict:
     """Metrics of a trained run (its best weights) or of an export, on the data the run
     was tested on or on other data.
 

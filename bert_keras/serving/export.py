@@ -19,9 +19,11 @@ compared with the model in memory, and only then renamed to its number.
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import tensorflow as tf
+import tf_keras
 
 from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig
 from bert_keras.encoders.precision import agreement, encoder_for
@@ -109,7 +111,10 @@ def _serving_module(model, calibration: dict, preprocessor, config) -> ServingMo
 
 
 def export(
-    run_dir, model_dir, precision: str = SERVING_PRECISION, fresh_check: bool = True
+    run_dir: str | Path,
+    model_dir: str | Path,
+    precision: str = SERVING_PRECISION,
+    fresh_check: bool = True,
 ) -> dict:
     """Writes a finished run's best weights as the next version of MODEL_DIR, for TF
     Serving, and the same weights from token ids alone under the same number in
@@ -141,7 +146,8 @@ def export(
     >>> result = export(run_dir, new_dir + "/sentiment", fresh_check=False)
     >>> result["version"], result["token_ids_version"], result["max_abs_difference"] <= 1e-5
     (1, 1, True)
-    >>> result["required_ops"]["from_token_ids"]  # the token-id model: core TensorFlow only
+    >>> ops = result["required_ops"]
+    >>> ops["from_token_ids"]  # the token-id model: core TensorFlow only
     []
     """
     if precision not in PRECISIONS:
@@ -175,22 +181,25 @@ def export(
 
 
 def export_model(
-    model,
-    encoder,
-    model_dir,
-    labels=("negative", "positive"),
-    multi_label: bool = False,
-    max_seq_length: int = 128,
+    model: tf_keras.Model,
+    model_dir: str | Path,
+    encoder_spec: str,
+    preprocessor,
+    labels: Sequence[str],
+    multi_label: bool,
+    max_seq_length: int,
     fresh_check: bool = True,
 ) -> dict:
     """Writes a classifier trained outside `train` (your own `model.fit`) as the next
     version of MODEL_DIR, with the same signatures, twin and checks as `export`; it
     serves the head as trained (temperature 1, threshold 0.5: no calibration).
+    `api.export_model` is the call for users.
 
     Args:
         model: a classifier from `build_classifier` (token ids in), trained.
-        encoder: the `api.Encoder` it was built on (its preprocessor goes into the graph).
         model_dir: the model directory TF Serving polls.
+        encoder_spec: the encoder it was built on, as the model card names it.
+        preprocessor: that encoder's (it goes into the serving graph).
         labels: the names of the head's outputs, in order.
         multi_label: the head is one sigmoid per label.
         max_seq_length: tokens per text at most, as trained.
@@ -213,13 +222,13 @@ def export_model(
     _check_model_dir(model_dir, f"model_dir {model_dir}")
     config = TrainConfig(
         out=str(model_dir),
-        encoder=encoder.spec,
+        encoder=encoder_spec,
         labels=tuple(labels),
         multi_label=multi_label,
         max_seq_length=max_seq_length,
     )
     calibration = dict(UNCALIBRATED, threshold_rule="none: trained outside bert-keras' train")
-    module = _serving_module(model, calibration, encoder.preprocessor, config)
+    module = _serving_module(model, calibration, preprocessor, config)
     extras = dict(
         config=config,
         metrics={},
