@@ -14,6 +14,8 @@ test.csv in the Amazon Polarity release's layout):
 >>> encoder.blocks
 2
 >>> model = build_classifier(encoder, freeze=FreezeSpec(train_last=1))
+>>> sorted({w.name.split("/")[1] for w in model.trainable_weights if "transformer/" in w.name})
+['layer_1']
 >>> data = make_datasets(reviews, encoder, batch_size=8, max_seq_length=32)
 >>> token_ids, labels = next(iter(data.train))
 >>> sorted(token_ids), model(token_ids).shape == labels.shape, data.labels
