@@ -89,7 +89,7 @@ def cmd_layers(args):
         epochs=len(schedule.split(",")) if schedule else 1,
     )
     from bert_keras.encoders.resolve import resolve_encoder
-    from bert_keras.freezing.table import layers_report
+    from bert_keras.training.layers_table import layers_report
 
     print(layers_report(resolve_encoder(args.encoder).encoder, config))
 

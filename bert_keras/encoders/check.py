@@ -7,8 +7,31 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
 
+from bert_keras.encoders.network import INPUT_NAMES
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
-from bert_keras.training.classifier import bert_outputs
+from bert_keras.errors import UserInputError
+
+
+def bert_outputs(encoder, inputs, handle: str) -> dict:
+    """Calls a TF Hub encoder layer, refusing with one line a SavedModel that is not a BERT
+    encoder."""
+    try:
+        outputs = encoder(inputs)
+    except UserInputError:
+        raise
+    except (ValueError, TypeError) as error:  # no concrete function for BERT's three int32 inputs
+        raise UserInputError(
+            f"--encoder {handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
+            f"{str(error).strip().splitlines()[0][:200]}"
+        ) from None
+    if not isinstance(outputs, dict) or "pooled_output" not in outputs:
+        found = ", ".join(sorted(outputs)) if isinstance(outputs, dict) else type(outputs).__name__
+        raise UserInputError(
+            f"--encoder {handle}: its outputs have no pooled_output (found: {found}); "
+            f"bert-keras needs a TF Hub BERT encoder"
+        )
+    return outputs
+
 
 SENTENCES = ["This product is great!", "I love this product.", "Terrible. It broke after one day."]
 

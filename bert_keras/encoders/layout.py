@@ -23,6 +23,12 @@ FORMAT_VERSION = 7
 DEFAULT_SEQ_LENGTH = 128  # the preprocessor's, as TF Hub's bert_*_preprocess/3
 
 
+def variable_name(variable) -> str:
+    """`transformer/layer_0/output/kernel:0` -> `transformer/layer_0/output/kernel`: the
+    names freezing reads sub-layers off (see `encoders.network`)."""
+    return variable.name.split(":")[0]
+
+
 def bert_keras_home() -> Path:
     """Where encoders and exports are written: $BERT_KERAS_HOME, else ./saved_models."""
     return Path(os.environ.get("BERT_KERAS_HOME", "saved_models"))

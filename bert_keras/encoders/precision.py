@@ -22,13 +22,12 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.encoders.bert_config import BertConfig
-from bert_keras.encoders.layout import ENCODER_DIR
+from bert_keras.encoders.layout import ENCODER_DIR, variable_name
 from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.resolve import EncoderPaths, encoder_metadata
 from bert_keras.encoders.saved_encoder import save_encoder
 from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.files.atomic import atomic_directory, lock_file
-from bert_keras.freezing.sublayers import variable_name
 
 # A bfloat16 product keeps 8 significant bits: probabilities move by about 1e-2.
 # Far more means the rebuilt encoder is not the float32 one.

@@ -16,6 +16,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+from bert_keras.encoders.resolve import encoder_metadata
+
 CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo's names for bfloat16 matrix units
 
 
@@ -105,8 +107,6 @@ def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str
 
 def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
     """(precision, why) for the encoder at `paths` (an `EncoderPaths`) on this machine."""
-    from bert_keras.encoders.resolve import encoder_metadata
-
     return resolve(
         asked, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None
     )
@@ -115,35 +115,3 @@ def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
 def auto_note(precision: str, why: str) -> str:
     """The one line saying what `--precision auto` chose, and why."""
     return f"bert-keras: --precision auto: {precision} ({why})"
-
-
-def resolve_run(config, kept: dict | None = None) -> tuple:
-    """(config, note): `config` with `resolved_precision` set, to the one `kept` (the
-    settings of the run or search being resumed, asked for alike) started with, whatever
-    this machine is; else the config's own (a search's trial); else resolved here. The
-    note, for `auto` only, says what and why: the caller prints it once its inputs have
-    loaded (bad input gets its one line alone).
-
-    >>> from bert_keras.config import TrainConfig
-    >>> config, note = resolve_run(TrainConfig(out="run", encoder=encoder_dir, precision="float32"))
-    >>> config.resolved_precision, note
-    ('float32', None)
-    """
-    from bert_keras.encoders.resolve import resolve_encoder
-    from bert_keras.training.distribution import resolve_strategy_name
-
-    if kept and kept.get("precision") == config.precision and kept.get("resolved_precision"):
-        resolved, why = (
-            kept["resolved_precision"],
-            "as the run started: a resumed run keeps its precision",
-        )
-    elif config.resolved_precision:
-        return config, None
-    else:
-        resolved, why = resolve_here(
-            config.precision,
-            resolve_encoder(config.encoder),
-            tpu=resolve_strategy_name(config.strategy) == "tpu",
-        )
-    note = auto_note(resolved, why) if config.precision == "auto" else None
-    return dataclasses.replace(config, resolved_precision=resolved), note

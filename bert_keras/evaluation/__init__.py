@@ -1,1 +1,1 @@
-"""What a trained model's probabilities mean: calibration, threshold, scores and reports."""
+"""`evaluate`: a run's or an export's metrics on a split or on other data, and its report."""

@@ -10,9 +10,6 @@ import numpy as np
 from bert_keras.config import TrainConfig
 from bert_keras.data.sources import load_evaluation_split
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation import multiclass, multilabel
-from bert_keras.evaluation.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
-from bert_keras.evaluation.predictions import split_logits, split_texts
 from bert_keras.evaluation.report import (
     calibrated_scores,
     check_report_dir,
@@ -20,6 +17,9 @@ from bert_keras.evaluation.report import (
     roc_auc,
     write_report,
 )
+from bert_keras.scoring import multiclass, multilabel
+from bert_keras.scoring.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
+from bert_keras.training.predictions import split_logits, split_texts
 
 DATA_FLAGS = (
     "data",

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation.calibration import (
+from bert_keras.files.atomic import write_text_atomic
+from bert_keras.files.output_dirs import marker_format
+from bert_keras.scoring.calibration import (
     ECE_BINS,
     expected_calibration_error,
     scores_at,
     sigmoid,
 )
-from bert_keras.files.atomic import write_text_atomic
-from bert_keras.files.output_dirs import marker_format
 from bert_keras.training.plots import save_figure
 
 LENGTH_EDGES = (16, 32, 64, 128, 256)  # words per review: "1-16", "17-32", ..., "257+"

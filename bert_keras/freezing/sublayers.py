@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from bert_keras.encoders.layout import variable_name
+
 EMBEDDINGS = "embeddings"
 POOLER = "pooler"
 HEAD = "head"
@@ -21,11 +23,6 @@ _EMBEDDINGS = re.compile(
     r"(?:^|/)(?:word_embeddings|position_embedding|type_embeddings|embeddings)/"
 )
 _POOLER = re.compile(r"(?:^|/)pooler_transform/")
-
-
-def variable_name(variable) -> str:
-    """`transformer/layer_0/output/kernel:0` -> `transformer/layer_0/output/kernel`."""
-    return variable.name.split(":")[0]
 
 
 def sublayer_of(name: str) -> str:

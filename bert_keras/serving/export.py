@@ -30,7 +30,7 @@ from bert_keras.encoders.precision import agreement, encoder_for
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
-from bert_keras.evaluation.calibration import UNCALIBRATED, read_calibration
+from bert_keras.scoring.calibration import UNCALIBRATED, read_calibration
 from bert_keras.serving.publish import publish, token_ids_dir
 from bert_keras.serving.signatures import ServingModule
 from bert_keras.training.checkpoints import restore_weights

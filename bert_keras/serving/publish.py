@@ -14,8 +14,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from bert_keras.evaluation.calibration import CALIBRATION_FILE
 from bert_keras.files.atomic import staging_directory
+from bert_keras.scoring.calibration import CALIBRATION_FILE
 from bert_keras.serving.fresh_check import verify_export
 from bert_keras.serving.model_card import model_card
 from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops

@@ -4,9 +4,9 @@ labels, a softmax over three or more."""
 import tensorflow as tf
 import tf_keras
 
+from bert_keras.encoders.check import bert_outputs
 from bert_keras.encoders.layers import CountedDropout
 from bert_keras.encoders.network import INPUT_NAMES
-from bert_keras.errors import UserInputError
 from bert_keras.freezing.hub_layer import FreezableEncoder
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import hidden_size
@@ -14,27 +14,6 @@ from bert_keras.freezing.sublayers import hidden_size
 ENCODER_LAYER = "encoder"
 HEAD_LAYER = "classifier"  # Dense(1) (two labels) or Dense(N): the logits
 PROBABILITY_LAYER = "probability"  # their sigmoid or softmax, what the model outputs
-
-
-def bert_outputs(encoder, inputs, handle: str) -> dict:
-    """Calls a TF Hub encoder layer, refusing with one line a SavedModel that is not a BERT
-    encoder."""
-    try:
-        outputs = encoder(inputs)
-    except UserInputError:
-        raise
-    except (ValueError, TypeError) as error:  # no concrete function for BERT's three int32 inputs
-        raise UserInputError(
-            f"--encoder {handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
-            f"{str(error).strip().splitlines()[0][:200]}"
-        ) from None
-    if not isinstance(outputs, dict) or "pooled_output" not in outputs:
-        found = ", ".join(sorted(outputs)) if isinstance(outputs, dict) else type(outputs).__name__
-        raise UserInputError(
-            f"--encoder {handle}: its outputs have no pooled_output (found: {found}); "
-            f"bert-keras needs a TF Hub BERT encoder"
-        )
-    return outputs
 
 
 def build_classifier(

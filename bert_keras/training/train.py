@@ -12,13 +12,11 @@ import numpy as np
 import tf_keras
 
 from bert_keras.config import TrainConfig
-from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.errors import TrainingDiverged
-from bert_keras.evaluation import multiclass, multilabel
-from bert_keras.evaluation.calibration import calibrate
-from bert_keras.evaluation.predictions import split_logits
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.frozen_prefix.states import forget_all
+from bert_keras.scoring import multiclass, multilabel
+from bert_keras.scoring.calibration import calibrate
 from bert_keras.training.callbacks import (
     BestWeights,
     EpochSummaries,
@@ -36,6 +34,7 @@ from bert_keras.training.checkpoints import (
 from bert_keras.training.distribution import cluster_size, is_chief, task
 from bert_keras.training.final_metrics import final_metrics
 from bert_keras.training.job import Job, load_job
+from bert_keras.training.predictions import split_logits
 from bert_keras.training.prefix_cache import record_plan, recorded_plan
 from bert_keras.training.run_dir import (
     CURVES_FILE,
@@ -46,6 +45,7 @@ from bert_keras.training.run_dir import (
     finished_metrics,
     read_run,
 )
+from bert_keras.training.run_precision import resolve_run
 
 
 def _write_replica_checksum(run_dir: Path, model):

@@ -21,7 +21,6 @@ from bert_keras.config import (
     TUNED_SCHEDULES,
     TrainConfig,
 )
-from bert_keras.encoders.precision_choice import resolve_run
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
@@ -32,6 +31,7 @@ from bert_keras.files.output_dirs import (
     owned_directory,
 )
 from bert_keras.frozen_prefix.states import forget_all
+from bert_keras.training.run_precision import resolve_run
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
 from bert_keras.tuning.space import SearchSpace, schedule_shape

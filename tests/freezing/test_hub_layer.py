@@ -10,8 +10,8 @@ from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.freezing.hub_layer import verify_trainable
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import variable_name
-from bert_keras.freezing.table import layer_rows
 from bert_keras.training.classifier import build_classifier
+from bert_keras.training.layers_table import layer_rows
 from bert_keras.training.optimizer import make_optimizer
 
 

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from bert_keras.evaluation.calibration import (
+from bert_keras.scoring.calibration import (
     UNCALIBRATED,
     calibrate,
     choose_threshold,

@@ -7,7 +7,7 @@ is the most probable one (no threshold). numpy only, as `calibration`.
 
 import numpy as np
 
-from bert_keras.evaluation.calibration import (
+from bert_keras.scoring.calibration import (
     BISECTIONS,
     ECE_BINS,
     LOG_BETA_RANGE,

@@ -8,7 +8,7 @@ threshold, the F1-best on validation. numpy only, as `calibration`.
 
 import numpy as np
 
-from bert_keras.evaluation.calibration import (
+from bert_keras.scoring.calibration import (
     ECE_BINS,
     choose_threshold,
     expected_calibration_error,

@@ -2,13 +2,13 @@
 
 from bert_keras.cli import main
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.freezing.table import format_table, layer_rows
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
+from bert_keras.training.layers_table import format_table, layer_rows
 
 
-def test_table_totals_and_notes(tiny_handle):
+def test_table_totals_and_notes(tiny_encoder_dir):
     spec = FreezeSpec(train_last=2)
-    model = build_classifier(tiny_handle, spec)
+    model = build_classifier(str(tiny_encoder_dir / "encoder"), spec)
     table = format_table(layer_rows(model), spec, model.get_layer(ENCODER_LAYER).frozen_prefix)
     assert (
         "Embeddings are frozen: --train-last and --freeze-first freeze them, "
@@ -23,8 +23,8 @@ def test_table_totals_and_notes(tiny_handle):
     assert "Note: the frozen embeddings run in inference mode (no dropout)" in table
 
 
-def test_the_note_says_how_frozen_blocks_run(tiny_handle):
-    model = build_classifier(tiny_handle, FreezeSpec(train_last=1))
+def test_the_note_says_how_frozen_blocks_run(tiny_encoder_dir):
+    model = build_classifier(str(tiny_encoder_dir / "encoder"), FreezeSpec(train_last=1))
     frozen_prefix = model.get_layer(ENCODER_LAYER).frozen_prefix
     assert frozen_prefix == 1
     assert "the frozen embeddings and block 0 run in inference mode" in format_table(

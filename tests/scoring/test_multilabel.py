@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bert_keras.evaluation.multilabel import calibrate, label_scores
+from bert_keras.scoring.multilabel import calibrate, label_scores
 
 
 def f1_at(probabilities, truth, threshold) -> float:

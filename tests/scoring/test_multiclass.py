@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bert_keras.evaluation.multiclass import class_scores, fit_temperature, softmax, top_label_ece
+from bert_keras.scoring.multiclass import class_scores, fit_temperature, softmax, top_label_ece
 
 
 def test_the_temperature_minimises_the_log_loss_found_by_brute_force():
