@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 _API = (
+    "BertKerasError",
     "Datasets",
     "Encoder",
     "FreezeSpec",

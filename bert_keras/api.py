@@ -35,6 +35,7 @@ from bert_keras.data.pipeline import SHUFFLE_BUFFER, encode_batches, evaluation_
 from bert_keras.data.sources import load_splits
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
+from bert_keras.errors import BertKerasError
 from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
@@ -46,6 +47,7 @@ from bert_keras.training.train import train as _train_job
 from bert_keras.tuning.search import run_search
 
 __all__ = [
+    "BertKerasError",
     "Datasets",
     "Encoder",
     "FreezeSpec",

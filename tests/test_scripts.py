@@ -11,10 +11,11 @@ import pytest
 
 pytestmark = pytest.mark.integration
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+BENCHMARKS = SCRIPTS / "benchmarks"
 
 
-def run_script(name: str, *argv) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(SCRIPTS / name), *map(str, argv)]
+def run_benchmark(name: str, *argv) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(BENCHMARKS / name), *map(str, argv)]
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
@@ -31,7 +32,7 @@ def reviews(trained_run):
 def test_bench_freezing_times_each_trainable_depth(tiny_encoder_dir):
     flags = ["--batch-size", 4, "--seq-length", 16, "--warmup", 1, "--steps", 2]
     result = json_of(
-        run_script(
+        run_benchmark(
             "bench_freezing.py", "--encoder", tiny_encoder_dir, *flags, "--trainable-blocks", 0, 2
         )
     )
@@ -42,7 +43,9 @@ def test_bench_freezing_times_each_trainable_depth(tiny_encoder_dir):
 def test_benchmark_train_runs_cached_and_inline_side_by_side(tiny_encoder_dir, reviews):
     flags = ["--epochs", 2, "--batch-size", 8, "--precision", "float32"]
     result = json_of(
-        run_script("benchmark_train.py", "--encoder", tiny_encoder_dir, "--data", reviews, *flags)
+        run_benchmark(
+            "benchmark_train.py", "--encoder", tiny_encoder_dir, "--data", reviews, *flags
+        )
     )
     assert set(result["runs"]) == {"float32 cache", "float32 inline"}
     for run in result["runs"].values():
@@ -54,7 +57,7 @@ def test_benchmark_train_runs_cached_and_inline_side_by_side(tiny_encoder_dir, r
 def test_benchmark_train_compares_recipes(tiny_encoder_dir, reviews):
     recipes = ["--recipes", "1", "0,2:epochs=2"]
     result = json_of(
-        run_script(
+        run_benchmark(
             "benchmark_train.py",
             "--encoder",
             tiny_encoder_dir,
@@ -68,13 +71,13 @@ def test_benchmark_train_compares_recipes(tiny_encoder_dir, reviews):
     assert result["runs"]["1"]["trainable_blocks"] == [1] and result["runs"]["1"]["epochs"] == 1
     assert result["runs"]["0,2:epochs=2"]["trainable_blocks"] == [0, 2]
     assert result["runs"]["0,2:epochs=2"]["epochs"] == 2
-    bad = run_script("benchmark_train.py", "--recipes", "two")
+    bad = run_benchmark("benchmark_train.py", "--recipes", "two")
     assert bad.returncode == 2 and "--recipes two: must be K or K1,K2" in bad.stderr
 
 
 def test_benchmark_tune_runs_the_grid_cached_and_inline(tiny_encoder_dir, reviews):
     result = json_of(
-        run_script(
+        run_benchmark(
             "benchmark_tune.py",
             "--encoder",
             tiny_encoder_dir,
@@ -95,7 +98,7 @@ def test_benchmark_tune_runs_the_grid_cached_and_inline(tiny_encoder_dir, review
 def test_benchmark_predict_scores_every_review_both_ways(exported, reviews):
     _, model_dir = exported
     result = json_of(
-        run_script(
+        run_benchmark(
             "benchmark_predict.py",
             "--model",
             model_dir,
@@ -116,7 +119,7 @@ def test_benchmark_baselines_refuses_missing_baselines_with_one_line(tmp_path):
     install: without them it says which is missing, and trains nothing."""
 
     def baselines():
-        return run_script(
+        return run_benchmark(
             "benchmark_baselines.py",
             *("--torch-python", "/nonexistent/python", "--keras-hub-path", tmp_path),
         )
@@ -135,7 +138,7 @@ def test_benchmark_commits_trains_each_commit_in_turn(tiny_encoder_dir, reviews)
     go, each run is its own process, and the same commit gives the same F1."""
     flags = ["--", "--batch-size", 8, "--max-seq-length", 32, "--precision", "float32"]
     result = json_of(
-        run_script(
+        run_benchmark(
             "benchmark_commits.py",
             "HEAD",
             "HEAD",

@@ -2,10 +2,11 @@
 the seed recipe with the frozen prefix cached and inline, in one or more precisions,
 or (--recipes) fine-tuning recipes against one another.
 
-    .venv/bin/python scripts/benchmark_train.py [--epochs 3] [--train-last 2] \
+    .venv/bin/python scripts/benchmarks/benchmark_train.py [--epochs 3] [--train-last 2] \
         [--frozen-prefix cache inline] [--precision auto float32]
-    .venv/bin/python scripts/benchmark_train.py --recipes 2 1,2,4 4@0.8 6@0.8 [--epochs 3]
-    .venv/bin/python scripts/benchmark_train.py --recipes 2 0,1,4:lr=3e-4:len=256
+    .venv/bin/python scripts/benchmarks/benchmark_train.py --recipes 2 1,2,4 4@0.8 6@0.8 \
+        [--epochs 3]
+    .venv/bin/python scripts/benchmarks/benchmark_train.py --recipes 2 0,1,4:lr=3e-4:len=256
 
 A recipe is K[@D][:lr=R][:len=L][:epochs=E]: train the last K blocks (with the pooler
 and head), at layer-wise learning-rate decay D (default 1: off); K1,K2,... is an
@@ -34,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_review_polarity_csv"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "amazon_review_polarity_csv"
 RECIPE_OPTIONS = {
     "lr": ("learning_rate", float),
     "len": ("max_seq_length", int),

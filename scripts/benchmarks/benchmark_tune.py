@@ -1,7 +1,7 @@
 """The freeze-depth search on the shared sample, with the frozen prefix cached and inline
 side by side in one run; prints JSON.
 
-    .venv/bin/python scripts/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] \
+    .venv/bin/python scripts/benchmarks/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] \
         [--precision auto] [--rounds 1]
 
 A grid over the trainable-block counts, one trial each, minilm-l6. Each mode runs
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_review_polarity_csv"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "amazon_review_polarity_csv"
 
 
 def run_one(args) -> dict:

@@ -1,8 +1,8 @@
 """bert-keras's seed recipe as a Hugging Face Trainer job: one side of
-scripts/benchmark_baselines.py, which runs it with a Python that has torch and
+scripts/benchmarks/benchmark_baselines.py, which runs it with a Python that has torch and
 transformers (never the project's venv: the package has no PyTorch in it).
 
-    python scripts/baselines/hf_trainer.py --rows DIR --model DIR \
+    python scripts/benchmarks/baselines/hf_trainer.py --rows DIR --model DIR \
         [--precision float32|bf16] RECIPE FLAGS
 
 The same job as `bert-keras train`: the same weights (the built-in encoder's

@@ -1,14 +1,14 @@
 """bert-keras's seed recipe against the same job in the Hugging Face Trainer and in
 KerasHub, side by side in one run; prints JSON.
 
-    .venv/bin/python scripts/benchmark_baselines.py --torch-python HF_VENV/bin/python \\
+    .venv/bin/python scripts/benchmarks/benchmark_baselines.py --torch-python HF_VENV/bin/python \\
         --keras-hub-path KERAS_HUB_DIR [--epochs 3] [--precision float32 bfloat16]
 
 The job: minilm-l6's weights, the shared sample's training reviews (bert-keras's
 own split and texts, written once for all three), the last 2 blocks + pooler +
 sigmoid head trainable, AdamW 1e-4, 10% warm-up, batch 32, 128 tokens, then F1 on
-test.csv. bert-keras runs through scripts/benchmark_train.py (frozen prefix cached
-and inline); the others through scripts/baselines/. Each training runs in its own
+test.csv. bert-keras runs through scripts/benchmarks/benchmark_train.py (frozen prefix cached
+and inline); the others through scripts/benchmarks/baselines/. Each training runs in its own
 process, one after another. Reported per precision: each one's training seconds
 (training steps only; bert-keras's cache build included), examples/s and test F1,
 and bert-keras's examples/s over each baseline's.
@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
-SHARED_DATA = SCRIPTS.parents[1] / "shared" / "data" / "amazon_review_polarity_csv"
+SHARED_DATA = SCRIPTS.parents[2] / "shared" / "data" / "amazon_review_polarity_csv"
 # bert-keras's policy, the Trainer's flag and KerasHub's policy for each precision.
 PRECISIONS = {
     "float32": ("float32", "float32", "float32"),

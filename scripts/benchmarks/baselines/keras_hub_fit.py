@@ -1,8 +1,8 @@
 """bert-keras's seed recipe as a KerasHub job (Keras 3, TensorFlow backend): one side
-of scripts/benchmark_baselines.py, which runs it with keras-hub on the path and
+of scripts/benchmarks/benchmark_baselines.py, which runs it with keras-hub on the path and
 TF_USE_LEGACY_KERAS unset.
 
-    python scripts/baselines/keras_hub_fit.py --rows DIR --model DIR \
+    python scripts/benchmarks/baselines/keras_hub_fit.py --rows DIR --model DIR \
         [--precision float32|mixed_bfloat16] RECIPE FLAGS
 
 The same job as `bert-keras train`: the built-in encoder's checkpoint (KerasHub

@@ -1,6 +1,6 @@
 """Median training-step time against the number of trainable blocks; prints JSON.
 
-    .venv/bin/python scripts/bench_freezing.py --encoder minilm-l6
+    .venv/bin/python scripts/benchmarks/bench_freezing.py --encoder minilm-l6
 
 K trainable blocks means FreezeSpec(train_last=K): the last K blocks, the pooler
 and the head train; embeddings and the other blocks are frozen. K equal to the

@@ -1,7 +1,7 @@
 """Reviews per second through an export: raw text (serving_default) and tf.Example
 (from_examples), side by side in one run; prints JSON.
 
-    .venv/bin/python scripts/benchmark_predict.py --model saved_models/sentiment
+    .venv/bin/python scripts/benchmarks/benchmark_predict.py --model saved_models/sentiment
 
 Reads the shared test reviews and scores them all in batches of --batch-size (sorted
 by length, as `bert-keras predict` does) after one untimed pass per signature (a
@@ -28,7 +28,7 @@ from bert_keras.serving.client import examples_request
 from bert_keras.serving.predict import Predictor
 
 SHARED_TEST = (
-    Path(__file__).resolve().parents[2]
+    Path(__file__).resolve().parents[3]
     / "shared"
     / "data"
     / "amazon_review_polarity_csv"

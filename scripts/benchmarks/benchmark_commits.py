@@ -3,7 +3,7 @@ Polarity sample) trained by two commits side by side, alternating, in one run; p
 each run's test F1, AUC and training examples/s, each commit's median, and the head's
 examples/s over the base's. A change that should not move the default recipe shows it here.
 
-    .venv/bin/python scripts/benchmark_commits.py BASE [HEAD] [--runs 2] [--epochs 1] \
+    .venv/bin/python scripts/benchmarks/benchmark_commits.py BASE [HEAD] [--runs 2] [--epochs 1] \
         [--encoder minilm-l6] [--data ../shared/data/amazon_review_polarity_csv] [-- FLAGS]
 
 FLAGS after `--` go to every `bert-keras train` as they are (e.g. `-- --batch-size 8`).
@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / "saved_models"
 SHARED_DATA = ROOT.parent / "shared" / "data" / "amazon_review_polarity_csv"
 TRAIN = "from bert_keras.cli import main; import sys; sys.exit(main(sys.argv[1:]))"

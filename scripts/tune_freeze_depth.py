@@ -1,0 +1,45 @@
+"""How many blocks to train: a Keras Tuner grid over the trainable depth, each depth's
+frozen prefix computed once for all its trials; the best retrained and exported. The
+public API only; prints the search's summary as JSON. Run it again and it resumes.
+
+    python scripts/tune_freeze_depth.py --data reviews.csv --out tune/demo \\
+        [--encoder minilm-l6] [--blocks 0 1 2 4 6] [--epochs 1] [--export-best sentiment]
+"""
+
+import argparse
+import json
+import sys
+
+import bert_keras as bk
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--encoder", default="minilm-l6")
+    parser.add_argument("--blocks", type=int, nargs="+", default=None)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--export-best", default=None)
+    args = parser.parse_args(argv)
+    try:
+        summary = bk.tune(
+            args.out,
+            args.data,
+            encoder=args.encoder,
+            blocks=args.blocks,
+            oracle="grid",
+            max_trials=len(args.blocks) if args.blocks else 100,
+            epochs=args.epochs,
+            export_best=args.export_best,
+            verbose=0,
+        )
+    except bk.BertKerasError as error:
+        print(f"tune_freeze_depth.py: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
