@@ -9,6 +9,8 @@ import numpy as np
 
 from bert_keras.config import TrainConfig
 from bert_keras.data.sources import load_evaluation_split
+from bert_keras.encoders.precision import encoder_for
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.evaluation.report import (
     calibrated_scores,
@@ -19,7 +21,12 @@ from bert_keras.evaluation.report import (
 )
 from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
+from bert_keras.serving.predict import Predictor, resolve_version
+from bert_keras.training.checkpoints import restore_weights
+from bert_keras.training.final_metrics import evaluate_model
+from bert_keras.training.job import build_compiled_classifier
 from bert_keras.training.predictions import split_logits, split_texts
+from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
 
 DATA_FLAGS = (
     "data",
@@ -47,13 +54,6 @@ def _split(config: TrainConfig, data: dict):
 def _evaluate_run(run_dir: Path, data: dict):
     """Keras' metrics of the best weights (at 0.5, before calibration, as training
     reports them), and the calibrated probabilities of the run's metrics.json."""
-    from bert_keras.encoders.precision import encoder_for
-    from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
-    from bert_keras.training.checkpoints import restore_weights
-    from bert_keras.training.final_metrics import evaluate_model
-    from bert_keras.training.job import build_compiled_classifier
-    from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
-
     config, best = read_trained_run(run_dir, "--model")
     config, split, skipped = _split(config, data)
     paths = resolve_encoder(config.encoder)
@@ -74,8 +74,6 @@ def _evaluate_run(run_dir: Path, data: dict):
 def _evaluate_export(version_dir: Path, data: dict):
     """An export's own outputs (calibrated in its graph) through serving_default, as
     TF Serving computes them; its metrics at its recorded threshold."""
-    from bert_keras.serving.predict import Predictor
-
     extra = version_dir / "assets.extra"
     config, split, skipped = _split(TrainConfig.read(extra / "config.json"), data)
     calibration = read_calibration(extra / CALIBRATION_FILE)
@@ -138,8 +136,6 @@ def evaluate(model: str | Path, report: str | Path | None = None, **data: str) -
     >>> by_run["evaluated_examples"], by_run["confusion_matrix"] == by_export["confusion_matrix"]
     (40, True)
     """
-    from bert_keras.serving.predict import resolve_version
-
     unknown = set(data) - set(DATA_FLAGS)
     if unknown:
         raise TypeError(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bert_keras.data.pipeline import review_text
 from bert_keras.encoders.layout import bert_keras_home
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import atomic_directory
@@ -55,8 +56,6 @@ def storage_dtype(config) -> np.dtype:
 
 def estimate_bytes(preprocessor, examples, count: int, config, *, hidden: int) -> int:
     """The cache's size for `count` examples, from the mean length of a sample of them."""
-    from bert_keras.data.pipeline import review_text
-
     sample = next(iter(examples.batch(SAMPLE)))
     tokens = preprocessor.bert_pack_inputs(
         [preprocessor.tokenize(review_text(sample, config.text_fields))],

@@ -26,6 +26,8 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig
+from bert_keras.data.pipeline import review_text
+from bert_keras.data.sources import load_evaluation_split
 from bert_keras.encoders.precision import agreement, encoder_for
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
@@ -65,9 +67,6 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
 
 def _check_texts(config) -> list[str]:
     """A few hundred real reviews of the run's own test data, when it can be read."""
-    from bert_keras.data.pipeline import review_text
-    from bert_keras.data.sources import load_evaluation_split
-
     try:
         split, _ = load_evaluation_split(config)
     except UserInputError:

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from bert_keras.files.atomic import staging_directory
 from bert_keras.scoring.calibration import CALIBRATION_FILE
-from bert_keras.serving.fresh_check import verify_export
+from bert_keras.serving.fresh_check import check_of, verify_exports
 from bert_keras.serving.model_card import model_card
 from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops
 from bert_keras.serving.warmup import BATCHING_FILE, write_batching_files, write_warmup
@@ -78,12 +78,10 @@ def stage_version(
     check_inputs: dict,
     expected,
     extras: dict,
-    fresh: bool,
-) -> tuple[Path, dict]:
+) -> tuple[Path, dict, dict]:
     """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
-    when `stack` closes, unless renamed into place), once loaded back (in a fresh
-    process when `fresh`) it has given `expected` for `check_inputs` through its first
-    signature."""
+    when `stack` closes, unless renamed into place); returns it, what it holds, and the
+    check its first signature must pass: `expected` for `check_inputs`."""
     signatures = module.signatures()
     ops = {name: required_ops(function) for name, function in signatures.items()}
     first = next(iter(signatures))
@@ -96,10 +94,8 @@ def stage_version(
     warmup = write_warmup(
         staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length
     )
-    check = verify_export(
-        staging, first, check_inputs, expected, needs_tensorflow_text=any(ops.values()), fresh=fresh
-    )
-    return staging, {"required_ops": ops, "warmup_requests": warmup, **check}
+    check = check_of(staging, first, check_inputs, expected, any(ops.values()))
+    return staging, {"required_ops": ops, "warmup_requests": warmup}, check
 
 
 def _write_extras(extra: Path, ops: dict, extras: dict, name: str):
@@ -131,19 +127,15 @@ def publish(
     config, calibration = extras["config"], extras["calibration"]
     twin = TokenIdServing(model, calibration, config.label_set, config.label_delimiter)
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
-        staging, result = stage_version(
-            stack, model_dir, module, {"text": texts}, expected, extras, fresh
+        staging, result, check = stage_version(
+            stack, model_dir, module, {"text": texts}, expected, extras
         )
-        token_staging, _ = stage_version(
-            stack,
-            token_ids_dir(model_dir),
-            twin,
-            token_ids_of(module, texts),
-            expected,
-            extras,
-            fresh,
+        token_staging, _, token_check = stage_version(
+            stack, token_ids_dir(model_dir), twin, token_ids_of(module, texts), expected, extras
         )
+        figures, token_figures = verify_exports([check, token_check], fresh)
         version = publish_pair(staging, token_staging, model_dir)
+    result.update(figures, token_ids_check=token_figures)
     write_batching_files((model_dir, token_ids_dir(model_dir)))
     return {
         "export": str(model_dir / str(version)),

@@ -34,6 +34,7 @@ from bert_keras.training.checkpoints import (
 from bert_keras.training.distribution import cluster_size, is_chief, task
 from bert_keras.training.final_metrics import final_metrics
 from bert_keras.training.job import Job, load_job
+from bert_keras.training.plots import plot_training_curves
 from bert_keras.training.predictions import split_logits
 from bert_keras.training.prefix_cache import record_plan, recorded_plan
 from bert_keras.training.run_dir import (
@@ -223,7 +224,6 @@ def _train(
     # a run to serve, not a trial: its probability calibrated, its threshold chosen
     if evaluate_on_test:
         metrics["calibration"] = _calibration(job, config)
-    from bert_keras.training.plots import plot_training_curves
 
     plot_training_curves(run_dir / HISTORY_FILE, run_dir / CURVES_FILE)
     write_text_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")

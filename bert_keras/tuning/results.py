@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bert_keras.config import TrainConfig
 from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
+from bert_keras.training.plots import save_figure
 from bert_keras.tuning.space import trial_config
 
 COLUMNS = [
@@ -112,8 +113,6 @@ def plot_tuning(rows: list[dict], out_png: Path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from bert_keras.training.plots import save_figure
 
     rows = sorted(rows, key=lambda r: r["trainable_blocks"])
     blocks = [r["trainable_blocks"] for r in rows]

@@ -21,6 +21,10 @@ from bert_keras.config import (
     TUNED_SCHEDULES,
     TrainConfig,
 )
+from bert_keras.data.sources import load_splits
+from bert_keras.encoders.layout import bert_keras_home
+from bert_keras.encoders.precision import encoder_for
+from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SearchFailed, UserInputError
 from bert_keras.files.atomic import write_text_atomic
@@ -30,10 +34,19 @@ from bert_keras.files.output_dirs import (
     discard_directory,
     owned_directory,
 )
+from bert_keras.freezing.hub_layer import splits
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
+from bert_keras.frozen_prefix.plan import choose
 from bert_keras.frozen_prefix.states import forget_all
+from bert_keras.serving.export import export
+from bert_keras.training.classifier import build_classifier
+from bert_keras.training.prefix_cache import precompute
 from bert_keras.training.run_precision import resolve_run
+from bert_keras.training.train import train
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
+from bert_keras.tuning.results import best_trial_config, write_results
 from bert_keras.tuning.space import SearchSpace, schedule_shape
 from bert_keras.tuning.tuner import FreezeDepthTuner
 
@@ -43,11 +56,6 @@ SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-k
 
 def encoder_blocks(base: TrainConfig, loads: SharedLoads) -> int:
     """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
-    from bert_keras.encoders.precision import encoder_for
-    from bert_keras.encoders.resolve import resolve_encoder
-    from bert_keras.freezing.spec import FreezeSpec
-    from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
-
     # the encoder in the trials' precision: the one they load, once (see SharedLoads)
     sublayers = group_sublayers(
         loads.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision)).variables
@@ -71,12 +79,6 @@ def read_search(tune_dir: Path) -> dict | None:
 def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     """Loads what every trial will load (the data, a model on the encoder) before TUNE_DIR
     is touched, so that bad input fails here and not as failed trials."""
-    from bert_keras.data.sources import load_splits
-    from bert_keras.encoders.precision import encoder_for
-    from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
-    from bert_keras.freezing.spec import FreezeSpec
-    from bert_keras.training.classifier import build_classifier
-
     paths = resolve_encoder(base.encoder)
     encoder_path = encoder_for(paths, base.compute_precision)
     loaded = loads.encoder(encoder_path)
@@ -93,10 +95,6 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
 def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: dict):
     """Computes, once, the frozen prefix's output at every boundary the trials will train
     from (a trial training the last K of `depth` blocks reads boundary depth - K)."""
-    from bert_keras.freezing.hub_layer import splits
-    from bert_keras.frozen_prefix.plan import choose
-    from bert_keras.training.prefix_cache import precompute
-
     # a schedule's epochs read their own
     shapes = TUNED_SCHEDULES if space.tune_schedule else ("fixed",)
     boundaries = sorted(
@@ -215,7 +213,6 @@ def run_search(
         forget_all()  # the trials' states, kept in this process's memory
     if role == WORKER:  # the chief gathers the results
         return {"worker": tuner.tuner_id, "trials_run": tuner.trials_run}
-    from bert_keras.tuning.results import write_results
 
     best = write_results(tuner, tune_dir)
     if best is None:
@@ -255,11 +252,6 @@ def _open_search_dir(tune_dir: Path, previous: dict | None, settings: dict, over
 
 
 def _train_and_export_best(tuner, tune_dir: Path, name: str, loads: SharedLoads) -> dict:
-    from bert_keras.encoders.layout import bert_keras_home
-    from bert_keras.serving.export import export
-    from bert_keras.training.train import train
-    from bert_keras.tuning.results import best_trial_config
-
     best_config = best_trial_config(tuner, tune_dir / "best_run")
     metrics = train(best_config, loads=loads)
     return {

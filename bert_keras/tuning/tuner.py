@@ -14,6 +14,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import TrainingDiverged, UserInputError
 from bert_keras.files.atomic import write_text_atomic
+from bert_keras.training.train import train
 from bert_keras.tuning.space import trial_config
 
 
@@ -38,8 +39,6 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
         write_text_atomic(Path(self._get_tuner_fname()), json.dumps(self.get_state()))
 
     def run_trial(self, trial, *args, **kwargs):
-        from bert_keras.training.train import train
-
         hp = trial.hyperparameters
         config = trial_config(hp, self.base, str(self.trial_dir(trial.trial_id)))
         self.trials_run.append(trial.trial_id)

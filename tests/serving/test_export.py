@@ -20,7 +20,7 @@ from this_machine import expected_auto_precision
 from bert_keras.cli import main
 from bert_keras.errors import SelfCheckFailed
 from bert_keras.serving.export import export, token_ids_dir
-from bert_keras.serving.fresh_check import verify_export
+from bert_keras.serving.fresh_check import check_of, verify_export, verify_exports
 from bert_keras.serving.signatures import required_ops
 
 SAVED_MODEL_CLI = str(Path(sys.executable).parent / "saved_model_cli")
@@ -114,6 +114,27 @@ def test_the_export_check_fails_when_the_export_disagrees(exported):
         verify_export(
             model_dir / "1", "serving_default", {"text": texts}, right + 1e-3, fresh=False
         )
+
+
+def test_both_versions_are_checked_each_against_its_own_expectation(exported):
+    """The text version and its token-id twin, checked together: each figure in the order
+    given, and a twin that disagrees fails the check though the text version agrees."""
+    _, model_dir = exported
+    texts = ["great product works well", "terrible broke after one day"]
+    text_model = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
+    right = text_model(text=tf.constant(texts))["probabilities"].numpy()
+    ids = {"input_word_ids": [[2, 5, 3], [2, 6, 3]], "input_mask": [[1, 1, 1]] * 2}
+    ids["input_type_ids"] = [[0, 0, 0]] * 2
+    twin_dir = token_ids_dir(model_dir) / "1"
+    twin_model = tf.saved_model.load(str(twin_dir)).signatures["from_token_ids"]
+    twin_right = twin_model(**{k: tf.constant(v) for k, v in ids.items()})["probabilities"]
+    text_check = check_of(model_dir / "1", "serving_default", {"text": texts}, right, True)
+    twin_check = check_of(twin_dir, "from_token_ids", ids, twin_right.numpy(), False)
+    figures = verify_exports([text_check, twin_check], fresh=False)
+    assert [f["checked_examples"] for f in figures] == [2, 2]
+    twin_wrong = dict(twin_check, expected=(twin_right.numpy() + 1e-3).tolist())
+    with pytest.raises(SelfCheckFailed, match=r"differ from the trained model by 1\.00e-03"):
+        verify_exports([text_check, twin_wrong], fresh=False)
 
 
 def test_from_token_ids_graph_is_core_tensorflow_only(exported):
@@ -224,6 +245,9 @@ def test_the_cli_export_is_checked_in_a_fresh_process_that_serves_the_run(
     assert main(["export", str(trained_run), "--out", str(model_dir)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["max_abs_difference"] <= 1e-5 and result["tensorflow_text_loaded"]
+    # one fresh process checked both: the token-id twin first, before TF Text's ops loaded
+    twin = result["token_ids_check"]
+    assert twin["max_abs_difference"] <= 1e-5 and not twin["tensorflow_text_loaded"]
     texts = run_test_texts(trained_run) + ["", "great", "terrible product, broke " * 40]
     served = subprocess.run(
         [sys.executable, "-c", FRESH_PROCESS, str(model_dir / "1"), json.dumps(texts)],
