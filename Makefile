@@ -18,10 +18,12 @@ $(INSTALLED): setup.cfg pyproject.toml
 install: $(INSTALLED)
 
 # The seed recipe (minilm-l6, the last 2 blocks trained): on a local copy of the original
-# CSV release (train.csv and test.csv) where one is at LOCAL_COPY, offline; else on Amazon
+# CSV release (train.csv and test.csv) where one is found, offline: LOCAL_COPY, else
+# data/amazon_review_polarity_csv in the checkout or in a folder beside it. Else on Amazon
 # Polarity downloaded through TFDS, its first 10,000 training and test reviews. DATA= names
 # any other data. Re-running resumes an interrupted run, or repeats a finished one's metrics.
-LOCAL_COPY ?= ../shared/data/amazon_review_polarity_csv
+FOUND_COPY := $(firstword $(wildcard data/amazon_review_polarity_csv/train.csv ../*/data/amazon_review_polarity_csv/train.csv))
+LOCAL_COPY ?= $(patsubst %/train.csv,%,$(FOUND_COPY))
 DATA ?= $(if $(wildcard $(LOCAL_COPY)/train.csv),$(LOCAL_COPY),amazon_polarity)
 SPLITS := $(if $(filter amazon_polarity,$(DATA)),--train-split 'train[:10000]' --test-split 'test[:10000]')
 RUN ?= saved_models/runs/amazon-polarity-minilm

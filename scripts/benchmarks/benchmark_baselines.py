@@ -4,7 +4,7 @@ KerasHub, side by side in one run; prints JSON.
     .venv/bin/python scripts/benchmarks/benchmark_baselines.py --torch-python HF_VENV/bin/python \\
         --keras-hub-path KERAS_HUB_DIR [--epochs 3] [--precision float32 bfloat16]
 
-The job: minilm-l6's weights, the shared sample's training reviews (bert-keras's
+The job: minilm-l6's weights, a local copy of the release's training reviews (bert-keras's
 own split and texts, written once for all three), the last 2 blocks + pooler +
 sigmoid head trainable, AdamW 1e-4, 10% warm-up, batch 32, 128 tokens, then F1 on
 test.csv. bert-keras runs through scripts/benchmarks/benchmark_train.py (frozen prefix cached
@@ -28,8 +28,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from local_copy import LOCAL_COPY
+
 SCRIPTS = Path(__file__).resolve().parent
-SHARED_DATA = SCRIPTS.parents[2] / "shared" / "data" / "amazon_review_polarity_csv"
 # bert-keras's policy, the Trainer's flag and KerasHub's policy for each precision.
 PRECISIONS = {
     "float32": ("float32", "float32", "float32"),
@@ -152,7 +153,7 @@ def speedups(runs: dict) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(SHARED_DATA))
+    parser.add_argument("--data", default=str(LOCAL_COPY))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument(
         "--precision", nargs="+", default=["float32", "bfloat16"], choices=sorted(PRECISIONS)

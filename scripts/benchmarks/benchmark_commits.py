@@ -1,10 +1,10 @@
-"""The seed recipe (`make train`'s: minilm-l6, the last 2 blocks, 1 epoch, the shared Amazon
-Polarity sample) trained by two commits side by side, alternating, in one run; prints JSON:
+"""The seed recipe (`make train`'s: minilm-l6, the last 2 blocks, 1 epoch, a local copy of the
+Amazon Polarity release) trained by two commits side by side, alternating, in one run; prints JSON:
 each run's test F1, AUC and training examples/s, each commit's median, and the head's
 examples/s over the base's. A change that should not move the default recipe shows it here.
 
     .venv/bin/python scripts/benchmarks/benchmark_commits.py BASE [HEAD] [--runs 2] [--epochs 1] \
-        [--encoder minilm-l6] [--data ../shared/data/amazon_review_polarity_csv] [-- FLAGS]
+        [--encoder minilm-l6] [--data FOLDER] [-- FLAGS]
 
 FLAGS after `--` go to every `bert-keras train` as they are (e.g. `-- --batch-size 8`).
 
@@ -21,9 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from local_copy import LOCAL_COPY
+
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / "saved_models"
-SHARED_DATA = ROOT.parent / "shared" / "data" / "amazon_review_polarity_csv"
 TRAIN = "from bert_keras.cli import main; import sys; sys.exit(main(sys.argv[1:]))"
 
 
@@ -62,7 +63,7 @@ def main():
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--encoder", default="minilm-l6")
-    parser.add_argument("--data", default=str(SHARED_DATA))
+    parser.add_argument("--data", default=str(LOCAL_COPY))
     args = parser.parse_args(argv)
     args.flags = flags
     commits = {"base": args.base, "head": args.head}

@@ -3,7 +3,8 @@
 
     .venv/bin/python scripts/benchmarks/benchmark_predict.py --model saved_models/sentiment
 
-Reads the shared test reviews and scores them all in batches of --batch-size (sorted
+Reads the test reviews of a local copy of the release and scores them all in batches of
+--batch-size (sorted
 by length, as `bert-keras predict` does) after one untimed pass per signature (a
 server warmed up by the export's warm-up requests is in that state): raw
 text as the model saw it in training (title and content joined), tf.Example with the
@@ -13,7 +14,6 @@ title and content as separate `title` and `text` features, joined in the graph.
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -21,19 +21,12 @@ import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
 
 # isort: split
 import tensorflow as tf
+from local_copy import LOCAL_COPY
 
 from bert_keras.data.pipeline import review_text
 from bert_keras.data.records import read_records
 from bert_keras.serving.client import examples_request
 from bert_keras.serving.predict import Predictor
-
-SHARED_TEST = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "amazon_review_polarity_csv"
-    / "test.csv"
-)
 
 
 def _timed(call, batches) -> tuple[float, np.ndarray]:
@@ -48,7 +41,7 @@ def _timed(call, batches) -> tuple[float, np.ndarray]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="an export version or model directory")
-    parser.add_argument("--data", default=str(SHARED_TEST))
+    parser.add_argument("--data", default=str(LOCAL_COPY / "test.csv"))
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
     records = read_records(args.data).records

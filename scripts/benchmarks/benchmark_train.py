@@ -1,4 +1,4 @@
-"""Training on the shared Amazon Polarity sample, side by side in one run; prints JSON:
+"""Training on a local copy of the Amazon Polarity release, side by side in one run; prints JSON:
 the seed recipe with the frozen prefix cached and inline, in one or more precisions,
 or (--recipes) fine-tuning recipes against one another.
 
@@ -18,7 +18,7 @@ report the best epoch's validation F1 (the one to choose a recipe by), test F1 a
 training seconds (the cache's build included) and examples per second.
 
 minilm-l6, the last K blocks + pooler + head trainable; trains on
-../shared/.../train.csv (less the validation carve-out) and reports the metrics on
+FOLDER/train.csv (less the validation carve-out) and reports the metrics on
 test.csv. Each (precision, mode) runs in its own process (so its peak RSS is its
 own) and reports every epoch's training seconds and the cache's build seconds.
 `ratios` gives, per precision, each cached epoch after the first over the inline
@@ -35,7 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "amazon_review_polarity_csv"
+from local_copy import LOCAL_COPY
+
 RECIPE_OPTIONS = {
     "lr": ("learning_rate", float),
     "len": ("max_seq_length", int),
@@ -165,7 +166,7 @@ def compare_recipes(args) -> dict:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="minilm-l6")
-    parser.add_argument("--data", default=str(SHARED_DATA))
+    parser.add_argument("--data", default=str(LOCAL_COPY))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-last", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -1,4 +1,4 @@
-"""The freeze-depth search on the shared sample, with the frozen prefix cached and inline
+"""The freeze-depth search on a local copy of the release, with the frozen prefix cached and inline
 side by side in one run; prints JSON.
 
     .venv/bin/python scripts/benchmarks/benchmark_tune.py [--blocks 0 1 2 4 6] [--epochs 1] \
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "amazon_review_polarity_csv"
+from local_copy import LOCAL_COPY
 
 
 def run_one(args) -> dict:
@@ -75,7 +75,7 @@ def run_mode(mode: str) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="minilm-l6")
-    parser.add_argument("--data", default=str(SHARED_DATA))
+    parser.add_argument("--data", default=str(LOCAL_COPY))
     parser.add_argument("--blocks", type=int, nargs="+", default=[0, 1, 2, 4, 6])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
