@@ -46,6 +46,6 @@ def test_the_readmes_script_trains_exports_and_serves_what_it_trained(
 
 
 def test_the_package_exports_the_api_by_name():
-    assert set(api.__all__) <= set(bert_keras.__all__)
+    assert set(bert_keras.__all__) == {*api.__all__, "__version__"}
     for name in api.__all__:
         assert getattr(bert_keras, name) is getattr(api, name)
