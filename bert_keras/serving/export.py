@@ -78,6 +78,11 @@ def _check_texts(config) -> list[str]:
     return texts + FALLBACK_TEXTS
 
 
+def _probabilities(module: ServingModule, texts: list[str]):
+    """[n, N]: what `module` serves for `texts`, computed once for the check and the agreement."""
+    return module.serve_text(tf.constant(texts))["probabilities"].numpy()
+
+
 def _check_model_dir(model_dir: Path, name: str):
     if model_dir.exists() and not model_dir.is_dir():
         raise UserInputError(f"{name}: is a file, not a model directory")
@@ -164,19 +169,15 @@ def export(
     model = trained_model(run_dir, config, best, paths, precision)
     module = _serving_module(model, calibration, preprocessor, config)
     texts = _check_texts(config)
+    expected = _probabilities(module, texts)
     quality = {"dtype_policy": precision}
     if precision != "float32":  # how far the served precision is from float32's answers
         float32_model = trained_model(run_dir, config, best, paths, "float32")
         reference = _serving_module(float32_model, calibration, preprocessor, config)
-        quality.update(
-            agreement(
-                reference.serve_text(tf.constant(texts))["probabilities"].numpy(),
-                module.serve_text(tf.constant(texts))["probabilities"].numpy(),
-            )
-        )
+        quality.update(agreement(_probabilities(reference, texts), expected))
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
     extras = dict(config=config, metrics=metrics, quality=quality, calibration=calibration)
-    return publish(model_dir, model, module, texts, extras, fresh_check)
+    return publish(model_dir, model, module, texts, expected, extras, fresh_check)
 
 
 def export_model(
@@ -234,4 +235,5 @@ def export_model(
         quality={"dtype_policy": model.get_layer(ENCODER_LAYER).dtype_policy.name},
         calibration=calibration,
     )
-    return publish(model_dir, model, module, FALLBACK_TEXTS, extras, fresh_check)
+    expected = _probabilities(module, FALLBACK_TEXTS)
+    return publish(model_dir, model, module, FALLBACK_TEXTS, expected, extras, fresh_check)

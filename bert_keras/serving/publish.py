@@ -113,7 +113,13 @@ def _write_extras(extra: Path, ops: dict, extras: dict, name: str):
 
 
 def publish(
-    model_dir: Path, model, module: ServingModule, texts: list[str], extras: dict, fresh: bool
+    model_dir: Path,
+    model,
+    module: ServingModule,
+    texts: list[str],
+    expected,
+    extras: dict,
+    fresh: bool,
 ) -> dict:
     """Stages `module` (text in, serving `model`) and its token-id twin, checks each
     against `module`'s own probabilities for `texts`, and publishes both under one new
@@ -123,7 +129,6 @@ def publish(
     `calibration` and `quality` (the serving precision's agreement with float32), written
     to each version's assets.extra.
     """
-    expected = module.serve_text(tf.constant(texts))["probabilities"].numpy()
     config, calibration = extras["config"], extras["calibration"]
     twin = TokenIdServing(model, calibration, config.label_set, config.label_delimiter)
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
