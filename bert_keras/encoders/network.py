@@ -104,7 +104,8 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
     Outputs: `sequence_output` [batch, seq, hidden], `pooled_output` and `default`
     [batch, hidden], `encoder_outputs` (one [batch, seq, hidden] per block).
     Beside TF Hub's call, the model carries `hidden_state_at` and `from_hidden`
-    (see `attach_split_functions`), which a SavedModel of it keeps.
+    (see `attach_split_functions`), which a SavedModel of it keeps (their signatures
+    traced by `model.trace_split_functions()`, as the SavedModel is written).
 
     >>> encoder = build_encoder(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1,
     ...                                    num_attention_heads=2, intermediate_size=16))
@@ -182,13 +183,18 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
         return _float32(dict(pooled_output=pooled, default=pooled))
 
     ids = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
-    states = tf.TensorSpec([None, None, hidden_size], tf.float32)
-    mask = tf.TensorSpec([None, None], tf.int32)
+    # named as the arguments: a SavedModel looks its traces up under these names
+    states = tf.TensorSpec([None, None, hidden_size], tf.float32, name="hidden_states")
+    mask = tf.TensorSpec([None, None], tf.int32, name="input_mask")
     model.hidden_state_at, model.from_hidden = (
         tf.function(hidden_state_at),
         tf.function(from_hidden),
     )
-    for boundary in range(len(parts.blocks) + 1):
-        model.hidden_state_at.get_concrete_function(ids, boundary)
-        for training in (False, True):  # dropout is decided while tracing
-            model.from_hidden.get_concrete_function(states, mask, boundary, training)
+
+    def trace():  # every boundary's graphs, which a SavedModel of the model keeps
+        for boundary in range(len(parts.blocks) + 1):
+            model.hidden_state_at.get_concrete_function(ids, boundary)
+            for training in (False, True):  # dropout is decided while tracing
+                model.from_hidden.get_concrete_function(states, mask, boundary, training)
+
+    model.trace_split_functions = trace

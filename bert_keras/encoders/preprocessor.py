@@ -14,6 +14,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
+from bert_keras.encoders.traced_save import save_traced
 from bert_keras.errors import UserInputError
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]", "[UNK]")
@@ -143,11 +144,15 @@ class BertPreprocessor(tf.Module):
     def save(self, export_dir):
         """Writes the preprocessor as a SavedModel, with `bert_pack_inputs` traced for
         one and two segments of either ragged rank, with and without a `seq_length`."""
-        for ragged_rank in (1, 2):
-            for count in (1, 2):
-                spec = [
-                    tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank)
-                ] * count
-                self.bert_pack_inputs.get_concrete_function(spec)
-                self.bert_pack_inputs.get_concrete_function(spec, tf.TensorSpec([], tf.int32))
-        tf.saved_model.save(self, str(export_dir))
+
+        def trace():  # each spec named as its argument: the SavedModel looks traces up so
+            length = tf.TensorSpec([], tf.int32, name="seq_length")
+            for ragged_rank in (1, 2):
+                for count in (1, 2):
+                    spec = [
+                        tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank)
+                    ] * count
+                    self.bert_pack_inputs.get_concrete_function(spec)
+                    self.bert_pack_inputs.get_concrete_function(spec, length)
+
+        save_traced(self, export_dir, trace)

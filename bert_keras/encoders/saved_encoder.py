@@ -15,6 +15,7 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.encoders.network import INPUT_NAMES
+from bert_keras.encoders.traced_save import save_traced
 
 
 class ReusableEncoder(tf.__internal__.tracking.AutoTrackable):
@@ -33,9 +34,12 @@ class ReusableEncoder(tf.__internal__.tracking.AutoTrackable):
         def call(inputs, training=False):  # dict of [batch, seq] -> the model's outputs
             return model(inputs, training=training)
 
-        for training in (False, True):  # dropout is decided while tracing
-            call.get_concrete_function(specs, training)
-        self.__call__ = call
+        def trace():
+            for training in (False, True):  # dropout is decided while tracing
+                call.get_concrete_function(specs, training)
+            model.trace_split_functions()
+
+        self.__call__, self._trace = call, trace
         self.hidden_state_at, self.from_hidden = model.hidden_state_at, model.from_hidden
         self.variables = list(model.variables)
         self.trainable_variables = list(model.trainable_variables)
@@ -47,4 +51,5 @@ class ReusableEncoder(tf.__internal__.tracking.AutoTrackable):
 def save_encoder(model: tf_keras.Model, vocab_file, lower_case: bool, directory: Path):
     """Writes `model` as a TF Hub Reusable SavedModel in `directory` (not atomic: callers
     write into a staging directory)."""
-    tf.saved_model.save(ReusableEncoder(model, vocab_file, lower_case), str(directory))
+    encoder = ReusableEncoder(model, vocab_file, lower_case)
+    save_traced(encoder, directory, encoder._trace)
