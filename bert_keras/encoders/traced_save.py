@@ -14,15 +14,20 @@ import tensorflow as tf
 from tensorflow.python.saved_model import save_context  # no public equivalent (TF 2.21)
 
 
-def save_traced(trackable, directory: Path, trace: Callable[[], None]):
+def save_traced(trackable, directory: Path, trace: Callable[[], dict | None]) -> dict | None:
     """Saves `trackable` in `directory` with the signatures `trace()` traces.
 
     Args:
         trackable: what `tf.saved_model.save` saves.
         directory: where (not atomic: callers write into a staging directory).
-        trace: calls `get_concrete_function` for each signature the SavedModel keeps.
+        trace: calls `get_concrete_function` for each signature the SavedModel keeps;
+            returns the serving signatures (`tf.saved_model.save`'s `signatures`) or None.
+
+    Returns:
+        What `trace()` returned.
     """
     options = tf.saved_model.SaveOptions()
     with save_context.save_context(options):
-        trace()
-    tf.saved_model.save(trackable, str(directory), options=options)
+        signatures = trace()
+    tf.saved_model.save(trackable, str(directory), signatures=signatures, options=options)
+    return signatures

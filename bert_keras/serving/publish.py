@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from bert_keras.encoders.traced_save import save_traced
 from bert_keras.files.atomic import staging_directory
 from bert_keras.scoring.calibration import CALIBRATION_FILE
 from bert_keras.serving.fresh_check import check_of, verify_exports
@@ -82,14 +83,13 @@ def stage_version(
     """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
     when `stack` closes, unless renamed into place); returns it, what it holds, and the
     check its first signature must pass: `expected` for `check_inputs`."""
-    signatures = module.signatures()
-    ops = {name: required_ops(function) for name, function in signatures.items()}
-    first = next(iter(signatures))
     next_version = (versions(model_dir) or [0])[-1] + 1
     staging = stack.enter_context(
         staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING)
     )
-    tf.saved_model.save(module, str(staging), signatures=signatures)
+    signatures = save_traced(module, staging, module.signatures)
+    ops = {name: required_ops(function) for name, function in signatures.items()}
+    first = next(iter(signatures))
     _write_extras(staging / "assets.extra", ops, extras, model_dir.name)
     warmup = write_warmup(
         staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length

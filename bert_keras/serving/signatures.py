@@ -54,7 +54,12 @@ class TokenIdServing(tf.Module):
         self, model, calibration: dict, labels, delimiter="|", name="bert_keras_token_ids"
     ):
         super().__init__(name=name)
-        self.logit = logit_model(model)
+        logit = logit_model(model)
+        # The Keras model itself stays out of the SavedModel, which would otherwise keep
+        # a traced call of each of its layers that no signature uses; its variables, by
+        # name, are what the signatures read.
+        self._logit = lambda inputs: logit(inputs, training=False)
+        self.model_variables = list(logit.variables)
         self.names = tf.constant(list(labels.names), tf.string)
         self.kind, self.delimiter = labels.kind, delimiter
         self.temperature = tf.constant(calibration["temperature"], tf.float32)
@@ -73,7 +78,7 @@ class TokenIdServing(tf.Module):
         }
 
     def _outputs(self, inputs):
-        logits = tf.cast(self.logit(inputs, training=False), tf.float32)  # [batch, units]
+        logits = tf.cast(self._logit(inputs), tf.float32)  # [batch, units]
         if self.kind == "multi_label":
             return self._multi_label(logits)
         outputs = {}
