@@ -23,7 +23,7 @@ from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.serving.predict import Predictor, resolve_version
 from bert_keras.training.checkpoints import restore_weights
-from bert_keras.training.final_metrics import evaluate_model
+from bert_keras.training.final_metrics import metrics_of_logits
 from bert_keras.training.job import build_compiled_classifier
 from bert_keras.training.predictions import split_logits, split_texts
 from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
@@ -62,8 +62,13 @@ def _evaluate_run(run_dir: Path, data: dict):
     )
     restore_weights(model, best, f"--model {run_dir}: its best weights {best}")
     preprocessor = load_preprocessor(paths)
-    metrics = evaluate_model(model, split, preprocessor, config)
-    texts, labels, logits = split_logits(model, split, preprocessor, config)
+    start = time.perf_counter()
+    texts, labels, logits = split_logits(model, split, preprocessor, config)  # one pass
+    metrics = {
+        **metrics_of_logits(model, logits, labels),
+        "evaluated_examples": len(texts),
+        "eval_examples_per_second": round(len(texts) / (time.perf_counter() - start), 2),
+    }
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     scaled = logits / calibration["temperature"]
     multi_class = config.label_set.kind == "multi_class"

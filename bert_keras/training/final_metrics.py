@@ -4,10 +4,14 @@ from its validation history), with throughput, sizes and what the frozen prefix 
 import time
 from pathlib import Path
 
+import numpy as np
+import tensorflow as tf
+
 from bert_keras.config import TrainConfig
-from bert_keras.data.pipeline import evaluation_dataset
+from bert_keras.data.pipeline import evaluation_dataset, label_targets
 from bert_keras.training.callbacks import read_history
 from bert_keras.training.checkpoints import best_checkpoint, restore_weights
+from bert_keras.training.classifier import PROBABILITY_LAYER
 from bert_keras.training.job import Job
 from bert_keras.training.run_dir import HISTORY_FILE
 
@@ -20,6 +24,22 @@ def evaluate_batches(model, dataset, examples: int) -> dict:
         **{name: round(float(value), 6) for name, value in results.items()},
         "evaluated_examples": examples,
         "eval_examples_per_second": round(examples / seconds, 2),
+    }
+
+
+def metrics_of_logits(model, logits: np.ndarray, labels: np.ndarray) -> dict:
+    """The compiled loss and metrics of `model` (what `model.evaluate` reports) for
+    outputs computed from its head's `logits` ([n] or [n, N], `predictions.text_logits`)
+    and the label indices [n] (multi-label: 0/1 [n, N]): an evaluation that has the
+    logits needs no second pass over the data."""
+    logits = logits[:, np.newaxis] if logits.ndim == 1 else logits  # [n, units]
+    outputs = model.get_layer(PROBABILITY_LAYER)(tf.constant(logits))  # as the model's output
+    targets = label_targets(tf.constant(labels))  # [n, 1] or [n, N], as training's
+    model.reset_metrics()
+    results = model.compute_metrics(None, targets, outputs, None)
+    loss = model.compiled_loss(targets, outputs)  # the mean over every example
+    return {"loss": round(float(loss), 6)} | {
+        name: round(float(value), 6) for name, value in results.items() if name != "loss"
     }
 
 

@@ -30,6 +30,15 @@ def gap_per_bin(probabilities, labels, bins=15) -> float:
     return total
 
 
+def test_a_runs_keras_metrics_are_those_training_measured_on_its_test_split(trained_run, capsys):
+    """Training's final figures are `model.evaluate` of the best weights over the test
+    split; evaluate computes them from the one pass that gives its logits."""
+    result = _evaluate(capsys, "--model", str(trained_run))
+    trained = json.loads((trained_run / "metrics.json").read_text())
+    for name in ("loss", "accuracy", "precision", "recall", "f1", "auc", "evaluated_examples"):
+        assert result[name] == pytest.approx(trained[name], abs=2e-6), name
+
+
 def test_a_run_reads_its_calibrated_probabilities_at_its_threshold(trained_run, tmp_path, capsys):
     """Every figure against the run's model read in this process on its test reviews:
     the counts at the threshold, the rates, both calibration errors, the exact AUC."""
