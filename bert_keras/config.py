@@ -59,7 +59,7 @@ class TrainConfig:
     >>> TrainConfig(out="runs/demo", seed=-1)
     Traceback (most recent call last):
     ...
-    bert_keras.errors.UserInputError: --seed -1: must be a whole number from 0 to 2147483647
+    bert_keras.errors.UserInputError: seed=-1: must be a whole number from 0 to 2147483647
     """
 
     out: str  # the run directory
@@ -116,86 +116,85 @@ class TrainConfig:
             object.__setattr__(self, "labels", check_names(self.labels))
         if self.text_columns is not None:  # a list, read back from config.json
             object.__setattr__(self, "text_columns", tuple(self.text_columns))
-        for flag, ok, requirement in self._checks():
+        for name, ok, requirement in self._checks():
             if not ok:  # a tuple of requirement is the choices
                 if isinstance(requirement, tuple):
                     requirement = f"must be one of {', '.join(requirement)}"
-                value = getattr(self, flag[2:].replace("-", "_"))
-                raise UserInputError(f"{flag} {value}: {requirement}")
+                raise UserInputError(f"{name}={getattr(self, name)}: {requirement}")
 
     def _checks(self) -> list[tuple[str, bool, str | tuple]]:
-        """(flag, whether its value is valid, what it must be, or its choices)."""
+        """(argument, whether its value is valid, what it must be, or its choices)."""
         whole, in_0_1 = "must be a whole number", "must be in [0, 1)"
         whole_1 = f"{whole}, 1 or more"
         in_0_1_closed, positive = "must be in (0, 1]", "must be a positive finite number"
         target_precision, target_recall = self.target_precision, self.target_recall
         return [
-            ("--epochs", whole_in(self.epochs, 1), whole_1),
-            ("--batch-size", whole_in(self.batch_size, 1), whole_1),
-            ("--max-seq-length", whole_in(self.max_seq_length, 8, 512), f"{whole} from 8 to 512"),
-            ("--learning-rate", number_in(self.learning_rate, 0, 1), "must be between 0 and 1"),
-            ("--weight-decay", number_in(self.weight_decay, 0, 1, closed_low=True), in_0_1),
-            ("--warmup-fraction", number_in(self.warmup_fraction, 0, 1, closed_low=True), in_0_1),
-            ("--clip-norm", number_in(self.clip_norm, 0, math.inf), positive),
-            ("--layer-lr-decay", number_in(self.layer_lr_decay, 0, 1, False, True), in_0_1_closed),
-            ("--dropout", number_in(self.dropout, 0, 1, closed_low=True), in_0_1),
+            ("epochs", whole_in(self.epochs, 1), whole_1),
+            ("batch_size", whole_in(self.batch_size, 1), whole_1),
+            ("max_seq_length", whole_in(self.max_seq_length, 8, 512), f"{whole} from 8 to 512"),
+            ("learning_rate", number_in(self.learning_rate, 0, 1), "must be between 0 and 1"),
+            ("weight_decay", number_in(self.weight_decay, 0, 1, closed_low=True), in_0_1),
+            ("warmup_fraction", number_in(self.warmup_fraction, 0, 1, closed_low=True), in_0_1),
+            ("clip_norm", number_in(self.clip_norm, 0, math.inf), positive),
+            ("layer_lr_decay", number_in(self.layer_lr_decay, 0, 1, False, True), in_0_1_closed),
+            ("dropout", number_in(self.dropout, 0, 1, closed_low=True), in_0_1),
             (
-                "--validation-split",
+                "validation_split",
                 number_in(self.validation_split, 0, 1),
                 "must be between 0 and 1",
             ),
-            ("--limit", self.limit is None or whole_in(self.limit, 2), f"{whole}, 2 or more"),
-            ("--seed", whole_in(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
+            ("limit", self.limit is None or whole_in(self.limit, 2), f"{whole}, 2 or more"),
+            ("seed", whole_in(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
             *self._choice_checks(),
-            ("--freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
+            ("freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
             (
-                "--target-precision",
+                "target_precision",
                 target_precision is None or number_in(target_precision, 0, 1, False, True),
                 in_0_1_closed,
             ),
             (
-                "--target-recall",
+                "target_recall",
                 target_recall is None or number_in(target_recall, 0, 1, False, True),
                 in_0_1_closed,
             ),
             (
-                "--target-recall",
+                "target_recall",
                 target_recall is None or target_precision is None,
-                "chooses the threshold; it cannot go with --target-precision",
+                "chooses the threshold; it cannot go with `target_precision`",
             ),
         ]
 
     def _choice_checks(self) -> list[tuple[str, bool, str | tuple]]:
         """The settings that name one of a few choices, and the data's own settings."""
         return [
-            ("--strategy", self.strategy in STRATEGIES, STRATEGIES),
-            ("--precision", self.precision in PRECISIONS, PRECISIONS),
+            ("strategy", self.strategy in STRATEGIES, STRATEGIES),
+            ("precision", self.precision in PRECISIONS, PRECISIONS),
             (
-                "--resolved-precision",
+                "resolved_precision",
                 self.resolved_precision in (None, *COMPUTE_PRECISIONS),
                 COMPUTE_PRECISIONS,
             ),
-            ("--text-fields", self.text_fields in TEXT_FIELDS, TEXT_FIELDS),
+            ("text_fields", self.text_fields in TEXT_FIELDS, TEXT_FIELDS),
             (
-                "--delimiter",
+                "delimiter",
                 self.delimiter is None
                 or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
                 "must be one character, not a quote or a line end",
             ),
             (
-                "--label-delimiter",
+                "label_delimiter",
                 isinstance(self.label_delimiter, str) and self.label_delimiter.strip() != "",
                 "must be one or more characters, not only spaces",
             ),
             (
-                "--allow-no-label",
+                "allow_no_label",
                 self.multi_label or not self.allow_no_label,
-                "needs --multi-label",
+                "needs `multi_label`",
             ),
-            ("--on-bad-record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
-            ("--frozen-prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
+            ("on_bad_record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
+            ("frozen_prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
             (
-                "--cache-memory-gb",
+                "cache_memory_gb",
                 self.cache_memory_gb is None or number_in(self.cache_memory_gb, 0, math.inf, True),
                 "must be a finite number of GiB, 0 or more",
             ),
@@ -246,7 +245,7 @@ class TrainConfig:
         precision = self.resolved_precision or self.precision
         if precision == "auto":
             raise ValueError(
-                "--precision auto is resolved when a run starts (encoders.precision_choice)"
+                "precision=auto is resolved when a run starts (encoders.precision_choice)"
             )
         return precision
 

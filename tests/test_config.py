@@ -43,7 +43,7 @@ def test_the_location_is_normalised_and_is_no_setting():
         ),
         (
             json.dumps({"format": RUN_FORMAT, "out": "x", "epochs": "3"}),
-            "--epochs 3: must be a whole number",
+            "epochs=3: must be a whole number",
         ),
     ],
 )
@@ -66,7 +66,7 @@ def test_anything_bert_keras_did_not_write_is_one_line_naming_the_file(tmp_path,
     ],
 )
 def test_types_and_bounds(field, value):
-    with pytest.raises(UserInputError, match=f"--{field.replace('_', '-')}"):
+    with pytest.raises(UserInputError, match=f"^{field}={value}: must be"):
         TrainConfig(out="x", **{field: value})
 
 

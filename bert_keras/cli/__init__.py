@@ -1,15 +1,16 @@
 """The `bert-keras` command line: parsing (`parser`), the commands (`commands`) and, here,
 the exit status.
 
-Bad input raises UserInputError anywhere below; `main` prints it as one line and exits
-with status 2; a failure of the work (divergence, a failed search or self-check) is
-status 1.
+Bad input raises UserInputError anywhere below; `main` prints it as one line, the
+arguments it names written as flags (`wording`), and exits with status 2; a failure of
+the work (divergence, a failed search or self-check) is status 1.
 """
 
 import os
 import sys
 
 from bert_keras.cli.parser import build_parser
+from bert_keras.cli.wording import as_flags, long_options
 from bert_keras.errors import SearchFailed, SelfCheckFailed, TrainingDiverged, UserInputError
 
 __all__ = ["build_parser", "main", "run"]
@@ -32,14 +33,15 @@ def _silence_native_stderr():
 def main(argv=None) -> int:
     """Runs one command; returns its exit status: 0, 1 for a failure of the work, 2 for bad
     input."""
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         args.run(args)
     except UserInputError as error:
-        print(f"bert-keras: error: {error}", file=sys.stderr)
+        print(f"bert-keras: error: {as_flags(str(error), long_options(parser))}", file=sys.stderr)
         return 2
     except (TrainingDiverged, SearchFailed, SelfCheckFailed) as error:
-        print(f"bert-keras: {error}", file=sys.stderr)
+        print(f"bert-keras: {as_flags(str(error), long_options(parser))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("bert-keras: interrupted", file=sys.stderr)

@@ -60,13 +60,13 @@ class Picked:
     note: str | None  # what was chosen without being told; None when told
 
 
-def _usual(available, names, what: str, flag: str) -> str:
+def _usual(available, names, what: str, argument: str) -> str:
     found = [name for name in available if name.strip().lower() in names]
     if len(found) != 1:
         which = "none" if not found else "several: " + ", ".join(found)
         raise ColumnProblem(
             f"no {what} column chosen ({which} of the usual names {', '.join(names)}); "
-            f"name it with {flag} (the columns: {', '.join(available)})"
+            f"name it with `{argument}` (the columns: {', '.join(available)})"
         )
     return found[0]
 
@@ -76,11 +76,11 @@ def pick_columns(available: list[str], columns: Columns) -> Picked:
     for name in (*(columns.text or ()), *([columns.label] if columns.label else [])):
         if name not in available:
             raise ColumnProblem(f"no column {name!r} (the columns: {', '.join(available)})")
-    label = columns.label or _usual(available, LABEL_NAMES, "label", "--label-column")
+    label = columns.label or _usual(available, LABEL_NAMES, "label", "label_column")
     if columns.text is not None:
         text, title = columns.text, None
     else:
-        text = (_usual(available, TEXT_NAMES, "text", "--text-column"),)
+        text = (_usual(available, TEXT_NAMES, "text", "text_column"),)
         title = next((name for name in available if name.strip().lower() == TITLE), None)
     note = None
     if columns.text is None or columns.label is None:  # chosen without being told
@@ -99,7 +99,7 @@ def label_of(value, columns: Columns):
     """A record's label name, or with multi_label the tuple of its names."""
     if not columns.multi_label:
         if isinstance(value, list):
-            raise ColumnProblem(f"a list of labels {value!r}: give --multi-label")
+            raise ColumnProblem(f"a list of labels {value!r}: give `multi_label`")
         if not _name(value):
             raise ColumnProblem("empty label")
         return _name(value)
@@ -108,7 +108,7 @@ def label_of(value, columns: Columns):
     names = [_name(v) for v in (value if isinstance(value, list) else [value])]
     names = tuple(dict.fromkeys(name for name in names if name))  # in order, once each
     if not names and not columns.allow_no_label:
-        raise ColumnProblem("no label (--allow-no-label takes such records)")
+        raise ColumnProblem("no label (`allow_no_label` takes such records)")
     return names
 
 

@@ -54,16 +54,16 @@ class LabelSet:
         return [position[label] for label in labels]
 
 
-def check_names(names, flag: str = "--labels") -> tuple[str, ...]:
+def check_names(names, argument: str = "labels") -> tuple[str, ...]:
     """`--labels` as a tuple of distinct, non-empty names ("a,b,c" or a sequence)."""
     given = names.split(",") if isinstance(names, str) else list(names)
     cleaned = tuple(str(name).strip() for name in given)
     shown = ",".join(cleaned)
     if len(cleaned) < 2 or not all(cleaned):
-        raise UserInputError(f"{flag} {shown}: must be two or more non-empty names")
+        raise UserInputError(f"{argument}={shown}: must be two or more non-empty names")
     repeated = next((name for name in cleaned if cleaned.count(name) > 1), None)
     if repeated is not None:
-        raise UserInputError(f"{flag} {shown}: names {repeated!r} more than once")
+        raise UserInputError(f"{argument}={shown}: names {repeated!r} more than once")
     return cleaned
 
 
@@ -97,8 +97,8 @@ def resolve_labels(
         if unknown:
             first = unknown[0]
             raise UserInputError(
-                f"{where}:{found[first]}: label {first!r} is not one of --labels "
-                f"{','.join(given)} ({len(unknown)} label(s) missing from it)"
+                f"{where}:{found[first]}: label {first!r} is not one of "
+                f"labels={','.join(given)} ({len(unknown)} label(s) missing from it)"
             )
         return LabelSet(given, multi_label)
     names = known if known is not None and set(found) <= set(known) else _data_order(set(found))

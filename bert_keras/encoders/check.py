@@ -21,13 +21,13 @@ def bert_outputs(encoder, inputs, handle: str) -> dict:
         raise
     except (ValueError, TypeError) as error:  # no concrete function for BERT's three int32 inputs
         raise UserInputError(
-            f"--encoder {handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
+            f"encoder={handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
             f"{str(error).strip().splitlines()[0][:200]}"
         ) from None
     if not isinstance(outputs, dict) or "pooled_output" not in outputs:
         found = ", ".join(sorted(outputs)) if isinstance(outputs, dict) else type(outputs).__name__
         raise UserInputError(
-            f"--encoder {handle}: its outputs have no pooled_output (found: {found}); "
+            f"encoder={handle}: its outputs have no pooled_output (found: {found}); "
             f"bert-keras needs a TF Hub BERT encoder"
         )
     return outputs
@@ -50,7 +50,7 @@ def check_encoder(spec: str, sentences: list[str] | None = None) -> dict:
     paths = resolve_encoder(spec)
     start = time.perf_counter()
     preprocessor = load_preprocessor(paths)
-    encoder = hub.KerasLayer(load_saved_model(paths.encoder, "--encoder"))
+    encoder = hub.KerasLayer(load_saved_model(paths.encoder, "encoder"))
     load_seconds = time.perf_counter() - start
     sentences = list(sentences or SENTENCES)
     inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(sentences))])

@@ -35,7 +35,7 @@ def _fetch_hub_handle(handle: str) -> str:
         return hub.resolve(handle)
     except Exception as error:  # hub raises anything from URLError to ValueError offline
         raise UserInputError(
-            f"--encoder {handle}: could not fetch this TF Hub/Kaggle handle "
+            f"encoder={handle}: could not fetch this TF Hub/Kaggle handle "
             f"({type(error).__name__}); without network access use a local directory in TF Hub "
             f"format or a built-in encoder ({', '.join(BUILTIN_ENCODERS)})"
         ) from None
@@ -63,7 +63,7 @@ def resolve_encoder(spec: str) -> EncoderPaths:
     >>> resolve_encoder("no-such-encoder")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bert_keras.errors.UserInputError: --encoder no-such-encoder: unknown encoder; expected ...
+    bert_keras.errors.UserInputError: encoder=no-such-encoder: unknown encoder; expected ...
     """
     if spec in BUILTIN_ENCODERS:
         spec_dir = ensure_builtin(spec)
@@ -81,13 +81,13 @@ def resolve_encoder(spec: str) -> EncoderPaths:
     if (spec_dir / "saved_model.pb").is_file():
         return EncoderPaths(spec, str(spec_dir), None)
     raise UserInputError(
-        f"--encoder {spec}: unknown encoder; expected a built-in name "
+        f"encoder={spec}: unknown encoder; expected a built-in name "
         f"({', '.join(BUILTIN_ENCODERS)}), a directory in TF Hub format, or a TF Hub/Kaggle handle"
     )
 
 
-def load_saved_model(path: str, flag: str):
-    """`hub.load(path)`, with one line naming the flag when the SavedModel is unreadable.
+def load_saved_model(path: str, argument: str):
+    """`hub.load(path)`, with one line naming the argument when the SavedModel is unreadable.
     A truncated or damaged SavedModel fails in many ways (OSError, OpError, even
     IndexError from a short variables file), hence the broad catch."""
     import tensorflow_hub as hub
@@ -97,7 +97,7 @@ def load_saved_model(path: str, flag: str):
     except Exception as error:  # noqa: BLE001  (see above)
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise UserInputError(
-            f"{flag} {path}: not a readable SavedModel ({type(error).__name__}: {reason})"
+            f"{argument}={path}: not a readable SavedModel ({type(error).__name__}: {reason})"
         ) from None
 
 
@@ -128,19 +128,19 @@ def _load_preprocessor(paths: EncoderPaths, seq_length: int | None):
     from bert_keras.encoders.preprocessor import BertPreprocessor
 
     if paths.preprocessor is not None:
-        preprocessor = load_saved_model(paths.preprocessor, "--encoder")
+        preprocessor = load_saved_model(paths.preprocessor, "encoder")
         if not (hasattr(preprocessor, "tokenize") and hasattr(preprocessor, "bert_pack_inputs")):
             raise UserInputError(
-                f"--encoder {paths.spec}: its preprocessor {paths.preprocessor} has no "
+                f"encoder={paths.spec}: its preprocessor {paths.preprocessor} has no "
                 f"tokenize and bert_pack_inputs (TF Hub's BERT preprocessor interface)"
             )
         return preprocessor
     vocab = Path(paths.encoder) / "assets" / "vocab.txt"
     if not vocab.is_file():
         raise UserInputError(
-            f"--encoder {paths.spec}: has no preprocessor and no assets/vocab.txt to build one from"
+            f"encoder={paths.spec}: has no preprocessor and no assets/vocab.txt to build one from"
         )
-    encoder = load_saved_model(paths.encoder, "--encoder")
+    encoder = load_saved_model(paths.encoder, "encoder")
     lower_case = bool(encoder.do_lower_case.numpy()) if hasattr(encoder, "do_lower_case") else True
     return BertPreprocessor(
         vocab, lower_case=lower_case, seq_length=seq_length or DEFAULT_SEQ_LENGTH

@@ -36,7 +36,7 @@ class SharedLoads:
         strategy = tf.distribute.get_strategy()
         kept = self._encoders.get(path)
         if kept is None or kept[1] is not strategy:
-            loaded = load_saved_model(path, "--encoder")
+            loaded = load_saved_model(path, "encoder")
             self._encoders[path] = (
                 loaded,
                 strategy,

@@ -54,13 +54,13 @@ def _split(config: TrainConfig, data: dict):
 def _evaluate_run(run_dir: Path, data: dict):
     """Keras' metrics of the best weights (at 0.5, before calibration, as training
     reports them), and the calibrated probabilities of the run's metrics.json."""
-    config, best = read_trained_run(run_dir, "--model")
+    config, best = read_trained_run(run_dir, "model")
     config, split, skipped = _split(config, data)
     paths = resolve_encoder(config.encoder)
     model = build_compiled_classifier(
         config, encoder_for(paths, config.compute_precision), total_steps=1
     )
-    restore_weights(model, best, f"--model {run_dir}: its best weights {best}")
+    restore_weights(model, best, f"model={run_dir}: its best weights {best}")
     preprocessor = load_preprocessor(paths)
     start = time.perf_counter()
     texts, labels, logits = split_logits(model, split, preprocessor, config)  # one pass
@@ -155,9 +155,7 @@ def evaluate(model: str | Path, report: str | Path | None = None, **data: str) -
         try:
             version_dir = resolve_version(model)
         except UserInputError:
-            raise UserInputError(
-                f"--model {model}: neither a run directory nor an export"
-            ) from None
+            raise UserInputError(f"model={model}: neither a run directory nor an export") from None
         results = _evaluate_export(version_dir, data)
     config, skipped, metrics, texts, labels, probabilities, calibration = results
     texts = [text.decode("utf-8", "replace") if isinstance(text, bytes) else text for text in texts]

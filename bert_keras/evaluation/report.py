@@ -134,14 +134,14 @@ def check_report_dir(directory) -> Path:
     files bert-keras did not write (an earlier report of bert-keras' is replaced)."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise UserInputError(f"--report {directory}: is a file, not a directory")
+        raise UserInputError(f"report={directory}: is a file, not a directory")
     if (
         directory.is_dir()
         and any(directory.iterdir())
         and marker_format(directory / "report.json") != REPORT_FORMAT
     ):
         raise UserInputError(
-            f"--report {directory}: holds files that are not a bert-keras report; "
+            f"report={directory}: holds files that are not a bert-keras report; "
             f"give a new or empty directory"
         )
     return directory

@@ -2,7 +2,7 @@
 
 A run directory holds `config.json`, a search directory `tune_config.json`, each
 beginning with a format marker. Only a directory carrying its marker is ever
-resumed, replaced by `--overwrite` or read back; an empty or absent one is new;
+resumed, replaced (`overwrite`) or read back; an empty or absent one is new;
 anything else (a file, a folder of someone's files, a config.json bert-keras
 did not write) is refused with one line and left untouched.
 """
@@ -24,37 +24,37 @@ def marker_format(path: Path):
     return values.get("format") if isinstance(values, dict) else None
 
 
-def _check_creatable(directory: Path, flag: str):
+def _check_creatable(directory: Path, argument: str):
     """Fails before any work when `directory` could not be created later."""
     ancestor = directory.absolute().parent
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise UserInputError(f"{flag} {directory}: {ancestor} is a file, not a directory")
+        raise UserInputError(f"{argument}={directory}: {ancestor} is a file, not a directory")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UserInputError(f"{flag} {directory}: {ancestor} is not writable")
+        raise UserInputError(f"{argument}={directory}: {ancestor} is not writable")
 
 
-def owned_directory(directory: Path, marker_file: str, format_marker: str, flag: str) -> bool:
+def owned_directory(directory: Path, marker_file: str, format_marker: str, argument: str) -> bool:
     """True if `directory` is one bert-keras wrote (its marker file carries
     `format_marker`); False if it is absent or empty; otherwise UserInputError."""
     directory = Path(directory)
     if not directory.exists():
-        _check_creatable(directory, flag)
+        _check_creatable(directory, argument)
         return False
     if not directory.is_dir():
-        raise UserInputError(f"{flag} {directory}: is a file, not a directory")
+        raise UserInputError(f"{argument}={directory}: is a file, not a directory")
     marker = directory / marker_file
     if marker.is_file():
         if marker_format(marker) == format_marker:
             return True
         raise UserInputError(
-            f"{flag} {directory}: its {marker_file} was not written by bert-keras "
-            f'(no "format": "{format_marker}"); choose another {flag}'
+            f"{argument}={directory}: its {marker_file} was not written by bert-keras "
+            f'(no "format": "{format_marker}"); choose another `{argument}`'
         )
     if any(directory.iterdir()):
         raise UserInputError(
-            f"{flag} {directory}: holds files that bert-keras did not write; "
+            f"{argument}={directory}: holds files that bert-keras did not write; "
             f"choose a new or empty directory"
         )
     return False
@@ -66,8 +66,8 @@ def check_same_settings(directory: Path, kind: str, previous: dict, current: dic
     changed = sorted(key for key in current if previous.get(key) != current[key])
     if changed:
         raise UserInputError(
-            f"--out {directory}: holds a {kind} with other settings "
-            f"({', '.join(changed)}); re-run its command, or pass --overwrite"
+            f"out={directory}: holds a {kind} with other settings "
+            f"({', '.join(changed)}); re-run its command, or pass `overwrite`"
         )
 
 
@@ -80,9 +80,11 @@ def discard_directory(directory: Path):
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def create_directory(directory: Path, flag: str):
+def create_directory(directory: Path, argument: str):
     """mkdir -p, with one line when the file system refuses."""
     try:
         Path(directory).mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserInputError(f"{flag} {directory}: cannot be created ({error.strerror})") from None
+        raise UserInputError(
+            f"{argument}={directory}: cannot be created ({error.strerror})"
+        ) from None

@@ -116,7 +116,7 @@ class FreezableEncoder(hub.KerasLayer):
         kwargs.pop("trainable", None)  # trainability is what `freeze` says
         self.encoder_handle, self.from_cache = handle, from_cache
         self.freeze = freeze if isinstance(freeze, FreezeSpec) else FreezeSpec.from_dict(freeze)
-        loaded = loaded if loaded is not None else load_saved_model(handle, "--encoder")
+        loaded = loaded if loaded is not None else load_saved_model(handle, "encoder")
         view = self._view(loaded)
         super().__init__(view, trainable=True, **kwargs)
         verify_trainable(self, loaded, self.frozen_names)

@@ -39,7 +39,7 @@ class FreezeSpec:
     >>> FreezeSpec(train_last=2, freeze_first=1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bert_keras.errors.UserInputError: --train-last and --freeze-first contradict each other; ...
+    bert_keras.errors.UserInputError: `train_last` and `freeze_first` contradict each other; ...
     """
 
     train_last: int | None = None  # train only the last K blocks (0: pooler and head only)
@@ -49,34 +49,34 @@ class FreezeSpec:
     train_embeddings: bool = False  # with an index selector, embeddings train only if asked
 
     def __post_init__(self):
-        for flag, value in (
-            ("--train-last", self.train_last),
-            ("--freeze-first", self.freeze_first),
+        for name, value in (
+            ("train_last", self.train_last),
+            ("freeze_first", self.freeze_first),
         ):
             if value is not None and (not isinstance(value, int) or value < 0):
-                raise UserInputError(f"{flag} {value}: must be a whole number of blocks, 0 or more")
+                raise UserInputError(f"{name}={value}: must be a whole number of blocks, 0 or more")
         if self.train_last is not None and self.freeze_first is not None:
-            raise UserInputError("--train-last and --freeze-first contradict each other; give one")
+            raise UserInputError("`train_last` and `freeze_first` contradict each other; give one")
         if self.freeze_regex is not None and self.train_regex is not None:
-            raise UserInputError("--freeze-regex and --train-regex contradict each other; give one")
+            raise UserInputError("`freeze_regex` and `train_regex` contradict each other; give one")
         if self.train_embeddings and not self.has_index:
             raise UserInputError(
-                "--train-embeddings: only means something with --train-last or --freeze-first "
+                "`train_embeddings`: only means something with `train_last` or `freeze_first` "
                 "(without them the embeddings train anyway, or as the regex says)"
             )
-        for flag, pattern in (
-            ("--freeze-regex", self.freeze_regex),
-            ("--train-regex", self.train_regex),
+        for name, pattern in (
+            ("freeze_regex", self.freeze_regex),
+            ("train_regex", self.train_regex),
         ):
             if pattern is None:
                 continue
             if not pattern.strip():
-                raise UserInputError(f"{flag}: the pattern is empty")
+                raise UserInputError(f"`{name}`: the pattern is empty")
             try:
                 re.compile(pattern)
             except re.error as error:
                 raise UserInputError(
-                    f"{flag} {pattern!r}: not a valid regular expression ({error})"
+                    f"{name}={pattern!r}: not a valid regular expression ({error})"
                 ) from None
 
     @property
@@ -91,16 +91,16 @@ class FreezeSpec:
         valid = ", ".join(names)
         if self.has_index and (depth == 0 or OTHER in names):
             raise UserInputError(
-                f"{self._index_flag()}: cannot tell this encoder's blocks from its variable "
-                f"names (sub-layers seen: {valid}); freeze by --freeze-regex or --train-regex"
+                f"{self._index_argument()}: cannot tell this encoder's blocks from its variable "
+                f"names (sub-layers seen: {valid}); freeze by `freeze_regex` or `train_regex`"
             )
-        for flag, value in (
-            ("--train-last", self.train_last),
-            ("--freeze-first", self.freeze_first),
+        for name, value in (
+            ("train_last", self.train_last),
+            ("freeze_first", self.freeze_first),
         ):
             if value is not None and value > depth:
                 raise UserInputError(
-                    f"{flag} {value}: the encoder has only {depth} blocks (its sub-layers: {valid})"
+                    f"{name}={value}: the encoder has only {depth} blocks (its sub-layers: {valid})"
                 )
         if not self.has_index:
             return set()
@@ -112,11 +112,11 @@ class FreezeSpec:
             frozen.add(EMBEDDINGS)
         return frozen
 
-    def _index_flag(self) -> str:
+    def _index_argument(self) -> str:
         return (
-            f"--train-last {self.train_last}"
+            f"train_last={self.train_last}"
             if self.train_last is not None
-            else f"--freeze-first {self.freeze_first}"
+            else f"freeze_first={self.freeze_first}"
         )
 
     def frozen_variables(self, variables) -> set[str]:
@@ -126,12 +126,12 @@ class FreezeSpec:
         frozen_blocks = self.frozen_sublayers(s.name for s in sublayers)
         everything = {name for s in sublayers for name in s.variables}
         if self.train_regex is not None and not self.has_index:
-            frozen = set(everything)  # --train-regex alone: only what it matches trains
+            frozen = set(everything)  # train_regex alone: only what it matches trains
         else:
             frozen = {name for s in sublayers if s.name in frozen_blocks for name in s.variables}
-        for flag, pattern in (
-            ("--freeze-regex", self.freeze_regex),
-            ("--train-regex", self.train_regex),
+        for name, pattern in (
+            ("freeze_regex", self.freeze_regex),
+            ("train_regex", self.train_regex),
         ):
             if pattern is None:
                 continue
@@ -143,10 +143,10 @@ class FreezeSpec:
             }
             if not matched:
                 raise UserInputError(
-                    f"{flag} {pattern!r}: matches no sub-layer or variable "
+                    f"{name}={pattern!r}: matches no sub-layer or variable "
                     f"(the sub-layers: {valid})"
                 )
-            frozen = frozen | matched if flag == "--freeze-regex" else frozen - matched
+            frozen = frozen | matched if name == "freeze_regex" else frozen - matched
         return frozen
 
     def to_dict(self) -> dict:

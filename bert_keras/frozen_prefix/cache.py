@@ -71,7 +71,7 @@ def place(estimated: int, config) -> Placement:
     if not existing.is_dir():
         where = "" if existing == directory.absolute() else f" ({existing})"
         raise UserInputError(
-            f"--cache-dir {directory}: is{' under' if where else ''} a file{where}, not a directory"
+            f"cache_dir={directory}: is{' under' if where else ''} a file{where}, not a directory"
         )
     if estimated <= memory_budget(config):
         return Placement("memory", estimated, directory)

@@ -61,7 +61,7 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
         classes=len(config.label_set.names),
         multi_label=config.multi_label,
     )
-    restore_weights(model, best, f"RUN_DIR {run_dir}: its best weights {best}")
+    restore_weights(model, best, f"run_dir={run_dir}: its best weights {best}")
     return model
 
 

@@ -102,7 +102,7 @@ class Predictor:
         from bert_keras.encoders.resolve import load_saved_model
 
         self.version_dir = resolve_version(model_dir)
-        self.signatures = load_saved_model(str(self.version_dir), "--model").signatures
+        self.signatures = load_saved_model(str(self.version_dir), "model").signatures
         if "serving_default" not in self.signatures:
             raise UserInputError(
                 f"--model {self.version_dir}: has no serving_default signature "

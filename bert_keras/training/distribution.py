@@ -68,7 +68,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         if cluster_size() < 1:
-            raise UserInputError("--strategy multi_worker: TF_CONFIG does not describe a cluster")
+            raise UserInputError("strategy=multi_worker: TF_CONFIG does not describe a cluster")
         return tf.distribute.MultiWorkerMirroredStrategy()
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
@@ -78,6 +78,6 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, tf.errors.OpError) as error:
         raise UserInputError(
-            f"--strategy tpu: no TPU could be reached ({str(error).splitlines()[0]})"
+            f"strategy=tpu: no TPU could be reached ({str(error).splitlines()[0]})"
         ) from None
     return tf.distribute.TPUStrategy(resolver)

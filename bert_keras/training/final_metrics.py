@@ -87,7 +87,7 @@ def final_metrics(
     else:
         best = best_checkpoint(run_dir)
         if best is not None:  # a non-chief worker keeps none
-            restore_weights(job.eval_model, best, f"--out {run_dir}: its best weights {best}")
+            restore_weights(job.eval_model, best, f"out={run_dir}: its best weights {best}")
         metrics = evaluate_model(job.eval_model, final_split, job.preprocessor, config)
     if not chief:
         return metrics

@@ -193,9 +193,7 @@ def load_job(
     first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)
     with strategy.scope():
         # one set of encoder variables for both models
-        loaded = (
-            loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "--encoder")
-        )
+        loaded = loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "encoder")
         _check_schedule(config, loaded)
         eval_model = build_compiled_classifier(first, encoder_path, total_steps, loaded=loaded)
     encoder = eval_model.get_layer(ENCODER_LAYER)

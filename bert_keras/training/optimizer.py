@@ -42,7 +42,7 @@ def make_optimizer(config, total_steps: int, depth: int = 0):
     """depth: the encoder's blocks, which `--layer-lr-decay` counts down from."""
     if config.layer_lr_decay != 1.0 and depth == 0:
         raise UserInputError(
-            f"--layer-lr-decay {config.layer_lr_decay}: the encoder {config.encoder} has no blocks "
+            f"layer_lr_decay={config.layer_lr_decay}: the encoder {config.encoder} has no blocks "
             f"named transformer/layer_<i>/ to decay by depth"
         )
     schedule = WarmupLinearDecay(

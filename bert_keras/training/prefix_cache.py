@@ -120,8 +120,8 @@ def prepare(
         )
         if forced:
             raise UserInputError(
-                f"--out {config.out}: trained on a frozen-prefix cache, but {too_big}; "
-                f"free space or pass --cache-dir, or start afresh with --overwrite"
+                f"out={config.out}: trained on a frozen-prefix cache, but {too_big}; "
+                f"free space or pass `cache_dir`, or start afresh with `overwrite`"
             )
         return prepare(
             config,

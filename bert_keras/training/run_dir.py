@@ -27,10 +27,10 @@ CONFIG_FILE, METRICS_FILE, HISTORY_FILE = "config.json", "metrics.json", "histor
 LOG_DIR, CURVES_FILE = "logs", "training_curves.png"
 
 
-def read_run(run_dir: Path, flag: str) -> TrainConfig | None:
+def read_run(run_dir: Path, argument: str) -> TrainConfig | None:
     """The configuration of the run in RUN_DIR; None if RUN_DIR is absent or empty.
     A file, or a directory bert-keras did not write, is refused (UserInputError)."""
-    if not owned_directory(run_dir, CONFIG_FILE, RUN_FORMAT, flag):
+    if not owned_directory(run_dir, CONFIG_FILE, RUN_FORMAT, argument):
         return None
     return TrainConfig.read(Path(run_dir) / CONFIG_FILE)
 
@@ -45,28 +45,28 @@ def finished_metrics(run_dir: Path, config: TrainConfig, previous: TrainConfig) 
 
 def claim_run_dir(run_dir: Path, config: TrainConfig, replace: bool):
     """Creates RUN_DIR with its config.json, once everything bad input can fail has
-    loaded; `replace` (--overwrite on a run of bert-keras') discards the old run first."""
+    loaded; `replace` (`overwrite` of a run of bert-keras') discards the old run first."""
     if replace:
         discard_directory(run_dir)
-    create_directory(run_dir, "--out")
+    create_directory(run_dir, "out")
     if not (run_dir / CONFIG_FILE).exists():
         config.write(run_dir / CONFIG_FILE)
 
 
-def read_trained_run(run_dir: Path, flag: str):
+def read_trained_run(run_dir: Path, argument: str):
     """(config, best weights prefix) of a run that has trained at least one epoch."""
-    config = read_run(run_dir, flag)
+    config = read_run(run_dir, argument)
     if config is None:
-        raise UserInputError(f"{flag} {run_dir}: not a run directory (no config.json)")
+        raise UserInputError(f"{argument}={run_dir}: not a run directory (no config.json)")
     best = best_checkpoint(run_dir)
     if best is None:
-        raise UserInputError(f"{flag} {run_dir}: has no trained weights yet (nothing in best/)")
+        raise UserInputError(f"{argument}={run_dir}: has no trained weights yet (nothing in best/)")
     return config, best
 
 
 def read_finished_run(run_dir: Path) -> tuple[TrainConfig, str]:
     """(config, best weights prefix) of a run that finished training."""
-    config, best = read_trained_run(run_dir, "RUN_DIR")
+    config, best = read_trained_run(run_dir, "run_dir")
     if not (run_dir / METRICS_FILE).is_file():
         raise UserInputError(
             f"RUN_DIR {run_dir}: the run has not finished (no {METRICS_FILE}); "

@@ -190,7 +190,7 @@ def _train(
     config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads, verbose
 ) -> dict:
     run_dir, chief = Path(config.out), is_chief()
-    previous = read_run(run_dir, "--out")
+    previous = read_run(run_dir, "out")
     config, precision_note = resolve_run(
         config, previous.to_dict() if previous is not None and not overwrite else None
     )

@@ -67,7 +67,7 @@ def encoder_blocks(base: TrainConfig, loads: SharedLoads) -> int:
 def read_search(tune_dir: Path) -> dict | None:
     """The settings of the search in TUNE_DIR; None if TUNE_DIR is absent or empty.
     A file, or a directory bert-keras did not write, is refused."""
-    if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMAT, "--out"):
+    if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMAT, "out"):
         return None
     settings = json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
     # read as a run's config.json is: settings added since the search began keep their defaults
@@ -245,7 +245,7 @@ def _open_search_dir(tune_dir: Path, previous: dict | None, settings: dict, over
         return
     if previous is not None:
         discard_directory(tune_dir)
-    create_directory(tune_dir, "--out")
+    create_directory(tune_dir, "out")
     write_text_atomic(
         tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n"
     )

@@ -139,8 +139,8 @@ def test_multi_label_lists_and_delimited_names(tmp_path):
 @pytest.mark.parametrize(
     "columns, problem",
     [
-        (Columns(), "a list of labels ['x', 'y']: give --multi-label"),
-        (Columns(multi_label=True), "no label (--allow-no-label takes such records)"),
+        (Columns(), "a list of labels ['x', 'y']: give `multi_label`"),
+        (Columns(multi_label=True), "no label (`allow_no_label` takes such records)"),
     ],
 )
 def test_multi_label_records_refused_unless_said(tmp_path, columns, problem):

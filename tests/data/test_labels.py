@@ -34,7 +34,7 @@ def test_given_names_fix_the_order_and_must_hold_every_label_found():
     with pytest.raises(UserInputError) as raised:
         resolve_labels(found, "f", ("pos", "neg"), None)
     assert str(raised.value) == (
-        "f:7: label 'mixed' is not one of --labels pos,neg (1 label(s) missing from it)"
+        "f:7: label 'mixed' is not one of labels=pos,neg (1 label(s) missing from it)"
     )
 
 
@@ -46,9 +46,9 @@ def test_kinds_and_head_sizes():
 @pytest.mark.parametrize(
     "given, problem",
     [
-        ("a,b,a", "--labels a,b,a: names 'a' more than once"),
-        ("a", "--labels a: must be two or more non-empty names"),
-        ("a,,b", "--labels a,,b: must be two or more non-empty names"),
+        ("a,b,a", "labels=a,b,a: names 'a' more than once"),
+        ("a", "labels=a: must be two or more non-empty names"),
+        ("a,,b", "labels=a,,b: must be two or more non-empty names"),
     ],
 )
 def test_bad_label_names_are_refused(given, problem):

@@ -239,7 +239,7 @@ def test_a_header_without_a_usual_label_name_asks_for_the_label_column(tmp_path)
         read_records(path)
     assert str(raised.value) == (
         f"{path}: no label column chosen (none of the usual names label, labels, sentiment, "
-        "class); name it with --label-column (the columns: stars, title, content)"
+        "class); name it with `label_column` (the columns: stars, title, content)"
     )
     records = read_records(path, columns=Columns(label="stars")).records
     assert [(r.label, r.title, r.content) for r in records] == [("2", "Great", "lovely")]

@@ -12,15 +12,15 @@ TINY_SUBLAYERS = ["embeddings", "transformer/layer_0", "transformer/layer_1", "p
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(train_last=-1), "--train-last -1: must be a whole number"),
-        (dict(freeze_first=-2), "--freeze-first -2"),
+        (dict(train_last=-1), "train_last=-1: must be a whole number"),
+        (dict(freeze_first=-2), "freeze_first=-2"),
         (dict(train_last=1, freeze_first=1), "contradict"),
         (dict(freeze_regex="layer_0", train_regex="pooler"), "contradict"),
-        (dict(freeze_regex="  "), "--freeze-regex: the pattern is empty"),
+        (dict(freeze_regex="  "), "`freeze_regex`: the pattern is empty"),
         (dict(train_regex="layer_[0-"), "not a valid regular expression"),
         (
             dict(train_embeddings=True),
-            "--train-embeddings: only means something with --train-last or --freeze-first",
+            "`train_embeddings`: only means something with `train_last` or `freeze_first`",
         ),
     ],
 )

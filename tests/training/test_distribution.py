@@ -64,6 +64,6 @@ def test_bad_cluster_descriptions_are_one_line(monkeypatch):
         cluster_size()
     monkeypatch.setenv("TF_CONFIG", "{}")
     with pytest.raises(
-        UserInputError, match="--strategy multi_worker: TF_CONFIG does not describe a cluster"
+        UserInputError, match="strategy=multi_worker: TF_CONFIG does not describe a cluster"
     ):
         make_strategy("multi_worker")

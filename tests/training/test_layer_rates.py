@@ -104,7 +104,7 @@ def test_the_compiled_model_scales_its_own_encoder_variables(tiny_encoder_dir):
 def test_an_encoder_without_numbered_blocks_is_refused():
     config = TrainConfig(out="unused", layer_lr_decay=0.9, encoder="some/encoder")
     with pytest.raises(
-        UserInputError, match="--layer-lr-decay 0.9: the encoder some/encoder has no blocks"
+        UserInputError, match="layer_lr_decay=0.9: the encoder some/encoder has no blocks"
     ):
         make_optimizer(config, total_steps=10, depth=0)
 
