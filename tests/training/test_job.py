@@ -11,21 +11,25 @@ from bert_keras.training.job import load_job
 from bert_keras.training.predictions import split_logits
 
 
+def tiny_config(encoder, tmp_path, n_test: int, **settings) -> TrainConfig:
+    """A float32 run of the tiny encoder on 48 synthetic reviews to train on."""
+    data = write_synthetic_reviews(tmp_path / "data", n_train=48, n_test=n_test)
+    return TrainConfig(
+        out=str(tmp_path / "run"),
+        encoder=str(encoder),
+        data=str(data),
+        batch_size=8,
+        max_seq_length=32,
+        precision="float32",
+        **settings,
+    )
+
+
 @pytest.mark.parametrize("frozen_prefix", ["cache", "inline"])
 def test_fit_and_evaluate_trace_each_step_once(tiny_encoder_dir, tmp_path, frozen_prefix):
     """The optimizer's slots and the metrics' state exist before the first step: a step that
     made variables would be traced a second time (tf.function's rule), seconds per run."""
-    data = write_synthetic_reviews(tmp_path / "data", n_train=48, n_test=8)
-    config = TrainConfig(
-        out=str(tmp_path / "run"),
-        encoder=str(tiny_encoder_dir),
-        data=str(data),
-        batch_size=8,
-        max_seq_length=32,
-        epochs=2,
-        frozen_prefix=frozen_prefix,
-        precision="float32",
-    )
+    config = tiny_config(tiny_encoder_dir, tmp_path, 8, epochs=2, frozen_prefix=frozen_prefix)
     job = load_job(config)
     job.enter(None)
     job.model.fit(
@@ -46,15 +50,7 @@ def test_fit_and_evaluate_trace_each_step_once(tiny_encoder_dir, tmp_path, froze
 def test_metrics_of_logits_are_what_keras_evaluate_gives_on_the_same_examples(
     tiny_encoder_dir, tmp_path
 ):
-    data = write_synthetic_reviews(tmp_path / "data", n_train=48, n_test=40)
-    config = TrainConfig(
-        out=str(tmp_path / "run"),
-        encoder=str(tiny_encoder_dir),
-        data=str(data),
-        batch_size=8,
-        max_seq_length=32,
-        precision="float32",
-    )
+    config = tiny_config(tiny_encoder_dir, tmp_path, 40)
     job = load_job(config)
     model = job.eval_model
     keras = evaluate_model(model, job.splits.test, job.preprocessor, config)
