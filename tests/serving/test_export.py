@@ -15,7 +15,6 @@ import pytest
 import tensorflow as tf
 from kill import cli, kill_while
 from served import calibrated_probabilities, run_test_texts, threshold_of
-from tensorflow.core.protobuf import saved_model_pb2
 from this_machine import expected_auto_precision
 
 from bert_keras.cli import main
@@ -143,17 +142,6 @@ def test_from_token_ids_graph_is_core_tensorflow_only(exported):
     loaded = tf.saved_model.load(str(model_dir / "1"))
     assert required_ops(loaded.signatures["from_token_ids"]) == []
     assert required_ops(loaded.signatures["serving_default"])  # the check does see TF Text's ops
-
-
-def test_the_export_keeps_no_keras_layer_only_its_signatures_and_variables(exported):
-    """The classifier's Keras layers would each bring traced calls no signature uses."""
-    _, model_dir = exported
-    for version in (model_dir / "1", token_ids_dir(model_dir) / "1"):
-        saved = saved_model_pb2.SavedModel.FromString((version / "saved_model.pb").read_bytes())
-        nodes = saved.meta_graphs[0].object_graph_def.nodes
-        kinds = {node.user_object.identifier for node in nodes if node.HasField("user_object")}
-        assert not [kind for kind in kinds if kind.startswith("_tf_keras")], kinds
-        assert any(node.HasField("variable") for node in nodes)
 
 
 def test_a_second_export_is_version_2_and_keeps_someone_elses_batching_file(

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
+from bert_keras.serving.export import token_ids_dir
 from bert_keras.serving.warmup import ALLOWED_BATCH_SIZES, read_warmup, warmup_lengths
 
 SAVED_MODEL_CLI = str(Path(sys.executable).parent / "saved_model_cli")
@@ -198,3 +200,14 @@ def test_calibration_json_is_what_the_graph_applies(trained_run, exported):
         label, (probability >= np.float32(recorded["threshold"])).astype(np.int32)
     )
     np.testing.assert_array_equal(out["label"].numpy(), np.array([b"negative", b"positive"])[label])
+
+
+def test_the_export_keeps_no_keras_layer_only_its_signatures_and_variables(exported):
+    """The classifier's Keras layers would each bring traced calls no signature uses."""
+    _, model_dir = exported
+    for version in (model_dir / "1", token_ids_dir(model_dir) / "1"):
+        saved = saved_model_pb2.SavedModel.FromString((version / "saved_model.pb").read_bytes())
+        nodes = saved.meta_graphs[0].object_graph_def.nodes
+        kinds = {node.user_object.identifier for node in nodes if node.HasField("user_object")}
+        assert not [kind for kind in kinds if kind.startswith("_tf_keras")], kinds
+        assert any(node.HasField("variable") for node in nodes)
