@@ -21,23 +21,23 @@ def number_in(value, low, high, closed_low=False, closed_high=False) -> bool:
 
 
 def parse_schedule(value, epochs, freeze) -> tuple[int, ...] | None:
-    """`--unfreeze-schedule` as a tuple ("1,2,4", a list from config.json, or a tuple)."""
+    """`unfreeze_schedule` as a tuple ("1,2,4", a list from config.json, or a tuple)."""
     if value is None:
         return None
     try:
         schedule = tuple(int(k) for k in (value.split(",") if isinstance(value, str) else value))
     except (TypeError, ValueError):
         schedule = ()
-    flag = f"unfreeze_schedule={value if isinstance(value, str) else ','.join(map(str, value))}"
+    given = f"unfreeze_schedule={value if isinstance(value, str) else ','.join(map(str, value))}"
     if not schedule or min(schedule) < 0 or list(schedule) != sorted(schedule):
         raise UserInputError(
-            f"{flag}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)"
+            f"{given}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)"
         )
     if len(schedule) > epochs:
-        raise UserInputError(f"{flag}: {len(schedule)} epochs' counts for epochs={epochs}")
+        raise UserInputError(f"{given}: {len(schedule)} epochs' counts for epochs={epochs}")
     if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
         raise UserInputError(
-            f"{flag}: counts the last blocks, as `train_last` does; "
+            f"{given}: counts the last blocks, as `train_last` does; "
             "it cannot go with `freeze_first`"
         )
     return schedule

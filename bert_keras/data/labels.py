@@ -55,7 +55,7 @@ class LabelSet:
 
 
 def check_names(names, argument: str = "labels") -> tuple[str, ...]:
-    """`--labels` as a tuple of distinct, non-empty names ("a,b,c" or a sequence)."""
+    """`labels` as a tuple of distinct, non-empty names ("a,b,c" or a sequence)."""
     given = names.split(",") if isinstance(names, str) else list(names)
     cleaned = tuple(str(name).strip() for name in given)
     shown = ",".join(cleaned)
