@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from bert_keras.cli.wording import as_flags, command_line
 from bert_keras.config import (
     TUNED_DROPOUTS,
     TUNED_LAYER_LR_DECAYS,
@@ -13,6 +14,7 @@ from bert_keras.config import (
     TUNED_SCHEDULES,
     TrainConfig,
 )
+from bert_keras.errors import UserInputError
 from bert_keras.freezing.spec import FreezeSpec
 
 DEFAULTS = TrainConfig(out="")
@@ -91,7 +93,7 @@ def cmd_layers(args):
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.training.layers_table import layers_report
 
-    print(layers_report(resolve_encoder(args.encoder).encoder, config))
+    print(as_flags(layers_report(resolve_encoder(args.encoder).encoder, config), args.options))
 
 
 def cmd_train(args):
@@ -121,6 +123,7 @@ def cmd_tune(args):
             overwrite=args.overwrite,
             space_flags=space_flags,
             export_best=args.export_best,
+            command_of=lambda settings: command_line("train", settings, args.options),
         )
     _print_json(summary)
 
@@ -139,7 +142,7 @@ def cmd_export(args):
     from bert_keras.serving.export import export
 
     with _progress_on_stderr():
-        result = export(args.run_dir, args.out, args.precision)
+        result = export(args.run_dir, args.model_dir, args.precision)
     for signature, ops in result["required_ops"].items():
         print(
             f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}",
@@ -149,9 +152,15 @@ def cmd_export(args):
 
 
 def cmd_predict(args):
+    if not args.reviews and args.file is None:
+        raise UserInputError(
+            "predict: give reviews as arguments or --file FILE (one review a line)"
+        )
     from bert_keras.serving.predict import predict
 
-    predict(args.model, args.reviews, args.file, args.batch_size, on_bad_record=args.on_bad_record)
+    predict(
+        args.model_dir, args.reviews, args.file, args.batch_size, on_bad_record=args.on_bad_record
+    )
 
 
 # -- the parser ------------------------------------------------------------------------

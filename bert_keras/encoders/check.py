@@ -40,7 +40,7 @@ def check_encoder(spec: str, sentences: list[str] | None = None) -> dict:
     """Embeds `sentences` (mean-pooled, L2-normalised) and returns their cosine similarities.
 
     Args:
-        spec: what `--encoder` takes: a built-in name, a directory, or a TF Hub handle.
+        spec: what `encoder` takes: a built-in name, a directory, or a TF Hub handle.
         sentences: the texts to embed; three examples when None.
 
     Returns:

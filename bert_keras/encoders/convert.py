@@ -169,7 +169,7 @@ def convert(hf_dir, out_dir, seq_length: int = DEFAULT_SEQ_LENGTH) -> Path:
     config, weights, lower_case = read_checkpoint(hf_dir)
     if not (isinstance(seq_length, int) and 3 <= seq_length <= config.max_position_embeddings):
         raise UserInputError(
-            f"--seq-length {seq_length}: must be a whole number from 3 (for [CLS], a token "
+            f"seq_length={seq_length}: must be a whole number from 3 (for [CLS], a token "
             f"and [SEP]) to the encoder's {config.max_position_embeddings} positions"
         )
     encoder = build_converted_encoder(config, weights, hf_dir / "model.safetensors")

@@ -62,8 +62,8 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
     architecture = encoder_metadata(paths).get("config")
     if architecture is None:
         raise UserInputError(
-            f"--precision {precision}: encoder {paths.spec} was not converted by bert-keras "
-            f"(no architecture recorded to rebuild it from); use --precision float32"
+            f"precision={precision}: encoder {paths.spec} was not converted by bert-keras "
+            f"(no architecture recorded to rebuild it from); use precision=float32"
         )
     with lock_file(target.with_name(f".{target.name}.lock")):
         if not (target / "saved_model.pb").is_file():  # not built while this process waited
@@ -93,8 +93,8 @@ def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     same_labels = float(np.mean(np.argmax(reference, axis=-1) == np.argmax(candidate, axis=-1)))
     if difference > MIXED_TOLERANCE:
         raise SelfCheckFailed(
-            f"--precision: predictions differ from the float32 model by {difference:.3f} "
-            f"(> {MIXED_TOLERANCE}); export with --precision float32"
+            f"`precision`: predictions differ from the float32 model by {difference:.3f} "
+            f"(> {MIXED_TOLERANCE}); export with precision=float32"
         )
     return {
         "float32_max_abs_difference": round(difference, 6),

@@ -1,4 +1,4 @@
-"""`--precision auto`: the compute precision that fits the hardware a run trains on.
+"""`precision="auto"`: the compute precision that fits the hardware a run trains on.
 
   TPU                                       mixed_bfloat16  bfloat16 matrix units
   GPUs, all of compute capability >= 8.0    mixed_bfloat16  Ampere on: bfloat16 tensor cores
@@ -113,5 +113,5 @@ def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
 
 
 def auto_note(precision: str, why: str) -> str:
-    """The one line saying what `--precision auto` chose, and why."""
-    return f"bert-keras: --precision auto: {precision} ({why})"
+    """The one line saying what `precision="auto"` chose, and why."""
+    return f"precision=auto: {precision} ({why})"

@@ -42,11 +42,11 @@ def _fetch_hub_handle(handle: str) -> str:
 
 
 def resolve_encoder(spec: str) -> EncoderPaths:
-    """Resolves `--encoder`: a built-in name, a directory written by `bert-keras
+    """Resolves `encoder`: a built-in name, a directory written by `bert-keras
     convert`, a bare TF Hub-format encoder SavedModel, or a TF Hub/Kaggle handle.
 
     Args:
-        spec: what `--encoder` takes. A built-in is converted into its cache on
+        spec: what `encoder` takes. A built-in is converted into its cache on
             first use; a handle is fetched through tensorflow_hub (online only).
 
     Returns:

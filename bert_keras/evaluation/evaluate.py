@@ -1,7 +1,6 @@
 """`bert-keras evaluate`: a trained run's, or an export's, metrics on any data source."""
 
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bert_keras.evaluation.report import (
     roc_auc,
     write_report,
 )
+from bert_keras.notices import say
 from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.serving.predict import Predictor, resolve_version
@@ -45,9 +45,9 @@ def _split(config: TrainConfig, data: dict):
     config = dataclasses.replace(
         config, **{flag: value for flag, value in data.items() if value is not None}
     )
-    split, skipped = load_evaluation_split(config)
+    split, skipped = load_evaluation_split(config.data_spec)
     for problem in skipped:
-        print(f"bert-keras: skipped {problem}", file=sys.stderr)
+        say(f"skipped {problem}")
     return config, split, len(skipped)
 
 

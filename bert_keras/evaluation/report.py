@@ -1,4 +1,4 @@
-"""What `evaluate` adds beyond Keras' metrics, and `evaluate --report DIR`'s files.
+"""What `evaluate` adds beyond Keras' metrics, and the files of `evaluate(..., report=DIR)`.
 
     DIR/curves.png     precision-recall curve, ROC curve, reliability diagram (two labels)
     DIR/confusion.png  the N x N confusion matrix, with the label names (three or more);
@@ -130,7 +130,7 @@ def _plot_curves(labels, probabilities, out_png: Path):
 
 
 def check_report_dir(directory) -> Path:
-    """Refuses, before any evaluating, a --report that is a file or a directory holding
+    """Refuses, before any evaluating, a `report` that is a file or a directory holding
     files bert-keras did not write (an earlier report of bert-keras' is replaced)."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():

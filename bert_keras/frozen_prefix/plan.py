@@ -1,6 +1,6 @@
 """Whether a run trains on the frozen-prefix cache, and why, in one line.
 
-`--frozen-prefix auto` (the default) caches where it pays and the encoder allows
+`frozen_prefix="auto"` (the default) caches where it pays and the encoder allows
 it: two or more epochs, or any search (each example's frozen prefix is then read
 more than once), an encoder bert-keras converted (it can run its prefix apart),
 and frozen embeddings (else nothing before block 0 is fixed). `cache` asks for it
@@ -31,10 +31,10 @@ def choose(
     splits_apart: bool,
     encoder: str,
 ) -> Plan:
-    """The plan for `--frozen-prefix asked`. boundary: the frozen prefix's depth, None
+    """The plan for `frozen_prefix=asked`. boundary: the frozen prefix's depth, None
     when the embeddings train; splits_apart: the encoder carries `from_hidden`."""
     if asked == "inline":
-        return Plan("inline", boundary, "--frozen-prefix inline")
+        return Plan("inline", boundary, "frozen_prefix=inline")
     if not splits_apart:
         return Plan(
             "inline",
@@ -54,7 +54,7 @@ def choose(
             "inline",
             boundary,
             "one epoch reads each frozen prefix once: computing it inline costs the "
-            "same (--frozen-prefix cache to cache anyway)",
+            "same (frozen_prefix=cache to cache anyway)",
         )
     return cached(boundary)
 

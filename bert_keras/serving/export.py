@@ -18,7 +18,6 @@ compared with the model in memory, and only then renamed to its number.
 """
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from bert_keras.encoders.precision import agreement, encoder_for
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
+from bert_keras.notices import say
 from bert_keras.scoring.calibration import UNCALIBRATED, read_calibration
 from bert_keras.serving.publish import publish, token_ids_dir
 from bert_keras.serving.signatures import ServingModule
@@ -68,7 +68,7 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
 def _check_texts(config) -> list[str]:
     """A few hundred real reviews of the run's own test data, when it can be read."""
     try:
-        split, _ = load_evaluation_split(config)
+        split, _ = load_evaluation_split(config.data_spec)
     except UserInputError:
         return FALLBACK_TEXTS
     texts = [
@@ -98,7 +98,7 @@ def serving_precision(asked: str, paths) -> str:
     if asked != "auto":
         return asked
     precision, why = resolve_here(asked, paths)
-    print(auto_note(precision, why), file=sys.stderr)
+    say(auto_note(precision, why))
     return precision
 
 
@@ -155,11 +155,12 @@ def export(
     []
     """
     if precision not in PRECISIONS:
-        raise UserInputError(f"--precision {precision}: expected one of {', '.join(PRECISIONS)}")
+        raise UserInputError(f"precision={precision}: expected one of {', '.join(PRECISIONS)}")
     run_dir, model_dir = Path(run_dir), Path(model_dir)
-    _check_model_dir(model_dir, f"--out {model_dir}")
+    _check_model_dir(model_dir, f"model_dir={model_dir}")
     _check_model_dir(
-        token_ids_dir(model_dir), f"{token_ids_dir(model_dir)} (where --out's token-id model goes)"
+        token_ids_dir(model_dir),
+        f"{token_ids_dir(model_dir)} (where `model_dir`'s token-id model goes)",
     )
     config, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
@@ -219,7 +220,7 @@ def export_model(
             f"labels={list(labels)!r}"
         )
     model_dir = Path(model_dir)
-    _check_model_dir(model_dir, f"model_dir {model_dir}")
+    _check_model_dir(model_dir, f"model_dir={model_dir}")
     config = TrainConfig(
         out=str(model_dir),
         encoder=encoder_spec,

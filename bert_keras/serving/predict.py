@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from bert_keras.errors import UserInputError
+from bert_keras.notices import say
 
 BATCH_SIZE = 64
 
@@ -29,7 +30,7 @@ def resolve_version(model_dir) -> Path:
             else ""
         )
         raise UserInputError(
-            f"--model {model_dir}: neither an export version nor a directory of versions{hint}"
+            f"model_dir={model_dir}: neither an export version nor a directory of versions{hint}"
         )
     return model_dir / str(numbers[-1])
 
@@ -40,18 +41,16 @@ def read_reviews(texts, file, on_bad_record: str = "error") -> list[str]:
     refused, or with on_bad_record="skip" left out and counted on stderr."""
     if file is None:
         if not texts:
-            raise UserInputError(
-                "predict: give reviews as arguments or --file FILE (one review a line)"
-            )
+            raise UserInputError("`texts`: none given, and no `file` (one review a line)")
         return _without_empty(
             list(texts), [f"review {i + 1}" for i in range(len(texts))], on_bad_record
         )
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
-        raise UserInputError(f"--file {file}: no such file") from None
+        raise UserInputError(f"file={file}: no such file") from None
     except (IsADirectoryError, PermissionError) as error:
-        raise UserInputError(f"--file {file}: cannot be read ({error.strerror})") from None
+        raise UserInputError(f"file={file}: cannot be read ({error.strerror})") from None
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         # Lines end at \n only: str.splitlines would also cut at U+2028 and friends inside a review.
@@ -60,14 +59,14 @@ def read_reviews(texts, file, on_bad_record: str = "error") -> list[str]:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - data.rfind(b"\n", 0, error.start)
         raise UserInputError(
-            f"--file {file}:{line}: bytes that are not UTF-8 at column {column}"
+            f"file={file}:{line}: bytes that are not UTF-8 at column {column}"
         ) from None
     if reviews[-1] == "":
         reviews.pop()  # the newline that ends the last line starts no review
     if not reviews:
-        raise UserInputError(f"--file {file}: holds no review (one review a line)")
+        raise UserInputError(f"file={file}: holds no review (one review a line)")
     return _without_empty(
-        reviews, [f"--file {file}:{i + 1}" for i in range(len(reviews))], on_bad_record
+        reviews, [f"file={file}:{i + 1}" for i in range(len(reviews))], on_bad_record
     )
 
 
@@ -76,13 +75,10 @@ def _without_empty(reviews: list[str], places: list[str], on_bad_record: str) ->
     if empty and on_bad_record != "skip":
         raise UserInputError(
             f"{empty[0]}: empty (or only whitespace): nothing to score "
-            "(use --on-bad-record skip to skip such reviews)"
+            "(use on_bad_record=skip to skip such reviews)"
         )
     if empty:
-        print(
-            f"bert-keras: skipped {len(empty)} empty review(s): {', '.join(empty[:5])}",
-            file=sys.stderr,
-        )
+        say(f"skipped {len(empty)} empty review(s): {', '.join(empty[:5])}")
     kept = [review for review in reviews if review.strip()]
     if not kept:
         raise UserInputError(f"{empty[0]}: every review is empty: nothing to score")
@@ -105,7 +101,7 @@ class Predictor:
         self.signatures = load_saved_model(str(self.version_dir), "model").signatures
         if "serving_default" not in self.signatures:
             raise UserInputError(
-                f"--model {self.version_dir}: has no serving_default signature "
+                f"model_dir={self.version_dir}: has no serving_default signature "
                 f"(not an export of bert-keras, or its token-id model)"
             )
         self.signature = self.signatures["serving_default"]
@@ -187,7 +183,7 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None, on_bad_reco
     {"text": "Broke in a day.", "probability": 0..., "label": ...}
     """
     if batch_size < 1:
-        raise UserInputError(f"--batch-size {batch_size}: must be 1 or more")
+        raise UserInputError(f"batch_size={batch_size}: must be 1 or more")
     reviews = read_reviews(texts, file, on_bad_record)
     # looked up per call: a default bound at import outlives a redirected stdout
     out = out or sys.stdout

@@ -12,13 +12,13 @@ format; the warm-up covers exactly its `allowed_batch_sizes`, which are what
 """
 
 import os
-import sys
 
 import numpy as np
 import tensorflow as tf
 
 from bert_keras.data.pipeline import BUCKETS
 from bert_keras.files.atomic import write_text_atomic
+from bert_keras.notices import say
 from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE
 
 WARMUP_FILE = "tf_serving_warmup_requests"  # the name TF Serving looks for in assets.extra
@@ -137,7 +137,4 @@ def write_batching_files(directories):
     file bert-keras did not write: that one is kept, and said on stderr)."""
     for directory in directories:
         if not write_batching_parameters(directory):
-            print(
-                f"bert-keras: {directory / BATCHING_FILE} is not bert-keras' own: kept as it is",
-                file=sys.stderr,
-            )
+            say(f"{directory / BATCHING_FILE} is not bert-keras' own: kept as it is")

@@ -1,4 +1,4 @@
-"""`--strategy`: which tf.distribute strategy trains the model.
+"""`strategy`: which tf.distribute strategy trains the model.
 
 auto picks, in order: multi_worker when TF_CONFIG names more than one task, tpu
 when TPU_NAME is set, mirrored with more than one GPU, else one_device.

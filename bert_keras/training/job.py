@@ -3,7 +3,6 @@ strategy, the encoder's name, the data (quick to refuse), the encoder, the model
 frozen-prefix cache; and the batches each epoch reads from them."""
 
 import dataclasses
-import sys
 import time
 
 import tensorflow as tf
@@ -22,6 +21,7 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from bert_keras.frozen_prefix.plan import Plan, cached
+from bert_keras.notices import say
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
 from bert_keras.training.metrics import classification_loss, classification_metrics
@@ -78,14 +78,14 @@ def _steps_per_epoch(strategy, train_size: int, batch_size: int) -> tuple[int, i
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
         raise UserInputError(
-            f"--batch-size {batch_size}: must be a multiple of the {replicas} replicas"
+            f"batch_size={batch_size}: must be a multiple of the {replicas} replicas"
         )
     workers = max(1, cluster_size())
     per_replica = batch_size // replicas
     steps = (train_size // workers) // per_replica // (replicas // workers)
     if steps < 1:
         raise UserInputError(
-            f"--batch-size {batch_size}: larger than the {train_size} training examples"
+            f"batch_size={batch_size}: larger than the {train_size} training examples"
         )
     return steps, per_replica
 
@@ -177,15 +177,15 @@ def load_job(
     encoder and preprocessor, loaded once for all its trials."""
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)  # a name or path checked: the loading comes later
-    splits = load_splits(config)  # bad data refused before seconds of loading the encoder
+    splits = load_splits(config.data_spec)  # bad data refused before seconds of loading the encoder
     config = dataclasses.replace(config, labels=splits.labels.names)  # recorded in config.json
     _check_threshold_targets(config, splits.labels)
     encoder_path = encoder_for(paths, config.compute_precision)
     preprocessor = load_preprocessor(paths)
     for problem in splits.skipped:
-        print(f"bert-keras: skipped {problem}", file=sys.stderr)
+        say(f"skipped {problem}")
     for note in splits.notes:
-        print(f"bert-keras: {note}", file=sys.stderr)
+        say(note)
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
     total_steps = steps * config.epochs
     tf_keras.utils.set_random_seed(config.seed)
@@ -231,10 +231,10 @@ def load_job(
 
 
 def _check_threshold_targets(config: TrainConfig, labels):
-    target = "--target-precision" if config.target_precision is not None else "--target-recall"
-    if labels.kind != "binary" and getattr(config, target[2:].replace("-", "_")) is not None:
+    target = "target_precision" if config.target_precision is not None else "target_recall"
+    if labels.kind != "binary" and getattr(config, target) is not None:
         raise UserInputError(
-            f"{target}: chooses the threshold between two labels; the data has "
+            f"`{target}`: chooses the threshold between two labels; the data has "
             f"{len(labels.names)} ({', '.join(labels.names)})"
         )
 
@@ -243,7 +243,7 @@ def _check_positions(config: TrainConfig, encoder):
     positions = position_table_length(encoder.weights)
     if positions is not None and positions < config.max_seq_length:
         raise UserInputError(
-            f"--max-seq-length {config.max_seq_length}: the encoder {config.encoder} "
+            f"max_seq_length={config.max_seq_length}: the encoder {config.encoder} "
             f"has position embeddings for {positions} tokens only"
         )
 
@@ -266,7 +266,7 @@ def _check_schedule(config: TrainConfig, loaded):
     depth = encoder_depth(group_sublayers(loaded.variables))
     if config.unfreeze_schedule and max(config.unfreeze_schedule) > depth:
         raise UserInputError(
-            f"--unfreeze-schedule {','.join(map(str, config.unfreeze_schedule))}: the encoder "
+            f"unfreeze_schedule={','.join(map(str, config.unfreeze_schedule))}: the encoder "
             f"{config.encoder} has {depth} blocks; counts go from 0 to {depth}"
         )
 

@@ -1,7 +1,7 @@
 """Layer-wise learning-rate decay (ELECTRA, Clark et al. 2020): lower blocks train slower;
 and an AdamW whose slots grow as an unfreeze schedule starts more blocks.
 
-With `--layer-lr-decay D`, an encoder of `depth` blocks trains
+With `layer_lr_decay=D`, an encoder of `depth` blocks trains
     block i (0 = nearest the embeddings)   at lr x D^(depth - i)
     the embeddings                         at lr x D^(depth + 1)  (the lowest)
     the pooler and the head                at lr x 1
@@ -76,7 +76,7 @@ class LayerwiseAdamW(tf_keras.optimizers.AdamW):
 
     def build(self, var_list):
         """AdamW builds its slots once, for the variables of its first step. Here they also
-        grow for variables that start training later (`--unfreeze-schedule`), in the order
+        grow for variables that start training later (`unfreeze_schedule`), in the order
         they start: a variable has slots only from the step it first trains."""
         if not getattr(self, "_built", False):
             return super().build(var_list)

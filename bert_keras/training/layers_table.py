@@ -24,7 +24,7 @@ def mode_note(frozen_prefix: int | None) -> str:
         )
     return (
         f"Note: the frozen {block_range(frozen_prefix)} run in inference mode (no dropout), "
-        "as when serving; their output can be computed once (--frozen-prefix cache)."
+        "as when serving; their output can be computed once (frozen_prefix=cache)."
     )
 
 
@@ -34,7 +34,7 @@ class Row:
     name: str
     parameters: int
     trainable_parameters: int
-    rate_multiplier: float  # of the learning rate (--layer-lr-decay)
+    rate_multiplier: float  # of the learning rate (`layer_lr_decay`)
     start_epoch: int | None  # the first epoch (0-based) it trains in; None: never
 
     @property
@@ -99,10 +99,10 @@ def embeddings_note(spec) -> str | None:
     if spec is None or not spec.has_index:
         return None
     if spec.train_embeddings:
-        return "Embeddings train: --train-embeddings."
+        return "Embeddings train: `train_embeddings`."
     return (
-        "Embeddings are frozen: --train-last and --freeze-first freeze them, even when every block "
-        "trains, unless --train-embeddings."
+        "Embeddings are frozen: `train_last` and `freeze_first` freeze them, even when every "
+        "block trains, unless `train_embeddings`."
     )
 
 

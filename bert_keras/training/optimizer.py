@@ -39,7 +39,7 @@ class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
 
 
 def make_optimizer(config, total_steps: int, depth: int = 0):
-    """depth: the encoder's blocks, which `--layer-lr-decay` counts down from."""
+    """depth: the encoder's blocks, which `layer_lr_decay` counts down from."""
     if config.layer_lr_decay != 1.0 and depth == 0:
         raise UserInputError(
             f"layer_lr_decay={config.layer_lr_decay}: the encoder {config.encoder} has no blocks "

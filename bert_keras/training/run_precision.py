@@ -1,5 +1,5 @@
 """The precision a run computes in: the one it started with when it resumes, else what
-`--precision` asks for, `auto` resolved on this machine (`encoders.precision_choice`)."""
+`precision` asks for, `auto` resolved on this machine (`encoders.precision_choice`)."""
 
 import dataclasses
 

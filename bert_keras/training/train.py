@@ -15,6 +15,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.errors import TrainingDiverged
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.frozen_prefix.states import forget_all
+from bert_keras.notices import say
 from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import calibrate
 from bert_keras.training.callbacks import (
@@ -73,7 +74,7 @@ def _first_epoch(run_dir: Path, job: Job) -> int:
     for first, _, freeze in job.config.phases():
         if first <= saved:
             job.enter(freeze)
-    check_backup_fits(job.model, prefix, f"--out {run_dir}: its backup {prefix}")
+    check_backup_fits(job.model, prefix, f"out={run_dir}: its backup {prefix}")
     return saved + 1
 
 
@@ -116,7 +117,7 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
         if len(losses) < end - first or not np.all(np.isfinite(losses)):
             raise TrainingDiverged(
                 f"training diverged: the loss became NaN in epoch {first + len(losses)}; "
-                f"try a lower --learning-rate (was {config.learning_rate})"
+                f"try a lower `learning_rate` (was {config.learning_rate})"
             )
 
 
@@ -131,11 +132,10 @@ def _calibration(job: Job, config: TrainConfig) -> dict:
         return kinds[job.splits.labels.kind](logits, labels, job.splits.labels.names)
     calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
     if config.target_precision is not None and not calibration["target_met"]:
-        print(
-            f"bert-keras: --target-precision {config.target_precision}: no threshold reaches it "
+        say(
+            f"target_precision={config.target_precision}: no threshold reaches it "
             "on the validation split; the most precise one "
-            f"({calibration['validation']['precision']}) is used",
-            file=sys.stderr,
+            f"({calibration['validation']['precision']}) is used"
         )
     return calibration
 
@@ -156,7 +156,7 @@ def train(
             run's encoder, data and model have loaded; never anyone else's files).
         evaluate_on_test: False for a tuning trial: the final metrics are those of
             the best weights on the validation split, and the test split stays untouched.
-        searching: a trial of a search: `--frozen-prefix auto` caches even for one epoch
+        searching: a trial of a search: `frozen_prefix="auto"` caches even for one epoch
             (the search computes each boundary's states once, for all its trials).
         loads: a search's `encoders.shared_loads.SharedLoads`: the encoder and
             preprocessor loaded once, for all its trials.
@@ -167,17 +167,7 @@ def train(
         The metrics written to RUN_DIR/metrics.json: loss, accuracy, precision,
         recall, F1 and AUC of the best weights, throughput and parameter counts.
 
-    Example (`bert-keras train` is the same call; `encoder_dir`: a converted encoder,
-    `reviews`: a folder with train.csv and test.csv):
-
-    >>> from bert_keras.freezing.spec import FreezeSpec
-    >>> config = TrainConfig(out=new_dir, encoder=encoder_dir, data=reviews,
-    ...                      freeze=FreezeSpec(train_last=1), batch_size=8, max_seq_length=32)
-    >>> metrics = train(config, verbose=0)
-    >>> metrics["evaluated_on"], metrics["train_examples"], metrics["best_epoch"]
-    ('test', 176, 1)
-    >>> sorted(metrics["calibration"])[:4]
-    ['chosen_on', 'ece_after', 'ece_before', 'ece_bins']
+    `bert_keras.train` is this call, documented with an example.
     """
     try:
         return _train(config, overwrite, evaluate_on_test, searching, loads, verbose)
@@ -199,18 +189,14 @@ def _train(
     if previous is not None and not overwrite:
         finished = finished_metrics(run_dir, config, previous)
         if finished is not None:
-            print(
-                f"bert-keras: {run_dir} already finished; its metrics follow "
-                "(--overwrite to train again)",
-                file=sys.stderr,
-            )
+            say(f"{run_dir} already finished; its metrics follow (`overwrite` to train again)")
             return finished
     recorded = recorded_plan(run_dir) if previous is not None and not overwrite else None
     job = load_job(config, searching, recorded, loads)
     config = job.config  # its label names found
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
     if precision_note:
-        print(precision_note, file=sys.stderr)
+        say(precision_note)
     if recorded is None:
         record_plan(run_dir, job.cache.plan)
     first_epoch = _first_epoch(run_dir, job)

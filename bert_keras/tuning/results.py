@@ -59,27 +59,18 @@ def trial_rows(tuner) -> list[dict]:
     return rows
 
 
-def train_command(config: TrainConfig) -> str:
-    """The `bert-keras train` command that reproduces a configuration."""
-    defaults = TrainConfig(out=config.out)
-    parts = [
-        "bert-keras train",
-        f"--encoder {config.encoder}",
-        f"--data {config.data}",
-        f"--train-last {config.freeze.train_last}",
-    ]
-    if config.freeze.train_embeddings:
-        parts.append("--train-embeddings")
+def reproducing_settings(config: TrainConfig) -> dict:
+    """The settings that reproduce a configuration, as config.json writes them: `encoder`,
+    `data`, `freeze` (its settings that are set), every other setting that differs from its
+    default, and `out` last. What the trials computed in is asked for by name."""
     values = config.to_dict()
-    # not a flag: what the trials computed in is asked for by name
     if values.pop("resolved_precision"):
         values["precision"] = config.compute_precision
-    for name, value in values.items():
-        if name not in ("out", "encoder", "data", "freeze") and value != getattr(defaults, name):
-            # --unfreeze-schedule 1,2
-            value = ",".join(map(str, value)) if isinstance(value, tuple) else value
-            parts.append(f"--{name.replace('_', '-')} {value}")
-    return " ".join(parts + [f"--out {config.out}"])
+    defaults, out = TrainConfig(out=config.out).to_dict(), values.pop("out")
+    freeze = {k: v for k, v in values.pop("freeze").items() if v is not None and v is not False}
+    settings = {"encoder": values.pop("encoder"), "data": values.pop("data"), "freeze": freeze}
+    settings.update((k, v) for k, v in values.items() if v != defaults[k])
+    return {**settings, "out": out}
 
 
 def best_trial_config(tuner, out: Path) -> TrainConfig:
@@ -88,8 +79,10 @@ def best_trial_config(tuner, out: Path) -> TrainConfig:
     return dataclasses.replace(config, limit=None)
 
 
-def write_results(tuner, tune_dir: Path) -> dict | None:
-    """Writes trials.csv and tuning.png, and best.json when a trial succeeded."""
+def write_results(tuner, tune_dir: Path, command_of=None) -> dict | None:
+    """Writes trials.csv and tuning.png, and best.json when a trial succeeded: the best
+    trial's hyperparameters, the settings that train it on the full split, and with
+    `command_of` (settings -> str) the command that does."""
     rows = trial_rows(tuner)
     write_csv_atomic(tune_dir / "trials.csv", rows, COLUMNS)
     plot_tuning([r for r in rows if r["val_f1"] is not None], tune_dir / "tuning.png")
@@ -102,8 +95,10 @@ def write_results(tuner, tune_dir: Path) -> dict | None:
         trial=best_trial.trial_id,
         val_f1=round(best_trial.score, 4),
         hyperparameters=best_trial.hyperparameters.values,
-        command=train_command(config),
+        settings=reproducing_settings(config),
     )
+    if command_of is not None:
+        best["command"] = command_of(best["settings"])
     write_text_atomic(tune_dir / "best.json", json.dumps(best, indent=2) + "\n")
     return best
 

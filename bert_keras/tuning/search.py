@@ -11,7 +11,6 @@ finished trial and resumes the one that was running.
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 from bert_keras.config import (
@@ -39,6 +38,7 @@ from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
 from bert_keras.frozen_prefix.plan import choose
 from bert_keras.frozen_prefix.states import forget_all
+from bert_keras.notices import say
 from bert_keras.serving.export import export
 from bert_keras.training.classifier import build_classifier
 from bert_keras.training.prefix_cache import precompute
@@ -82,7 +82,7 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     paths = resolve_encoder(base.encoder)
     encoder_path = encoder_for(paths, base.compute_precision)
     loaded = loads.encoder(encoder_path)
-    splits = load_splits(base)
+    splits = load_splits(base.data_spec)
     build_classifier(encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded)
     return dict(
         encoder_path=encoder_path,
@@ -123,14 +123,14 @@ def _search_settings(
     """(space, settings): the search space, checked against the encoder, and what TUNE_DIR
     records."""
     if max_trials < 1:
-        raise UserInputError(f"--max-trials {max_trials}: must be 1 or more")
+        raise UserInputError(f"max_trials={max_trials}: must be 1 or more")
     if oracle_name not in ORACLES:
-        raise UserInputError(f"--oracle {oracle_name}: must be one of {', '.join(ORACLES)}")
+        raise UserInputError(f"oracle={oracle_name}: must be one of {', '.join(ORACLES)}")
     depth = encoder_blocks(base, loads)
     bad = [k for k in blocks or () if not 0 <= k <= depth]
     if bad:
         raise UserInputError(
-            f"--blocks {bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}"
+            f"blocks={bad[0]}: the encoder has {depth} blocks; choose from 0 to {depth}"
         )
     space = SearchSpace(
         depth=depth, blocks=tuple(blocks) if blocks else None, **(space_flags or {})
@@ -154,6 +154,7 @@ def run_search(
     space_flags=None,
     export_best=None,
     verbose: int | None = None,
+    command_of=None,
 ) -> dict:
     """Runs (or resumes) a Keras Tuner search over how many blocks to train.
 
@@ -170,20 +171,15 @@ def run_search(
         export_best: a name: train the best trial on the full split and export it.
             Distributed (see `tuning.cluster`), the chief does, once the search ends.
         verbose: Keras Tuner's and Keras' progress on stdout (0: none), as `train`'s.
+        command_of: settings (as `tuning.results.reproducing_settings` gives them) -> the
+            command that trains them, for best.json (the command line gives its own).
 
     Returns:
-        Where trials.csv is, the best trial (its hyperparameters and the `bert-keras
-        train` command that reproduces it), and with `export_best` its run and export;
+        Where trials.csv is, the best trial (its hyperparameters, the settings that
+        reproduce it, and with `command_of` its command), and with `export_best` its run and export;
         a worker of a distributed search: its name and the trials it ran.
 
-    Example (`encoder_dir`: a converted encoder, `reviews`: train.csv and test.csv):
-
-    >>> base = TrainConfig(out="", encoder=encoder_dir, data=reviews, limit=80, batch_size=8)
-    >>> summary = run_search(base, new_dir, blocks=[0, 2], oracle_name="grid", verbose=0)
-    >>> summary["best"]["hyperparameters"]["trainable_blocks"] in (0, 2)
-    True
-    >>> summary["best"]["command"].startswith("bert-keras train --encoder ")
-    True
+    `bert_keras.tune` is this call, documented with an example.
     """
     tune_dir, role = Path(tune_dir), search_role()
     previous, overwrite = _previous_search(tune_dir, role, overwrite)
@@ -197,7 +193,7 @@ def run_search(
     base = dataclasses.replace(base, labels=inputs["splits_"].labels.names)
     _open_search_dir(tune_dir, previous, settings, overwrite)
     if precision_note:
-        print(precision_note, file=sys.stderr)
+        say(precision_note)
     tuner = FreezeDepthTuner(
         make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
         base,
@@ -214,7 +210,7 @@ def run_search(
     if role == WORKER:  # the chief gathers the results
         return {"worker": tuner.tuner_id, "trials_run": tuner.trials_run}
 
-    best = write_results(tuner, tune_dir)
+    best = write_results(tuner, tune_dir, command_of)
     if best is None:
         raise SearchFailed(f"no trial succeeded; see {tune_dir / 'trials.csv'} for the reasons")
     summary = {"trials": str(tune_dir / "trials.csv"), "best": best}
@@ -232,8 +228,8 @@ def _previous_search(tune_dir: Path, role: str, overwrite: bool) -> tuple:
     previous = read_search(tune_dir)
     if previous is None:
         raise UserInputError(
-            f"--out {tune_dir}: holds no search the chief began; give every process of a "
-            f"distributed search the same --out, one directory they all see"
+            f"out={tune_dir}: holds no search the chief began; give every process of a "
+            f"distributed search the same `out`, one directory they all see"
         )
     return previous, False
 

@@ -38,7 +38,7 @@ from bert_keras.frozen_prefix.plan import choose
             "was not converted by bert-keras, so it cannot run its frozen blocks apart",
         ),
         ("auto", 3, False, None, True, "inline", "the embeddings train"),
-        ("inline", 3, True, 4, True, "inline", "--frozen-prefix inline"),
+        ("inline", 3, True, 4, True, "inline", "frozen_prefix=inline"),
     ],
 )
 def test_choose(asked, epochs, searching, boundary, splits_apart, mode, reason):

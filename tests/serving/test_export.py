@@ -204,7 +204,7 @@ def test_a_mixed_export_computes_in_its_dtype_and_stays_close_to_float32(
 
 
 def test_export_precision_auto_picks_for_this_machine_and_says_why(tiny_encoder_dir, capsys):
-    """What export does with `--precision auto` before it builds anything: this machine's
+    """What export does with `precision="auto"` before it builds anything: this machine's
     choice, said once on stderr."""
     from bert_keras.encoders.resolve import resolve_encoder
     from bert_keras.serving.export import serving_precision
@@ -212,7 +212,7 @@ def test_export_precision_auto_picks_for_this_machine_and_says_why(tiny_encoder_
     expected = expected_auto_precision()
     assert serving_precision("auto", resolve_encoder(str(tiny_encoder_dir))) == expected
     said = capsys.readouterr().err.strip().splitlines()
-    assert len(said) == 1 and said[0].startswith(f"bert-keras: --precision auto: {expected} (")
+    assert len(said) == 1 and said[0].startswith(f"bert-keras: precision=auto: {expected} (")
     assert (
         serving_precision("mixed_float16", resolve_encoder(str(tiny_encoder_dir)))
         == "mixed_float16"

@@ -11,7 +11,7 @@ def test_table_totals_and_notes(tiny_encoder_dir):
     model = build_classifier(str(tiny_encoder_dir / "encoder"), spec)
     table = format_table(layer_rows(model), spec, model.get_layer(ENCODER_LAYER).frozen_prefix)
     assert (
-        "Embeddings are frozen: --train-last and --freeze-first freeze them, "
+        "Embeddings are frozen: `train_last` and `freeze_first` freeze them, "
         "even when every block trains" in table
     )
     assert (
@@ -61,9 +61,11 @@ def test_layers_shows_the_rate_each_trainable_sub_layer_trains_at(tiny_encoder_d
         )
         == 0
     )
-    rows = {
-        line.split()[1]: line.split()[-2:] for line in capsys.readouterr().out.splitlines()[1:6]
-    }
+    table = capsys.readouterr().out
+    rows = {line.split()[1]: line.split()[-2:] for line in table.splitlines()[1:6]}
+    # the notes in the command line's words
+    assert "Embeddings are frozen: --train-last and --freeze-first freeze them" in table
+    assert table.rstrip().endswith("their output can be computed once (--frozen-prefix cache).")
     assert rows == {
         "embeddings": ["-", "frozen"],
         "transformer/layer_0": ["-", "frozen"],
@@ -75,9 +77,11 @@ def test_layers_shows_the_rate_each_trainable_sub_layer_trains_at(tiny_encoder_d
 
 def test_layers_shows_the_epoch_each_sub_layer_starts_training_in(tiny_encoder_dir, capsys):
     assert main(["layers", "--encoder", str(tiny_encoder_dir), "--unfreeze-schedule", "0,1,2"]) == 0
-    rows = {
-        line.split()[1]: line.split()[-2:] for line in capsys.readouterr().out.splitlines()[1:6]
-    }
+    table = capsys.readouterr().out
+    rows = {line.split()[1]: line.split()[-2:] for line in table.splitlines()[1:6]}
+    # the notes in the command line's words
+    assert "Embeddings are frozen: --train-last and --freeze-first freeze them" in table
+    assert table.rstrip().endswith("their output can be computed once (--frozen-prefix cache).")
     assert rows == {
         "embeddings": ["-", "frozen"],
         "transformer/layer_0": ["3", "frozen"],

@@ -94,7 +94,8 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     stamp = (out / "metrics.json").stat().st_mtime_ns
     assert main(command(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
     captured = capsys.readouterr()
-    assert "already finished" in captured.err and json.loads(captured.out)["f1"] == metrics["f1"]
+    assert "already finished; its metrics follow (--overwrite to train again)" in captured.err
+    assert json.loads(captured.out)["f1"] == metrics["f1"]
     assert (out / "metrics.json").stat().st_mtime_ns == stamp
 
 
@@ -139,7 +140,7 @@ def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
     encoder = encoder_for(paths, config.compute_precision)
     model = build_compiled_classifier(config, encoder, total_steps=1)
     restore_weights(model, best_checkpoint(config.out), "best")
-    validation = load_splits(config).validation
+    validation = load_splits(config.data_spec).validation
     again = final_metrics.evaluate_model(model, validation, load_preprocessor(paths), config)
     for name in ("loss", "accuracy", "precision", "recall", "f1", "auc", "evaluated_examples"):
         assert metrics[name] == pytest.approx(again[name], abs=2e-6), name

@@ -1,8 +1,10 @@
-"""What a search leaves behind: trials.csv, best.json (with the command that reproduces the
-best trial) and tuning.png, from a real oracle's trials; no training needed."""
+"""What a search leaves behind: trials.csv, best.json (with the settings, and the command,
+that reproduce the best trial) and tuning.png, from a real oracle's trials; no training needed."""
 
 import csv
+import dataclasses
 import json
+import shlex
 
 import pytest
 from keras_tuner.engine import trial as trial_module
@@ -11,7 +13,7 @@ from bert_keras.config import TrainConfig
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.tuning.oracles import make_oracle
-from bert_keras.tuning.results import best_trial_config, train_command, write_results
+from bert_keras.tuning.results import best_trial_config, reproducing_settings, write_results
 from bert_keras.tuning.space import SearchSpace
 from bert_keras.tuning.tuner import FreezeDepthTuner
 
@@ -72,35 +74,48 @@ def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
     config = best_trial_config(tuner, tune_dir / "best_run")
     assert config.freeze == FreezeSpec(train_last=1) and config.limit is None and config.epochs == 2
     assert config.out == str(tune_dir / "best_run")
-    assert train_command(config) == (
-        "bert-keras train --encoder minilm-l6 --data reviews.csv --train-last 1 "
-        f"--test-data test.csv --epochs 2 --out {tune_dir / 'best_run'}"
-    )
+    assert reproducing_settings(config) == {
+        "encoder": "minilm-l6",
+        "data": "reviews.csv",
+        "freeze": {"train_last": 1},
+        "test_data": "test.csv",
+        "epochs": 2,
+        "out": str(tune_dir / "best_run"),
+    }
+    no_block = TrainConfig(out="o", freeze=FreezeSpec(train_last=0))  # 0 is a setting, not unset
+    assert reproducing_settings(no_block)["freeze"] == {"train_last": 0}
+    command = write_results(tuner, tune_dir, lambda settings: f"train {sorted(settings)}")
+    assert command["command"] == f"train {sorted(reproducing_settings(config))}"
 
 
-def test_the_command_of_a_trial_with_a_resolved_precision_and_a_schedule_is_one_train_takes():
-    import dataclasses
-    import shlex
-
+def test_the_command_of_a_trial_is_one_train_takes_back_to_the_same_configuration(tmp_path):
+    """Every setting away from its default, a resolved precision and a schedule included:
+    the command line's words for them parse back into the same configuration."""
     from bert_keras.cli import build_parser
+    from bert_keras.cli.commands import train_config_from_args
+    from bert_keras.cli.wording import command_line, long_options
 
     config = TrainConfig(
-        out="runs/best",
-        data="reviews",
+        out=str(tmp_path / "runs best"),
+        data="tfds:imdb_reviews",
+        test_data="my test.csv",
+        train_split="train[:1000]",
+        text_columns=("title", "body"),
+        labels=("neg", "pos"),
+        multi_label=True,
+        allow_no_label=True,
         epochs=2,
-        freeze=FreezeSpec(train_last=2),
+        freeze=FreezeSpec(train_last=2, train_embeddings=True),
         unfreeze_schedule=(1, 2),
         precision="auto",
         resolved_precision="mixed_bfloat16",
+        cache_memory_gb=0.5,
     )
-    command = train_command(config)
-    assert "--precision mixed_bfloat16" in command and "--unfreeze-schedule 1,2" in command, command
-    assert "resolved" not in command
-    args = build_parser().parse_args(shlex.split(command)[1:])  # argparse takes every flag it names
-    assert (args.precision, args.unfreeze_schedule) == ("mixed_bfloat16", "1,2")
-    assert (
-        dataclasses.replace(
-            config, precision="mixed_bfloat16", resolved_precision=None
-        ).compute_precision
-        == config.compute_precision
-    )
+    parser = build_parser()
+    command = command_line("train", reproducing_settings(config), long_options(parser))
+    assert "--precision mixed_bfloat16" in command and "resolved" not in command, command
+    args = parser.parse_args(shlex.split(command)[1:])
+    expected = dataclasses.replace(config, precision="mixed_bfloat16", resolved_precision=None)
+    assert train_config_from_args(args) == expected
+    settings = json.loads(json.dumps(reproducing_settings(config)))  # as best.json holds them
+    assert TrainConfig(**{**settings, "freeze": FreezeSpec(**settings["freeze"])}) == expected
