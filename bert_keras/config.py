@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bert_keras.config_checks import number_in, parse_schedule, whole_in
 from bert_keras.data.columns import Columns
-from bert_keras.data.labels import RELEASE_NAMES, LabelSet, check_names
+from bert_keras.data.labels import LabelSet, check_names
+from bert_keras.data.spec import DataSpec
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.freezing.spec import FreezeSpec
@@ -23,19 +24,19 @@ BAD_RECORD_POLICIES = ("error", "skip")
 COMPUTE_PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies
 # auto: what fits the hardware (encoders/precision_choice.py)
 PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
-ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles of `tune --oracle`
+ORACLES = ("random", "bayesian", "grid", "hyperband")  # the Keras Tuner oracles `tune` takes
 DEFAULT_ORACLE, DEFAULT_MAX_TRIALS = "random", 5
-TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune --tune-learning-rate`
-TUNED_DROPOUTS = (0.0, 0.1, 0.2)  # `tune --tune-dropout`
-# `tune --tune-layer-lr-decay`: off, then ELECTRA's range
+TUNED_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # `tune_learning_rate`
+TUNED_DROPOUTS = (0.0, 0.1, 0.2)  # `tune_dropout`
+# `tune_layer_lr_decay`: off, then ELECTRA's range
 TUNED_LAYER_LR_DECAYS = (1.0, 0.9, 0.8, 0.65)
-TUNED_SCHEDULES = ("fixed", "gradual", "head_first")  # `tune --tune-schedule`; see tuning/space.py
+TUNED_SCHEDULES = ("fixed", "gradual", "head_first")  # `tune_schedule`; see tuning/space.py
 SERVING_PRECISION = "float32"  # `export`'s default: the serving hardware is unknown at export time
 # config.json starts with this marker: it tells a run directory bert-keras wrote (which
-# `--overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
+# `overwrite` may replace and `evaluate`/`export` may read) from anyone else's.
 RUN_FORMAT = "bert-keras-run/1"
 MAX_SEED = 2**31 - 1
-FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `--frozen-prefix`; see frozen_prefix/plan.py
+FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen_prefix/plan.py
 # Settings that say where a run is and where it keeps its cache, not what it computes:
 # a run moved elsewhere, or given another cache budget, still resumes.
 LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir")
@@ -44,12 +45,12 @@ LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir")
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a training run, validated once when made (UserInputError names
-    the flag); `config.json` of every run directory, and of every export.
+    the setting and the value); `config.json` of every run directory, and of every export.
 
     Args:
         out: the run directory. Every other field has the default shown beside it;
-            each is also a `bert-keras train` flag (`--max-seq-length` for
-            `max_seq_length`, the freeze flags for `freeze`).
+            each is also a `bert-keras train` flag (hyphens for underscores; the freeze
+            flags for `freeze`).
 
     Example:
 
@@ -65,7 +66,7 @@ class TrainConfig:
     out: str  # the run directory
     encoder: str = "minilm-l6"  # built-in name, TF Hub-format directory or handle
     data: str = "amazon_polarity"  # amazon_polarity, tfds:NAME, a folder, or a file
-    test_data: str | None = None  # the final evaluation's file (a single --data needs it)
+    test_data: str | None = None  # the final evaluation's file (a single-file `data` needs it)
     train_split: str = "train"  # TFDS split string, e.g. "train[:10000]"
     test_split: str = "test"  # TFDS split of the final evaluation, e.g. "validation"
     limit: int | None = None  # use only the first N training records
@@ -223,14 +224,9 @@ class TrainConfig:
         ]
 
     @property
-    def label_set(self) -> LabelSet:
-        """The run's labels (a run from before label sets: the release's two)."""
-        return LabelSet(self.labels or RELEASE_NAMES, self.multi_label)
-
-    @property
-    def columns(self) -> Columns:
-        """Which columns of a file hold the text and the label (`data.columns`)."""
-        return Columns(
+    def data_spec(self) -> DataSpec:
+        """The run's data source and how to read it: what `data.sources` takes."""
+        columns = Columns(
             self.text_columns,
             self.label_column,
             self.delimiter,
@@ -238,6 +234,14 @@ class TrainConfig:
             self.label_delimiter,
             self.allow_no_label,
         )
+        names = ("test_data", "train_split", "test_split", "limit", "text_fields")
+        names += ("on_bad_record", "labels", "validation_split", "tfds_data_dir", "tfds_manual_dir")
+        return DataSpec(self.data, columns=columns, **{n: getattr(self, n) for n in names})
+
+    @property
+    def label_set(self) -> LabelSet:
+        """The run's labels (a run from before label sets: the release's two)."""
+        return self.data_spec.label_set
 
     @property
     def compute_precision(self) -> str:

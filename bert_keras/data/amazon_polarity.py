@@ -74,8 +74,8 @@ class AmazonPolarity(tfds.core.GeneratorBasedBuilder):
             extracted = Path(dl_manager.download_and_extract(URL))
         except Exception as error:  # offline: a URLError, a ConnectionError, a DownloadError, ...
             raise UserInputError(
-                f"--data amazon_polarity: could not download {URL} ({type(error).__name__}); "
-                f"point --data at a local copy: the {ARCHIVE} archive, its extracted folder, "
+                f"data=amazon_polarity: could not download {URL} ({type(error).__name__}); "
+                f"point `data` at a local copy: the {ARCHIVE} archive, its extracted folder, "
                 "or any CSV file"
             ) from None
         return _csv_folder(extracted)
@@ -107,7 +107,7 @@ def load_builder(data_dir: str | None, manual_dir: str | None) -> AmazonPolarity
     except Exception as error:  # noqa: BLE001  (a damaged archive fails inside TFDS in many ways)
         reason = first_line(error)
         raise UserInputError(
-            f"--data amazon_polarity: could not prepare it from "
+            f"data=amazon_polarity: could not prepare it from "
             f"{manual_dir or 'the download'} ({type(error).__name__}: {reason})"
         ) from None
     return builder

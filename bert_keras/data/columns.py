@@ -31,12 +31,13 @@ class Columns:
     """Which columns hold the text and the label; None: the usual names.
 
     Args:
-        text: columns joined in order as the text (`--text-column`, repeatable).
-        label: the label's column (`--label-column`).
-        delimiter: of a delimited file (`--delimiter`); None: tab for .tsv, else comma.
-        multi_label: a record holds any number of labels (`--multi-label`): a JSON list,
-            or names split on `label_delimiter` in a delimited file.
-        allow_no_label: with multi_label, a record may hold none (`--allow-no-label`).
+        text: columns joined in order as the text (`text_columns` of a run).
+        label: the label's column (`label_column`).
+        delimiter: of a delimited file; None: tab for .tsv, else comma.
+        multi_label: a record holds any number of labels: a JSON list, or names split on
+            `label_delimiter` in a delimited file.
+        label_delimiter: between a delimited file's labels, with multi_label.
+        allow_no_label: with multi_label, a record may hold none.
     """
 
     text: tuple[str, ...] | None = None

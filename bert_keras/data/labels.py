@@ -1,6 +1,6 @@
 """The label set of a run: its names in order, and what kind of head they need.
 
-Names come from `--labels` (their order fixed by the user), else from the source (the
+Names come from `labels` (their order fixed by the user), else from the source (the
 original release's negative/positive, a TFDS ClassLabel's names), else from the training
 data: whole numbers in numeric order, strings sorted. Two names: one sigmoid (P of the
 second name); more: a softmax over all of them. The names are written to config.json,
@@ -83,7 +83,7 @@ def resolve_labels(
     """The label set of training labels `found` ({name: first line}) in `where`.
 
     Args:
-        given: `--labels` (or the names a resumed run recorded): must hold every label found.
+        given: `labels` (or the names a resumed run recorded): must hold every label found.
         known: the source's own names (the release, a TFDS ClassLabel), if any.
     """
     if len(found) < 2:

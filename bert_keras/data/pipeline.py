@@ -111,7 +111,7 @@ def epoch_stream(examples, size, epoch_batches, *, seed, first_epoch, epochs, ba
 
     def one_epoch(epoch: int):
         # Seeds are Python ints: a tensor seed makes tf.data compare it with 0 in
-        # Python when the global seed is 0 (`--seed 0` crashed inside model.fit).
+        # Python when the global seed is 0 (`seed=0` crashed inside model.fit).
         shuffled = examples.shuffle(
             min(size, SHUFFLE_BUFFER), seed=seed * 1_000_003 + epoch, reshuffle_each_iteration=False
         )

@@ -76,7 +76,7 @@ def _original_label(label: str, shown: str) -> str:
         raise BadRecord(
             f"label {shown} looks like 0/1 labels, not the original release's 1 (negative) "
             "and 2 (positive): give the file a header row and name its columns with "
-            "--label-column and --text-column (--labels fixes the names' order)",
+            "`label_column` and `text_columns` (`labels` fixes the names' order)",
             refused=True,
         )
     if label not in CSV_LABELS:
@@ -237,7 +237,7 @@ def _skip(result: Records, where: str, problem: ColumnProblem, on_bad_record: st
     if getattr(problem, "refused", False):
         raise UserInputError(where)
     if on_bad_record == "error":
-        raise UserInputError(f"{where} (use --on-bad-record skip to skip such records)")
+        raise UserInputError(f"{where} (use on_bad_record=skip to skip such records)")
     result.skipped.append(where)
 
 

@@ -1,10 +1,10 @@
-"""`--data`: where the reviews come from, as train / validation / test splits.
+"""`data`: where the reviews come from, as train / validation / test splits.
 
 Every split is an unbatched tf.data.Dataset of {"label": int64 index into the label set,
 "title", "content": string} and its size. Sources: the TFDS builder (`amazon_polarity`,
 or a path to the original .tgz), a folder with train.csv and test.csv, or one
 file (the release's CSV, fastText, JSON lines, a delimited file with a header) with
-`--test-data` for the test split.
+`test_data` for the test split. What to load is a `DataSpec` (`data.spec`).
 """
 
 import dataclasses
@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from bert_keras.data.labels import LabelSet, check_seen, resolve_labels
 from bert_keras.data.records import read_records
+from bert_keras.data.spec import DataSpec
 from bert_keras.data.tfds_source import PREFIX, amazon_splits, named_splits
 from bert_keras.errors import UserInputError
 
@@ -43,7 +44,7 @@ def carve_validation(examples, size: int, fraction: float):
     held_out = int(size * fraction)
     if held_out == 0 or held_out == size:
         raise UserInputError(
-            f"--validation-split {fraction}: leaves an empty split of {size} examples"
+            f"validation_split={fraction}: leaves an empty split of {size} examples"
         )
 
     def is_validation(index, _):
@@ -86,31 +87,31 @@ def _first_lines(records) -> dict[str, int]:
     return found
 
 
-def _read(path: Path, config, limit=None):
-    return read_records(path, config.text_fields, config.on_bad_record, limit, config.columns)
+def _read(path: Path, spec: DataSpec, limit=None):
+    return read_records(path, spec.text_fields, spec.on_bad_record, limit, spec.columns)
 
 
-def _training_labels(records, config, known=None) -> LabelSet:
+def _training_labels(records, spec: DataSpec, known=None) -> LabelSet:
     """The label set of the training part of `records` (validation carved off as
     `carve_validation` will); validation labels it never saw are refused."""
-    fraction = config.validation_split
+    fraction = spec.validation_split
     parts = ([], [])
     for index, record in enumerate(records.records):
         parts[is_validation(index, fraction)].append(record)
-    within = f" (the first {config.limit} records, --limit)" if config.limit is not None else ""
+    within = f" (the first {spec.limit} records, `limit`)" if spec.limit is not None else ""
     labels = resolve_labels(
         _first_lines(parts[0]),
         f"{records.path}{within}",
-        config.labels,
+        spec.labels,
         known,
-        config.multi_label,
+        spec.multi_label,
     )
     check_seen(_first_lines(parts[1]), set(_first_lines(parts[0])), records.path, "validation")
     return labels
 
 
-def _test_split(path: Path, config, labels: LabelSet, seen) -> tuple:
-    records = _read(path, config)
+def _test_split(path: Path, spec: DataSpec, labels: LabelSet, seen) -> tuple:
+    records = _read(path, spec)
     check_seen(_first_lines(records.records), set(seen), records.path, "test")
     return _from_records(records.records, labels), len(records.records), records
 
@@ -129,47 +130,45 @@ class Loaded:
     notes: tuple = ()  # "file: text from ..., labels from ...": columns chosen untold
 
 
-def _is_tfds(config) -> bool:
+def _is_tfds(spec: DataSpec) -> bool:
     return (
-        config.data == "amazon_polarity"
-        or config.data.endswith(".tgz")
-        or config.data.startswith(PREFIX)
+        spec.data == "amazon_polarity" or spec.data.endswith(".tgz") or spec.data.startswith(PREFIX)
     )
 
 
-def _tfds_splits(config) -> Loaded:
-    data = Path(config.data)
-    if config.multi_label:
+def _tfds_splits(spec: DataSpec) -> Loaded:
+    data = Path(spec.data)
+    if spec.multi_label:
         raise UserInputError(
-            f"--multi-label: --data {config.data} gives one label per example (a ClassLabel)"
+            f"`multi_label`: data={spec.data} gives one label per example (a ClassLabel)"
         )
-    if config.data.startswith(PREFIX):
-        loaded = named_splits(config)
+    if spec.data.startswith(PREFIX):
+        loaded = named_splits(spec)
     else:
         if data.name.endswith(".tgz") and not data.is_file():
-            raise UserInputError(f"--data {data}: no such file")
-        manual_dir = config.tfds_manual_dir or (
+            raise UserInputError(f"data={data}: no such file")
+        manual_dir = spec.tfds_manual_dir or (
             str(data.parent) if data.name.endswith(".tgz") else None
         )
-        loaded = amazon_splits(config, manual_dir)
+        loaded = amazon_splits(spec, manual_dir)
     labels = LabelSet(loaded.names)
-    if config.labels is not None and config.labels != labels.names:
+    if spec.labels is not None and spec.labels != labels.names:
         raise UserInputError(
-            f"--labels {','.join(config.labels)}: the dataset's labels are "
+            f"labels={','.join(spec.labels)}: the dataset's labels are "
             f"{','.join(labels.names)}, in that order"
         )
     train = (loaded.train, loaded.train_size)
-    if config.test_data is not None:  # the user's own test file replaces the dataset's test split
-        test, test_size, records = _test_split(Path(config.test_data), config, labels, labels.names)
+    if spec.test_data is not None:  # the user's own test file replaces the dataset's test split
+        test, test_size, records = _test_split(Path(spec.test_data), spec, labels, labels.names)
         return Loaded(*train, test, test_size, labels, tuple(records.skipped))
     return Loaded(*train, loaded.test, loaded.test_size, labels)
 
 
-def _local_splits(config, train_file: Path, test_file: Path) -> Loaded:
-    records = _read(train_file, config, config.limit)
-    labels = _training_labels(records, config, known=records.names)
+def _local_splits(spec: DataSpec, train_file: Path, test_file: Path) -> Loaded:
+    records = _read(train_file, spec, spec.limit)
+    labels = _training_labels(records, spec, known=records.names)
     seen = _first_lines(records.records)
-    test, test_size, test_records = _test_split(test_file, config, labels, seen)
+    test, test_size, test_records = _test_split(test_file, spec, labels, seen)
     return Loaded(
         _from_records(records.records, labels),
         len(records.records),
@@ -181,28 +180,28 @@ def _local_splits(config, train_file: Path, test_file: Path) -> Loaded:
     )
 
 
-def _folder_splits(config) -> Loaded:
-    data = Path(config.data)
+def _folder_splits(spec: DataSpec) -> Loaded:
+    data = Path(spec.data)
     if not (data / "train.csv").is_file():
         raise UserInputError(
-            f"--data {data}: a folder must hold train.csv and test.csv (the original layout)"
+            f"data={data}: a folder must hold train.csv and test.csv (the original layout)"
         )
-    # --test-data replaces it
-    test = Path(config.test_data) if config.test_data is not None else data / "test.csv"
-    return _local_splits(config, data / "train.csv", test)
+    # `test_data` replaces it
+    test = Path(spec.test_data) if spec.test_data is not None else data / "test.csv"
+    return _local_splits(spec, data / "train.csv", test)
 
 
-def _file_splits(config) -> Loaded:
-    if config.test_data is None:
+def _file_splits(spec: DataSpec) -> Loaded:
+    if spec.test_data is None:
         raise UserInputError(
-            f"--data {config.data}: a single file needs --test-data for the final evaluation"
+            f"data={spec.data}: a single file needs `test_data` for the final evaluation"
         )
-    return _local_splits(config, Path(config.data), Path(config.test_data))
+    return _local_splits(spec, Path(spec.data), Path(spec.test_data))
 
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    """A kind of `--data`: how to tell it, and how it loads: ((train, size), (test, size),
+    """A kind of `data`: how to tell it, and how it loads: ((train, size), (test, size),
     skipped)."""
 
     kind: str
@@ -210,30 +209,29 @@ class Source:
     load: Callable
 
 
-# The first source that matches `--data` loads it; a new source is one entry here and its loader.
+# The first source that matches `data` loads it; a new source is one entry here and its loader.
 SOURCES = (
     Source(
         "TFDS: amazon_polarity, the original .tgz, or tfds:NAME[/CONFIG]", _is_tfds, _tfds_splits
     ),
     Source(
         "a folder with train.csv and test.csv",
-        lambda config: Path(config.data).is_dir(),
+        lambda spec: Path(spec.data).is_dir(),
         _folder_splits,
     ),
     Source(
-        "one file (CSV, fastText or JSON lines), with --test-data",
-        lambda config: Path(config.data).is_file(),
+        "one file (CSV, fastText or JSON lines), with `test_data`",
+        lambda spec: Path(spec.data).is_file(),
         _file_splits,
     ),
 )
 
 
-def load_splits(config) -> Splits:
-    """The train, validation and test splits `--data` stands for.
+def load_splits(spec: DataSpec) -> Splits:
+    """The train, validation and test splits `spec.data` stands for.
 
     Args:
-        config: a TrainConfig; reads `data`, `test_data`, `limit`, `train_split`,
-            `validation_split`, `text_fields`, `on_bad_record` and the TFDS folders.
+        spec: the source and how to read it (`TrainConfig.data_spec` gives a run's).
 
     Returns:
         Splits of unbatched {"label", "title", "content"} datasets with their sizes;
@@ -242,24 +240,23 @@ def load_splits(config) -> Splits:
     Example:
 
     >>> import os, tempfile
-    >>> from bert_keras.config import TrainConfig
     >>> folder = tempfile.mkdtemp()
     >>> for name in ("train.csv", "test.csv"):
     ...     rows = '"2","Great","works well"\\n"1","Bad","broke"\\n' * 10
     ...     _ = open(os.path.join(folder, name), "w").write(rows)
-    >>> splits = load_splits(TrainConfig(out="unused", data=folder))
+    >>> splits = load_splits(DataSpec(folder))
     >>> splits.train.size, splits.validation.size, splits.test.size
     (18, 2, 20)
     """
-    source = next((s for s in SOURCES if s.matches(config)), None)
+    source = next((s for s in SOURCES if s.matches(spec)), None)
     if source is None:
         raise UserInputError(
-            f"--data {config.data}: no such file or folder "
+            f"data={spec.data}: no such file or folder "
             "(or use amazon_polarity, or tfds:NAME for a TFDS dataset)"
         )
-    loaded = source.load(config)
+    loaded = source.load(spec)
     (train, train_size), (validation, validation_size) = carve_validation(
-        loaded.train, loaded.train_size, config.validation_split
+        loaded.train, loaded.train_size, spec.validation_split
     )
     return Splits(
         Split("train", train, train_size),
@@ -271,18 +268,18 @@ def load_splits(config) -> Splits:
     )
 
 
-def load_evaluation_split(config) -> tuple[Split, tuple]:
-    """What `bert-keras evaluate --data` scores: the test split of a dataset or
+def load_evaluation_split(spec: DataSpec) -> tuple[Split, tuple]:
+    """What `evaluate` scores of `spec.data`: the test split of a dataset or
     folder, or every record of a single file; and the bad records it skipped."""
-    data = Path(config.data)
-    if data.is_file() and not _is_tfds(config):
-        if config.labels is None:  # a run from before label sets: its data's own
-            records = _read(data, config)
+    data = Path(spec.data)
+    if data.is_file() and not _is_tfds(spec):
+        if spec.labels is None:  # a run from before label sets: its data's own
+            records = _read(data, spec)
             names = _first_lines(records.records)
-            labels = resolve_labels(names, str(data), None, records.names, config.multi_label)
+            labels = resolve_labels(names, str(data), None, records.names, spec.multi_label)
         else:
-            labels = config.label_set
-        examples, size, records = _test_split(data, config, labels, labels.names)
+            labels = spec.label_set
+        examples, size, records = _test_split(data, spec, labels, labels.names)
         return Split("evaluation", examples, size), tuple(records.skipped)
-    splits = load_splits(config)
+    splits = load_splits(spec)
     return splits.test, splits.skipped

@@ -1,9 +1,9 @@
-"""TFDS sources: `--data amazon_polarity` (the builder bert-keras ships) and
-`--data tfds:NAME[/CONFIG]`, any TFDS text classification dataset.
+"""TFDS sources: `data="amazon_polarity"` (the builder bert-keras ships) and
+`data="tfds:NAME[/CONFIG]"`, any TFDS text classification dataset.
 
 A dataset's label is its ClassLabel feature (the names come from it) and its text its Text
-features: `--label-column`/`--text-column` choose among them, else the one of each there is
-(or the one with a usual name). Splits take TFDS's slicing (`--train-split 'train[:10000]'`).
+features: the columns' label and text choose among them, else the one of each there is
+(or the one with a usual name). Splits take TFDS's slicing (`train_split="train[:10000]"`).
 """
 
 import dataclasses
@@ -16,6 +16,7 @@ import tensorflow_datasets as tfds
 
 from bert_keras.data.amazon_polarity import load_builder
 from bert_keras.data.columns import LABEL_NAMES, TEXT_NAMES
+from bert_keras.data.spec import DataSpec
 from bert_keras.errors import UserInputError, first_line
 
 PREFIX = "tfds:"
@@ -30,41 +31,43 @@ class TfdsSplits:
     names: tuple[str, ...]  # the ClassLabel's
 
 
-def _split(builder, split: str, flag: str, name: str) -> tuple[tf.data.Dataset, int]:
+def _split(builder, split: str, argument: str, name: str) -> tuple[tf.data.Dataset, int]:
     try:
         size = builder.info.splits[split].num_examples
     except (KeyError, ValueError) as error:
         splits = ", ".join(builder.info.splits)
-        raise UserInputError(f"{flag} {split}: not a split of {name} ({splits}; {error})") from None
+        raise UserInputError(
+            f"{argument}={split}: not a split of {name} ({splits}; {error})"
+        ) from None
     return builder.as_dataset(split=split, shuffle_files=False), size
 
 
-def _check_labelled(examples, flag: str, split: str, name: str):
+def _check_labelled(examples, argument: str, split: str, name: str):
     """GLUE-style hidden labels (-1) are refused, not trained on or scored."""
     first = next(iter(examples.batch(256).take(1)), None)
     if first is not None and bool(tf.reduce_any(first["label"] < 0)):
         raise UserInputError(
-            f"{flag} {split}: {name} hides the labels of this split (-1); "
-            "use another split (e.g. --test-split validation)"
+            f"{argument}={split}: {name} hides the labels of this split (-1); "
+            "use another split (e.g. test_split=validation)"
         )
 
 
-def _slices(builder, config, name: str, names, to_review=None) -> TfdsSplits:
-    train, train_size = _split(builder, config.train_split, "--train-split", name)
-    test, test_size = _split(builder, config.test_split, "--test-split", name)
+def _slices(builder, spec: DataSpec, name: str, names, to_review=None) -> TfdsSplits:
+    train, train_size = _split(builder, spec.train_split, "train_split", name)
+    test, test_size = _split(builder, spec.test_split, "test_split", name)
     if to_review is not None:
         train, test = (d.map(to_review, num_parallel_calls=tf.data.AUTOTUNE) for d in (train, test))
-    _check_labelled(train, "--train-split", config.train_split, name)
-    _check_labelled(test, "--test-split", config.test_split, name)
-    if config.limit is not None:
-        train, train_size = train.take(config.limit), min(train_size, config.limit)
+    _check_labelled(train, "train_split", spec.train_split, name)
+    _check_labelled(test, "test_split", spec.test_split, name)
+    if spec.limit is not None:
+        train, train_size = train.take(spec.limit), min(train_size, spec.limit)
     return TfdsSplits(train, train_size, test, test_size, tuple(names))
 
 
-def amazon_splits(config, manual_dir: str | None) -> TfdsSplits:
+def amazon_splits(spec: DataSpec, manual_dir: str | None) -> TfdsSplits:
     """amazon_polarity from bert-keras' own builder (downloaded, or from `manual_dir`)."""
-    builder = load_builder(config.tfds_data_dir, manual_dir)
-    return _slices(builder, config, "amazon_polarity", builder.info.features["label"].names)
+    builder = load_builder(spec.tfds_data_dir, manual_dir)
+    return _slices(builder, spec, "amazon_polarity", builder.info.features["label"].names)
 
 
 def _probe(name: str, urls) -> None:
@@ -80,9 +83,9 @@ def _probe(name: str, urls) -> None:
     except Exception as error:  # noqa: BLE001  (offline: URLError, timeouts, socket errors)
         host = urllib.parse.urlsplit(url).netloc
         raise UserInputError(
-            f"--data {PREFIX}{name}: not prepared, and {host} is unreachable "
+            f"data={PREFIX}{name}: not prepared, and {host} is unreachable "
             f"({type(error).__name__}); prepare it where there is a network "
-            f"(`tfds build {name} --data_dir DIR`) and give --tfds-data-dir DIR"
+            f"(`tfds build {name} --data_dir DIR`) and give tfds_data_dir=DIR"
         ) from None
 
 
@@ -90,9 +93,9 @@ def prepared_builder(name: str, data_dir: str | None):
     """TFDS's builder of `name`, prepared in `data_dir` (downloading on first use)."""
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-    except Exception as error:  # noqa: BLE001  (DatasetNotFoundError, a bad config name, ...)
+    except Exception as error:  # noqa: BLE001  (DatasetNotFoundError, a bad spec name, ...)
         reason = first_line(error)
-        raise UserInputError(f"--data {PREFIX}{name}: not a TFDS dataset ({reason})") from None
+        raise UserInputError(f"data={PREFIX}{name}: not a TFDS dataset ({reason})") from None
     if not builder.is_prepared():
         _probe(name, builder.url_infos)
         try:
@@ -100,44 +103,47 @@ def prepared_builder(name: str, data_dir: str | None):
         except Exception as error:  # noqa: BLE001
             reason = first_line(error)
             raise UserInputError(
-                f"--data {PREFIX}{name}: could not prepare it in --tfds-data-dir "
+                f"data={PREFIX}{name}: could not prepare it in tfds_data_dir="
                 f"{data_dir or 'the default'} ({type(error).__name__}: {reason})"
             ) from None
     return builder
 
 
-def _choose(features: dict, kind, given, usual, what: str, flag: str) -> list[str]:
+def _choose(features: dict, kind, given, usual, what: str, argument: str) -> list[str]:
     found = [name for name, feature in features.items() if isinstance(feature, kind)]
     if given:
         unknown = [name for name in given if name not in found]
         if unknown:
-            raise UserInputError(f"{flag} {unknown[0]}: not a {what} feature ({', '.join(found)})")
+            raise UserInputError(
+                f"{argument}={unknown[0]}: not a {what} feature ({', '.join(found)})"
+            )
         return list(given)
     named = [name for name in found if name.lower() in usual]
     chosen = found if len(found) == 1 else named
     if len(chosen) != 1:
         raise UserInputError(
-            f"{flag}: the dataset's {what} features are {', '.join(found) or 'none'}; name one"
+            f"`{argument}`: the dataset's {what} features are {', '.join(found) or 'none'}; "
+            "name one"
         )
     return chosen
 
 
-def named_splits(config) -> TfdsSplits:
-    """`--data tfds:NAME[/CONFIG]`: its ClassLabel as the label, its Text feature(s) as the
+def named_splits(spec: DataSpec) -> TfdsSplits:
+    """`data="tfds:NAME[/CONFIG]"`: its ClassLabel as the label, its Text feature(s) as the
     text (two or more: the first as a title, the rest its content)."""
-    name = config.data[len(PREFIX) :]
-    builder = prepared_builder(name, config.tfds_data_dir)
+    name = spec.data[len(PREFIX) :]
+    builder = prepared_builder(name, spec.tfds_data_dir)
     features = dict(builder.info.features)
     label = _choose(
         features,
         tfds.features.ClassLabel,
-        [config.label_column] if config.label_column else None,
+        [spec.columns.label] if spec.columns.label else None,
         LABEL_NAMES,
         "ClassLabel",
-        "--label-column",
+        "label_column",
     )[0]
     texts = _choose(
-        features, tfds.features.Text, config.text_columns, TEXT_NAMES, "Text", "--text-column"
+        features, tfds.features.Text, spec.columns.text, TEXT_NAMES, "Text", "text_columns"
     )
 
     def to_review(example):
@@ -147,4 +153,4 @@ def named_splits(config) -> TfdsSplits:
         content = tf.strings.reduce_join(tf.stack(parts[1:]), separator=" ")
         return {"label": example[label], "title": parts[0], "content": content}
 
-    return _slices(builder, config, name, features[label].names, to_review)
+    return _slices(builder, spec, name, features[label].names, to_review)

@@ -46,7 +46,7 @@ def write_rows(data: str, folder: Path):
     from bert_keras.data.sources import load_splits
 
     config = TrainConfig(out="unused", data=data)
-    splits = load_splits(config)
+    splits = load_splits(config.data_spec)
     for split in (splits.train, splits.test):
         with open(folder / f"{split.name}.jsonl", "w", encoding="utf-8") as handle:
             for batch in split.examples.batch(1024):

@@ -22,7 +22,7 @@ def test_builder_reads_the_extracted_folder_as_manual_dir(tmp_path):
         tfds_manual_dir=str(tmp_path / "manual"),
         train_split="train[:40]",
     )
-    splits = load_splits(config)
+    splits = load_splits(config.data_spec)
     assert (splits.train.size, splits.validation.size, splits.test.size) == (36, 4, 20)
     example = next(iter(splits.test.examples))
     assert set(example) == {"label", "title", "content"} and int(example["label"]) in (0, 1)
@@ -40,7 +40,7 @@ def test_builder_reads_the_archive_given_as_data(tmp_path):
         tar.add(folder, arcname="amazon_review_polarity_csv")
     shutil.rmtree(tmp_path / "src")
     splits = load_splits(
-        TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds"))
+        TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds")).data_spec
     )
     assert (splits.train.size + splits.validation.size, splits.test.size) == (30, 10)
     own_test = write_synthetic_reviews(tmp_path / "own", n_train=7, n_test=1) / "train.csv"
@@ -50,15 +50,15 @@ def test_builder_reads_the_archive_given_as_data(tmp_path):
             data=str(archive),
             tfds_data_dir=str(tmp_path / "tfds"),
             test_data=str(own_test),
-        )
+        ).data_spec
     )
-    assert splits.test.size == 7  # --test-data replaces the builder's test split
+    assert splits.test.size == 7  # test_data replaces the builder's test split
 
 
 def test_offline_download_fails_with_one_line_that_says_what_to_do(tmp_path):
     config = TrainConfig(out="unused", data="amazon_polarity", tfds_data_dir=str(tmp_path / "tfds"))
     with pytest.raises(
-        UserInputError, match="could not download .* point --data at a local copy"
+        UserInputError, match="could not download .* point `data` at a local copy"
     ) as raised:
-        load_splits(config)
+        load_splits(config.data_spec)
     assert "\n" not in str(raised.value)

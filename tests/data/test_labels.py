@@ -64,7 +64,7 @@ def test_label_indices_follow_the_names_order_in_every_split(tmp_path):
     for name in ("train.csv", "test.csv"):
         (tmp_path / name).write_text("\n".join(rows) + "\n")
     config = TrainConfig(out="run", data=str(tmp_path), labels="b,c,a", validation_split=0.2)
-    splits = load_splits(config)
+    splits = load_splits(config.data_spec)
     assert splits.labels.names == ("b", "c", "a")
     expected = {"a": 2, "b": 0, "c": 1}
     test = [

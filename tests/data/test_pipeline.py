@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 from tiny_bert import write_synthetic_reviews
 
-from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import encode_batches, review_text, training_stream
 from bert_keras.data.sources import load_splits
+from bert_keras.data.spec import DataSpec
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 
 
@@ -32,7 +32,7 @@ def test_review_text(title, content, fields, expected):
 @pytest.fixture(scope="module")
 def tiny_parts(tiny_encoder_dir, tmp_path_factory):
     data = write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=300, n_test=40)
-    splits = load_splits(TrainConfig(out="unused", data=str(data)))
+    splits = load_splits(DataSpec(str(data)))
     return splits, load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
 
 

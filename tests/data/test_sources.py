@@ -47,7 +47,7 @@ def test_which_source_a_data_flag_is(tmp_path, data, kind):
 
 def test_a_folder_and_a_file_load_their_splits(tmp_path):
     write_synthetic_reviews(tmp_path, n_train=50, n_test=10)
-    folder = load_splits(TrainConfig(out="unused", data=str(tmp_path), limit=40))
+    folder = load_splits(TrainConfig(out="unused", data=str(tmp_path), limit=40).data_spec)
     assert (folder.train.size, folder.validation.size, folder.test.size) == (36, 4, 10)
     single = load_splits(
         TrainConfig(
@@ -55,11 +55,11 @@ def test_a_folder_and_a_file_load_their_splits(tmp_path):
             data=str(tmp_path / "test.csv"),
             test_data=str(tmp_path / "train.csv"),
             validation_split=0.5,
-        )
+        ).data_spec
     )
     assert (single.train.size, single.validation.size, single.test.size) == (5, 5, 50)
-    with pytest.raises(UserInputError, match="needs --test-data"):
-        load_splits(TrainConfig(out="unused", data=str(tmp_path / "test.csv")))
+    with pytest.raises(UserInputError, match="needs `test_data`"):
+        load_splits(TrainConfig(out="unused", data=str(tmp_path / "test.csv")).data_spec)
 
 
 def test_test_data_replaces_a_folders_test_split_and_a_missing_one_is_named(tmp_path):
@@ -69,10 +69,12 @@ def test_test_data_replaces_a_folders_test_split_and_a_missing_one_is_named(tmp_
     splits = load_splits(
         TrainConfig(
             out="unused", data=str(tmp_path), test_data=str(tmp_path / "other" / "train.csv")
-        )
+        ).data_spec
     )
     assert (splits.train.size, splits.test.size) == (45, 7)
     with pytest.raises(UserInputError, match="absent.csv: no such file"):
         load_splits(
-            TrainConfig(out="unused", data=str(tmp_path), test_data=str(tmp_path / "absent.csv"))
+            TrainConfig(
+                out="unused", data=str(tmp_path), test_data=str(tmp_path / "absent.csv")
+            ).data_spec
         )

@@ -20,7 +20,9 @@ def data_dir(tmp_path_factory):
 
 
 def test_a_tfds_dataset_gives_its_classlabel_names_text_and_sizes(data_dir):
-    splits = load_splits(TrainConfig(out="run", data="tfds:tiny_topics", tfds_data_dir=data_dir))
+    splits = load_splits(
+        TrainConfig(out="run", data="tfds:tiny_topics", tfds_data_dir=data_dir).data_spec
+    )
     assert splits.labels.names == tuple(CUES)  # the ClassLabel's order
     assert (splits.train.size, splits.validation.size, splits.test.size) == (216, 24, 60)
     test = list(splits.test.examples.as_numpy_iterator())
@@ -37,7 +39,7 @@ def test_text_features_chosen_by_name_join_as_title_and_content(data_dir):
         text_columns=("headline", "text"),
         train_split="train[:30]",
     )
-    splits = load_splits(config)
+    splits = load_splits(config.data_spec)
     got = {
         (e["title"].decode(), e["content"].decode())
         for e in splits.test.examples.as_numpy_iterator()
@@ -49,16 +51,16 @@ def test_text_features_chosen_by_name_join_as_title_and_content(data_dir):
 @pytest.mark.parametrize(
     "data, options, problem",
     [
-        ("tfds:tiny_hidden", {}, "--test-split test: tiny_hidden hides the labels of this split"),
-        ("tfds:no_such_dataset", {}, "--data tfds:no_such_dataset: not a TFDS dataset"),
-        ("tfds:tiny_topics", {"test_split": "nope"}, "--test-split nope: not a split of tiny_top"),
-        ("tfds:tiny_topics", {"label_column": "label"}, "--label-column label: not a ClassLabel"),
-        ("tfds:tiny_topics", {"labels": ("a", "b")}, "--labels a,b: the dataset's labels are"),
+        ("tfds:tiny_hidden", {}, "test_split=test: tiny_hidden hides the labels of this split"),
+        ("tfds:no_such_dataset", {}, "data=tfds:no_such_dataset: not a TFDS dataset"),
+        ("tfds:tiny_topics", {"test_split": "nope"}, "test_split=nope: not a split of tiny_top"),
+        ("tfds:tiny_topics", {"label_column": "label"}, "label_column=label: not a ClassLabel"),
+        ("tfds:tiny_topics", {"labels": ("a", "b")}, "labels=a,b: the dataset's labels are"),
     ],
 )
 def test_refused_with_one_line(data_dir, data, options, problem):
     with pytest.raises(UserInputError) as raised:
-        load_splits(TrainConfig(out="run", data=data, tfds_data_dir=data_dir, **options))
+        load_splits(TrainConfig(out="run", data=data, tfds_data_dir=data_dir, **options).data_spec)
     assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
 
 

@@ -6,9 +6,9 @@ import tensorflow as tf
 import tensorflow_hub as hub
 from tiny_bert import write_synthetic_reviews
 
-from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import review_text
 from bert_keras.data.sources import load_splits
+from bert_keras.data.spec import DataSpec
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.frozen_prefix.build import compute_states
 
@@ -16,7 +16,7 @@ from bert_keras.frozen_prefix.build import compute_states
 @pytest.fixture(scope="module")
 def parts(tiny_encoder_dir, tmp_path_factory):
     data = write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=150, n_test=10)
-    split = load_splits(TrainConfig(out="unused", data=str(data))).train
+    split = load_splits(DataSpec(str(data))).train
     return (
         hub.load(str(tiny_encoder_dir / "encoder")),
         load_preprocessor(resolve_encoder(str(tiny_encoder_dir))),
