@@ -1,7 +1,7 @@
 """A run's cache: what it depends on, where it lives, and getting it (or building it once).
 
-In memory when its estimated size fits the budget (`--cache-memory-gb`, by default
-a quarter of the machine's RAM), else on disk under `--cache-dir` (by default
+In memory when its estimated size fits the budget (`cache_memory_gb`, by default
+a quarter of the machine's RAM), else on disk under `cache_dir` (by default
 BERT_KERAS_HOME/cache), in a folder keyed by everything the states depend on: a
 rerun, a resumed run or another trial of a search reuses it. A cache too big for
 both is not built: the run trains inline and says so.
@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import atomic_directory
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.build import compute_states
+from bert_keras.notices import say
 
 SAMPLE = 512  # reviews tokenized to estimate the cache's size
 DISK_HEADROOM = 1.2  # free disk a cache on disk needs, in units of its size
@@ -35,45 +35,61 @@ class Placement:
     directory: Path  # where a cache on disk lives, one folder per key
 
 
-def memory_budget(config) -> int:
-    if config.cache_memory_gb is not None:
-        return int(config.cache_memory_gb * 2**30)
+@dataclasses.dataclass(frozen=True)
+class CacheOptions:
+    """How a run's states are computed and kept, and where they may go."""
+
+    max_seq_length: int  # tokens per example, as the run tokenizes
+    text_fields: str  # as the run joins title and content
+    dtype: np.dtype  # the states' (`storage_dtype`)
+    memory_budget: int  # bytes a cache may take in memory (`memory_budget`)
+    directory: Path  # where caches too big for memory go, one folder per key
+
+
+def memory_budget(cache_memory_gb: float | None) -> int:
+    """`cache_memory_gb` in bytes; None: a quarter of the machine's RAM."""
+    if cache_memory_gb is not None:
+        return int(cache_memory_gb * 2**30)
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
 
 
-def storage_dtype(config) -> np.dtype:
+def cache_directory(cache_dir: str | None) -> Path:
+    return Path(cache_dir) if cache_dir else bert_keras_home() / "cache"
+
+
+def storage_dtype(compute_precision: str) -> np.dtype:
     """What the states are kept in: the run's compute dtype (bfloat16 under mixed_bfloat16),
     whose numbers they are exactly: half the bytes of float32, and nothing lost."""
     import tensorflow as tf
     import tf_keras
 
     return np.dtype(
-        tf.as_dtype(
-            tf_keras.mixed_precision.Policy(config.compute_precision).compute_dtype
-        ).as_numpy_dtype
+        tf.as_dtype(tf_keras.mixed_precision.Policy(compute_precision).compute_dtype).as_numpy_dtype
     )
 
 
-def estimate_bytes(preprocessor, examples, count: int, config, *, hidden: int) -> int:
+def estimate_bytes(
+    preprocessor, examples, count: int, options: CacheOptions, *, hidden: int
+) -> int:
     """The cache's size for `count` examples, from the mean length of a sample of them."""
     sample = next(iter(examples.batch(SAMPLE)))
     tokens = preprocessor.bert_pack_inputs(
-        [preprocessor.tokenize(review_text(sample, config.text_fields))],
-        seq_length=config.max_seq_length,
+        [preprocessor.tokenize(review_text(sample, options.text_fields))],
+        seq_length=options.max_seq_length,
     )["input_mask"]
     mean_length = float(tokens.numpy().sum()) / len(tokens)
-    return int(count * mean_length * hidden * storage_dtype(config).itemsize)
+    return int(count * mean_length * hidden * options.dtype.itemsize)
 
 
-def place(estimated: int, config) -> Placement:
-    directory = Path(config.cache_dir) if config.cache_dir else bert_keras_home() / "cache"
+def place(estimated: int, options: CacheOptions) -> Placement:
+    directory = options.directory
     existing = _existing_ancestor(directory)  # a rerun looks there, wherever this cache goes
     if not existing.is_dir():
         where = "" if existing == directory.absolute() else f" ({existing})"
         raise UserInputError(
             f"cache_dir={directory}: is{' under' if where else ''} a file{where}, not a directory"
         )
-    if estimated <= memory_budget(config):
+    if estimated <= options.memory_budget:
         return Placement("memory", estimated, directory)
     free = shutil.disk_usage(existing).free
     return Placement("disk" if estimated * DISK_HEADROOM <= free else None, estimated, directory)
@@ -116,10 +132,7 @@ def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
             for boundary, states in compute(missing, None).items():
                 store.remember(store.cache_key(keys[boundary]), states)
                 found[boundary] = states
-        print(
-            f"bert-keras: frozen prefix computed in {time.perf_counter() - start:.1f}s",
-            file=sys.stderr,
-        )
+        say(f"frozen prefix computed in {time.perf_counter() - start:.1f}s")
     return found
 
 
@@ -141,15 +154,15 @@ def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
     return {b: store.load(root / store.cache_key(keys[b])) for b in keys}
 
 
-def computer(encoder, preprocessor, examples, config):
+def computer(encoder, preprocessor, examples, options: CacheOptions):
     """compute(boundaries, allocate) for `get_states`: one pass over `examples`."""
     return lambda boundaries, allocate: compute_states(
         encoder,
         preprocessor,
         examples,
-        max_seq_length=config.max_seq_length,
-        text_fields=config.text_fields,
+        max_seq_length=options.max_seq_length,
+        text_fields=options.text_fields,
         boundaries=sorted(boundaries),
-        dtype=storage_dtype(config),
+        dtype=options.dtype,
         allocate=allocate,
     )

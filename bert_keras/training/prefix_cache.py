@@ -9,7 +9,6 @@ started with (RUN_DIR/frozen_prefix.json): its backup fits only that model.
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 from bert_keras.errors import UserInputError
@@ -17,14 +16,19 @@ from bert_keras.files.atomic import write_text_atomic
 from bert_keras.freezing.hub_layer import splits
 from bert_keras.freezing.sublayers import hidden_size
 from bert_keras.frozen_prefix.cache import (
+    CacheOptions,
+    cache_directory,
     computer,
     describe_placement,
     estimate_bytes,
     get_states,
+    memory_budget,
     place,
+    storage_dtype,
 )
 from bert_keras.frozen_prefix.plan import Plan, choose
 from bert_keras.frozen_prefix.states import HiddenStates
+from bert_keras.notices import say
 
 PLAN_FILE = "frozen_prefix.json"
 
@@ -97,21 +101,33 @@ def plan_run(
     )
 
 
+def cache_options(config) -> CacheOptions:
+    """The run's settings its frozen-prefix cache is made with, and kept by."""
+    return CacheOptions(
+        config.max_seq_length,
+        config.text_fields,
+        storage_dtype(config.compute_precision),
+        memory_budget(config.cache_memory_gb),
+        cache_directory(config.cache_dir),
+    )
+
+
 def prepare(
     config, plan: Plan, *, encoder_path: str, loaded, preprocessor, splits_, shard, forced: bool
 ) -> RunCache:
     """The states a cached run trains and validates on, built or found; an inline plan
     (whatever its reason, a cache too big for memory and disk included) gets none."""
     if plan.mode == "inline":
-        print(f"bert-keras: frozen prefix: {plan.reason}", file=sys.stderr)
+        say(f"frozen prefix: {plan.reason}")
         return RunCache(plan)
     train_examples = splits_.train.examples.shard(shard[1], shard[0])
     count = splits_.train.size // shard[1] + splits_.validation.size
+    options = cache_options(config)
     placement = place(
         estimate_bytes(
-            preprocessor, train_examples, count, config, hidden=hidden_size(loaded.variables)
+            preprocessor, train_examples, count, options, hidden=hidden_size(loaded.variables)
         ),
-        config,
+        options,
     )
     if placement.location is None:
         too_big = (
@@ -133,19 +149,15 @@ def prepare(
             shard=shard,
             forced=forced,
         )
-    print(
-        f"bert-keras: frozen prefix: {plan.reason} ({describe_placement(placement)})",
-        file=sys.stderr,
-    )
+    say(f"frozen prefix: {plan.reason} ({describe_placement(placement)})")
     states = {}
     for name, examples, part in (
         ("train", train_examples, shard),
         ("validation", splits_.validation.examples, (0, 1)),
     ):
         key = {plan.boundary: describe(config, encoder_path, name, plan.boundary, part)}
-        states[name] = get_states(key, placement, computer(loaded, preprocessor, examples, config))[
-            plan.boundary
-        ]
+        compute = computer(loaded, preprocessor, examples, options)
+        states[name] = get_states(key, placement, compute)[plan.boundary]
     size = sum(s.nbytes for s in states.values())
     info = {
         "location": placement.location,
@@ -169,31 +181,30 @@ def precompute(
     trials (its epochs) will read, computed in one pass over each split (the encoder's
     outputs after each block, kept where needed), and kept where `prepare` finds them."""
     count = len(boundaries) * (splits_.train.size + splits_.validation.size)
+    options = cache_options(config)
     placement = place(
         estimate_bytes(
             preprocessor,
             splits_.train.examples,
             count,
-            config,
+            options,
             hidden=hidden_size(loaded.variables),
         ),
-        config,
+        options,
     )
     if placement.location is None:
-        print(
-            f"bert-keras: frozen prefix: the search's cache ({describe_placement(placement)}) "
-            "fits neither memory nor disk; each trial decides for itself",
-            file=sys.stderr,
+        say(
+            f"frozen prefix: the search's cache ({describe_placement(placement)}) "
+            "fits neither memory nor disk; each trial decides for itself"
         )
         return
-    print(
-        "bert-keras: frozen prefix: caching the outputs at blocks "
-        f"{', '.join(map(str, boundaries))} {purpose} ({describe_placement(placement)})",
-        file=sys.stderr,
+    say(
+        "frozen prefix: caching the outputs at blocks "
+        f"{', '.join(map(str, boundaries))} {purpose} ({describe_placement(placement)})"
     )
     for name, examples in (
         ("train", splits_.train.examples),
         ("validation", splits_.validation.examples),
     ):
         keys = {b: describe(config, encoder_path, name, b, (0, 1)) for b in boundaries}
-        get_states(keys, placement, computer(loaded, preprocessor, examples, config))
+        get_states(keys, placement, computer(loaded, preprocessor, examples, options))

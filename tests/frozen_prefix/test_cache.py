@@ -6,17 +6,26 @@ import sys
 import numpy as np
 import pytest
 
-from bert_keras.config import TrainConfig
 from bert_keras.frozen_prefix import states as store
-from bert_keras.frozen_prefix.cache import Placement, get_states, memory_budget, place
+from bert_keras.frozen_prefix.cache import (
+    CacheOptions,
+    Placement,
+    cache_directory,
+    get_states,
+    memory_budget,
+    place,
+)
 
 
 def test_placement_by_budget(tmp_path):
-    config = TrainConfig(out="unused", cache_memory_gb=1, cache_dir=str(tmp_path / "cache"))
-    assert place(2**29, config).location == "memory"
-    assert place(2**31, config).location == "disk"  # over the budget, but the disk has room
-    assert place(2**60, config).location is None  # an exabyte: nowhere; the run trains inline
-    assert memory_budget(TrainConfig(out="unused")) > 2**28  # a quarter of this machine's RAM
+    budget = memory_budget(cache_memory_gb=1)
+    assert budget == 2**30
+    options = CacheOptions(128, "title_content", np.dtype("float32"), budget, tmp_path / "cache")
+    assert place(2**29, options).location == "memory"
+    assert place(2**31, options).location == "disk"  # over the budget, but the disk has room
+    assert place(2**60, options).location is None  # an exabyte: nowhere; the run trains inline
+    assert memory_budget(None) > 2**28  # a quarter of this machine's RAM
+    assert cache_directory(str(tmp_path)) == tmp_path and cache_directory(None).name == "cache"
 
 
 def fake_compute(calls):

@@ -6,9 +6,9 @@ import tensorflow as tf
 import tensorflow_hub as hub
 from tiny_bert import write_synthetic_reviews
 
-from bert_keras.config import TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import load_splits
+from bert_keras.data.spec import DataSpec
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.files.atomic import atomic_directory
@@ -21,7 +21,7 @@ from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_
 @pytest.fixture(scope="module")
 def cached(tiny_encoder_dir, tmp_path_factory):
     data = write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=300, n_test=10)
-    split = load_splits(TrainConfig(out="unused", data=str(data))).train
+    split = load_splits(DataSpec(str(data))).train
     encoder = hub.load(str(tiny_encoder_dir / "encoder"))
     preprocessor = load_preprocessor(resolve_encoder(str(tiny_encoder_dir)))
     states = compute_states(
@@ -100,11 +100,8 @@ def test_bfloat16_states_are_kept_in_bfloat16_and_read_back_as_its_float32_outpu
     split, preprocessor, _, _ = cached
     # the variant the runs of the tiny encoder use: built once, under a lock
     mixed = hub.load(encoder_for(resolve_encoder(str(tiny_encoder_dir)), "mixed_bfloat16"))
-    dtype = storage_dtype(TrainConfig(out="unused", precision="mixed_bfloat16"))
-    assert (
-        dtype.itemsize == 2
-        and storage_dtype(TrainConfig(out="unused", precision="float32")) == np.float32
-    )
+    dtype = storage_dtype("mixed_bfloat16")
+    assert dtype.itemsize == 2 and storage_dtype("float32") == np.float32
     common = dict(max_seq_length=48, text_fields="title_content", boundaries=[1], dtype=dtype)
     in_memory = compute_states(mixed, preprocessor, split.examples, **common)[1]
     with atomic_directory(tmp_path / "key") as folder:
