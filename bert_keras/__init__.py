@@ -2,7 +2,7 @@
 
 The Python API (`bert_keras.api`) is importable from here: `bert_keras.load_encoder`,
 `bert_keras.train` and the rest of `api.__all__`, loaded on first use so that
-`import bert_keras` (and `bert-keras --version`) stays quick.
+`import bert_keras` (and the command line's version) stays quick.
 
 `tensorflow_hub.KerasLayer` only works with the Keras 2 API (`tf_keras`), while
 TF 2.16+ ships Keras 3 as `tf.keras`. TensorFlow picks one at first import, so

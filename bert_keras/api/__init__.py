@@ -1,0 +1,54 @@
+"""The Python API: what a training script is written against.
+
+Build it yourself (`load_encoder`, `build_classifier`, `make_datasets`, then your own
+`model.fit`, `export_model`), or run the whole job the command line runs (`train`,
+`evaluate`, `export`, `load_predictor`, `tune`): checkpoints and resume, the frozen-prefix
+cache, schedules, precision and calibration included. Every name here is also
+`bert_keras.NAME`.
+
+The README's script (run as a test) goes from an encoder to predictions. In short
+(`encoder_dir`: a converted encoder of two blocks; `reviews`: a folder with train.csv and
+test.csv in the Amazon Polarity release's layout):
+
+>>> encoder = load_encoder(encoder_dir)
+>>> encoder.blocks
+2
+>>> model = build_classifier(encoder, freeze=FreezeSpec(train_last=1))
+>>> sorted({w.name.split("/")[1] for w in model.trainable_weights if "transformer/" in w.name})
+['layer_1']
+>>> data = make_datasets(reviews, encoder, batch_size=8, max_seq_length=32)
+>>> token_ids, labels = next(iter(data.train))
+>>> sorted(token_ids), model(token_ids).shape == labels.shape, data.labels
+(['input_mask', 'input_type_ids', 'input_word_ids'], True, ('negative', 'positive'))
+"""
+
+from bert_keras.api.building import (
+    Datasets,
+    Encoder,
+    build_classifier,
+    load_encoder,
+    make_datasets,
+    text_classifier,
+)
+from bert_keras.api.jobs import export_model, load_predictor, train, tune
+from bert_keras.errors import BertKerasError
+from bert_keras.evaluation.evaluate import evaluate
+from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.serving.export import export
+
+__all__ = [
+    "BertKerasError",
+    "Datasets",
+    "Encoder",
+    "FreezeSpec",
+    "build_classifier",
+    "evaluate",
+    "export",
+    "export_model",
+    "load_encoder",
+    "load_predictor",
+    "make_datasets",
+    "text_classifier",
+    "train",
+    "tune",
+]

@@ -1,0 +1,152 @@
+"""The whole jobs the command line runs, from Python: train, tune, export a model trained
+with your own `model.fit`, load an export to predict (`bert_keras.api` documents the whole)."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import tf_keras
+
+from bert_keras.api.building import Encoder
+from bert_keras.config import TrainConfig
+from bert_keras.serving import export as exports
+from bert_keras.serving.predict import Predictor
+from bert_keras.training.train import train as _train_job
+from bert_keras.tuning.search import run_search
+
+
+def train(
+    out: str | Path,
+    data: str | Path,
+    encoder: str = "minilm-l6",
+    overwrite: bool = False,
+    **settings: Any,
+) -> dict:
+    """The whole job `bert-keras train` runs: trains (or resumes) into the run directory
+    `out` and returns its metrics (`training.train.train` documents them).
+
+    Args:
+        out: the run directory.
+        data: as `make_datasets` takes it.
+        encoder: as `load_encoder` takes it.
+        overwrite: replace a run bert-keras wrote in `out`.
+        **settings: any field of `TrainConfig` (`freeze=FreezeSpec(...)`, `epochs`,
+            `batch_size`, `learning_rate`, `precision`, `strategy`, ...); `verbose` too
+            (Keras' progress: 0 none, 1 a bar, 2 a line per epoch).
+
+    Returns:
+        The metrics written to `out`/metrics.json: loss, accuracy, precision, recall, F1
+        and AUC of the best weights on the test split, the calibration, throughput and
+        parameter counts. A finished run's, again, without training.
+
+    Raises:
+        BertKerasError: a setting, the data or the encoder refused, naming the argument
+            and the value (`UserInputError`); `out` holds files bert-keras did not write.
+        TrainingDiverged: the loss became NaN.
+
+    Example (`encoder_dir`: a converted encoder of two blocks, `reviews`: a folder with
+    train.csv and test.csv):
+
+    >>> from bert_keras import FreezeSpec
+    >>> metrics = train(new_dir, reviews, encoder=encoder_dir, freeze=FreezeSpec(train_last=1),
+    ...                 batch_size=8, max_seq_length=32, verbose=0)
+    >>> metrics["evaluated_on"], metrics["train_examples"], metrics["best_epoch"]
+    ('test', 176, 1)
+    >>> {"chosen_on", "ece_before", "ece_after"} <= set(metrics["calibration"])
+    True
+    """
+    verbose = settings.pop("verbose", None)
+    config = TrainConfig(out=str(out), data=str(data), encoder=encoder, **settings)
+    return _train_job(config, overwrite=overwrite, verbose=verbose)
+
+
+def export_model(
+    model: tf_keras.Model,
+    encoder: Encoder,
+    model_dir: str | Path,
+    labels: Sequence[str] = ("negative", "positive"),
+    multi_label: bool = False,
+    max_seq_length: int = 128,
+    fresh_check: bool = True,
+) -> dict:
+    """Writes a classifier you trained with your own `model.fit` as the next version of
+    `model_dir` for TF Serving: the signatures, token-id twin and checks of `export`,
+    serving the head as trained (no calibration: temperature 1, threshold 0.5).
+
+    Args:
+        model: from `build_classifier`, trained.
+        encoder: the `Encoder` it was built on.
+        model_dir: the model directory TF Serving polls (versions 1, 2, ...).
+        labels: the names of the head's outputs, in order (`Datasets.labels`).
+        multi_label: the head is one sigmoid per label.
+        max_seq_length: tokens per text at most, as trained.
+        fresh_check: load each version back in a fresh process before publishing it.
+
+    Returns:
+        The version's path (`export`) and number, its token-id twin's, and the check's
+        figures.
+    """
+    return exports.export_model(
+        model,
+        model_dir,
+        encoder.spec,
+        encoder.preprocessor,
+        labels,
+        multi_label,
+        max_seq_length,
+        fresh_check,
+    )
+
+
+def load_predictor(model_dir: str | Path) -> Predictor:
+    """An export (a version, or a model directory: its newest) to call on texts:
+    `.predict(texts)` gives a row per text, its label's name and probabilities."""
+    return Predictor(Path(model_dir))
+
+
+def tune(
+    out: str | Path,
+    data: str | Path,
+    encoder: str = "minilm-l6",
+    blocks: Sequence[int] | None = None,
+    **settings: Any,
+) -> dict:
+    """The search `bert-keras tune` runs over how many blocks train.
+
+    Args:
+        out: the search directory (the same call again resumes it).
+        data: as `train` takes it.
+        encoder: as `train` takes it.
+        blocks: the trainable-block counts to try (default: 0 to the encoder's depth).
+        **settings: `oracle`, `max_trials`, `overwrite`, `export_best`, `verbose`, the
+            search-space switches (`tune_learning_rate`, ...), and `TrainConfig` fields.
+
+    Returns:
+        Where trials.csv is, and the best trial: its hyperparameters, validation F1 and
+        `settings` (as config.json names them) that train it on the full split; with
+        `export_best`, its run and export.
+
+    Raises:
+        BertKerasError: a setting or the data refused, naming the argument and the value.
+        SearchFailed: no trial succeeded (trials.csv says why each failed).
+
+    Example (`encoder_dir`: a converted encoder of two blocks, `reviews`: train.csv and
+    test.csv):
+
+    >>> summary = tune(new_dir, reviews, encoder=encoder_dir, blocks=[0, 2], oracle="grid",
+    ...                limit=80, batch_size=8, verbose=0)
+    >>> blocks = summary["best"].get("hyperparameters").get("trainable_blocks")
+    >>> blocks in (0, 2), summary["best"].get("settings").get("freeze") == {"train_last": blocks}
+    (True, True)
+    """
+    search = {
+        key: settings.pop(key)
+        for key in ("oracle", "max_trials", "overwrite", "export_best", "verbose")
+        if key in settings
+    }
+    space = {key: settings.pop(key) for key in list(settings) if key.startswith("tune_")}
+    base = TrainConfig(out=str(out), data=str(data), encoder=encoder, **settings)
+    oracle = search.pop("oracle", None)
+    if oracle is not None:
+        search["oracle_name"] = oracle
+    return run_search(base, str(out), blocks=blocks, space_flags=space, **search)
