@@ -53,6 +53,16 @@ def load_encoder(spec: str = "minilm-l6", precision: str = "float32") -> Encoder
 
     Raises:
         UserInputError: an unknown name, an unreadable directory, a handle out of reach.
+
+    Example (`encoder_dir`: a converted encoder of two blocks):
+
+    >>> encoder = load_encoder(encoder_dir)
+    >>> encoder.blocks
+    2
+    >>> load_encoder("no-such-encoder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: encoder=no-such-encoder: unknown encoder; expected a ...
     """
     paths = resolve_encoder(spec)
     path = encoder_for(paths, precision)
@@ -82,6 +92,23 @@ def build_classifier(
         dropout: the rate before the head.
         multi_label: one sigmoid per label.
         seed: of the head's initializer and dropout.
+
+    Returns:
+        A `tf_keras.Model`, not compiled: compile and fit it as any Keras model.
+
+    Raises:
+        UserInputError: a freeze specification the encoder does not have the blocks for.
+
+    Example (`encoder_dir`: a converted encoder of two blocks):
+
+    >>> encoder = load_encoder(encoder_dir)
+    >>> model = build_classifier(encoder, FreezeSpec(train_last=1), labels=("neg", "neu", "pos"))
+    >>> sorted(model.input), model.output_shape
+    (['input_mask', 'input_type_ids', 'input_word_ids'], (None, 3))
+    >>> build_classifier(encoder, FreezeSpec(train_last=7))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: train_last=7: ...
     """
     count = labels if isinstance(labels, int) else len(labels)
     return classifier.build_classifier(
@@ -95,9 +122,27 @@ def build_classifier(
     )
 
 
-def text_classifier(model: tf_keras.Model, encoder: Encoder, max_seq_length: int = 128):
+def text_classifier(
+    model: tf_keras.Model, encoder: Encoder, max_seq_length: int = 128
+) -> tf_keras.Model:
     """`model` (token ids in) with the encoder's preprocessing in front: strings
-    [batch] in, the same probabilities out. The weights are `model`'s own."""
+    [batch] in, the same probabilities out. The weights are `model`'s own.
+
+    Args:
+        model: from `build_classifier`.
+        encoder: the `Encoder` it was built on.
+        max_seq_length: tokens per text at most, `[CLS]` and `[SEP]` included.
+
+    Returns:
+        A `tf_keras.Model` from strings [batch] to `model`'s probabilities.
+
+    Example (`encoder_dir`: a converted encoder):
+
+    >>> encoder = load_encoder(encoder_dir)
+    >>> model = text_classifier(build_classifier(encoder), encoder, max_seq_length=32)
+    >>> model(tf.constant(["Great product.", "Broke in a day."])).shape
+    TensorShape([2, 1])
+    """
     texts = tf_keras.Input(shape=(), dtype=tf.string, name="text")
     preprocessor = encoder.preprocessor
 
@@ -144,6 +189,26 @@ def make_datasets(
         seed: of the training split's shuffle (and the validation split carved off).
         **source: any other data setting of `TrainConfig` (`test_data`, `text_columns`,
             `label_column`, `labels`, `multi_label`, `validation_split`, `limit`, ...).
+
+    Returns:
+        `Datasets`: train, validation and test batches of (token ids, labels), and the
+        label names in the order of the head's outputs.
+
+    Raises:
+        UserInputError: data that cannot be read, naming the file and line, or a setting
+            out of range, naming the argument.
+
+    Example (`encoder_dir`: a converted encoder; `reviews`: a folder with train.csv and
+    test.csv, 200 reviews and 80):
+
+    >>> data = make_datasets(reviews, load_encoder(encoder_dir), batch_size=8, max_seq_length=32)
+    >>> token_ids, labels = next(iter(data.train))
+    >>> token_ids["input_word_ids"].shape[0], labels.shape, data.labels
+    (8, TensorShape([8, 1]), ('negative', 'positive'))
+    >>> make_datasets(reviews, load_encoder(encoder_dir), validation_split=1.5)
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: validation_split=1.5: must be between 0 and 1
     """
     config = TrainConfig(
         out="",

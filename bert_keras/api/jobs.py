@@ -85,6 +85,21 @@ def export_model(
     Returns:
         The version's path (`export`) and number, its token-id twin's, and the check's
         figures.
+
+    Raises:
+        BertKerasError: `labels` that do not fit the head, or a `model_dir` that is a file
+            or an export version (naming the argument).
+        SelfCheckFailed: the SavedModel does not reproduce the model's probabilities.
+
+    Example (`encoder_dir`: a converted encoder, `new_dir`: a new folder):
+
+    >>> from bert_keras import FreezeSpec, build_classifier, load_encoder
+    >>> encoder = load_encoder(encoder_dir)
+    >>> model = build_classifier(encoder, FreezeSpec(train_last=1))  # then your model.fit
+    >>> result = export_model(model, encoder, new_dir + "/mine", max_seq_length=32,
+    ...                       fresh_check=False)
+    >>> result["export"] == new_dir + "/mine/1", result["max_abs_difference"] <= 1e-5
+    (True, True)
     """
     return exports.export_model(
         model,
@@ -99,8 +114,24 @@ def export_model(
 
 
 def load_predictor(model_dir: str | Path) -> Predictor:
-    """An export (a version, or a model directory: its newest) to call on texts:
-    `.predict(texts)` gives a row per text, its label's name and probabilities."""
+    """An export to call on texts: `.predict(texts)` gives a row per text, with its
+    label's name and probability (or probabilities).
+
+    Args:
+        model_dir: an export version, or a model directory (its newest version).
+
+    Returns:
+        A `Predictor`.
+
+    Raises:
+        UserInputError: `model_dir` holds no export.
+
+    Example (`model_dir`: an export):
+
+    >>> rows = load_predictor(model_dir).predict(["Great product.", "Broke in a day."])
+    >>> [sorted(row) for row in rows] == [["label", "probability", "text"]] * 2
+    True
+    """
     return Predictor(Path(model_dir))
 
 
