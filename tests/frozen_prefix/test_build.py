@@ -10,6 +10,7 @@ from bert_keras.data.pipeline import review_text
 from bert_keras.data.sources import load_splits
 from bert_keras.data.spec import DataSpec
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
+from bert_keras.frozen_prefix import build
 from bert_keras.frozen_prefix.build import compute_states
 
 
@@ -24,8 +25,14 @@ def parts(tiny_encoder_dir, tmp_path_factory):
     )
 
 
-@pytest.mark.parametrize("boundaries", [[0], [1], [2], [0, 1, 2]])
-def test_states_equal_the_encoders_inference_outputs_at_each_boundary(parts, boundaries):
+@pytest.mark.parametrize(
+    "boundaries, window",
+    [([0], 1024), ([1], 1024), ([2], 1024), ([0, 1, 2], 1024), ([1], 16), ([0, 2], 16)],
+)
+def test_states_equal_the_encoders_inference_outputs_at_each_boundary(
+    parts, boundaries, window, monkeypatch
+):
+    monkeypatch.setattr(build, "WINDOW", window)  # 16: tokenized and sorted in 9 windows
     encoder, preprocessor, split = parts
     states = compute_states(
         encoder,
