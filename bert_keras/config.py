@@ -37,9 +37,10 @@ SERVING_PRECISION = "float32"  # `export`'s default: the serving hardware is unk
 RUN_FORMAT = "bert-keras-run/1"
 MAX_SEED = 2**31 - 1
 FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen_prefix/plan.py
-# Settings that say where a run is and where it keeps its cache, not what it computes:
-# a run moved elsewhere, or given another cache budget, still resumes.
-LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir")
+JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see training/jit.py
+# Settings that say where a run is, where it keeps its cache and how it compiles, not what it
+# computes: a run moved elsewhere (another machine), or given another cache budget, still resumes.
+LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir", "jit_compile", "resolved_jit_compile")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +105,8 @@ class TrainConfig:
     frozen_prefix: str = "auto"  # cache the frozen blocks' output (2+ epochs, searches), or inline
     cache_memory_gb: float | None = None  # the cache's memory budget; None: a quarter of the RAM
     cache_dir: str | None = None  # where caches too big for memory go; None: BERT_KERAS_HOME/cache
+    jit_compile: str = "auto"  # the training step through XLA; auto: on for TPUs and GPUs
+    resolved_jit_compile: bool | None = None  # what the run compiles with, set when it starts
 
     def __post_init__(self):
         if self.out:  # "runs/demo/" and "runs/demo" are one run directory
@@ -194,6 +197,7 @@ class TrainConfig:
             ),
             ("on_bad_record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
             ("frozen_prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
+            ("jit_compile", self.jit_compile in JIT_COMPILE_MODES, JIT_COMPILE_MODES),
             (
                 "cache_memory_gb",
                 self.cache_memory_gb is None or number_in(self.cache_memory_gb, 0, math.inf, True),

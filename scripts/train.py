@@ -4,10 +4,12 @@ the run's metrics as JSON. Run it again and it resumes.
 
     python scripts/train.py --data reviews.csv --out runs/demo \\
         [--encoder minilm-l6] [--strategy auto|mirrored|multi_worker|tpu] [--train-last 2] \\
-        [--epochs 1] [--batch-size 32] [--learning-rate 1e-4] [--precision auto]
+        [--epochs 1] [--batch-size 32] [--learning-rate 1e-4] [--precision auto] \\
+        [--jit-compile auto|on|off]
 
 Strings stay on the host: tokenizing runs in tf.data, token ids reach the accelerator;
-`--precision auto` computes in mixed_bfloat16 where the device multiplies bfloat16 quickly.
+`--precision auto` computes in mixed_bfloat16 where the device multiplies bfloat16 quickly;
+`--jit-compile auto` compiles the training step with XLA on a TPU or GPU.
 """
 
 import argparse
@@ -28,6 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--jit-compile", default="auto", choices=("auto", "on", "off"))
     args = parser.parse_args(argv)
     try:
         metrics = bk.train(
@@ -40,6 +43,7 @@ def main(argv=None) -> int:
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             precision=args.precision,
+            jit_compile=args.jit_compile,
             verbose=2,
         )
     except bk.BertKerasError as error:

@@ -5,6 +5,7 @@ from bert_keras.cli.commands import DEFAULTS
 from bert_keras.config import (
     BAD_RECORD_POLICIES,
     FROZEN_PREFIX_MODES,
+    JIT_COMPILE_MODES,
     PRECISIONS,
     STRATEGIES,
     TEXT_FIELDS,
@@ -154,6 +155,12 @@ def add_training_flags(parser):
         choices=PRECISIONS,
         help=f"default {d.precision}: mixed_bfloat16 on CPUs with AMX or AVX512-BF16, TPUs and "
         "GPUs of compute capability 8+, mixed_float16 on 7.x GPUs, float32 elsewhere",
+    )
+    parser.add_argument(
+        "--jit-compile",
+        choices=JIT_COMPILE_MODES,
+        help=f"compile the training step with XLA; default {d.jit_compile}: on for TPUs and GPUs, "
+        "off on CPU",
     )
     parser.add_argument(
         "--frozen-prefix",

@@ -49,6 +49,7 @@ def build_compiled_classifier(
         optimizer=make_optimizer(config, total_steps, depth),
         loss=classification_loss(labels),
         metrics=classification_metrics(labels),
+        jit_compile=bool(config.resolved_jit_compile),  # XLA: training.jit
     )
     _create_metric_variables(model, labels)
     return model

@@ -34,6 +34,7 @@ from bert_keras.training.checkpoints import (
 )
 from bert_keras.training.distribution import cluster_size, is_chief, task
 from bert_keras.training.final_metrics import final_metrics
+from bert_keras.training.jit import resolve_jit
 from bert_keras.training.job import Job, load_job
 from bert_keras.training.plots import plot_training_curves
 from bert_keras.training.predictions import split_logits
@@ -184,6 +185,7 @@ def _train(
     config, precision_note = resolve_run(
         config, previous.to_dict() if previous is not None and not overwrite else None
     )
+    config, jit_note = resolve_jit(config)
     if previous is not None and not overwrite and config.labels is None:
         config = dataclasses.replace(config, labels=previous.labels)  # the order it trained in
     if previous is not None and not overwrite:
@@ -195,8 +197,9 @@ def _train(
     job = load_job(config, searching, recorded, loads)
     config = job.config  # its label names found
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
-    if precision_note:
-        say(precision_note)
+    for note in (precision_note, jit_note):
+        if note:
+            say(note)
     if recorded is None:
         record_plan(run_dir, job.cache.plan)
     first_epoch = _first_epoch(run_dir, job)

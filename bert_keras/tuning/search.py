@@ -41,6 +41,7 @@ from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.notices import say
 from bert_keras.serving.export import export
 from bert_keras.training.classifier import build_classifier
+from bert_keras.training.jit import resolve_jit
 from bert_keras.training.prefix_cache import precompute
 from bert_keras.training.run_precision import resolve_run
 from bert_keras.training.train import train
@@ -186,14 +187,16 @@ def run_search(
     base, precision_note = resolve_run(
         base, previous["base"] if previous is not None and not overwrite else None
     )
+    base, jit_note = resolve_jit(base)
     loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
     inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
     # the trials' label order, which their cached label indices follow
     base = dataclasses.replace(base, labels=inputs["splits_"].labels.names)
     _open_search_dir(tune_dir, previous, settings, overwrite)
-    if precision_note:
-        say(precision_note)
+    for note in (precision_note, jit_note):
+        if note:
+            say(note)
     tuner = FreezeDepthTuner(
         make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
         base,

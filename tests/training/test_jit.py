@@ -1,0 +1,72 @@
+"""`jit_compile`: what `auto` resolves to, and a training step compiled by XLA in every mode
+(inline, cached, a schedule's stretches, layer-wise rates, both mixed precisions)."""
+
+import numpy as np
+import pytest
+import tf_keras
+from tiny_bert import write_synthetic_reviews
+
+from bert_keras.cli import main
+from bert_keras.config import TrainConfig
+from bert_keras.training.jit import resolve_jit
+from bert_keras.training.job import load_job
+
+MODES = {  # every mode in three runs: inline and cached, each precision, a schedule, rates
+    "inline, layer-wise rates, mixed_float16": dict(
+        frozen_prefix="inline", layer_lr_decay=0.8, precision="mixed_float16"
+    ),
+    "cached, mixed_bfloat16": dict(frozen_prefix="cache", precision="mixed_bfloat16"),
+    "a schedule's two stretches, cached": dict(
+        epochs=2, unfreeze_schedule=(1, 2), frozen_prefix="cache"
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_path, mode):
+    """jit_compile=True must compile: a step holding an op XLA cannot compile raises."""
+    data = write_synthetic_reviews(tmp_path / "data", n_train=24, n_test=8)
+    settings = {"precision": "float32", "jit_compile": "on", **MODES[mode]}
+    config = TrainConfig(
+        out=str(tmp_path / "run"),
+        encoder=str(tiny_encoder_dir),
+        data=str(data),
+        batch_size=8,
+        max_seq_length=16,
+        **settings,
+    )
+    config, note = resolve_jit(config)
+    assert (config.resolved_jit_compile, note) == (True, None)
+    job = load_job(config)
+    for first, _, freeze in config.phases():  # a schedule's second stretch compiles anew
+        job.enter(freeze)
+        history = job.model.fit(
+            tf_keras.utils.experimental.DatasetCreator(
+                lambda context, first=first: job.training_batches(context, first, first + 1)
+            ),
+            initial_epoch=first,
+            epochs=first + 1,
+            steps_per_epoch=1,
+            verbose=0,
+        )
+        assert job.model.jit_compile and np.isfinite(history.history["loss"]).all()
+    assert (job.cache.plan.mode == "cache") == (config.frozen_prefix == "cache")
+
+
+def test_auto_is_off_on_a_cpu_said_once_and_recorded(tiny_encoder_dir, tmp_path, capsys):
+    config, note = resolve_jit(TrainConfig(out="run", strategy="one_device"))
+    assert (config.resolved_jit_compile, note) == (
+        False,
+        "jit_compile=auto: off (CPU: TensorFlow's own oneDNN kernels)",
+    )
+    assert resolve_jit(config) == (config, None)  # a search's trial keeps its base's
+    off = resolve_jit(TrainConfig(out="run", jit_compile="off"))
+    assert (off[0].resolved_jit_compile, off[1]) == (False, None)
+    data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
+    argv = ["train", "--encoder", str(tiny_encoder_dir), "--data", str(data)]
+    argv += ["--out", str(tmp_path / "r"), "--batch-size", "8", "--max-seq-length", "16"]
+    assert main([*argv, "--precision", "float32"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "jit" in line]
+    assert said == ["bert-keras: --jit-compile auto: off (CPU: TensorFlow's own oneDNN kernels)"]
+    recorded = TrainConfig.read(tmp_path / "r" / "config.json")
+    assert (recorded.jit_compile, recorded.resolved_jit_compile) == ("auto", False)
