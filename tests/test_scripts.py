@@ -156,3 +156,29 @@ def test_benchmark_commits_trains_each_commit_in_turn(tiny_encoder_dir, reviews)
     assert result["f1_difference"] == 0 and result["cpu"]
     listed = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True)
     assert listed.stdout.count("\n") == 1  # the checkout alone: the worktrees were removed
+
+
+def test_the_cache_build_benchmark_measures_build_and_forward(tiny_encoder_dir, reviews):
+    argv = ["--encoder", tiny_encoder_dir, "--data", reviews, "--boundaries", "1", "0,2"]
+    result = json_of(run_benchmark("benchmark_cache_build.py", *argv, "--runs", 1))
+    assert [(r["commit"], r["boundaries"]) for r in result["results"]] == [
+        ("head", "1"),
+        ("head", "0,2"),
+    ]
+    for row in result["results"]:
+        assert row["build_seconds"] > 0 and row["forward_seconds"] > 0
+        assert row["build_over_forward"] == pytest.approx(
+            row["build_seconds"] / row["forward_seconds"],
+            rel=0.05,  # of unrounded seconds
+        )
+
+
+def test_roofline_counts_the_products_as_its_formula_does(tiny_encoder_dir, reviews, trained_run):
+    argv = ["--encoder", tiny_encoder_dir, "--data", reviews, "--train-last", 1, "--batch-size", 8]
+    result = json_of(run_benchmark("roofline.py", *argv, "--run", trained_run))
+    check = result["formula_check"]
+    assert check["counted"] == check["formula"] > 0  # the graph's own products, counted
+    flops = result["gflop_per_review"]
+    assert flops["inline"] == pytest.approx(flops["evaluation"] * (2 + 2) / 2, rel=0.01)
+    (run,) = result["runs"]
+    assert 0 < run["evaluation"]["of_ceiling"] and run["precision"] in ("float32", "bfloat16")

@@ -2,11 +2,12 @@
 one run, for this checkout and (optionally) another commit; prints JSON.
 
     .venv/bin/python scripts/benchmarks/benchmark_cache_build.py [BASE] [--data FOLDER] \
-        [--boundaries 2 4 2,6] [--runs 2]
+        [--boundaries 2 4 2,6] [--runs 2] [--encoder minilm-l6]
 
-For each set of boundaries (`2,6`: two at once, as an unfreeze schedule's build), on minilm-l6
-in the precision `auto` picks, over the training and validation splits of a local copy of the
-Amazon Polarity release (as a run with the default validation share holds them):
+For each set of boundaries (`2,6`: two at once, as an unfreeze schedule's build), on
+minilm-l6 (or `--encoder`) in the precision `auto` picks, over the training and validation
+splits of a local copy of the Amazon Polarity release (as a run with the default validation
+share holds them):
 - `build_seconds`: `frozen_prefix.build.compute_states`, everything included (tokenizing,
   sorting, the forward passes, writing the states in place);
 - `forward_seconds`: the deepest boundary's `hidden_state_at` over the batches the training
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BATCH_SIZE = 32  # the seed recipe's
 
 
-def measure(data: str, boundaries: list[int]) -> dict:
+def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     """One process, one set of boundaries: the build's seconds and the forward's."""
     import time
 
@@ -48,7 +49,7 @@ def measure(data: str, boundaries: list[int]) -> dict:
     from bert_keras.frozen_prefix.build import compute_states
     from bert_keras.frozen_prefix.cache import storage_dtype
 
-    config = TrainConfig(out="", data=data)
+    config = TrainConfig(out="", encoder=encoder_spec, data=data)
     paths = resolve_encoder(config.encoder)
     precision, _ = resolve_here("auto", paths)
     encoder = load_saved_model(encoder_for(paths, precision), "encoder")
@@ -88,12 +89,12 @@ def measure(data: str, boundaries: list[int]) -> dict:
     )
 
 
-def run_in(tree: Path, data: str, boundaries: str) -> dict:
+def run_in(tree: Path, encoder: str, data: str, boundaries: str) -> dict:
     """`measure` in a fresh process with `tree`'s package first on the path."""
     code = (
         f"import sys; sys.path[:0] = [{str(tree)!r}, {str(Path(__file__).parent)!r}]\n"
         "import json, benchmark_cache_build as b\n"
-        f"print(json.dumps(b.measure({data!r}, [{boundaries}])))"
+        f"print(json.dumps(b.measure({encoder!r}, {data!r}, [{boundaries}])))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tree
@@ -106,6 +107,7 @@ def run_in(tree: Path, data: str, boundaries: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", nargs="?", help="a commit to measure beside this checkout")
+    parser.add_argument("--encoder", default="minilm-l6")
     parser.add_argument("--data", default=str(LOCAL_COPY))
     parser.add_argument("--boundaries", nargs="+", default=["2", "4", "2,6"])
     parser.add_argument("--runs", type=int, default=2)
@@ -124,11 +126,13 @@ def main() -> None:
             for _ in range(args.runs):
                 for boundaries in args.boundaries:
                     for name, tree in trees.items():  # alternating: the machine's drift shared
-                        runs[name, boundaries].append(run_in(tree, args.data, boundaries))
+                        runs[name, boundaries].append(
+                            run_in(tree, args.encoder, args.data, boundaries)
+                        )
         finally:
             if args.base:
                 subprocess.run(["git", "worktree", "remove", "--force", trees["base"]], cwd=ROOT)
-    report = {"cpu": cpu_model(), "data": args.data, "results": []}
+    report = {"cpu": cpu_model(), "encoder": args.encoder, "data": args.data, "results": []}
     for (name, boundaries), measured in runs.items():
         median = {
             key: statistics.median(m[key] for m in measured)
