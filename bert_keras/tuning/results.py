@@ -62,10 +62,12 @@ def trial_rows(tuner) -> list[dict]:
 def reproducing_settings(config: TrainConfig) -> dict:
     """The settings that reproduce a configuration, as config.json writes them: `encoder`,
     `data`, `freeze` (its settings that are set), every other setting that differs from its
-    default, and `out` last. What the trials computed in is asked for by name."""
+    default, and `out` last. What the trials computed in is asked for by name; whether
+    they compiled with XLA is left to where the best trains (`jit_compile` as asked)."""
     values = config.to_dict()
     if values.pop("resolved_precision"):
         values["precision"] = config.compute_precision
+    values.pop("resolved_jit_compile")
     defaults, out = TrainConfig(out=config.out).to_dict(), values.pop("out")
     freeze = {k: v for k, v in values.pop("freeze").items() if v is not None and v is not False}
     settings = {"encoder": values.pop("encoder"), "data": values.pop("data"), "freeze": freeze}

@@ -119,3 +119,14 @@ def test_the_command_of_a_trial_is_one_train_takes_back_to_the_same_configuratio
     assert train_config_from_args(args) == expected
     settings = json.loads(json.dumps(reproducing_settings(config)))  # as best.json holds them
     assert TrainConfig(**{**settings, "freeze": FreezeSpec(**settings["freeze"])}) == expected
+
+
+def test_how_the_trials_compiled_is_left_to_the_machine_that_trains_the_best():
+    from bert_keras.cli import build_parser
+    from bert_keras.cli.wording import command_line, long_options
+
+    config = TrainConfig(out="runs/best", jit_compile="auto", resolved_jit_compile=True)
+    settings = reproducing_settings(config)
+    assert "resolved_jit_compile" not in settings and "jit_compile" not in settings
+    command = command_line("train", settings, long_options(build_parser()))
+    assert "jit" not in command  # `auto` decides again where the best trial trains
