@@ -109,60 +109,61 @@ def describe_placement(placement: Placement) -> str:
     return f"{size}, on disk under {placement.directory}"
 
 
-def get_states(keys: dict[int, dict], placement: Placement, compute) -> dict:
-    """{boundary: HiddenStates}, from this process's memory, the disk, or `compute(missing
-    boundaries, allocate)` (one pass for all of them), kept where `placement` says.
-    keys: {boundary: what that boundary's states depend on}."""
+def get_states(keys: dict, placement: Placement, compute) -> dict:
+    """{slot: HiddenStates}, from this process's memory, the disk, or `compute(missing
+    slots, allocate)` (one pass for all of them), kept where `placement` says.
+    keys: {slot (a split's name and a boundary): what its states depend on}."""
     found, missing = {}, []
-    for boundary, description in keys.items():
+    for slot, description in keys.items():
         key = store.cache_key(description)
         # a search's, or a rerun's
         states = store.remembered(key) or store.load(placement.directory / key)
         if states is None:
-            missing.append(boundary)
+            missing.append(slot)
         else:
-            found[boundary] = states
+            found[slot] = states
     if missing:
         start = time.perf_counter()
         if placement.location == "disk":
             found.update(
-                _compute_on_disk({b: keys[b] for b in missing}, placement.directory, compute)
+                _compute_on_disk({s: keys[s] for s in missing}, placement.directory, compute)
             )
         else:
-            for boundary, states in compute(missing, None).items():
-                store.remember(store.cache_key(keys[boundary]), states)
-                found[boundary] = states
+            for slot, states in compute(missing, None).items():
+                store.remember(store.cache_key(keys[slot]), states)
+                found[slot] = states
         say(f"frozen prefix computed in {time.perf_counter() - start:.1f}s")
     return found
 
 
-def _compute_on_disk(keys: dict[int, dict], root: Path, compute) -> dict:
+def _compute_on_disk(keys: dict, root: Path, compute) -> dict:
     """Computes straight into files mapped from staging folders, then renames each into place."""
     with contextlib.ExitStack() as stack:
         # A build killed midway leaves no folder under its key, only staging that the next
         # build removes.
         staging = {
-            b: stack.enter_context(atomic_directory(root / store.cache_key(keys[b]))) for b in keys
+            s: stack.enter_context(atomic_directory(root / store.cache_key(keys[s]))) for s in keys
         }
 
-        def allocate(boundary, shape, dtype):
-            return store.mapped_values(staging[boundary], shape, dtype)
+        def allocate(slot, shape, dtype):
+            return store.mapped_values(staging[slot], shape, dtype)
 
         states = compute(sorted(keys), allocate)
-        for boundary, result in states.items():
-            store.finish(result, staging[boundary], keys[boundary])
-    return {b: store.load(root / store.cache_key(keys[b])) for b in keys}
+        for slot, result in states.items():
+            store.finish(result, staging[slot], keys[slot])
+    return {s: store.load(root / store.cache_key(keys[s])) for s in keys}
 
 
-def computer(encoder, preprocessor, examples, options: CacheOptions):
-    """compute(boundaries, allocate) for `get_states`: one pass over `examples`."""
-    return lambda boundaries, allocate: compute_states(
+def computer(encoder, preprocessor, splits: dict, options: CacheOptions):
+    """compute(slots, allocate) for `get_states`: one pass over the splits the (split name,
+    boundary) slots name. splits: {name: unbatched examples}."""
+    return lambda slots, allocate: compute_states(
         encoder,
         preprocessor,
-        examples,
+        {name: examples for name, examples in splits.items() if name in dict(slots)},
         max_seq_length=options.max_seq_length,
         text_fields=options.text_fields,
-        boundaries=sorted(boundaries),
+        slots=sorted(slots),
         dtype=options.dtype,
         allocate=allocate,
     )

@@ -150,14 +150,13 @@ def prepare(
             forced=forced,
         )
     say(f"frozen prefix: {plan.reason} ({describe_placement(placement)})")
-    states = {}
-    for name, examples, part in (
-        ("train", train_examples, shard),
-        ("validation", splits_.validation.examples, (0, 1)),
-    ):
-        key = {plan.boundary: describe(config, encoder_path, name, plan.boundary, part)}
-        compute = computer(loaded, preprocessor, examples, options)
-        states[name] = get_states(key, placement, compute)[plan.boundary]
+    splits = {"train": train_examples, "validation": splits_.validation.examples}
+    keys = {
+        (name, plan.boundary): describe(config, encoder_path, name, plan.boundary, part)
+        for name, part in (("train", shard), ("validation", (0, 1)))
+    }
+    found = get_states(keys, placement, computer(loaded, preprocessor, splits, options))
+    states = {name: found[name, plan.boundary] for name in splits}
     size = sum(s.nbytes for s in states.values())
     info = {
         "location": placement.location,
@@ -178,7 +177,7 @@ def precompute(
     purpose: str = "for every trial",
 ):
     """A search's cache (or an unfreeze schedule's): the states of every boundary its
-    trials (its epochs) will read, computed in one pass over each split (the encoder's
+    trials (its epochs) will read, computed in one pass over both splits (the encoder's
     outputs after each block, kept where needed), and kept where `prepare` finds them."""
     count = len(boundaries) * (splits_.train.size + splits_.validation.size)
     options = cache_options(config)
@@ -202,9 +201,10 @@ def precompute(
         "frozen prefix: caching the outputs at blocks "
         f"{', '.join(map(str, boundaries))} {purpose} ({describe_placement(placement)})"
     )
-    for name, examples in (
-        ("train", splits_.train.examples),
-        ("validation", splits_.validation.examples),
-    ):
-        keys = {b: describe(config, encoder_path, name, b, (0, 1)) for b in boundaries}
-        get_states(keys, placement, computer(loaded, preprocessor, examples, options))
+    splits = {"train": splits_.train.examples, "validation": splits_.validation.examples}
+    keys = {
+        (name, b): describe(config, encoder_path, name, b, (0, 1))
+        for name in splits
+        for b in boundaries
+    }
+    get_states(keys, placement, computer(loaded, preprocessor, splits, options))

@@ -8,8 +8,9 @@ For each set of boundaries (`2,6`: two at once, as an unfreeze schedule's build)
 minilm-l6 (or `--encoder`) in the precision `auto` picks, over the training and validation
 splits of a local copy of the Amazon Polarity release (as a run with the default validation
 share holds them):
-- `build_seconds`: `frozen_prefix.build.compute_states`, everything included (tokenizing,
-  sorting, the forward passes, writing the states in place);
+- `build_seconds`: `frozen_prefix.build.compute_states` as a run calls it (both splits in one
+  pass; a commit before that, one pass per split), everything included (tokenizing, sorting,
+  the forward passes, writing the states in place);
 - `forward_seconds`: the deepest boundary's `hidden_state_at` over the batches the training
   pipeline makes of the same examples (32 a batch, length buckets), already tokenized, as
   training's own forward pass of those blocks meets them;
@@ -35,6 +36,7 @@ BATCH_SIZE = 32  # the seed recipe's
 
 def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     """One process, one set of boundaries: the build's seconds and the forward's."""
+    import inspect
     import time
 
     import numpy as np
@@ -65,19 +67,31 @@ def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     for inputs in batches:
         encoder.hidden_state_at(inputs, deepest).numpy()
     forward = time.perf_counter() - start
-    start = time.perf_counter()
-    states = compute_states(
-        encoder,
-        preprocessor,
-        examples,
+    options = dict(
         max_seq_length=config.max_seq_length,
         text_fields=config.text_fields,
-        boundaries=boundaries,
         dtype=storage_dtype(precision),
     )
+    parts = {"train": splits.train.examples, "validation": splits.validation.examples}
+    start = time.perf_counter()
+    if "slots" in inspect.signature(compute_states).parameters:  # both splits in one pass
+        slots = [(name, b) for name in parts for b in boundaries]
+        states = compute_states(encoder, preprocessor, parts, slots=slots, **options)
+    else:  # before 2026-12-06: a pass per split, as runs called it
+        states = {
+            (name, b): split_states
+            for name, part in parts.items()
+            for b, split_states in compute_states(
+                encoder, preprocessor, part, boundaries=boundaries, **options
+            ).items()
+        }
     build = time.perf_counter() - start
-    tokens = int(states[deepest].row_splits[-1])
-    checksum = float(np.asarray(states[deepest].values[:: max(1, tokens // 997)], np.float64).sum())
+    deepest_states = [states[name, deepest] for name in parts]
+    tokens = sum(int(s.row_splits[-1]) for s in deepest_states)
+    checksum = sum(
+        float(np.asarray(s.values[:: max(1, tokens // 997)], np.float64).sum())
+        for s in deepest_states
+    )
     return dict(
         precision=precision,
         examples=count,

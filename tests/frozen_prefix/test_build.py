@@ -17,34 +17,18 @@ from bert_keras.frozen_prefix.build import compute_states
 @pytest.fixture(scope="module")
 def parts(tiny_encoder_dir, tmp_path_factory):
     data = write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=150, n_test=10)
-    split = load_splits(DataSpec(str(data))).train
+    splits = load_splits(DataSpec(str(data)))
+    assert splits.train.size % 16 and splits.validation.size > 1, "windows across the splits"
     return (
         hub.load(str(tiny_encoder_dir / "encoder")),
         load_preprocessor(resolve_encoder(str(tiny_encoder_dir))),
-        split,
+        {"train": splits.train, "validation": splits.validation},
     )
 
 
-@pytest.mark.parametrize(
-    "boundaries, window",
-    [([0], 1024), ([1], 1024), ([2], 1024), ([0, 1, 2], 1024), ([1], 16), ([0, 2], 16)],
-)
-def test_states_equal_the_encoders_inference_outputs_at_each_boundary(
-    parts, boundaries, window, monkeypatch
-):
-    monkeypatch.setattr(build, "WINDOW", window)  # 16: tokenized and sorted in 9 windows
-    encoder, preprocessor, split = parts
-    states = compute_states(
-        encoder,
-        preprocessor,
-        split.examples,
-        max_seq_length=24,
-        text_fields="title_content",
-        boundaries=boundaries,
-    )
-    examples = list(split.examples.batch(1).take(40))
-    lengths = set()
-    for index, example in enumerate(examples):
+def check_against_the_encoder(states, encoder, preprocessor, examples, boundaries, lengths):
+    """Each example's states are the encoder's own outputs for it, tokenized alone."""
+    for index, example in enumerate(examples.batch(1)):
         inputs = preprocessor.bert_pack_inputs(
             [preprocessor.tokenize(review_text(example, "title_content"))], seq_length=24
         )
@@ -60,4 +44,53 @@ def test_states_equal_the_encoders_inference_outputs_at_each_boundary(
             assert got.shape == (length, 32)
             np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
             assert rows.labels[index] == float(example["label"][0])
+    assert all(states[b].size == index + 1 for b in boundaries), "every example, no more"
+
+
+@pytest.mark.parametrize(
+    "boundaries, window",
+    [([0], 1024), ([1], 1024), ([2], 1024), ([0, 1, 2], 1024), ([1], 16), ([0, 2], 16)],
+)
+def test_states_equal_the_encoders_inference_outputs_at_each_boundary_of_each_split(
+    parts, boundaries, window, monkeypatch
+):
+    monkeypatch.setattr(build, "WINDOW", window)  # 16: 9 windows, one across the two splits
+    encoder, preprocessor, splits = parts
+    slots = [(name, b) for name in splits for b in boundaries]
+    states = compute_states(
+        encoder,
+        preprocessor,
+        {name: split.examples for name, split in splits.items()},
+        max_seq_length=24,
+        text_fields="title_content",
+        slots=slots,
+    )
+    assert sorted(states) == sorted(slots)
+    lengths = set()
+    for name, split in splits.items():
+        by_boundary = {b: states[name, b] for b in boundaries}
+        check_against_the_encoder(
+            by_boundary, encoder, preprocessor, split.examples, boundaries, lengths
+        )
     assert len(lengths) > 5, "several lengths, padded in batches with others"
+
+
+def test_a_split_can_be_computed_at_boundaries_of_its_own(parts):
+    encoder, preprocessor, splits = parts
+    states = compute_states(
+        encoder,
+        preprocessor,
+        {name: split.examples for name, split in splits.items()},
+        max_seq_length=24,
+        text_fields="title_content",
+        slots=[("train", 1), ("validation", 2)],
+    )
+    assert sorted(states) == [("train", 1), ("validation", 2)]
+    check_against_the_encoder(
+        {2: states["validation", 2]},
+        encoder,
+        preprocessor,
+        splits["validation"].examples,
+        [2],
+        set(),
+    )

@@ -29,15 +29,15 @@ def test_placement_by_budget(tmp_path):
 
 
 def fake_compute(calls):
-    def compute(boundaries, allocate):
-        calls.append(sorted(boundaries))
+    def compute(slots, allocate):
+        calls.append(sorted(slots))
         result = {}
-        for boundary in boundaries:
-            values = (allocate or (lambda b, shape, dtype: np.empty(shape, dtype)))(
-                boundary, (5, 2), np.float32
+        for slot in slots:
+            values = (allocate or (lambda s, shape, dtype: np.empty(shape, dtype)))(
+                slot, (5, 2), np.float32
             )
-            values[:] = boundary
-            result[boundary] = store.HiddenStates(
+            values[:] = slot[1]
+            result[slot] = store.HiddenStates(
                 values, np.array([0, 2, 5]), np.array([0.0, 1.0], np.float32)
             )
         return result
@@ -46,28 +46,35 @@ def fake_compute(calls):
 
 
 def test_states_are_computed_once_then_found(tmp_path):
-    keys = {b: {"test": str(tmp_path), "boundary": b} for b in (1, 3)}
+    keys = {
+        (split, b): {"test": str(tmp_path), "split": split, "boundary": b}
+        for split in ("train", "validation")
+        for b in (1, 3)
+    }
     calls = []
     in_memory = Placement("memory", 40, tmp_path / "cache")
     first = get_states(keys, in_memory, fake_compute(calls))
-    again = get_states({3: keys[3]}, in_memory, fake_compute(calls))  # this process remembers it
-    assert calls == [[1, 3]] and again[3] is first[3] and float(first[3].values[0, 0]) == 3.0
+    slot = ("validation", 3)
+    again = get_states({slot: keys[slot]}, in_memory, fake_compute(calls))  # remembered
+    assert calls == [sorted(keys)], "one pass for every split and boundary"
+    assert again[slot] is first[slot] and float(first[slot].values[0, 0]) == 3.0
 
 
 def test_states_on_disk_are_written_whole_and_read_by_the_next_run(tmp_path):
-    keys = {2: {"test": str(tmp_path), "disk": True}}
+    slot = ("train", 2)
+    keys = {slot: {"test": str(tmp_path), "disk": True}}
     calls = []
     on_disk = Placement("disk", 40, tmp_path / "cache")
-    states = get_states(keys, on_disk, fake_compute(calls))[2]
+    states = get_states(keys, on_disk, fake_compute(calls))[slot]
     assert isinstance(states.values, np.memmap) and float(states.values[4, 1]) == 2.0
-    folder = tmp_path / "cache" / store.cache_key(keys[2])
+    folder = tmp_path / "cache" / store.cache_key(keys[slot])
     assert sorted(p.name for p in folder.iterdir()) == [
         "key.json",
         "labels.npy",
         "row_splits.npy",
         "values.npy",
     ]
-    assert get_states(keys, on_disk, fake_compute(calls))[2].size == 2 and calls == [[2]]
+    assert get_states(keys, on_disk, fake_compute(calls))[slot].size == 2 and calls == [[slot]]
 
 
 PEAK_SCRIPT = """
@@ -84,10 +91,10 @@ def status(field):  # MiB
     return int(open("/proc/self/status").read().split(field + ":")[1].split()[0]) / 1024
 
 # what compute_states returns: states in an array it fills in place
-def compute(boundaries, allocate):
+def compute(slots, allocate):
     values = np.empty((examples * 128, 384), np.float32)
     values[:] = 0.5
-    return {boundaries[0]: store.HiddenStates(values, np.arange(0, examples * 128 + 1, 128),
+    return {slots[0]: store.HiddenStates(values, np.arange(0, examples * 128 + 1, 128),
                                               np.zeros(examples, np.float32))}
 
 def one_epoch(states):
@@ -98,11 +105,12 @@ def one_epoch(states):
 
 in_memory = Placement("memory", 0, Path(sys.argv[2]))
 examples = 64
-one_epoch(get_states({0: {"warm-up": 1}}, in_memory, compute)[0])  # TensorFlow's own memory
+warm_up = {"warm-up": {"warm-up": 1}}
+one_epoch(get_states(warm_up, in_memory, compute)["warm-up"])  # TensorFlow's own memory
 examples = int(sys.argv[1])
 open("/proc/self/clear_refs", "w").write("5")  # the peak RSS starts again from here
 before = status("VmRSS")
-states = get_states({0: {"test": 1}}, in_memory, compute)[0]
+states = get_states({"train": {"test": 1}}, in_memory, compute)["train"]
 one_epoch(states)
 print(status("VmHWM") - before, examples * 128 * 384 * 4 / 2**20)
 """

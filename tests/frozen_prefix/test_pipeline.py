@@ -27,11 +27,11 @@ def cached(tiny_encoder_dir, tmp_path_factory):
     states = compute_states(
         encoder,
         preprocessor,
-        split.examples,
+        {"train": split.examples},
         max_seq_length=48,
         text_fields="title_content",
-        boundaries=[1],
-    )[1]
+        slots=[("train", 1)],
+    )["train", 1]
     return split, preprocessor, states, encoder
 
 
@@ -102,16 +102,16 @@ def test_bfloat16_states_are_kept_in_bfloat16_and_read_back_as_its_float32_outpu
     mixed = hub.load(encoder_for(resolve_encoder(str(tiny_encoder_dir)), "mixed_bfloat16"))
     dtype = storage_dtype("mixed_bfloat16")
     assert dtype.itemsize == 2 and storage_dtype("float32") == np.float32
-    common = dict(max_seq_length=48, text_fields="title_content", boundaries=[1], dtype=dtype)
-    in_memory = compute_states(mixed, preprocessor, split.examples, **common)[1]
+    common = dict(max_seq_length=48, text_fields="title_content", slots=[("train", 1)], dtype=dtype)
+    in_memory = compute_states(mixed, preprocessor, {"train": split.examples}, **common)["train", 1]
     with atomic_directory(tmp_path / "key") as folder:
         built = compute_states(
             mixed,
             preprocessor,
-            split.examples,
+            {"train": split.examples},
             **common,
-            allocate=lambda boundary, shape, dtype: store.mapped_values(folder, shape, dtype),
-        )[1]
+            allocate=lambda slot, shape, dtype: store.mapped_values(folder, shape, dtype),
+        )["train", 1]
         store.finish(built, folder, {"test": 2})
     on_disk = store.load(tmp_path / "key")
     assert in_memory.values.dtype == on_disk.values.dtype == dtype
