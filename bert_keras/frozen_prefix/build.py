@@ -93,11 +93,12 @@ def _rows(row_splits: np.ndarray, examples: np.ndarray, lengths: np.ndarray) -> 
 def _write(values: dict, states: dict, rows: np.ndarray, split: np.ndarray, row_starts):
     """A batch's states, [tokens, hidden] per boundary, into each split's arrays at `rows`
     (rows of the whole stream; `split`: each token's split; its rows start at row_starts[i])."""
-    for boundary, flat in states.items():
-        for i, array in values[boundary].items():
-            here = split == i
-            if here.any():
-                array[rows[here] - row_starts[i]] = flat[here]
+    present = np.unique(split)  # one split, but in the batches of the window where one ends
+    for i in present:
+        here = slice(None) if len(present) == 1 else split == i  # one split: no copy
+        for boundary, flat in states.items():
+            if i in values[boundary]:
+                values[boundary][i][rows[here] - row_starts[i]] = flat[here]
 
 
 def compute_states(
