@@ -160,7 +160,7 @@ def computer(encoder, preprocessor, splits: dict, options: CacheOptions):
     return lambda slots, allocate: compute_states(
         encoder,
         preprocessor,
-        {name: examples for name, examples in splits.items() if name in dict(slots)},
+        {name: examples for name, examples in splits.items() if name in {n for n, _ in slots}},
         max_seq_length=options.max_seq_length,
         text_fields=options.text_fields,
         slots=sorted(slots),
