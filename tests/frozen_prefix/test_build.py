@@ -26,6 +26,19 @@ def parts(tiny_encoder_dir, tmp_path_factory):
     )
 
 
+def states_of(parts, slots):
+    """The build's states of both splits, one pass, 24 tokens at most."""
+    encoder, preprocessor, splits = parts
+    return compute_states(
+        encoder,
+        preprocessor,
+        {name: split.examples for name, split in splits.items()},
+        max_seq_length=24,
+        text_fields="title_content",
+        slots=slots,
+    )
+
+
 def check_against_the_encoder(states, encoder, preprocessor, examples, boundaries, lengths):
     """Each example's states are the encoder's own outputs for it, tokenized alone."""
     for index, example in enumerate(examples.batch(1)):
@@ -57,14 +70,7 @@ def test_states_equal_the_encoders_inference_outputs_at_each_boundary_of_each_sp
     monkeypatch.setattr(build, "WINDOW", window)  # 16: 9 windows, one across the two splits
     encoder, preprocessor, splits = parts
     slots = [(name, b) for name in splits for b in boundaries]
-    states = compute_states(
-        encoder,
-        preprocessor,
-        {name: split.examples for name, split in splits.items()},
-        max_seq_length=24,
-        text_fields="title_content",
-        slots=slots,
-    )
+    states = states_of(parts, slots)
     assert sorted(states) == sorted(slots)
     lengths = set()
     for name, split in splits.items():
@@ -77,14 +83,7 @@ def test_states_equal_the_encoders_inference_outputs_at_each_boundary_of_each_sp
 
 def test_a_split_can_be_computed_at_boundaries_of_its_own(parts):
     encoder, preprocessor, splits = parts
-    states = compute_states(
-        encoder,
-        preprocessor,
-        {name: split.examples for name, split in splits.items()},
-        max_seq_length=24,
-        text_fields="title_content",
-        slots=[("train", 1), ("validation", 2)],
-    )
+    states = states_of(parts, [("train", 1), ("validation", 2)])
     assert sorted(states) == [("train", 1), ("validation", 2)]
     check_against_the_encoder(
         {2: states["validation", 2]},
