@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--jit-compile", default="auto", choices=("auto", "on", "off"))
+    parser.add_argument("--jit-compile", default="auto")
     args = parser.parse_args(argv)
     try:
         metrics = bk.train(
