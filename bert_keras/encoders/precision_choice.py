@@ -5,6 +5,7 @@
   GPUs of compute capability 7.x            mixed_float16   V100, T4: float16 tensor cores
   older GPUs                                float32
   CPU with AMX or AVX512-BF16, oneDNN on    mixed_bfloat16  oneDNN's kernels use them
+  the same, oneDNN capped below them        float32         ONEDNN_MAX_CPU_ISA=AVX2, say
   any other CPU                             float32         bfloat16 is emulated: slower
 
 Where TensorFlow runs on GPUs the CPU does not matter; with several GPUs the
@@ -19,6 +20,12 @@ from pathlib import Path
 from bert_keras.encoders.resolve import encoder_metadata
 
 CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo's names for bfloat16 matrix units
+# The values of oneDNN's ONEDNN_MAX_CPU_ISA that leave its bfloat16 kernels on ("" or
+# DEFAULT: no cap); any lower one (AVX2, AVX512_CORE, ...) keeps them off.
+ONEDNN_BFLOAT16_ISAS = frozenset(
+    {"", "DEFAULT", "ALL", "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX"}
+    | {"AVX512_CORE_AMX_FP16", "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16"}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +36,7 @@ class Hardware:
     onednn: bool = True  # TensorFlow's oneDNN kernels on (TF_ENABLE_ONEDNN_OPTS not "0")
     gpu_capabilities: tuple = ()  # (major, minor) of each visible GPU
     tpu: bool = False  # training on a TPU strategy
+    onednn_max_isa: str = ""  # ONEDNN_MAX_CPU_ISA, upper-cased: the ISA oneDNN may use
 
 
 def _cpu_flags() -> frozenset:
@@ -45,14 +53,16 @@ def this_machine(tpu: bool = False) -> Hardware:
     """The machine this process runs on; `tpu`: the run's strategy is a TPU's."""
     import tensorflow as tf
 
-    import bert_keras  # noqa: F401  (selects tf_keras before TensorFlow loads)
-
     capabilities = tuple(
         tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
         for gpu in tf.config.list_physical_devices("GPU")
     )
     return Hardware(
-        _cpu_flags(), os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0", capabilities, tpu
+        _cpu_flags(),
+        os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0",
+        capabilities,
+        tpu,
+        os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper(),
     )
 
 
@@ -75,6 +85,12 @@ def choose(hardware: Hardware) -> tuple[str, str]:
             return "mixed_float16", f"{gpu}: float16 tensor cores, no bfloat16 ones"
         return "float32", f"{gpu}: no half-precision tensor cores"
     units = [flag for flag in CPU_BFLOAT16_FLAGS if flag in hardware.cpu_flags]
+    if units and hardware.onednn and hardware.onednn_max_isa not in ONEDNN_BFLOAT16_ISAS:
+        return (
+            "float32",
+            f"CPU with {' and '.join(units)}, but oneDNN is capped below them "
+            f"(ONEDNN_MAX_CPU_ISA={hardware.onednn_max_isa})",
+        )
     if units and hardware.onednn:
         return (
             "mixed_bfloat16",
