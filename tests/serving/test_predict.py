@@ -5,7 +5,13 @@ import json
 
 import numpy as np
 import pytest
-from served import calibrated_probabilities, run_test_texts, threshold_of
+from served import (
+    ROUNDED_ATOL,
+    assert_same_row,
+    calibrated_probabilities,
+    run_test_texts,
+    threshold_of,
+)
 
 from bert_keras.cli import main
 from bert_keras.errors import UserInputError
@@ -21,13 +27,13 @@ def test_predict_cli_newest_version_json_lines(trained_run, exported, tmp_path, 
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["text"] for row in rows] == texts
     expected = calibrated_probabilities(trained_run, texts)
-    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
+    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=ROUNDED_ATOL)
     names = ["negative", "positive"]  # the release's 1 and 2
     assert [row["label"] for row in rows] == [
         names[int(p >= threshold_of(trained_run))] for p in expected
     ]
     assert main(["predict", "--model", str(model_dir / "1"), texts[0]]) == 0  # a version itself
-    assert json.loads(capsys.readouterr().out) == rows[0]
+    assert_same_row(json.loads(capsys.readouterr().out), rows[0])  # a batch of one
     assert main(["predict", "--model", str(model_dir), "--file", str(tmp_path / "absent.txt")]) == 2
     assert "absent.txt: no such file" in capsys.readouterr().err
 
@@ -40,7 +46,7 @@ def test_a_predictor_over_many_batches_keeps_the_order_given(trained_run, export
     rows = Predictor(model_dir)(texts, batch_size=3)
     assert [row["text"] for row in rows] == texts
     expected = calibrated_probabilities(trained_run, texts)
-    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
+    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=ROUNDED_ATOL)
     one_batch = Predictor(model_dir)(texts, batch_size=64)
     assert [row["label"] for row in rows] == [row["label"] for row in one_batch]
 
@@ -64,7 +70,7 @@ def test_empty_reviews_are_never_scored_skipped_only_when_asked(trained_run, exp
     rows = [json.loads(line) for line in captured.out.splitlines()]
     assert [row["text"] for row in rows] == [texts[0], texts[2]]
     expected = calibrated_probabilities(trained_run, [texts[0], texts[2]])
-    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=2e-6)
+    np.testing.assert_allclose([row["probability"] for row in rows], expected, atol=ROUNDED_ATOL)
     assert "bert-keras: skipped 2 empty review(s): review 2, review 4" in captured.err
     with pytest.raises(UserInputError, match=r"^reviews\[1\]: empty"):
         Predictor(model_dir)(texts[:2])  # the library, given one: the same refusal
