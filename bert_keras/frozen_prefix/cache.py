@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bert_keras.data.pipeline import review_text
+from bert_keras.data.spec import DataSpec
 from bert_keras.encoders.layout import bert_keras_home
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import atomic_directory
@@ -35,6 +36,11 @@ class Placement:
     directory: Path  # where a cache on disk lives, one folder per key
 
 
+# A CacheOptions field with this metadata says where states are kept, not what they are:
+# it stays out of their key.
+WHERE = {"where": True}
+
+
 @dataclasses.dataclass(frozen=True)
 class CacheOptions:
     """How a run's states are computed and kept, and where they may go."""
@@ -42,8 +48,44 @@ class CacheOptions:
     max_seq_length: int  # tokens per example, as the run tokenizes
     text_fields: str  # as the run joins title and content
     dtype: np.dtype  # the states' (`storage_dtype`)
-    memory_budget: int  # bytes a cache may take in memory (`memory_budget`)
-    directory: Path  # where caches too big for memory go, one folder per key
+    # bytes a cache may take in memory (`memory_budget`)
+    memory_budget: int = dataclasses.field(metadata=WHERE)
+    # where caches too big for memory go, one folder per key
+    directory: Path = dataclasses.field(metadata=WHERE)
+
+
+def _file_stats(path: Path) -> list:
+    """[path, size, modification time] of a file, or of every file under a directory."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [
+        [str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns] for f in files if f.is_file()
+    ]
+
+
+def describe_states(
+    data: DataSpec, options: CacheOptions, encoder_path: str, slot: tuple[str, int], shard
+) -> dict:
+    """Everything the states of `slot` (a split's name and a boundary) depend on: the key
+    of their cache. Every field of `data` and of `options` but where the states are kept
+    goes in, read off the types: a new setting cannot be left out. shard: (index, count)."""
+    encoder = Path(encoder_path)
+    split, boundary = slot
+    return {
+        "format": 2,
+        "encoder": str(encoder.absolute()),
+        "encoder_files": _file_stats(encoder / "saved_model.pb")
+        + _file_stats(encoder / "variables"),
+        "data": dataclasses.asdict(data),
+        "data_files": _file_stats(Path(data.data)),
+        "states": {
+            field.name: str(getattr(options, field.name))
+            for field in dataclasses.fields(options)
+            if field.metadata != WHERE
+        },
+        "split": split,
+        "boundary": boundary,
+        "shard": list(shard),
+    }
 
 
 def memory_budget(cache_memory_gb: float | None) -> int:

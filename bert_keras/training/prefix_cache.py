@@ -20,6 +20,7 @@ from bert_keras.frozen_prefix.cache import (
     cache_directory,
     computer,
     describe_placement,
+    describe_states,
     estimate_bytes,
     get_states,
     memory_budget,
@@ -48,42 +49,6 @@ def recorded_plan(run_dir: Path) -> Plan | None:
 
 def record_plan(run_dir: Path, plan: Plan):
     write_text_atomic(Path(run_dir) / PLAN_FILE, json.dumps(plan.to_dict(), indent=2) + "\n")
-
-
-def _file_stats(path: Path) -> list:
-    files = (
-        [path]
-        if path.is_file()
-        else sorted(p for p in path.rglob("*") if p.is_file())
-        if path.is_dir()
-        else []
-    )
-    return [[str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
-
-
-def describe(config, encoder_path: str, split: str, boundary: int, shard: tuple[int, int]) -> dict:
-    """Everything a split's cached states depend on: the key of the cache."""
-    encoder = Path(encoder_path)
-    return {
-        "format": 1,
-        "encoder": str(encoder.absolute()),
-        "encoder_files": _file_stats(encoder / "saved_model.pb")
-        + _file_stats(encoder / "variables"),
-        "data": config.data,
-        "data_files": _file_stats(Path(config.data)),
-        "train_split": config.train_split,
-        "limit": config.limit,
-        "validation_split": config.validation_split,
-        "text_fields": config.text_fields,
-        "columns": [config.text_columns, config.label_column, config.delimiter],
-        "labels": config.labels,  # the order the cached label indices follow
-        "on_bad_record": config.on_bad_record,
-        "tfds_data_dir": config.tfds_data_dir,
-        "max_seq_length": config.max_seq_length,
-        "boundary": boundary,
-        "split": split,
-        "shard": list(shard),
-    }
 
 
 def plan_run(
@@ -152,7 +117,9 @@ def prepare(
     say(f"frozen prefix: {plan.reason} ({describe_placement(placement)})")
     splits = {"train": train_examples, "validation": splits_.validation.examples}
     keys = {
-        (name, plan.boundary): describe(config, encoder_path, name, plan.boundary, part)
+        (name, plan.boundary): describe_states(
+            config.data_spec, options, encoder_path, (name, plan.boundary), part
+        )
         for name, part in (("train", shard), ("validation", (0, 1)))
     }
     found = get_states(keys, placement, computer(loaded, preprocessor, splits, options))
@@ -203,7 +170,7 @@ def precompute(
     )
     splits = {"train": splits_.train.examples, "validation": splits_.validation.examples}
     keys = {
-        (name, b): describe(config, encoder_path, name, b, (0, 1))
+        (name, b): describe_states(config.data_spec, options, encoder_path, (name, b), (0, 1))
         for name in splits
         for b in boundaries
     }

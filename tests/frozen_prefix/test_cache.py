@@ -1,16 +1,22 @@
 """Where a cache lives, and that it is computed once: found in memory, then on disk."""
 
+import dataclasses
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bert_keras.data.columns import Columns
+from bert_keras.data.spec import DataSpec
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.cache import (
     CacheOptions,
     Placement,
     cache_directory,
+    describe_states,
     get_states,
     memory_budget,
     place,
@@ -26,6 +32,75 @@ def test_placement_by_budget(tmp_path):
     assert place(2**60, options).location is None  # an exabyte: nowhere; the run trains inline
     assert memory_budget(None) > 2**28  # a quarter of this machine's RAM
     assert cache_directory(str(tmp_path)) == tmp_path and cache_directory(None).name == "cache"
+
+
+# Another value of every setting the states depend on. A field added to DataSpec, Columns
+# or CacheOptions fails the test below until it has a row here.
+OTHER_DATA = {
+    "data": "other.csv",
+    "test_data": "test.csv",
+    "train_split": "train[:100]",
+    "test_split": "validation",
+    "limit": 50,
+    "text_fields": "content",
+    "on_bad_record": "skip",
+    "labels": ("positive", "negative"),
+    "validation_split": 0.2,
+    "tfds_data_dir": "tfds",
+    "tfds_manual_dir": "manual",
+}
+OTHER_COLUMNS = {
+    "text": ("title", "body"),
+    "label": "stars",
+    "delimiter": ";",
+    "multi_label": True,
+    "label_delimiter": ",",
+    "allow_no_label": True,
+}
+OTHER_STATES = {"max_seq_length": 64, "text_fields": "content", "dtype": np.dtype("float16")}
+WHERE_KEPT = {"memory_budget": 0, "directory": Path("elsewhere")}
+
+
+def _key(tmp_path, data=None, options=None, slot=("train", 1), shard=(0, 1)):
+    data = data or DataSpec(str(tmp_path / "reviews.csv"), labels=("negative", "positive"))
+    options = options or CacheOptions(128, "title_content", np.dtype("float32"), 2**30, tmp_path)
+    return store.cache_key(describe_states(data, options, str(tmp_path / "encoder"), slot, shard))
+
+
+def test_every_setting_the_states_depend_on_is_in_their_key(tmp_path):
+    """Each setting of the data, the columns and the states changed alone gives another
+    key (a rerun computes again); where the states are kept does not."""
+    fields = [f.name for f in dataclasses.fields(DataSpec)]
+    assert sorted(OTHER_DATA) == sorted(set(fields) - {"columns"})
+    assert sorted(OTHER_COLUMNS) == sorted(f.name for f in dataclasses.fields(Columns))
+    assert sorted({**OTHER_STATES, **WHERE_KEPT}) == sorted(
+        f.name for f in dataclasses.fields(CacheOptions)
+    )
+    (tmp_path / "encoder" / "variables").mkdir(parents=True)
+    (tmp_path / "encoder" / "saved_model.pb").write_bytes(b"graph")
+    (tmp_path / "reviews.csv").write_text("text,label\ngood,positive\n")
+    base = DataSpec(str(tmp_path / "reviews.csv"), labels=("negative", "positive"))
+    options = CacheOptions(128, "title_content", np.dtype("float32"), 2**30, tmp_path)
+    key = _key(tmp_path, base, options)
+    keys = {key}
+    for name, value in OTHER_DATA.items():
+        keys.add(_key(tmp_path, dataclasses.replace(base, **{name: value}), options))
+    for name, value in OTHER_COLUMNS.items():
+        columns = dataclasses.replace(base.columns, **{name: value})
+        keys.add(_key(tmp_path, dataclasses.replace(base, columns=columns), options))
+    for name, value in OTHER_STATES.items():
+        keys.add(_key(tmp_path, base, dataclasses.replace(options, **{name: value})))
+    keys.add(_key(tmp_path, base, options, slot=("validation", 1)))
+    keys.add(_key(tmp_path, base, options, slot=("train", 2)))
+    keys.add(_key(tmp_path, base, options, shard=(1, 2)))
+    expected = 1 + len(OTHER_DATA) + len(OTHER_COLUMNS) + len(OTHER_STATES) + 3
+    assert len(keys) == expected, "each change gives a key of its own"
+    for name, value in WHERE_KEPT.items():
+        assert _key(tmp_path, base, dataclasses.replace(options, **{name: value})) == key, name
+    (tmp_path / "reviews.csv").write_text("text,label\nbad,negative\n")  # the data rewritten
+    assert _key(tmp_path, base, options) not in keys
+    os.utime(tmp_path / "encoder" / "saved_model.pb", ns=(1, 1))  # another encoder file
+    assert _key(tmp_path, base, options) not in keys
 
 
 def fake_compute(calls):
