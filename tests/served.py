@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import tensorflow as tf
+import tf_keras
 
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.freezing.spec import FreezeSpec
@@ -42,11 +43,23 @@ def _model_of(run_dir) -> tuple:
 def own_probabilities(run_dir, texts: list[str]) -> np.ndarray:
     """P(positive) [len(texts)] of the run's best weights, its model's own sigmoid (three
     labels or more: its softmax [len(texts), N]), float64."""
+    return _outputs(run_dir, texts, logits=False)
+
+
+def own_logits(run_dir, texts: list[str]) -> np.ndarray:
+    """The head's logits [len(texts), N] (the Dense layer's, before its softmax or
+    sigmoid) of the run's best weights, float64."""
+    return _outputs(run_dir, texts, logits=True)
+
+
+def _outputs(run_dir, texts: list[str], logits: bool) -> np.ndarray:
     model, preprocessor, config = _model_of(run_dir)
+    if logits:
+        model = tf_keras.Model(model.input, model.get_layer("classifier").output)
     tokens = preprocessor.tokenize(tf.constant(texts))
     inputs = preprocessor.bert_pack_inputs([tokens], seq_length=config["max_seq_length"])
     outputs = model(inputs, training=False).numpy().astype(np.float64)
-    return outputs[:, 0] if outputs.shape[1] == 1 else outputs
+    return outputs[:, 0] if outputs.shape[1] == 1 and not logits else outputs
 
 
 def calibrated_probabilities(run_dir, texts: list[str]) -> np.ndarray:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from served import ROUNDED_ATOL, assert_same_row, own_probabilities
+from served import ROUNDED_ATOL, assert_same_row, own_logits, own_probabilities
 from shared import built_once
 from tiny_bert import NEUTRAL
 from topics import CUES, macro_f1, train_and_export
@@ -17,19 +17,24 @@ from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.serving.predict import Predictor
 
 
-def write_topics(path, count: int, seed: int):
+def write_topics(path, count: int, seed: int, mislabelled: bool = False):
+    """Reviews told by their topic's cue words; `mislabelled`: every eighth row (i % 8 == 5)
+    labelled with the next topic, so that no split is separable and the temperature that
+    fits it is finite."""
     rng = np.random.default_rng(seed)
+    topics = list(CUES)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "review", "topic"])
         for i in range(count):
-            topic = list(CUES)[i % 3]
+            topic = topics[i % 3]
             words = [
                 *rng.choice(NEUTRAL, size=int(rng.integers(2, 8))),
                 *rng.choice(CUES[topic], 3),
             ]
             rng.shuffle(words)
-            writer.writerow([i, " ".join(words), topic])
+            wrong = mislabelled and i % 8 == 5
+            writer.writerow([i, " ".join(words), topics[(i + 1) % 3] if wrong else topic])
 
 
 DATA = "test.csv"  # the built run records the data where it was built: tests name it
@@ -38,20 +43,20 @@ DATA = "test.csv"  # the built run records the data where it was built: tests na
 @pytest.fixture(scope="module")
 def topic_run(tiny_encoder_dir, tmp_path_factory):
     def build(directory):
-        write_topics(directory / "train.csv", 300, seed=1)
+        write_topics(directory / "train.csv", 300, seed=1, mislabelled=True)
         write_topics(directory / "test.csv", 60, seed=2)
         train_and_export(directory, tiny_encoder_dir, "csv", "--epochs 3 --label-column topic")
 
     return built_once(tmp_path_factory, "topic_run", build)
 
 
-def _test_rows(directory):
-    with open(directory / "test.csv", encoding="utf-8") as handle:
+def _test_rows(directory, name: str = "test.csv"):
+    with open(directory / name, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [row["review"] for row in rows], [row["topic"] for row in rows]
 
 
-def test_three_named_labels_train_a_softmax_head_that_separates_them(topic_run, capsys):
+def test_three_named_labels_train_a_softmax_head_that_separates_them(topic_run):
     run = topic_run / "run"
     config = json.loads((run / "config.json").read_text())
     assert config["labels"] == ["complaint", "praise", "price"]  # strings, sorted
@@ -64,8 +69,35 @@ def test_three_named_labels_train_a_softmax_head_that_separates_them(topic_run, 
     assert metrics["f1"] == pytest.approx(macro_f1(truth, predicted), abs=1e-6)
     assert metrics["f1"] >= 0.9, metrics
     calibration = metrics["calibration"]
-    assert calibration["threshold"] is None and calibration["temperature"] > 0
+    assert calibration["threshold"] is None
     assert set(calibration["validation"]["per_label"]) == set(CUES)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_the_temperature_minimises_the_validation_log_loss(topic_run):
+    """The validation split (every tenth training row, carved off as 0.1 says) through
+    the best weights: at beta = 1/T the log loss of softmax(beta z) has slope 0 in beta,
+    and T a tenth either way loses more."""
+    run = topic_run / "run"
+    temperature = json.loads((run / "metrics.json").read_text())["calibration"]["temperature"]
+    with open(topic_run / "train.csv", encoding="utf-8") as handle:
+        rows = [row for i, row in enumerate(csv.DictReader(handle)) if (i + 1) % 10 == 0]
+    names = json.loads((run / "config.json").read_text())["labels"]
+    z = own_logits(run, [row["review"] for row in rows])
+    truth = np.array([names.index(row["topic"]) for row in rows])
+
+    def log_loss(beta):
+        return -np.mean(np.log(_softmax(beta * z)[np.arange(len(truth)), truth]))
+
+    beta = 1 / temperature
+    slope = np.mean(np.sum(_softmax(beta * z) * z, axis=1) - z[np.arange(len(truth)), truth])
+    # the run's logits came in batches of other shapes: 1e-6 apart at most
+    assert abs(slope) < 1e-4 * np.abs(z).mean(), slope
+    assert log_loss(beta) < min(log_loss(beta * 1.1), log_loss(beta / 1.1))
 
 
 def test_export_and_predict_give_the_names_and_the_models_probabilities(topic_run, capsys):
@@ -104,3 +136,44 @@ def test_evaluate_reports_the_confusion_matrix_with_the_names(topic_run, tmp_pat
     errors = [json.loads(line) for line in open(tmp_path / "report" / "errors.jsonl")]
     assert len(errors) == int(np.sum(expected) - np.trace(expected))
     assert all(error["label"] in names for error in errors)
+
+
+def _top_label_ece(probabilities, right, bins=15):
+    """Written out here: sum over 15 equal-width bins of the top probability of
+    |mean top probability - fraction right| weighted by the bin's share."""
+    top = probabilities.max(axis=1)
+    gaps = 0.0
+    for b in range(bins):
+        inside = (top >= b / bins) & ((top < (b + 1) / bins) if b < bins - 1 else (top <= 1))
+        if inside.any():
+            gaps += inside.sum() * abs(top[inside].mean() - right[inside].mean())
+    return gaps / len(top)
+
+
+def test_evaluate_scores_the_softmax_of_the_logits_over_the_temperature(topic_run, tmp_path):
+    """The probabilities behind `ece` and errors.jsonl are softmax(logits / T), from the
+    best weights' logits computed here (a sigmoid per label would give others), on reviews
+    of which every eighth is mislabelled: mistakes to report."""
+    run = topic_run / "run"
+    write_topics(tmp_path / "noisy.csv", 60, seed=3, mislabelled=True)
+    result = evaluate(run, report=tmp_path / "report", data=str(tmp_path / "noisy.csv"))
+    temperature = json.loads((run / "metrics.json").read_text())["calibration"]["temperature"]
+    texts, truth = _test_rows(tmp_path, "noisy.csv")
+    names = result["labels"]
+    labels = np.array([names.index(t) for t in truth])
+    probabilities = _softmax(own_logits(run, texts) / temperature)
+    right = np.argmax(probabilities, axis=1) == labels
+    assert result["temperature"] == temperature
+    assert result["ece"] == pytest.approx(_top_label_ece(probabilities, right), abs=1e-5)
+    wrong = np.flatnonzero(~right)
+    assert len(wrong) >= 5, "the mislabelled reviews are mistakes"
+    true_p = probabilities[wrong, labels[wrong]]
+    worst = wrong[np.argsort(true_p, kind="stable")]  # the highest log loss first
+    errors = [json.loads(line) for line in open(tmp_path / "report" / "errors.jsonl")]
+    assert [(e["text"], e["label"]) for e in errors] == [(texts[i], truth[i]) for i in worst]
+    np.testing.assert_allclose(
+        [e["probability_of_label"] for e in errors], np.sort(true_p), atol=ROUNDED_ATOL
+    )
+    np.testing.assert_allclose(
+        [e["loss"] for e in errors], -np.log(np.sort(true_p)), rtol=1e-5, atol=ROUNDED_ATOL
+    )
