@@ -81,3 +81,26 @@ def test_a_config_written_before_auto_existed_computes_in_the_precision_it_names
     del values["layer_lr_decay"]  # and before --layer-lr-decay: every variable at one rate
     path.write_text(json.dumps(values))
     assert TrainConfig.read(path).layer_lr_decay == 1.0
+
+
+def _last(k: int) -> FreezeSpec:
+    return FreezeSpec(train_last=k)
+
+
+@pytest.mark.parametrize(
+    "epochs, schedule, first_epoch, expected",
+    [
+        (3, None, 0, [(0, 3, None)]),  # no schedule: one stretch of the fixed freezing
+        (3, None, 2, [(2, 3, None)]),  # resumed before its last epoch
+        (3, None, 3, []),  # finished
+        (3, "0,1,2", 0, [(0, 1, _last(0)), (1, 2, _last(1)), (2, 3, _last(2))]),
+        (4, "0,2,2", 0, [(0, 1, _last(0)), (1, 4, _last(2))]),  # equal counts: one stretch
+        (5, "1,3", 0, [(0, 1, _last(1)), (1, 5, _last(3))]),  # the last count holds on
+        (5, "1,3", 3, [(3, 5, _last(3))]),  # resumed inside the last stretch
+        (4, "0,1,2", 1, [(1, 2, _last(1)), (2, 4, _last(2))]),  # resumed at a stretch's start
+        (4, "0,0,2,2", 1, [(1, 2, _last(0)), (2, 4, _last(2))]),  # inside the first stretch
+    ],
+)
+def test_the_stretches_of_a_schedule(epochs, schedule, first_epoch, expected):
+    config = TrainConfig(out="run", epochs=epochs, unfreeze_schedule=schedule)
+    assert config.phases(first_epoch) == expected
