@@ -18,6 +18,23 @@ from bert_keras.scoring.calibration import (
 )
 
 
+def rates_at(probabilities, labels, threshold) -> dict:
+    """Written out here, a review at a time: precision, recall and F1 of calling positive
+    every review whose probability is at or above `threshold`."""
+    tp = fp = fn = 0
+    for p, y in zip(probabilities, labels, strict=True):
+        said, positive = p >= threshold, y > 0.5
+        tp, fp, fn = (
+            tp + (said and positive),
+            fp + (said and not positive),
+            fn + (positive and not said),
+        )
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
 def test_ece_is_the_weighted_gap_per_bin():
     # bin [0.2, 0.267): p 0.25 twice, one positive -> gap 0.25;
     # bin of 0.9: p 0.9, positive -> gap 0.1
@@ -60,11 +77,9 @@ def test_an_f1_threshold_is_the_best_of_every_cut():
     labels = rng.random(300) < 0.4
     probabilities = np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1)
     chosen = choose_threshold(probabilities, labels)
-    best = max(scores_at(probabilities, labels, t)["f1"] for t in np.unique(probabilities))
-    assert (
-        chosen["rule"] == "f1"
-        and scores_at(probabilities, labels, chosen["threshold"])["f1"] == best
-    )
+    best = max(rates_at(probabilities, labels, t)["f1"] for t in np.unique(probabilities))
+    assert chosen["rule"] == "f1"
+    assert rates_at(probabilities, labels, chosen["threshold"])["f1"] == pytest.approx(best)
 
 
 @pytest.mark.parametrize("target", [0.7, 0.85, 0.95])
@@ -73,9 +88,9 @@ def test_a_target_precision_is_met_with_the_most_recall(target):
     labels = rng.random(500) < 0.5
     probabilities = np.clip(labels * 0.25 + rng.random(500) * 0.75, 0, 1)
     chosen = choose_threshold(probabilities, labels, target_precision=target)
-    at = scores_at(probabilities, labels, chosen["threshold"])
+    at = rates_at(probabilities, labels, chosen["threshold"])
     assert chosen["met"] and at["precision"] >= target
-    meeting = [scores_at(probabilities, labels, t) for t in np.unique(probabilities)]
+    meeting = [rates_at(probabilities, labels, t) for t in np.unique(probabilities)]
     assert at["recall"] == max(s["recall"] for s in meeting if s["precision"] >= target)
 
 
@@ -84,11 +99,11 @@ def test_a_target_recall_is_met_with_the_most_precision():
     labels = rng.random(400) < 0.5
     probabilities = rng.random(400)
     chosen = choose_threshold(probabilities, labels, target_recall=0.9)
-    at = scores_at(probabilities, labels, chosen["threshold"])
+    at = rates_at(probabilities, labels, chosen["threshold"])
     assert at["recall"] >= 0.9
     assert at["precision"] == max(
         s["precision"]
-        for s in (scores_at(probabilities, labels, t) for t in np.unique(probabilities))
+        for s in (rates_at(probabilities, labels, t) for t in np.unique(probabilities))
         if s["recall"] >= 0.9
     )
 
@@ -99,12 +114,24 @@ def test_an_unreachable_precision_is_said_and_takes_the_most_precise_threshold()
     assert chosen == {"rule": "precision>=0.99", "met": False, "threshold": 0.7}
 
 
-def test_confusion_matrix_rows_are_true_labels():
-    assert scores_at([0.9, 0.2, 0.6, 0.4], [1, 1, 0, 0], 0.5)["confusion_matrix"] == [
-        [1, 1],
-        [1, 1],
-    ]
-    assert scores_at([0.9, 0.8, 0.1], [1, 1, 0], 0.5)["confusion_matrix"] == [[1, 0], [0, 2]]
+def test_scores_at_a_threshold_counted_by_hand():
+    """Rows are the true label, columns the predicted (scikit-learn's order), on counts
+    that differ cell by cell: a transposed or reordered matrix would show."""
+    probabilities = [0.9, 0.8, 0.7, 0.6, 0.55, 0.4, 0.3, 0.2, 0.1, 0.05]
+    labels = [1, 0, 0, 0, 1, 1, 0, 0, 0, 0]
+    # at 0.5: said positive 0.9 (1), 0.8 (0), 0.7 (0), 0.6 (0), 0.55 (1): tp 2, fp 3;
+    # said negative 0.4 (1), then five 0s: fn 1, tn 4
+    assert scores_at(probabilities, labels, 0.5) == {
+        "threshold": 0.5,
+        "accuracy": 0.6,
+        "precision": 0.4,
+        "recall": round(2 / 3, 6),
+        "f1": 0.5,  # 2 * 0.4 * (2/3) / (0.4 + 2/3)
+        "confusion_matrix": [[4, 3], [1, 2]],
+    }
+    # at or above: 0.55 itself is said positive; above 0.75 only two are
+    assert scores_at(probabilities, labels, 0.55)["confusion_matrix"] == [[4, 3], [1, 2]]
+    assert scores_at(probabilities, labels, 0.75)["confusion_matrix"] == [[6, 1], [2, 1]]
 
 
 def test_calibrate_records_what_export_applies():
@@ -113,8 +140,10 @@ def test_calibrate_records_what_export_applies():
     labels = (rng.random(2000) < sigmoid(logits / 3)).astype(float)
     result = calibrate(logits, labels, target_precision=0.9)
     assert result["ece_after"] < result["ece_before"] and result["target_met"]
-    calibrated = sigmoid(logits / result["temperature"])
-    assert result["validation"] == scores_at(calibrated, labels, result["threshold"])
+    calibrated = 1 / (1 + np.exp(-logits / result["temperature"]))
+    expected = rates_at(calibrated, labels, result["threshold"])
+    for name in ("precision", "recall", "f1"):
+        assert result["validation"][name] == pytest.approx(expected[name], abs=1e-6), name
     assert result["validation"]["precision"] >= 0.9
 
 
