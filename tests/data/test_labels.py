@@ -3,7 +3,7 @@
 import pytest
 
 from bert_keras.config import TrainConfig
-from bert_keras.data.labels import LabelSet, check_names, resolve_labels
+from bert_keras.data.labels import LabelSet, check_names, check_seen, resolve_labels
 from bert_keras.data.sources import load_splits
 from bert_keras.errors import UserInputError
 
@@ -74,3 +74,46 @@ def test_label_indices_follow_the_names_order_in_every_split(tmp_path):
     seen = [int(e["label"]) for e in splits.validation.examples.as_numpy_iterator()]
     held_out = [i for i in range(30) if (i + 1) * 2 // 10 > i * 2 // 10]  # every 5th, by hand
     assert seen == [expected["abc"[i % 3]] for i in held_out]
+
+
+@pytest.mark.parametrize("found, only", [({"positive": 3}, "'positive'"), ({}, "'none'")])
+def test_training_records_of_one_label_or_none_are_refused(found, only):
+    with pytest.raises(UserInputError) as raised:
+        resolve_labels(found, "reviews.csv", None, None)
+    assert str(raised.value) == (
+        f"reviews.csv: every training record is labelled {only}: "
+        "a classifier needs examples of two labels or more"
+    )
+
+
+def test_labels_a_split_holds_that_training_never_saw_are_refused_with_their_lines():
+    check_seen({"a": 2, "b": 5}, {"a", "b", "c"}, "test.csv", "test")  # all seen: no refusal
+    with pytest.raises(UserInputError) as raised:
+        check_seen({"a": 2, "refund": 3, "late": 9}, {"b", "a"}, "test.csv", "test")
+    assert str(raised.value) == (
+        "test.csv: test label(s) never seen in training: 'refund' (line 3), 'late' (line 9); "
+        "training saw a, b"
+    )
+
+
+@pytest.mark.parametrize(
+    "rows, problem",
+    [
+        (
+            [f"t{i},positive" for i in range(10)],
+            "train.csv: every training record is labelled 'positive': a classifier needs",
+        ),
+        (
+            # the validation split (every 5th record, 0.2) holds the only 'rare'
+            [f"t{i},{'rare' if i == 4 else 'ab'[i % 2]}" for i in range(10)],
+            "train.csv: validation label(s) never seen in training: 'rare' (line 6)",
+        ),
+    ],
+)
+def test_loading_refuses_one_label_and_labels_training_never_saw(tmp_path, rows, problem):
+    (tmp_path / "train.csv").write_text("\n".join(["text,label", *rows]) + "\n")
+    (tmp_path / "test.csv").write_text("text,label\nx,a\ny,b\n")
+    config = TrainConfig(out="run", data=str(tmp_path), validation_split=0.2)
+    with pytest.raises(UserInputError) as raised:
+        load_splits(config.data_spec)
+    assert str(raised.value).startswith(str(tmp_path / problem)), str(raised.value)
