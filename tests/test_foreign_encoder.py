@@ -117,7 +117,7 @@ def test_train_export_predict_with_frozen_variables_bit_for_bit_unchanged(garden
     capsys.readouterr()
 
     assert main(["export", str(run), "--out", str(tmp_path / "served")]) == 0
-    assert json.loads(capsys.readouterr().out)["max_abs_difference"] <= 1e-5
+    capsys.readouterr()  # what it serves is compared below with the run's own model
     texts = ["great product works well", "broke after a day"]
     assert main(["predict", "--model", str(tmp_path / "served"), *texts]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -6,7 +6,11 @@ import json
 import runpy
 from pathlib import Path
 
+import numpy as np
 import pytest
+from served import ROUNDED_ATOL, calibrated_probabilities
+
+from bert_keras.serving.predict import Predictor
 
 pytestmark = pytest.mark.integration  # the scripts, as tests/test_scripts.py runs the benchmarks
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -28,8 +32,10 @@ def test_train_export_and_tune_scripts(tiny_encoder_dir, trained_run_reviews, tm
 
     assert script_main("export.py")([str(run), str(tmp_path / "sentiment")]) == 0
     exported = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert exported["version"] == 1 and exported["max_abs_difference"] <= 1e-5
-    assert (tmp_path / "sentiment" / "1" / "saved_model.pb").is_file()
+    assert exported["version"] == 1 and exported["export"] == str(tmp_path / "sentiment" / "1")
+    texts = ["great product works well", "broke after a day"]
+    served = [row["probability"] for row in Predictor(tmp_path / "sentiment")(texts)]
+    np.testing.assert_allclose(served, calibrated_probabilities(run, texts), atol=ROUNDED_ATOL)
 
     argv = [*common, "--out", tmp_path / "tune", "--blocks", "0", "2"]
     assert script_main("tune_freeze_depth.py")(list(map(str, argv))) == 0
