@@ -92,8 +92,6 @@ class Predictor:
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
 
-        import bert_keras  # noqa: F401
-
         self.tf = tf
         from bert_keras.encoders.resolve import load_saved_model
 
@@ -176,11 +174,20 @@ def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None, on_bad_reco
         on_bad_record: "skip": leave empty reviews out (counted on stderr) instead of
             refusing them.
 
-    Example (`model_dir`: an export's model directory):
+    Example (`model_dir`: an export's model directory): a line per review, in the order
+    given, labelled positive where its probability reaches the export's threshold.
 
-    >>> predict(model_dir, ["Great product.", "Broke in a day."], None)  # doctest: +ELLIPSIS
-    {"text": "Great product.", "probability": 0..., "label": ...}
-    {"text": "Broke in a day.", "probability": 0..., "label": ...}
+    >>> import io
+    >>> out = io.StringIO()
+    >>> predict(model_dir, ["Great product.", "Broke in a day."], None, out=out)
+    >>> rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    >>> [row["text"] for row in rows]
+    ['Great product.', 'Broke in a day.']
+    >>> extra = resolve_version(model_dir) / "assets.extra"
+    >>> threshold = json.loads((extra / "calibration.json").read_text())["threshold"]
+    >>> [row["label"] == ("positive" if row["probability"] >= threshold else "negative")
+    ...  for row in rows]
+    [True, True]
     """
     if batch_size < 1:
         raise UserInputError(f"batch_size={batch_size}: must be 1 or more")
