@@ -24,7 +24,7 @@ from bert_keras.scoring.calibration import (
     scores_at,
     sigmoid,
 )
-from bert_keras.training.plots import save_figure
+from bert_keras.training.plots import pyplot, save_figure
 
 LENGTH_EDGES = (16, 32, 64, 128, 256)  # words per review: "1-16", "17-32", ..., "257+"
 ERRORS_KEPT = 100
@@ -90,14 +90,11 @@ def calibrated_scores(texts, labels, probabilities, calibration: dict) -> dict:
     }
 
 
-def _plot_curves(labels, probabilities, out_png: Path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def curves_figure(labels, probabilities):
+    """curves.png's figure (two labels): the precision-recall curve, the ROC curve and
+    its diagonal, the reliability diagram (a bar per ECE bin used) and its diagonal."""
     fpr, tpr = roc_curve(probabilities, labels)
-    figure, (pr, roc, reliability) = plt.subplots(1, 3, figsize=(15, 4.5))
+    figure, (pr, roc, reliability) = pyplot().subplots(1, 3, figsize=(15, 4.5))
     positive = np.asarray(labels) > 0.5
     tp, fp = tpr[1:] * positive.sum(), fpr[1:] * (~positive).sum()  # counts at each threshold
     pr.plot(tpr[1:], tp / np.maximum(tp + fp, 1))
@@ -126,7 +123,7 @@ def _plot_curves(labels, probabilities, out_png: Path):
     )
     reliability.legend(loc="upper left")
     figure.tight_layout()
-    save_figure(figure, out_png)
+    return figure
 
 
 def check_report_dir(directory) -> Path:
@@ -147,15 +144,10 @@ def check_report_dir(directory) -> Path:
     return directory
 
 
-def _plot_confusion(confusion, rows, columns, labels: tuple[str, str], out_png: Path):
+def _confusion(confusion, rows, columns, labels: tuple[str, str]):
     """A matrix of counts, each cell written in it; `labels`: (x axis, y axis)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     confusion = np.asarray(confusion)
-    figure, axes = plt.subplots(figsize=(3 + 0.9 * len(columns), 2.5 + 0.5 * len(rows)))
+    figure, axes = pyplot().subplots(figsize=(3 + 0.9 * len(columns), 2.5 + 0.5 * len(rows)))
     axes.imshow(confusion, cmap="Blues", aspect="auto")
     axes.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
     axes.set_yticks(range(len(rows)), rows)
@@ -164,20 +156,22 @@ def _plot_confusion(confusion, rows, columns, labels: tuple[str, str], out_png: 
         shade = "white" if count > confusion.max() / 2 else "black"
         axes.text(column, row, str(count), ha="center", va="center", color=shade)
     figure.tight_layout()
-    save_figure(figure, out_png)
+    return figure
 
 
-def _plot(result: dict, kind: str, out_png: Path):
+def confusion_figure(result: dict, kind: str):
+    """confusion.png's figure: the N x N matrix (rows true, columns predicted), or for
+    multi-label a row per label of its true positives, false negatives, false positives
+    and true negatives at its threshold."""
     names = result["labels"]
     if kind == "multi_class":
-        _plot_confusion(result["confusion_matrix"], names, names, ("predicted", "true"), out_png)
-        return
+        return _confusion(result["confusion_matrix"], names, names, ("predicted", "true"))
     counts = [  # per label: tp, fn, fp, tn
         [m[1][1], m[1][0], m[0][1], m[0][0]]
         for m in (result["per_label"][name]["confusion_matrix"] for name in names)
     ]
     columns = ("true positive", "false negative", "false positive", "true negative")
-    _plot_confusion(counts, names, columns, ("at the label's threshold", "label"), out_png)
+    return _confusion(counts, names, columns, ("at the label's threshold", "label"))
 
 
 def _mistakes(result: dict, labels, probabilities, kind: str):
@@ -211,9 +205,9 @@ def write_report(directory, result: dict, texts, labels, probabilities, kind="bi
     directory.mkdir(parents=True, exist_ok=True)
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, np.float64)
     if kind == "binary":
-        _plot_curves(labels, probabilities, directory / "curves.png")
+        save_figure(curves_figure(labels, probabilities), directory / "curves.png")
     else:
-        _plot(result, kind, directory / "confusion.png")
+        save_figure(confusion_figure(result, kind), directory / "confusion.png")
     wrong, losses, shown, label_of = _mistakes(result, labels, probabilities, kind)
     worst = wrong[np.argsort(-losses[wrong], kind="stable")][:ERRORS_KEPT]
     # two labels: the probability of the second; more: that of the true label

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bert_keras.config import TrainConfig
 from bert_keras.files.atomic import write_csv_atomic, write_text_atomic
-from bert_keras.training.plots import save_figure
+from bert_keras.training.plots import pyplot, save_figure
 from bert_keras.tuning.space import trial_config
 
 COLUMNS = [
@@ -87,8 +87,8 @@ def write_results(tuner, tune_dir: Path, command_of=None) -> dict | None:
     `command_of` (settings -> str) the command that does."""
     rows = trial_rows(tuner)
     write_csv_atomic(tune_dir / "trials.csv", rows, COLUMNS)
-    plot_tuning([r for r in rows if r["val_f1"] is not None], tune_dir / "tuning.png")
     completed = [r for r in rows if r["val_f1"] is not None]
+    save_figure(tuning_figure(completed), tune_dir / "tuning.png")
     if not completed:
         return None
     best_trial = tuner.oracle.get_best_trials(1)[0]
@@ -105,15 +105,12 @@ def write_results(tuner, tune_dir: Path, command_of=None) -> dict | None:
     return best
 
 
-def plot_tuning(rows: list[dict], out_png: Path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def tuning_figure(rows: list[dict]):
+    """tuning.png's figure: validation F1 and training seconds by trainable blocks, a
+    point per completed trial. rows: `trial_rows`' completed ones."""
     rows = sorted(rows, key=lambda r: r["trainable_blocks"])
     blocks = [r["trainable_blocks"] for r in rows]
-    figure, (f1_axis, time_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (f1_axis, time_axis) = pyplot().subplots(1, 2, figsize=(10, 4))
     f1_axis.plot(blocks, [r["val_f1"] for r in rows], marker="o")
     f1_axis.set(xlabel="trainable blocks", ylabel="validation F1", title="quality")
     time_axis.plot(blocks, [r["train_seconds"] or 0 for r in rows], marker="o", color="tab:orange")
@@ -121,4 +118,4 @@ def plot_tuning(rows: list[dict], out_png: Path):
     for axis in (f1_axis, time_axis):
         axis.set_xticks(sorted(set(blocks)))
     figure.tight_layout()
-    save_figure(figure, out_png)
+    return figure

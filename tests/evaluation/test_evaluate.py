@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from matplotlib.image import imread
+from figures import assert_saved_as
 from served import calibrated_probabilities, own_probabilities, run_test_reviews, threshold_of
 
 from bert_keras.cli import main
-from bert_keras.evaluation.report import ERRORS_KEPT
+from bert_keras.evaluation.report import ERRORS_KEPT, curves_figure
 
 
 def _evaluate(capsys, *argv):
@@ -69,8 +69,17 @@ def test_a_run_reads_its_calibrated_probabilities_at_its_threshold(trained_run, 
         "format": "bert-keras-report/1",
         **result,
     }
-    pixels = imread(report / "curves.png")
-    assert pixels.shape[1] > 800 and np.std(pixels[..., :3]) > 0.05, "three drawn plots"
+    figure = curves_figure(labels, calibrated)
+    pr, roc, reliability = figure.axes
+    recall, precision = pr.lines[0].get_xdata(), pr.lines[0].get_ydata()
+    assert (recall[-1], precision[-1]) == (1.0, pytest.approx(labels.mean()))  # all positive
+    fpr, tpr = roc.lines[0].get_xdata(), roc.lines[0].get_ydata()
+    assert np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2) == pytest.approx(auc, abs=1e-6)
+    bins = np.minimum((calibrated * 15).astype(int), 14)
+    heights = [labels[bins == b].mean() for b in range(15) if np.any(bins == b)]
+    np.testing.assert_allclose([bar.get_height() for bar in reliability.patches], heights)
+    # drawn from this process's probabilities (within 2e-6 of the report's): the same picture
+    assert_saved_as(report / "curves.png", figure, changed=0.001)
     errors = [json.loads(line) for line in (report / "errors.jsonl").read_text().splitlines()]
     assert len(errors) == min(fp + fn, ERRORS_KEPT)
     for error in errors:  # each a real mistake at the threshold, the most confident first

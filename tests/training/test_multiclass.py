@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from figures import assert_saved_as, cell_counts
 from served import ROUNDED_ATOL, assert_same_row, own_logits, own_probabilities
 from shared import built_once
 from tiny_bert import NEUTRAL
@@ -14,6 +15,7 @@ from topics import CUES, macro_f1, train_and_export
 
 from bert_keras.cli import main
 from bert_keras.evaluation.evaluate import evaluate
+from bert_keras.evaluation.report import confusion_figure
 from bert_keras.serving.predict import Predictor
 
 
@@ -132,7 +134,10 @@ def test_evaluate_reports_the_confusion_matrix_with_the_names(topic_run, tmp_pat
         expected[names.index(t), p] += 1
     assert result["confusion_matrix"] == expected.tolist() and result["labels"] == names
     assert result["macro_f1"] == pytest.approx(macro_f1(truth, [names[p] for p in predicted]))
-    assert (tmp_path / "report" / "confusion.png").stat().st_size > 1000
+    figure = confusion_figure(result, "multi_class")
+    np.testing.assert_array_equal(cell_counts(figure.axes[0]), expected)
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == names  # rows: true
+    assert_saved_as(tmp_path / "report" / "confusion.png", figure)
     errors = [json.loads(line) for line in open(tmp_path / "report" / "errors.jsonl")]
     assert len(errors) == int(np.sum(expected) - np.trace(expected))
     assert all(error["label"] in names for error in errors)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from figures import assert_saved_as, cell_counts
 from served import ROUNDED_ATOL, assert_same_row, own_probabilities
 from shared import built_once
 from tiny_bert import NEUTRAL
@@ -13,6 +14,7 @@ from topics import CUES, train_and_export
 
 from bert_keras.cli import main
 from bert_keras.evaluation.evaluate import evaluate
+from bert_keras.evaluation.report import confusion_figure
 from bert_keras.serving.predict import Predictor
 
 NAMES = sorted(CUES)  # complaint, praise, price
@@ -100,6 +102,7 @@ def test_evaluate_reports_each_labels_counts_at_its_threshold(tagged_run, tmp_pa
     calibration = json.loads((run / "metrics.json").read_text())["calibration"]
     p = own_probabilities(run, texts)
     calibrated = 1 / (1 + np.exp(-(np.log(p) - np.log1p(-p)) / calibration["temperature"]))
+    drawn = []  # confusion.png's rows: tp, fn, fp, tn of each label
     for k, name in enumerate(NAMES):
         truth = np.array([name in t for t in tags])
         said = calibrated[:, k] >= calibration["thresholds"][k]
@@ -108,4 +111,9 @@ def test_evaluate_reports_each_labels_counts_at_its_threshold(tagged_run, tmp_pa
             [np.sum(truth & ~said), np.sum(truth & said)],
         ]
         assert result["per_label"][name]["confusion_matrix"] == np.array(counts).tolist(), name
-    assert (tmp_path / "report" / "confusion.png").stat().st_size > 1000
+        drawn.append([np.sum(truth & said), np.sum(truth & ~said), np.sum(~truth & said)])
+        drawn[-1].append(np.sum(~truth & ~said))
+    figure = confusion_figure(result, "multi_label")
+    np.testing.assert_array_equal(cell_counts(figure.axes[0]), drawn)
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == list(NAMES)
+    assert_saved_as(tmp_path / "report" / "confusion.png", figure)

@@ -13,13 +13,14 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from figures import assert_saved_as, lines_of
 from kill import cli, kill_when, kill_while
-from matplotlib.image import imread
 from runs import assert_same_run, history_lines, rerun_and_check_it_resumed, uninterrupted_run
 from this_machine import expected_auto_precision
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
+from bert_keras.training.plots import training_curves_figure
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,18 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     assert metrics["epoch_seconds"] == [round(float(row["train_seconds"]), 2) for row in rows]
     assert not (out / "backup").exists()
     capsys.readouterr()
-    # the curves are a drawn plot, and TensorBoard's events hold each epoch's validation F1
-    pixels = imread(out / "training_curves.png")
-    assert pixels.shape[0] > 200 and pixels.shape[1] > 400 and np.std(pixels[..., :3]) > 0.05
+    # the curves draw history.csv's numbers, and TensorBoard's events hold each epoch's
+    # validation F1
+    figure = training_curves_figure(rows)
+    (loss, f1) = figure.axes
+    for axis, metric in ((loss, "loss"), (f1, "f1")):
+        drawn = lines_of(axis)
+        assert list(drawn) == ["training", "validation"] and axis.get_title() == metric
+        np.testing.assert_array_equal(drawn["training"], [float(r[metric]) for r in rows])
+        np.testing.assert_array_equal(
+            drawn["validation"], [float(r["val_" + metric]) for r in rows]
+        )
+    assert_saved_as(out / "training_curves.png", figure)
     logged = {}
     for events in (out / "logs" / "validation").iterdir():
         for event in tf.compat.v1.train.summary_iterator(str(events)):

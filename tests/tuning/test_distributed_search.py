@@ -11,7 +11,7 @@ import time
 import pytest
 from kill import cli
 from tiny_bert import write_synthetic_reviews
-from tuning.test_search import tune_argv
+from tuning.test_search import assert_tuning_plot, tune_argv
 
 from bert_keras.cli import main
 
@@ -98,7 +98,8 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_a_killed_worker_loses_
     assert len(rows) == 4 and all(row["status"] == "COMPLETED" for row in rows)
     assert len({(row["trainable_blocks"], row["layer_lr_decay"]) for row in rows}) == 4
     assert summary["best"]["val_f1"] == max(float(row["val_f1"]) for row in rows)
-    assert (tune_dir / "best.json").is_file() and (tune_dir / "tuning.png").stat().st_size > 1000
+    assert (tune_dir / "best.json").is_file()
+    assert_tuning_plot(tune_dir)
     for row in rows:  # each trial trained its 2 epochs once
         assert len(history_of(row["trial"]).splitlines()) == 3, history_of(row["trial"])
     # the killed trial resumed at epoch 2: its first epoch's row (seconds included) is the one
