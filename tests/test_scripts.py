@@ -48,10 +48,16 @@ def test_benchmark_train_runs_cached_and_inline_side_by_side(tiny_encoder_dir, r
         )
     )
     assert set(result["runs"]) == {"float32 cache", "float32 inline"}
-    for run in result["runs"].values():
-        assert len(run["epoch_seconds"]) == 2 and 0 <= run["test_f1"] <= 1
-    assert result["runs"]["float32 cache"]["cache"]["mode"] == "cache"
-    assert len(result["ratios"]["float32"]["epochs_after_the_first"]) == 1
+    cached, inline = result["runs"]["float32 cache"], result["runs"]["float32 inline"]
+    assert len(cached["epoch_seconds"]) == len(inline["epoch_seconds"]) == 2
+    # the same mathematics in float32 (tests/training/test_prefix_cache.py): the same F1
+    assert cached["test_f1"] == pytest.approx(inline["test_f1"], abs=1e-5)
+    assert cached["cache"]["mode"] == "cache"
+    ratios = result["ratios"]["float32"]
+    assert ratios["test_f1_difference"] == 0
+    assert ratios["epochs_after_the_first"] == [
+        pytest.approx(cached["epoch_seconds"][1] / inline["epoch_seconds"][1], abs=2e-3)
+    ]
 
 
 def test_benchmark_train_compares_recipes(tiny_encoder_dir, reviews):
@@ -92,7 +98,11 @@ def test_benchmark_tune_runs_the_grid_cached_and_inline(tiny_encoder_dir, review
     )
     for mode in ("cache", "inline"):
         assert [t["trainable_blocks"] for t in result[mode]["trials"]] == [0, 2]
-    assert result["ratio_search_seconds"] > 0 and isinstance(result["same_best_depth"], bool)
+    seconds = result["cache"]["search_seconds"] / result["inline"]["search_seconds"]
+    assert result["ratio_search_seconds"] == pytest.approx(seconds, abs=2e-3)
+    # float32: each trial's mathematics is the same cached or inline, so is the best depth
+    assert result["same_best_depth"] is True
+    assert result["cache"]["best_blocks"] == result["inline"]["best_blocks"]
 
 
 def test_benchmark_predict_scores_every_review_both_ways(exported, reviews):
@@ -165,8 +175,12 @@ def test_the_cache_build_benchmark_measures_build_and_forward(tiny_encoder_dir, 
         ("head", "1"),
         ("head", "0,2"),
     ]
+    # the deepest boundary's states: 1 in the first row, 2 in the second; the same reviews
+    (shallow,), (deep,) = (row["runs"] for row in result["results"])
+    assert shallow["examples"] == deep["examples"] == 200  # the run's training reviews
+    assert shallow["tokens"] == deep["tokens"]
+    assert shallow["checksum"] != deep["checksum"]
     for row in result["results"]:
-        assert row["build_seconds"] > 0 and row["forward_seconds"] > 0
         assert row["build_over_forward"] == pytest.approx(
             row["build_seconds"] / row["forward_seconds"],
             rel=0.05,  # of unrounded seconds
@@ -181,4 +195,13 @@ def test_roofline_counts_the_products_as_its_formula_does(tiny_encoder_dir, revi
     flops = result["gflop_per_review"]
     assert flops["inline"] == pytest.approx(flops["evaluation"] * (2 + 2) / 2, rel=0.01)
     (run,) = result["runs"]
-    assert 0 < run["evaluation"]["of_ceiling"] and run["precision"] in ("float32", "bfloat16")
+    assert run["precision"] == "float32"  # the run's own, as its config.json records
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    evaluation = run["evaluation"]
+    assert evaluation["reviews_per_second"] == pytest.approx(
+        metrics["eval_examples_per_second"], abs=0.05
+    )
+    ceiling = result["ceiling_reviews_per_second"]["float32"]["evaluation"]
+    assert evaluation["of_ceiling"] == pytest.approx(
+        metrics["eval_examples_per_second"] / ceiling, abs=2e-3
+    )
