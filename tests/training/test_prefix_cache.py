@@ -4,6 +4,7 @@ cache on disk that a kill mid-build never leaves half-used."""
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -24,10 +25,15 @@ from served import run_test_texts
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
+from bert_keras.config import TrainConfig
+from bert_keras.data.sources import load_splits
+from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
 from bert_keras.frozen_prefix import states as store
+from bert_keras.frozen_prefix.plan import Plan
 from bert_keras.serving.export import export
 from bert_keras.serving.predict import Predictor
 from bert_keras.training.callbacks import EpochTimer
+from bert_keras.training.prefix_cache import prepare
 
 
 @pytest.fixture(scope="module")
@@ -247,37 +253,51 @@ RERUNS = {  # (the first run's settings, the rerun's): one setting changed
 }
 
 
+@pytest.fixture(scope="module")
+def tiny_encoder(tiny_encoder_dir):
+    """(its SavedModel's path, the SavedModel loaded, its preprocessor), loaded once."""
+    paths = resolve_encoder(str(tiny_encoder_dir))
+    return paths.encoder, load_saved_model(paths.encoder, "encoder"), load_preprocessor(paths)
+
+
 @pytest.mark.parametrize("change", list(RERUNS))
 def test_a_rerun_with_one_setting_changed_computes_its_states_again(
-    change, tiny_encoder_dir, topic_file, tmp_path, capsys
+    change, tiny_encoder, topic_file, tmp_path, capsys
 ):
-    from bert_keras.config import TrainConfig
-    from bert_keras.training.job import load_job
+    """A run's states of the frozen embeddings and block 0, got as a run gets them (found
+    on disk, or computed and kept there), for its settings and then for the rerun's."""
+    encoder_path, loaded, preprocessor = tiny_encoder
 
-    def job_of(settings):
+    def states_of(settings):
         settings = {"max_seq_length": 16, "on_bad_record": "skip", **settings}
         config = TrainConfig(
             out=str(tmp_path / "run"),
-            encoder=str(tiny_encoder_dir),
             data=str(topic_file),
             test_data=str(topic_file),
             validation_split=0.25,
-            batch_size=8,
-            epochs=2,
-            frozen_prefix="cache",
             precision="float32",
             cache_memory_gb=0,
             cache_dir=str(tmp_path / "cache"),
             **settings,
         )
-        job = load_job(config)
-        return job, config.label_set if config.labels else job.splits.labels, settings
+        splits = load_splits(config.data_spec)
+        config = dataclasses.replace(config, labels=splits.labels.names)  # as a run records them
+        cache = prepare(
+            config,
+            Plan("cache", 1, "a rerun"),
+            encoder_path=encoder_path,
+            loaded=loaded,
+            preprocessor=preprocessor,
+            splits_=splits,
+            shard=(0, 1),
+            forced=False,
+        )
+        return cache.train, splits.labels, settings
 
-    job_of(RERUNS[change][0])
+    states_of(RERUNS[change][0])
     capsys.readouterr()
-    job, labels, settings = job_of(RERUNS[change][1])
+    states, labels, settings = states_of(RERUNS[change][1])
     assert "frozen prefix computed" in capsys.readouterr().err, "the first run's states reused"
-    states = job.cache.train
     expected = _expected_labels(topic_file, labels, settings, 0.25)
     np.testing.assert_array_equal(states.labels, expected)
     assert states.lengths.max() <= settings["max_seq_length"]
