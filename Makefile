@@ -36,7 +36,7 @@ train: $(INSTALLED)
 TEST_PROCESSES ?= 2
 PYTEST := $(PYTHON) -m pytest -n $(TEST_PROCESSES) --dist loadfile
 test: $(INSTALLED)
-	$(PYTEST) -m "not integration and not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not integration and not slow and not extended" $(PYTEST_ARGS)
 
 test-all: $(INSTALLED)
 	$(PYTEST) $(PYTEST_ARGS)

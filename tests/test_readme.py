@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import bert_keras
@@ -18,6 +19,7 @@ def readme_script() -> str:
     return re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
 
 
+@pytest.mark.extended
 def test_the_readmes_script_trains_exports_and_serves_what_it_trained(
     tiny_encoder_dir, trained_run_reviews, tmp_path, monkeypatch, capsys
 ):

@@ -94,6 +94,7 @@ def test_mixed_precision_on_a_foreign_encoder_is_one_line_exit_2_and_no_run(
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.extended
 def test_mixed_precision_run_trains_evaluates_and_exports_in_float32(
     tiny_encoder_dir, tmp_path, capsys
 ):
@@ -122,6 +123,7 @@ def test_unknown_precision_is_one_line_exit_2(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.extended
 def test_mixed_float16_run_trains_beside_the_float32_encoder(tiny_encoder_dir, tmp_path, capsys):
     """The encoder rebuilt under mixed_float16 beside the float32 one; the optimizer's loss
     scale (tests/training/test_loss_scale.py) keeps the loss finite."""

@@ -184,6 +184,7 @@ def matmul_dtypes(loaded) -> set:
     return {tf.dtypes.as_dtype(n.attr["T"].type).name for n in products}
 
 
+@pytest.mark.extended
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
 def test_a_mixed_export_computes_in_its_dtype_and_stays_close_to_float32(
     trained_run, tmp_path, precision

@@ -22,6 +22,7 @@ MODES = {  # every mode in three runs: inline and cached, each precision, a sche
 }
 
 
+@pytest.mark.extended
 @pytest.mark.parametrize("mode", MODES)
 def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_path, mode):
     """jit_compile=True must compile: a step holding an op XLA cannot compile raises."""

@@ -25,7 +25,9 @@ def tiny_config(encoder, tmp_path, n_test: int, **settings) -> TrainConfig:
     )
 
 
-@pytest.mark.parametrize("frozen_prefix", ["cache", "inline"])
+@pytest.mark.parametrize(
+    "frozen_prefix", [pytest.param("cache", marks=pytest.mark.extended), "inline"]
+)
 def test_fit_and_evaluate_trace_each_step_once(tiny_encoder_dir, tmp_path, frozen_prefix):
     """The optimizer's slots and the metrics' state exist before the first step: a step that
     made variables would be traced a second time (tf.function's rule), seconds per run."""

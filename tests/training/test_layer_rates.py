@@ -109,6 +109,7 @@ def test_an_encoder_without_numbered_blocks_is_refused():
         make_optimizer(config, total_steps=10, depth=0)
 
 
+@pytest.mark.extended
 def test_a_cached_run_trains_with_the_decay_and_records_it(tiny_encoder_dir, tmp_path):
     """Through the CLI, on the frozen-prefix cache: the decay reaches the optimizer that fit
     runs (block 0 ends elsewhere than without it) and config.json records it."""

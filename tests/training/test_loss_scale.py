@@ -85,6 +85,7 @@ def test_the_loss_scale_survives_a_checkpoint_round_trip(tiny_encoder_dir, tmp_p
     assert halved == 2.0**14 and float(fresh.optimizer.loss_scale) == halved
 
 
+@pytest.mark.extended
 @pytest.mark.parametrize(
     "precision, tolerance", [("mixed_bfloat16", 0.05), ("mixed_float16", 0.01)]
 )

@@ -71,7 +71,7 @@ def trained(tiny_encoder_dir, reviews, tmp_path_factory):
     return pair
 
 
-@pytest.mark.parametrize("dropout", ["0", "0.1"])
+@pytest.mark.parametrize("dropout", [pytest.param("0", marks=pytest.mark.extended), "0.1"])
 def test_cached_and_inline_training_end_with_the_same_weights(trained, dropout):
     """Frozen blocks run in inference mode on both paths, and the trainable blocks' dropout
     masks depend on (seed, call count) only: the cache changes the cost, not the result.

@@ -109,7 +109,9 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     assert (out / "metrics.json").stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("frozen_prefix", ["inline", "cache"])
+@pytest.mark.parametrize(
+    "frozen_prefix", ["inline", pytest.param("cache", marks=pytest.mark.extended)]
+)
 def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
     tiny_encoder_dir, few, tmp_path, monkeypatch, frozen_prefix
 ):

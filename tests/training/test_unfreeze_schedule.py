@@ -34,7 +34,9 @@ def block_variables(weights, block: int) -> list:
     ]
 
 
-@pytest.mark.parametrize("frozen_prefix", ["cache", "inline"])
+@pytest.mark.parametrize(
+    "frozen_prefix", ["cache", pytest.param("inline", marks=pytest.mark.extended)]
+)
 def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
     tiny_encoder_dir, reviews, tmp_path, frozen_prefix
 ):

@@ -142,6 +142,7 @@ def test_the_same_command_resumes_the_same_search_and_other_settings_are_refused
     assert keras_tuner.__version__ == "1.4.8" and keras is not tf_keras
 
 
+@pytest.mark.extended
 def test_a_bayesian_search_over_the_learning_rate_and_dropout_trains_what_it_proposed(
     tiny_encoder_dir, reviews, tmp_path
 ):
@@ -168,6 +169,7 @@ def test_a_bayesian_search_over_the_learning_rate_and_dropout_trains_what_it_pro
         assert (flag in best["command"]) == (value != getattr(defaults, name)), flag
 
 
+@pytest.mark.extended
 def test_a_search_over_schedule_shapes_trains_each_as_its_shape_says(
     tiny_encoder_dir, reviews, tmp_path, capsys
 ):
@@ -199,6 +201,7 @@ def test_a_grid_search_computes_each_frozen_prefix_once_for_all_its_trials(grid_
         assert trial["frozen_prefix"]["boundary"] == 2 - int(row["trainable_blocks"])
 
 
+@pytest.mark.extended
 def test_hyperbands_brackets_read_the_one_frozen_prefix_pass_too(
     tiny_encoder_dir, reviews, tmp_path, capsys
 ):
@@ -222,6 +225,7 @@ def test_each_trial_starts_from_the_encoder_as_read_from_disk(grid_search, tmp_p
     assert_same_run(last, tmp_path / "fresh")
 
 
+@pytest.mark.extended
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(
     nan_encoder_dir, reviews, tmp_path, capsys
 ):
