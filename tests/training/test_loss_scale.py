@@ -25,6 +25,8 @@ CONFIG = TrainConfig(
     seed=3,
 )
 
+pytestmark = pytest.mark.extended  # mixed-precision mechanics, float16's loss scale
+
 
 def cached_model(tiny_encoder_dir, precision: str):
     """The model that trains on the frozen prefix's output: its float32 input can be made
@@ -85,7 +87,6 @@ def test_the_loss_scale_survives_a_checkpoint_round_trip(tiny_encoder_dir, tmp_p
     assert halved == 2.0**14 and float(fresh.optimizer.loss_scale) == halved
 
 
-@pytest.mark.extended
 @pytest.mark.parametrize(
     "precision, tolerance", [("mixed_bfloat16", 0.05), ("mixed_float16", 0.01)]
 )

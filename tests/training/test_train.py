@@ -222,9 +222,10 @@ def trained_encoder_variables(out) -> dict:
             ["--freeze-first", "1", "--freeze-regex", "layer_norm", "--target-recall", "0.9"],
             r"^(?!.*layer_norm)(transformer/layer_1/|pooler)",
         ),
-        (
+        pytest.param(
             ["--train-last", "1", "--train-regex", "layer_0/output"],
             r"layer_0/output|layer_1/|pooler",
+            marks=pytest.mark.extended,
         ),
     ],
 )
