@@ -38,6 +38,7 @@ RUN_FORMAT = "bert-keras-run/1"
 MAX_SEED = 2**31 - 1
 FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen_prefix/plan.py
 JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see training/jit.py
+AUTO_EPOCHS = "auto"  # `epochs`: while the validation score improves; see training/rounds.py
 # Settings that say where a run is, where it keeps its cache and how it compiles, not what it
 # computes: a run moved elsewhere (another machine), or given another cache budget, still resumes.
 LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir", "jit_compile", "resolved_jit_compile")
@@ -58,6 +59,12 @@ class TrainConfig:
     >>> config = TrainConfig(out="runs/demo/", freeze=FreezeSpec(train_last=2), epochs=3)
     >>> config.out, config.batch_size, config.precision
     ('runs/demo', 32, 'auto')
+    >>> TrainConfig(out="runs/demo").epochs  # while the validation score improves
+    'auto'
+    >>> TrainConfig(out="runs/demo", epochs="many")
+    Traceback (most recent call last):
+    ...
+    bert_keras.errors.UserInputError: epochs=many: must be a whole number, 1 or more, or auto
     >>> TrainConfig(out="runs/demo", seed=-1)
     Traceback (most recent call last):
     ...
@@ -86,7 +93,7 @@ class TrainConfig:
     # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
     unfreeze_schedule: tuple[int, ...] | None = None
     dropout: float = 0.1  # before the classifier head
-    epochs: int = 1
+    epochs: int | str = AUTO_EPOCHS  # a whole number, or auto: while validation improves
     batch_size: int = 32  # global batch, split across replicas
     learning_rate: float = 1e-4  # peak; only a few blocks train, so above BERT's 2e-5
     weight_decay: float = 0.01  # decoupled (AdamW), not on LayerNorm or biases
@@ -114,7 +121,7 @@ class TrainConfig:
         object.__setattr__(
             self,
             "unfreeze_schedule",
-            parse_schedule(self.unfreeze_schedule, self.epochs, self.freeze),
+            parse_schedule(self.unfreeze_schedule, self._fixed_epochs, self.freeze),
         )
         if self.labels is not None:
             object.__setattr__(self, "labels", check_names(self.labels))
@@ -133,7 +140,11 @@ class TrainConfig:
         in_0_1_closed, positive = "must be in (0, 1]", "must be a positive finite number"
         target_precision, target_recall = self.target_precision, self.target_recall
         return [
-            ("epochs", whole_in(self.epochs, 1), whole_1),
+            (
+                "epochs",
+                self.epochs == AUTO_EPOCHS or whole_in(self.epochs, 1),
+                f"{whole_1}, or {AUTO_EPOCHS}",
+            ),
             ("batch_size", whole_in(self.batch_size, 1), whole_1),
             ("max_seq_length", whole_in(self.max_seq_length, 8, 512), f"{whole} from 8 to 512"),
             ("learning_rate", number_in(self.learning_rate, 0, 1), "must be between 0 and 1"),
@@ -205,18 +216,26 @@ class TrainConfig:
             ),
         ]
 
-    def phases(self, first_epoch: int = 0) -> list[tuple[int, int, FreezeSpec | None]]:
+    @property
+    def _fixed_epochs(self) -> int | None:
+        return self.epochs if isinstance(self.epochs, int) else None
+
+    def phases(
+        self, first_epoch: int = 0, epochs: int | None = None
+    ) -> list[tuple[int, int, FreezeSpec | None]]:
         """(first epoch, end epoch, freezing) of each stretch of epochs still to run that
         trains one set of blocks; freezing None: `freeze` all along (no schedule).
-        The schedule's last count holds for the epochs it does not name."""
+        The schedule's last count holds for the epochs it does not name.
+        epochs: how many in all (auto: the cap the run worked out; None: `epochs`, or
+        for auto the schedule's own)."""
+        epochs = epochs or self._fixed_epochs or len(self.unfreeze_schedule or (0,))
         if self.unfreeze_schedule is None:
-            return [(first_epoch, self.epochs, None)] if first_epoch < self.epochs else []
+            return [(first_epoch, epochs, None)] if first_epoch < epochs else []
         counts = [
-            self.unfreeze_schedule[min(e, len(self.unfreeze_schedule) - 1)]
-            for e in range(self.epochs)
+            self.unfreeze_schedule[min(e, len(self.unfreeze_schedule) - 1)] for e in range(epochs)
         ]
-        starts = [e for e in range(self.epochs) if e == 0 or counts[e] != counts[e - 1]]
-        ends = starts[1:] + [self.epochs]
+        starts = [e for e in range(epochs) if e == 0 or counts[e] != counts[e - 1]]
+        ends = starts[1:] + [epochs]
         return [
             (
                 max(start, first_epoch),

@@ -33,7 +33,7 @@ def parse_schedule(value, epochs, freeze) -> tuple[int, ...] | None:
         raise UserInputError(
             f"{given}: must be block counts, one per epoch, that never decrease (e.g. 1,2,4)"
         )
-    if len(schedule) > epochs:
+    if epochs is not None and len(schedule) > epochs:  # None: auto, as many as it takes
         raise UserInputError(f"{given}: {len(schedule)} epochs' counts for epochs={epochs}")
     if isinstance(freeze, FreezeSpec) and freeze.freeze_first is not None:
         raise UserInputError(

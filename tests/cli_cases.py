@@ -5,8 +5,12 @@ expected). A new flag comes with its rows (test_cli checks every numeric flag ha
 TRAIN = "train --encoder {encoder} --data {data} --out {out} --batch-size 8"
 CASES = {
     # flag bounds, checked before anything loads
-    "epochs 0": (TRAIN + " --epochs 0", "--epochs 0: must be a whole number, 1 or more"),
-    "epochs not a number": (TRAIN + " --epochs two", "argument --epochs: invalid int value: 'two'"),
+    "epochs 0": (TRAIN + " --epochs 0", "--epochs 0: must be a whole number, 1 or more, or auto"),
+    "epochs not a number": (
+        TRAIN + " --epochs many",
+        "--epochs many: must be a whole number, 1 or more, or auto",
+    ),
+    "epochs negative": (TRAIN + " --epochs -3", "--epochs -3: must be a whole number, 1 or more"),
     "batch size 0": (
         "train --encoder {encoder} --data {data} --out {out} --batch-size 0",
         "--batch-size 0: must be a whole number, 1 or more",
@@ -64,7 +68,7 @@ CASES = {
         "has 2 blocks; counts go from 0 to 2",
     ),
     "unfreeze schedule longer than the run": (
-        TRAIN + " --unfreeze-schedule 1,2",
+        TRAIN + " --epochs 1 --unfreeze-schedule 1,2",
         "--unfreeze-schedule 1,2: 2 epochs' counts for --epochs 1",
     ),
     "unfreeze schedule with freeze first": (

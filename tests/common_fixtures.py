@@ -101,7 +101,9 @@ def trained_run_command(tiny_encoder_dir, tmp_path_factory):
     data = built_once(
         tmp_path_factory, "trained_run_data", lambda d: write_synthetic_reviews(d, 200, 40)
     )
-    options = "--batch-size 8 --max-seq-length 32 --learning-rate 5e-3 --precision float32"
+    options = (
+        "--batch-size 8 --max-seq-length 32 --learning-rate 5e-3 --precision float32 --epochs 1"
+    )
 
     def command(out) -> list[str]:
         # float32, as export's default: both read the same probabilities

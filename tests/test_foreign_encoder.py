@@ -88,6 +88,8 @@ def test_train_export_predict_with_frozen_variables_bit_for_bit_unchanged(garden
                 str(run),
                 "--train-last",
                 "2",
+                "--epochs",
+                "1",
                 "--batch-size",
                 "8",
                 "--max-seq-length",

@@ -49,7 +49,7 @@ def train(
 
     >>> from bert_keras import FreezeSpec
     >>> metrics = train(new_dir, reviews, encoder=encoder_dir, freeze=FreezeSpec(train_last=1),
-    ...                 batch_size=8, max_seq_length=32, verbose=0)
+    ...                 epochs=1, batch_size=8, max_seq_length=32, verbose=0)
     >>> metrics["evaluated_on"], metrics["train_examples"], metrics["best_epoch"]
     ('test', 176, 1)
     >>> {"chosen_on", "ece_before", "ece_after"} <= set(metrics["calibration"])
@@ -165,7 +165,7 @@ def tune(
     test.csv):
 
     >>> summary = tune(new_dir, reviews, encoder=encoder_dir, blocks=[0, 2], oracle="grid",
-    ...                limit=80, batch_size=8, verbose=0)
+    ...                limit=80, epochs=1, batch_size=8, verbose=0)
     >>> blocks = summary["best"].get("hyperparameters").get("trainable_blocks")
     >>> blocks in (0, 2), summary["best"].get("settings").get("freeze") == {"train_last": blocks}
     (True, True)

@@ -85,6 +85,12 @@ def add_data_flags(parser):
     )
 
 
+def whole_or_word(text: str) -> int | str:
+    """A flag's value as the whole number it writes, else as written (`auto`; anything
+    else the config refuses, naming the setting)."""
+    return int(text) if text.strip().isdigit() else text
+
+
 def numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
     """(flag, type, help) of every setting that takes one number or string."""
     return [
@@ -93,7 +99,7 @@ def numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
         ("--limit", int, "use only the first N training records"),
         ("--validation-split", float, f"held out of training (default {d.validation_split})"),
         ("--max-seq-length", int, f"tokens per example (default {d.max_seq_length})"),
-        ("--epochs", int, f"default {d.epochs}"),
+        ("--epochs", whole_or_word, f"N, or auto: while validation improves (default {d.epochs})"),
         ("--batch-size", int, f"global batch (default {d.batch_size})"),
         ("--learning-rate", float, f"peak AdamW rate (default {d.learning_rate})"),
         ("--weight-decay", float, f"decoupled weight decay (default {d.weight_decay})"),

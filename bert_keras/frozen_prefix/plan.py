@@ -25,14 +25,16 @@ class Plan:
 def choose(
     asked: str,
     *,
-    epochs: int,
+    epochs: int | None,
     searching: bool,
     boundary: int | None,
     splits_apart: bool,
     encoder: str,
 ) -> Plan:
-    """The plan for `frozen_prefix=asked`. boundary: the frozen prefix's depth, None
-    when the embeddings train; splits_apart: the encoder carries `from_hidden`."""
+    """The plan for `frozen_prefix=asked`. epochs: the passes over the training data at
+    the most (None: a search's, which caches whatever its trials' passes); boundary: the
+    frozen prefix's depth, None when the embeddings train; splits_apart: the encoder
+    carries `from_hidden`."""
     if asked == "inline":
         return Plan("inline", boundary, "frozen_prefix=inline")
     if not splits_apart:
@@ -49,7 +51,7 @@ def choose(
             "nothing before the first trainable block is frozen (the embeddings train); "
             "training inline",
         )
-    if asked == "auto" and epochs < 2 and not searching:
+    if asked == "auto" and not searching and epochs < 2:
         return Plan(
             "inline",
             boundary,

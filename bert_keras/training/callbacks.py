@@ -19,6 +19,7 @@ from tensorflow.core.framework import summary_pb2
 
 from bert_keras.files.atomic import write_csv_atomic
 from bert_keras.training.checkpoints import write_weights
+from bert_keras.training.rounds import Rounds, stop_reason
 
 _SCALAR = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
@@ -96,6 +97,21 @@ class HistoryLog(tf_keras.callbacks.Callback):
             self.path.unlink(missing_ok=True)
             return
         write_csv_atomic(self.path, self.rows, list(self.rows[-1]))
+
+
+class AutoStop(tf_keras.callbacks.Callback):
+    """Ends training where `rounds`' rule says (`rounds.stop_reason`), from the validation
+    F1 of every round so far: `kept_scores` are the earlier rounds' (history.csv's), so a
+    resumed run stops where an uninterrupted one would."""
+
+    def __init__(self, rounds: Rounds, kept_scores: list[float]):
+        super().__init__()
+        self.rounds, self.scores = rounds, list(kept_scores)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.scores.append(float(logs["val_f1"]))
+        if stop_reason(self.scores, self.rounds) is not None:
+            self.model.stop_training = True
 
 
 class BestWeights(tf_keras.callbacks.ModelCheckpoint):

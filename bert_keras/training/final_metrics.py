@@ -13,6 +13,7 @@ from bert_keras.training.callbacks import read_history
 from bert_keras.training.checkpoints import best_checkpoint, restore_weights
 from bert_keras.training.classifier import PROBABILITY_LAYER
 from bert_keras.training.job import Job
+from bert_keras.training.rounds import stop_reason
 from bert_keras.training.run_dir import HISTORY_FILE
 
 
@@ -93,8 +94,11 @@ def final_metrics(
         return metrics
     cache_seconds = job.cache.info.get("seconds", 0.0)  # building the cache is training time too
     train_seconds = sum(float(row["train_seconds"]) for row in rows) + cache_seconds
-    train_examples = job.steps * config.batch_size * config.epochs
+    train_examples = len(rows) * job.rounds.steps * config.batch_size
+    if job.rounds.auto:  # how many rounds ran, and why no more did
+        metrics["stopped"] = stop_reason([float(row["val_f1"]) for row in rows], job.rounds)
     metrics.update(
+        epochs_run=len(rows),
         evaluated_on=final_split.name,
         train_examples=train_examples,
         train_seconds=round(train_seconds, 2),

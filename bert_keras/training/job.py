@@ -27,12 +27,18 @@ from bert_keras.training.distribution import cluster_size, input_shard, make_str
 from bert_keras.training.metrics import classification_loss, classification_metrics
 from bert_keras.training.optimizer import make_optimizer
 from bert_keras.training.prefix_cache import RunCache, plan_run, precompute, prepare
+from bert_keras.training.rounds import Rounds, plan_rounds, schedule_steps
 
 
 def build_compiled_classifier(
-    config: TrainConfig, encoder_path: str, total_steps: int, **classifier_options
+    config: TrainConfig,
+    encoder_path: str,
+    total_steps: int,
+    warmup_steps: int | None = None,
+    **classifier_options,
 ):
     """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
+    `total_steps`, `warmup_steps`: the learning rate's schedule (`make_optimizer`);
     `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
     labels = config.label_set
     model = build_classifier(
@@ -46,7 +52,7 @@ def build_compiled_classifier(
     )
     depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
     model.compile(
-        optimizer=make_optimizer(config, total_steps, depth),
+        optimizer=make_optimizer(config, total_steps, depth, warmup_steps),
         loss=classification_loss(labels),
         metrics=classification_metrics(labels),
         jit_compile=bool(config.resolved_jit_compile),  # XLA: training.jit
@@ -99,7 +105,7 @@ class Job:
     strategy: tf.distribute.Strategy
     preprocessor: object
     splits: Splits
-    steps: int  # global steps per epoch
+    rounds: Rounds  # the training's rounds: global steps each, how many, when to stop
     per_replica: int  # batch per replica
     shard: tuple[int, int]  # (this worker's input pipeline, how many)
     eval_model: tf_keras.Model  # from token ids: evaluates the test split; what export serves
@@ -128,6 +134,8 @@ class Job:
     def training_batches(
         self, context: tf.distribute.InputContext, first_epoch: int, end_epoch: int
     ) -> tf.data.Dataset:
+        """The batches of rounds (Keras' epochs) `first_epoch` to `end_epoch` - 1: the
+        passes over the data they fall in, from the round's first step on."""
         config = self.config
         if (context.input_pipeline_id, context.num_input_pipelines) != self.shard:
             raise SelfCheckFailed(
@@ -135,22 +143,25 @@ class Job:
                 f"{context.num_input_pipelines}, the cache was built for {self.shard}"
             )
         size = self.splits.train.size // self.shard[1]
+        per_pipeline = context.num_replicas_in_sync // context.num_input_pipelines
+        epoch_batches = self.rounds.steps_per_epoch * per_pipeline
+        start, end = (r * self.rounds.steps * per_pipeline for r in (first_epoch, end_epoch))
         common = dict(
             batch_size=self.per_replica,
             max_seq_length=config.max_seq_length,
             seed=config.seed,
-            first_epoch=first_epoch,
-            epochs=end_epoch,
-            batches_per_epoch=self.steps
-            * context.num_replicas_in_sync
-            // context.num_input_pipelines,
+            first_epoch=start // epoch_batches,
+            epochs=-(-end // epoch_batches),
+            batches_per_epoch=epoch_batches,
         )
         if self.cache.train is not None:
-            return cached_training_stream(self.cache.train, size, **common)
-        examples = self.splits.train.examples.shard(self.shard[1], self.shard[0])
-        return training_stream(
-            examples, size, self.preprocessor, text_fields=config.text_fields, **common
-        )
+            stream = cached_training_stream(self.cache.train, size, **common)
+        else:
+            examples = self.splits.train.examples.shard(self.shard[1], self.shard[0])
+            stream = training_stream(
+                examples, size, self.preprocessor, text_fields=config.text_fields, **common
+            )
+        return stream.skip(start % epoch_batches).take(end - start)  # whole passes: all of them
 
     def validation_batches(self) -> tf.data.Dataset:
         config = self.config
@@ -188,7 +199,8 @@ def load_job(
     for note in splits.notes:
         say(note)
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
-    total_steps = steps * config.epochs
+    rounds = plan_rounds(config.epochs, steps)
+    schedule = schedule_steps(rounds, config.warmup_fraction)  # (warm-up, decay to 0 at)
     tf_keras.utils.set_random_seed(config.seed)
     # epoch 0's freezing
     first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)
@@ -196,11 +208,14 @@ def load_job(
         # one set of encoder variables for both models
         loaded = loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "encoder")
         _check_schedule(config, loaded)
-        eval_model = build_compiled_classifier(first, encoder_path, total_steps, loaded=loaded)
+        eval_model = build_compiled_classifier(
+            first, encoder_path, schedule[1], schedule[0], loaded=loaded
+        )
     encoder = eval_model.get_layer(ENCODER_LAYER)
     _check_positions(config, encoder)
     plan = plan_run(
         config,
+        epochs=rounds.passes,
         loaded=loaded,
         frozen_prefix=encoder.frozen_prefix,
         searching=searching,
@@ -214,14 +229,14 @@ def load_job(
     if cache.plan.mode == "cache":
         with strategy.scope():
             model = build_compiled_classifier(
-                first, encoder_path, total_steps, from_cache=True, loaded=loaded
+                first, encoder_path, schedule[1], schedule[0], from_cache=True, loaded=loaded
             )
     return Job(
         config,
         strategy,
         preprocessor,
         splits,
-        steps,
+        rounds,
         per_replica,
         shard,
         eval_model,

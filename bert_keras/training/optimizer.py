@@ -38,16 +38,17 @@ class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-def make_optimizer(config, total_steps: int, depth: int = 0):
-    """depth: the encoder's blocks, which `layer_lr_decay` counts down from."""
+def make_optimizer(config, total_steps: int, depth: int = 0, warmup_steps: int | None = None):
+    """total_steps: where the rate reaches 0; depth: the encoder's blocks, which
+    `layer_lr_decay` counts down from; warmup_steps: None: `warmup_fraction` of all."""
     if config.layer_lr_decay != 1.0 and depth == 0:
         raise UserInputError(
             f"layer_lr_decay={config.layer_lr_decay}: the encoder {config.encoder} has no blocks "
             f"named transformer/layer_<i>/ to decay by depth"
         )
-    schedule = WarmupLinearDecay(
-        config.learning_rate, int(total_steps * config.warmup_fraction), total_steps
-    )
+    if warmup_steps is None:
+        warmup_steps = int(total_steps * config.warmup_fraction)
+    schedule = WarmupLinearDecay(config.learning_rate, warmup_steps, total_steps)
     optimizer = LayerwiseAdamW(
         depth,
         config.layer_lr_decay,

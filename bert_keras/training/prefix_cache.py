@@ -52,13 +52,20 @@ def record_plan(run_dir: Path, plan: Plan):
 
 
 def plan_run(
-    config, *, loaded, frozen_prefix: int | None, searching: bool, recorded: Plan | None
+    config,
+    *,
+    epochs: int,
+    loaded,
+    frozen_prefix: int | None,
+    searching: bool,
+    recorded: Plan | None,
 ) -> Plan:
+    """The run's plan: the one it started with, or chosen for `epochs` (auto: its cap)."""
     if recorded is not None:
         return recorded
     return choose(
         config.frozen_prefix,
-        epochs=config.epochs,
+        epochs=epochs,
         searching=searching,
         boundary=frozen_prefix,
         splits_apart=splits(loaded),

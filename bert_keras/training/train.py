@@ -19,6 +19,7 @@ from bert_keras.notices import say
 from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import calibrate
 from bert_keras.training.callbacks import (
+    AutoStop,
     BestWeights,
     EpochSummaries,
     EpochTimer,
@@ -39,6 +40,7 @@ from bert_keras.training.job import Job, load_job
 from bert_keras.training.plots import plot_training_curves
 from bert_keras.training.predictions import split_logits
 from bert_keras.training.prefix_cache import record_plan, recorded_plan
+from bert_keras.training.rounds import stop_reason
 from bert_keras.training.run_dir import (
     CURVES_FILE,
     HISTORY_FILE,
@@ -72,18 +74,26 @@ def _first_epoch(run_dir: Path, job: Job) -> int:
         return 0
     saved = saved_epoch(prefix)
     # the slots the backup holds, made in the order it made them
-    for first, _, freeze in job.config.phases():
+    for first, _, freeze in job.config.phases(epochs=job.rounds.count):
         if first <= saved:
             job.enter(freeze)
     check_backup_fits(job.model, prefix, f"out={run_dir}: its backup {prefix}")
     return saved + 1
 
 
+def _scores(rows: list[dict]) -> list[float]:
+    return [float(row["val_f1"]) for row in rows]
+
+
 def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch: int, verbose):
+    """Trains the rounds from `first_epoch` on, unless the rule of `epochs=auto` already
+    stopped the run (killed after its last round, before its metrics)."""
     kept_rows = [
         row for row in read_history(run_dir / HISTORY_FILE) if int(row["epoch"]) < first_epoch
     ]
-    best_f1 = max((float(row["val_f1"]) for row in kept_rows), default=None)
+    if stop_reason(_scores(kept_rows), job.rounds) is not None:
+        return
+    best_f1 = max(_scores(kept_rows), default=None)
 
     # Order matters at each epoch's end: the history row and best weights are
     # written before the backup that marks the epoch done (a resume trims rows).
@@ -93,13 +103,17 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
             EpochSummaries(run_dir / LOG_DIR),
             HistoryLog(run_dir / HISTORY_FILE, kept_rows),
         ]
-    callbacks += [
-        BestWeights(run_dir / BEST_DIR, best_f1, chief),
-        tf_keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),
-    ]
+    callbacks += [BestWeights(run_dir / BEST_DIR, best_f1, chief)]
+    stopper = AutoStop(job.rounds, _scores(kept_rows))
+    if job.rounds.auto:
+        callbacks.append(stopper)
+    callbacks.append(
+        tf_keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False)
+    )
     if verbose is None:  # a progress bar on a terminal, a line per epoch in a log
         verbose = 1 if sys.stdout.isatty() else 2
-    for first, end, freeze in config.phases(first_epoch):  # one stretch without a schedule
+    # one stretch without a schedule
+    for first, end, freeze in config.phases(first_epoch, job.rounds.count):
         job.enter(freeze)
 
         def batches(context, first=first, end=end):
@@ -109,17 +123,20 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
             tf_keras.utils.experimental.DatasetCreator(batches),
             initial_epoch=first,
             epochs=end,
-            steps_per_epoch=job.steps,
+            steps_per_epoch=job.rounds.steps,
             callbacks=callbacks,
             verbose=verbose,
             validation_data=job.validation_batches(),
         )
         losses = history.history.get("loss", [])
-        if len(losses) < end - first or not np.all(np.isfinite(losses)):
+        stopped = stop_reason(stopper.scores, job.rounds) is not None and job.rounds.auto
+        if (len(losses) < end - first and not stopped) or not np.all(np.isfinite(losses)):
             raise TrainingDiverged(
                 f"training diverged: the loss became NaN in epoch {first + len(losses)}; "
                 f"try a lower `learning_rate` (was {config.learning_rate})"
             )
+        if stopped:
+            return
 
 
 def _calibration(job: Job, config: TrainConfig) -> dict:
@@ -203,13 +220,16 @@ def _train(
     if recorded is None:
         record_plan(run_dir, job.cache.plan)
     first_epoch = _first_epoch(run_dir, job)
-    if first_epoch < config.epochs:
+    if first_epoch < job.rounds.count:
         _fit(job, config, run_dir, chief, first_epoch, verbose)
     if cluster_size() > 1:
         _write_replica_checksum(run_dir, job.model)
     metrics = final_metrics(job, config, run_dir, evaluate_on_test, chief)
     if not chief:
         return metrics
+    if job.rounds.auto:
+        ran = job.rounds.describe(metrics["epochs_run"])
+        say(f"epochs={config.epochs}: trained {ran}, then stopped: {metrics['stopped']}")
     # a run to serve, not a trial: its probability calibrated, its threshold chosen
     if evaluate_on_test:
         metrics["calibration"] = _calibration(job, config)

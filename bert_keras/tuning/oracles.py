@@ -10,11 +10,12 @@ from pathlib import Path
 
 import keras_tuner
 
-from bert_keras.config import ORACLES
+from bert_keras.config import AUTO_EPOCHS, ORACLES
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.tuning.space import SearchSpace
 
 OBJECTIVE = keras_tuner.Objective("val_f1", direction="max")
+HYPERBAND_AUTO_EPOCHS = 6  # Hyperband's largest bracket when `epochs` is auto
 
 
 class AtomicSaves:
@@ -90,8 +91,9 @@ def make_oracle(name: str, space: SearchSpace, max_trials: int, seed: int, epoch
         allow_new_entries=False,
         max_consecutive_failed_trials=max_trials + 1,
     )  # failures never end a search early
-    if name == "hyperband":
-        return ORACLE_CLASSES[name](max_epochs=max(2, epochs), **common)
+    if name == "hyperband":  # its brackets set each trial's epochs, auto's included
+        most = HYPERBAND_AUTO_EPOCHS if epochs == AUTO_EPOCHS else max(2, epochs)
+        return ORACLE_CLASSES[name](max_epochs=most, **common)
     if name == "bayesian":  # keras-tuner starts with 3 random trials per hyperparameter: a
         # search of 5 trials over 3 would never reach its Gaussian process. Half the budget
         # explores at random, the rest follows the process.

@@ -108,7 +108,7 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
     )
     plan = choose(
         base.frozen_prefix,
-        epochs=base.epochs,
+        epochs=None,
         searching=True,
         boundary=boundaries[0],
         splits_apart=splits(inputs["loaded"]),

@@ -11,6 +11,7 @@ import dataclasses
 import keras_tuner
 
 from bert_keras.config import (
+    AUTO_EPOCHS,
     TUNED_DROPOUTS,
     TUNED_LAYER_LR_DECAYS,
     TUNED_LEARNING_RATES,
@@ -49,16 +50,21 @@ class SearchSpace:
         return hp
 
 
-def schedule_shape(shape: str, blocks: int, epochs: int) -> tuple[int, ...] | None:
+def schedule_shape(shape: str, blocks: int, epochs) -> tuple[int, ...] | None:
     """The unfreeze schedule a named shape gives a trial ending with `blocks` trainable blocks:
     fixed: those blocks all along (no schedule); gradual: one block more each epoch, top down
-    (ULMFiT), reaching them in the last; head_first: the pooler and head alone for one epoch.
+    (ULMFiT), reaching them in the last (epochs auto: from one block up, then holding);
+    head_first: the pooler and head alone for one epoch.
 
     >>> [schedule_shape(shape, 4, 3) for shape in ("gradual", "head_first", "fixed")]
     [(2, 3, 4), (0, 4), None]
+    >>> schedule_shape("gradual", 4, "auto")
+    (1, 2, 3, 4)
     """
+    if epochs == AUTO_EPOCHS:
+        epochs = blocks if shape == "gradual" else 2
     if shape == "gradual":
-        return tuple(max(0, blocks - (epochs - 1 - e)) for e in range(epochs))
+        return tuple(max(0, blocks - (epochs - 1 - e)) for e in range(epochs)) or None
     return (0, blocks) if shape == "head_first" and epochs > 1 else None
 
 

@@ -85,7 +85,7 @@ def test_training_on_a_tfds_dataset_records_its_names(data_dir, tiny_encoder_dir
     argv = (
         f"train --encoder {tiny_encoder_dir} --data tfds:tiny_topics --tfds-data-dir {data_dir} "
         f"--train-split train[:96] --out {out} --batch-size 16 --max-seq-length 16 "
-        "--precision float32"
+        "--precision float32 --epochs 1"
     )
     assert main(argv.split()) == 0
     assert json.loads((out / "config.json").read_text())["labels"] == list(CUES)

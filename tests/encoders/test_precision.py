@@ -78,7 +78,7 @@ def test_foreign_encoder_cannot_be_rebuilt_in_mixed_precision(tiny_encoder_dir, 
 
 def train_argv(encoder, data, out, *extra):
     train = f"train --encoder {encoder} --data {data} --out {out} --batch-size 8"
-    return [*train.split(), *"--learning-rate 5e-3 --train-last 1".split(), *extra]
+    return [*train.split(), *"--epochs 1 --learning-rate 5e-3 --train-last 1".split(), *extra]
 
 
 def test_mixed_precision_on_a_foreign_encoder_is_one_line_exit_2_and_no_run(

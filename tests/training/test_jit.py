@@ -27,7 +27,7 @@ MODES = {  # every mode in three runs: inline and cached, each precision, a sche
 def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_path, mode):
     """jit_compile=True must compile: a step holding an op XLA cannot compile raises."""
     data = write_synthetic_reviews(tmp_path / "data", n_train=24, n_test=8)
-    settings = {"precision": "float32", "jit_compile": "on", **MODES[mode]}
+    settings = {"precision": "float32", "jit_compile": "on", "epochs": 1, **MODES[mode]}
     config = TrainConfig(
         out=str(tmp_path / "run"),
         encoder=str(tiny_encoder_dir),
@@ -65,7 +65,8 @@ def test_auto_is_off_on_a_cpu_said_once_and_recorded(tiny_encoder_dir, tmp_path,
     assert (off[0].resolved_jit_compile, off[1]) == (False, None)
     data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
     argv = ["train", "--encoder", str(tiny_encoder_dir), "--data", str(data)]
-    argv += ["--out", str(tmp_path / "r"), "--batch-size", "8", "--max-seq-length", "16"]
+    argv += ["--out", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "8"]
+    argv += ["--max-seq-length", "16"]
     assert main([*argv, "--precision", "float32"]) == 0
     said = [line for line in capsys.readouterr().err.splitlines() if "jit" in line]
     assert said == ["bert-keras: --jit-compile auto: off (CPU: TensorFlow's own oneDNN kernels)"]

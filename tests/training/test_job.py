@@ -21,7 +21,7 @@ def tiny_config(encoder, tmp_path, n_test: int, **settings) -> TrainConfig:
         batch_size=8,
         max_seq_length=32,
         precision="float32",
-        **settings,
+        **{"epochs": 1, **settings},
     )
 
 
@@ -39,7 +39,7 @@ def test_fit_and_evaluate_trace_each_step_once(tiny_encoder_dir, tmp_path, froze
             lambda context: job.training_batches(context, 0, 2)
         ),
         epochs=2,
-        steps_per_epoch=job.steps,
+        steps_per_epoch=job.rounds.steps,
         verbose=0,
         validation_data=job.validation_batches(),
     )

@@ -37,7 +37,8 @@ def few(tmp_path_factory):
 
 def command(encoder, data, out, *extra):
     train = f"train --encoder {encoder} --data {data} --out {out}"
-    return [*train.split(), *"--batch-size 8 --learning-rate 5e-3 --train-last 1".split(), *extra]
+    options = "--epochs 1 --batch-size 8 --learning-rate 5e-3 --train-last 1"
+    return [*train.split(), *options.split(), *extra]
 
 
 def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
@@ -243,7 +244,7 @@ def test_each_freeze_flag_trains_exactly_what_it_names(
     from bert_keras.freezing.sublayers import variable_name
 
     out = tmp_path / "run"
-    argv = f"train --encoder {tiny_encoder_dir} --data {few} --out {out} --batch-size 8"
+    argv = f"train --encoder {tiny_encoder_dir} --data {few} --out {out} --batch-size 8 --epochs 1"
     assert main([*argv.split(), "--learning-rate", "5e-3", "--dropout", "0", *flags]) == 0
     metrics = json.loads(capsys.readouterr().out)
     before = {

@@ -67,7 +67,7 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
             ),
             initial_epoch=first,
             epochs=end,
-            steps_per_epoch=job.steps,
+            steps_per_epoch=job.rounds.steps,
             verbose=0,
         )
         for block in (0, 1):

@@ -55,7 +55,7 @@ def reviews(tmp_path_factory):
 
 def tune_argv(encoder, data, out, *extra):
     tune = f"tune --encoder {encoder} --data {data} --out {out} --batch-size 8"
-    options = "--learning-rate 5e-3 --max-seq-length 32 --blocks 0 1 2 --max-trials 3"
+    options = "--epochs 1 --learning-rate 5e-3 --max-seq-length 32 --blocks 0 1 2 --max-trials 3"
     return [*tune.split(), *options.split(), *extra]
 
 
