@@ -19,6 +19,7 @@ MAX_STEPS = 6000
 MAX_EPOCHS = 30
 ROUND_STEPS = 1000  # at most, between two looks at the validation split
 PATIENCE = 2
+DECAY = "cap"  # auto's rate decays linearly to 0 at the cap; "none": constant after warm-up
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,4 +111,4 @@ def schedule_steps(rounds: Rounds, warmup_fraction: float) -> tuple[int, int]:
     if not rounds.auto:
         return int(rounds.total_steps * warmup_fraction), rounds.total_steps
     warmup = int(rounds.minimum * rounds.steps * warmup_fraction)
-    return warmup, rounds.total_steps
+    return warmup, rounds.total_steps if DECAY == "cap" else 2**62
