@@ -33,13 +33,20 @@ RECIPES = {
     # name: (settings of bert_keras.train, constants of training.rounds)
     "original": ({"epochs": 1, "train_last": 2}, {}),
     "last2": ({"train_last": 2}, {}),
-    "last2-constant": ({"train_last": 2}, {"DECAY": "none"}),
-    "last2-lr2e-4": ({"train_last": 2, "learning_rate": 2e-4}, {}),
-    "last3": ({"train_last": 3}, {}),
-    "last4-lr5e-5": ({"train_last": 4, "learning_rate": 5e-5}, {}),
+    "last2-lr2e-4-p1": ({"train_last": 2, "learning_rate": 2e-4}, {"PATIENCE": 1}),
+    "last3-lr2e-4-p1": ({"train_last": 3, "learning_rate": 2e-4}, {"PATIENCE": 1}),
+    "last4-lr1e-4-p1": ({"train_last": 4, "learning_rate": 1e-4}, {"PATIENCE": 1}),
     "head-first-4": ({"unfreeze_schedule": "0,4", "learning_rate": 2e-4}, {}),
-    "last2-patience3": ({"train_last": 2}, {"PATIENCE": 3}),
-    "last2-min150": ({"train_last": 2}, {"MIN_STEPS": 150}),
+    "head-first-4-p1": ({"unfreeze_schedule": "0,4", "learning_rate": 2e-4}, {"PATIENCE": 1}),
+    "head-first-4-p1-constant": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
+        {"PATIENCE": 1, "DECAY": "none"},
+    ),
+    "head-first-4-p1-min150": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
+        {"PATIENCE": 1, "MIN_STEPS": 150},
+    ),
+    "head-first-4-epochs2": ({"epochs": 2, "unfreeze_schedule": "0,4", "learning_rate": 2e-4}, {}),
     "epochs3": ({"epochs": 3, "train_last": 2}, {}),
     "epochs8": ({"epochs": 8, "train_last": 2}, {}),
 }
