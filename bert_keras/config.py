@@ -39,6 +39,7 @@ MAX_SEED = 2**31 - 1
 FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen_prefix/plan.py
 JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see training/jit.py
 AUTO_EPOCHS = "auto"  # `epochs`: while the validation score improves; see training/rounds.py
+POOLINGS = ("mean", "cls")  # what the head reads; see training/classifier.py
 # Settings that say where a run is, where it keeps its cache and how it compiles, not what it
 # computes: a run moved elsewhere (another machine), or given another cache budget, still resumes.
 LOCATION_SETTINGS = ("out", "cache_memory_gb", "cache_dir", "jit_compile", "resolved_jit_compile")
@@ -93,6 +94,7 @@ class TrainConfig:
     # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
     unfreeze_schedule: tuple[int, ...] | None = None
     dropout: float = 0.1  # before the classifier head
+    pooling: str = "mean"  # the head reads the mean of the token outputs, or "cls" (pooled)
     epochs: int | str = AUTO_EPOCHS  # a whole number, or auto: while validation improves
     batch_size: int = 32  # global batch, split across replicas
     learning_rate: float = 1e-4  # peak; only a few blocks train, so above BERT's 2e-5
@@ -183,6 +185,7 @@ class TrainConfig:
         """The settings that name one of a few choices, and the data's own settings."""
         return [
             ("strategy", self.strategy in STRATEGIES, STRATEGIES),
+            ("pooling", self.pooling in POOLINGS, POOLINGS),
             ("precision", self.precision in PRECISIONS, PRECISIONS),
             (
                 "resolved_precision",
@@ -286,6 +289,7 @@ class TrainConfig:
         if "resolved_precision" not in values and values.get("precision") in COMPUTE_PRECISIONS:
             # written before `auto` existed: the precision asked for is the one it computed in
             values["resolved_precision"] = values["precision"]
+        values.setdefault("pooling", "cls")  # written before the head could average tokens
         return cls(**values)
 
     def settings(self) -> dict:

@@ -11,6 +11,7 @@ CASES = {
         "--epochs many: must be a whole number, 1 or more, or auto",
     ),
     "epochs negative": (TRAIN + " --epochs -3", "--epochs -3: must be a whole number, 1 or more"),
+    "pooling unknown": (TRAIN + " --pooling max", "--pooling max: must be one of mean, cls"),
     "batch size 0": (
         "train --encoder {encoder} --data {data} --out {out} --batch-size 0",
         "--batch-size 0: must be a whole number, 1 or more",
@@ -253,7 +254,8 @@ CASES = {
         "not a readable SavedModel",
     ),
     "encoder without pooled_output": (
-        "train --encoder {no_pooled} --data {data} --out {out} --batch-size 8 --freeze-regex word",
+        "train --encoder {no_pooled} --data {data} --out {out} --batch-size 8 --freeze-regex word"
+        " --pooling cls",
         "its outputs have no pooled_output (found: sequence_output)",
     ),
     "freezing an unmappable encoder": (

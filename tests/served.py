@@ -35,6 +35,7 @@ def _model_of(run_dir) -> tuple:
         config["seed"],
         classes=len(config.get("labels") or [0, 1]),
         multi_label=config.get("multi_label", False),
+        pooling=config.get("pooling", "cls"),
     )
     restore_weights(model, best_checkpoint(run_dir), "best")
     return model, load_preprocessor(paths), config

@@ -78,6 +78,7 @@ def build_classifier(
     dropout: float = 0.1,
     multi_label: bool = False,
     seed: int | None = None,
+    pooling: str = "mean",
 ) -> tf_keras.Model:
     """The Keras functional model: token ids in (`input_word_ids`, `input_mask`,
     `input_type_ids`, int32 [batch, seq], as `make_datasets` gives them), probabilities
@@ -92,6 +93,8 @@ def build_classifier(
         dropout: the rate before the head.
         multi_label: one sigmoid per label.
         seed: of the head's initializer and dropout.
+        pooling: what the head reads: "mean", the mean of the token outputs; "cls", the
+            encoder's pooled output.
 
     Returns:
         A `tf_keras.Model`, not compiled: compile and fit it as any Keras model.
@@ -119,6 +122,7 @@ def build_classifier(
         loaded=encoder.loaded,
         classes=count,
         multi_label=multi_label,
+        pooling=pooling,
     )
 
 

@@ -88,6 +88,7 @@ def cmd_layers(args):
         freeze=freeze_spec_from_args(args),
         layer_lr_decay=args.layer_lr_decay,
         unfreeze_schedule=schedule,
+        pooling=args.pooling,
         epochs=len(schedule.split(",")) if schedule else 1,
     )
     from bert_keras.encoders.resolve import resolve_encoder

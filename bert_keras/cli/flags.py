@@ -112,6 +112,11 @@ def numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
             "epoch e trains the last K_e blocks, e.g. 1,2,4 (default: fixed)",
         ),
         ("--dropout", float, f"before the head (default {d.dropout})"),
+        (
+            "--pooling",
+            str,
+            f"the head reads: mean of the token outputs, or cls (default {d.pooling})",
+        ),
         ("--seed", int, f"data order, head, dropout masks (default {d.seed})"),
         (
             "--target-precision",

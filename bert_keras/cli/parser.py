@@ -77,6 +77,11 @@ def _add_encoder_commands(commands):
     layers.add_argument(
         "--unfreeze-schedule", help="show the epoch each sub-layer starts training in"
     )
+    layers.add_argument(
+        "--pooling",
+        default=DEFAULTS.pooling,
+        help="what the head reads: mean (the pooler then stays frozen) or cls",
+    )
     add_freeze_flags(layers)
     layers.set_defaults(run=cmd_layers)
 

@@ -12,9 +12,9 @@ from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, res
 from bert_keras.errors import UserInputError
 
 
-def bert_outputs(encoder, inputs, handle: str) -> dict:
+def bert_outputs(encoder, inputs, handle: str, needed: str = "pooled_output") -> dict:
     """Calls a TF Hub encoder layer, refusing with one line a SavedModel that is not a BERT
-    encoder."""
+    encoder or does not give the output `needed` (`pooled_output`, `sequence_output`)."""
     try:
         outputs = encoder(inputs)
     except UserInputError:
@@ -24,10 +24,10 @@ def bert_outputs(encoder, inputs, handle: str) -> dict:
             f"encoder={handle}: does not take BERT's inputs ({', '.join(INPUT_NAMES)}): "
             f"{str(error).strip().splitlines()[0][:200]}"
         ) from None
-    if not isinstance(outputs, dict) or "pooled_output" not in outputs:
+    if not isinstance(outputs, dict) or needed not in outputs:
         found = ", ".join(sorted(outputs)) if isinstance(outputs, dict) else type(outputs).__name__
         raise UserInputError(
-            f"encoder={handle}: its outputs have no pooled_output (found: {found}); "
+            f"encoder={handle}: its outputs have no {needed} (found: {found}); "
             f"bert-keras needs a TF Hub BERT encoder"
         )
     return outputs

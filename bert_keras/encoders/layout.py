@@ -17,9 +17,10 @@ METADATA_FILE = "bert_keras.json"
 # 3: cheaper dropout masks, float32 GELU under mixed precision; 4: the split functions
 # `hidden_state_at` and `from_hidden` beside TF Hub's call; 5: those, one graph per boundary;
 # 6: the preprocessor's packing in flat tensor ops, 3x quicker to save and load;
-# 7: the encoder as a TF Hub Reusable SavedModel, without Keras' per-layer traces);
+# 7: the encoder as a TF Hub Reusable SavedModel, without Keras' per-layer traces;
+# 8: `from_hidden` can give every token's output, for a head that averages them);
 # a cached built-in of another format is rebuilt.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 DEFAULT_SEQ_LENGTH = 128  # the preprocessor's, as TF Hub's bert_*_preprocess/3
 
 

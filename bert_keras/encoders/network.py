@@ -145,9 +145,10 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
     `hub.load(...)`.
 
       hidden_state_at(inputs, boundary) -> [batch, seq, hidden] float32, entering block `boundary`
-      from_hidden(hidden_states, input_mask, boundary, training) -> pooled_output, default
+      from_hidden(hidden_states, input_mask, boundary, training, sequence=False)
+          -> pooled_output, default; sequence=True: sequence_output
 
-    `boundary` (0 to the number of blocks) and `training` are Python values: each
+    `boundary` (0 to the number of blocks), `training` and `sequence` are Python values: each
     boundary is its own graph, holding only its own blocks. Why not one graph with a
     `tf.cond` per block: its gradient differentiates both branches of every cond,
     blocks that never train included, and captures every block's variables, which
@@ -156,7 +157,8 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
 
     `from_hidden` computes what the pooled output needs: the last block's output at
     the [CLS] position alone (see `TransformerBlock.call`), the same values as TF
-    Hub's call gives at a fraction of the cost; hence no `sequence_output`.
+    Hub's call gives at a fraction of the cost; hence no `sequence_output`, unless
+    `sequence` asks for it (a head that averages every token's output) instead.
     """
     compute_dtype = parts.blocks[0].compute_dtype if parts.blocks else tf.float32
 
@@ -167,10 +169,14 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
             hidden = block([hidden, attention_mask], training=False)
         return tf.cast(hidden, tf.float32)
 
-    def from_hidden(hidden_states, input_mask, boundary, training):
+    def from_hidden(hidden_states, input_mask, boundary, training, sequence=False):
         hidden = tf.cast(hidden_states, compute_dtype)  # [batch, seq, hidden]
         attention_mask = _attention_mask(input_mask)
         blocks = parts.blocks[boundary:]
+        if sequence:
+            for block in blocks:
+                hidden = block([hidden, attention_mask], training=training)
+            return _float32(dict(sequence_output=hidden))
         for block in blocks[:-1]:
             hidden = block([hidden, attention_mask], training=training)
         # The pooler reads the [CLS] position alone: the last block computes nothing else.
@@ -195,6 +201,9 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
         for boundary in range(len(parts.blocks) + 1):
             model.hidden_state_at.get_concrete_function(ids, boundary)
             for training in (False, True):  # dropout is decided while tracing
-                model.from_hidden.get_concrete_function(states, mask, boundary, training)
+                for sequence in (False, True):
+                    model.from_hidden.get_concrete_function(
+                        states, mask, boundary, training, sequence
+                    )
 
     model.trace_split_functions = trace

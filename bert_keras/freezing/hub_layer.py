@@ -24,14 +24,27 @@ import tf_keras
 from bert_keras.encoders.resolve import load_saved_model
 from bert_keras.errors import SelfCheckFailed
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.freezing.sublayers import frozen_prefix_depth, group_sublayers, variable_name
+from bert_keras.freezing.sublayers import (
+    POOLER,
+    frozen_prefix_depth,
+    group_sublayers,
+    sublayer_of,
+    variable_name,
+)
 
 SPLIT_OUTPUTS = ("pooled_output", "default")  # what from_hidden gives
+SEQUENCE_OUTPUTS = ("sequence_output",)  # what from_hidden gives with sequence=True
 
 
-def splits(loaded) -> bool:
-    """Whether an encoder can run its frozen prefix apart (bert-keras converted it)."""
-    return hasattr(loaded, "hidden_state_at") and hasattr(loaded, "from_hidden")
+def splits(loaded, sequence: bool = False) -> bool:
+    """Whether an encoder can run its frozen prefix apart (bert-keras converted it);
+    `sequence`: and give every token's output from there (converted since format 8)."""
+    if not (hasattr(loaded, "hidden_state_at") and hasattr(loaded, "from_hidden")):
+        return False
+    arguments = (
+        len(f.structured_input_signature[0]) for f in loaded.from_hidden.concrete_functions
+    )
+    return not sequence or max(arguments, default=0) >= 5
 
 
 class _FrozenView:
@@ -51,28 +64,30 @@ class _FrozenView:
         return self._call(inputs, training)
 
 
-def frozen_prefix_of(loaded, frozen: set[str]) -> int | None:
+def frozen_prefix_of(loaded, frozen: set[str], sequence: bool = False) -> int | None:
     """How many leading blocks run apart as a fixed prefix when `frozen` (variable names)
-    are frozen; None when the embeddings train or the encoder cannot split."""
-    return (
-        frozen_prefix_depth(group_sublayers(loaded.variables), frozen) if splits(loaded) else None
-    )
+    are frozen; None when the embeddings train or the encoder cannot split (`sequence`:
+    and give every token's output)."""
+    if not splits(loaded, sequence):
+        return None
+    return frozen_prefix_depth(group_sublayers(loaded.variables), frozen)
 
 
-def _encoder_call(loaded, boundary: int | None, from_cache: bool):
+def _encoder_call(loaded, boundary: int | None, from_cache: bool, sequence: bool):
     if from_cache:  # inputs: {"hidden_states": [batch, seq, hidden], "input_mask": [batch, seq]}
         return lambda inputs, training: loaded.from_hidden(
-            inputs["hidden_states"], inputs["input_mask"], boundary, training
+            inputs["hidden_states"], inputs["input_mask"], boundary, training, sequence
         )
     if boundary is None:
         return lambda inputs, training: loaded(inputs, training=training)
+    keys = SEQUENCE_OUTPUTS if sequence else SPLIT_OUTPUTS
 
     def call(inputs, training):
         if not training:  # serving and evaluation: TF Hub's own call, as exported
             outputs = loaded(inputs, training=False)  # both branches give from_hidden's outputs
-            return {key: outputs[key] for key in SPLIT_OUTPUTS}
+            return {key: outputs[key] for key in keys}
         hidden = loaded.hidden_state_at(inputs, boundary)  # [batch, seq, hidden], inference mode
-        return loaded.from_hidden(hidden, inputs["input_mask"], boundary, True)
+        return loaded.from_hidden(hidden, inputs["input_mask"], boundary, True, sequence)
 
     return call
 
@@ -102,6 +117,8 @@ class FreezableEncoder(hub.KerasLayer):
             (and the input mask) instead of token ids; needs `frozen_prefix` set.
         loaded: the encoder already loaded with `hub.load(handle)`, so that two
             layers (one from token ids, one from the cache) share its variables.
+        pooler: whether the head reads `pooled_output`; False: the pooler is unused,
+            so it is frozen whatever `freeze` says.
 
     Attributes:
         frozen_prefix: how many leading blocks run as a fixed prefix (with the
@@ -112,9 +129,9 @@ class FreezableEncoder(hub.KerasLayer):
     1
     """
 
-    def __init__(self, handle, freeze=None, from_cache=False, loaded=None, **kwargs):
+    def __init__(self, handle, freeze=None, from_cache=False, loaded=None, pooler=True, **kwargs):
         kwargs.pop("trainable", None)  # trainability is what `freeze` says
-        self.encoder_handle, self.from_cache = handle, from_cache
+        self.encoder_handle, self.from_cache, self.pooler = handle, from_cache, pooler
         self.freeze = freeze if isinstance(freeze, FreezeSpec) else FreezeSpec.from_dict(freeze)
         loaded = loaded if loaded is not None else load_saved_model(handle, "encoder")
         view = self._view(loaded)
@@ -123,13 +140,22 @@ class FreezableEncoder(hub.KerasLayer):
 
     def _view(self, loaded) -> _FrozenView:
         """The encoder as `self.freeze` leaves it; sets `frozen_names` and `frozen_prefix`."""
-        self.frozen_names = frozenset(self.freeze.frozen_variables(loaded.variables))
-        self.frozen_prefix = frozen_prefix_of(loaded, self.frozen_names)
+        self.frozen_names = self.frozen_under(self.freeze, loaded.variables)
+        sequence = not self.pooler  # the head reads every token's output
+        self.frozen_prefix = frozen_prefix_of(loaded, self.frozen_names, sequence)
         if self.from_cache and self.frozen_prefix is None:
             raise ValueError(f"{self.encoder_handle}: no frozen prefix to take from a cache")
-        return _FrozenView(
-            loaded, self.frozen_names, _encoder_call(loaded, self.frozen_prefix, self.from_cache)
-        )
+        call = _encoder_call(loaded, self.frozen_prefix, self.from_cache, sequence)
+        return _FrozenView(loaded, self.frozen_names, call)
+
+    def frozen_under(self, freeze: FreezeSpec, variables) -> frozenset[str]:
+        """Names of the encoder `variables` that stay frozen under `freeze`: what it says,
+        and the pooler when the head does not read it."""
+        frozen = freeze.frozen_variables(variables)
+        if not self.pooler:
+            names = (variable_name(v) for v in variables)
+            frozen |= {name for name in names if sublayer_of(name) == POOLER}
+        return frozenset(frozen)
 
     def refreeze(self, freeze: FreezeSpec):
         """Trains what `freeze` says from now on, over the same loaded encoder (an unfreeze
@@ -157,4 +183,5 @@ class FreezableEncoder(hub.KerasLayer):
             "handle": self.encoder_handle,
             "freeze": self.freeze.to_dict(),
             "from_cache": self.from_cache,
+            "pooler": self.pooler,
         }

@@ -60,6 +60,7 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
         config.seed,
         classes=len(config.label_set.names),
         multi_label=config.multi_label,
+        pooling=config.pooling,
     )
     restore_weights(model, best, f"run_dir={run_dir}: its best weights {best}")
     return model

@@ -1,12 +1,14 @@
-"""The task model: a frozen-as-specified BERT encoder under its head: one sigmoid for two
-labels, a softmax over three or more."""
+"""The task model: a frozen-as-specified BERT encoder, its token outputs averaged (or its
+pooled output) under its head: one sigmoid for two labels, a softmax over three or more."""
 
 import tensorflow as tf
 import tf_keras
 
+from bert_keras.config import POOLINGS
 from bert_keras.encoders.check import bert_outputs
 from bert_keras.encoders.layers import CountedDropout
 from bert_keras.encoders.network import INPUT_NAMES
+from bert_keras.errors import UserInputError
 from bert_keras.freezing.hub_layer import FreezableEncoder
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import hidden_size
@@ -14,6 +16,16 @@ from bert_keras.freezing.sublayers import hidden_size
 ENCODER_LAYER = "encoder"
 HEAD_LAYER = "classifier"  # Dense(1) (two labels) or Dense(N): the logits
 PROBABILITY_LAYER = "probability"  # their sigmoid or softmax, what the model outputs
+
+
+class MeanPooling(tf_keras.layers.Layer):
+    """The mean of the token outputs the mask keeps: [batch, seq, hidden] -> [batch, hidden],
+    in float32 whatever the encoder computes in."""
+
+    def call(self, sequence, mask):
+        mask = tf.cast(mask, tf.float32)[:, :, tf.newaxis]  # [batch, seq, 1]
+        total = tf.reduce_sum(tf.cast(sequence, tf.float32) * mask, axis=1)
+        return total / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
 
 
 def build_classifier(
@@ -25,12 +37,14 @@ def build_classifier(
     loaded=None,
     classes: int = 2,
     multi_label: bool = False,
+    pooling: str = "mean",
 ) -> tf_keras.Model:
     """A Keras functional model: encoder inputs in, P(second label) [batch, 1] out (two
     labels), or the probabilities of `classes` labels [batch, classes].
 
-    The encoder is a `hub.KerasLayer` frozen as `freeze` says, its `pooled_output`
-    goes through replayable dropout into `Dense(1, sigmoid)`, or `Dense(classes, softmax)`.
+    The encoder is a `hub.KerasLayer` frozen as `freeze` says; the mean of its token
+    outputs (or its `pooled_output`) goes through replayable dropout into
+    `Dense(1, sigmoid)`, or `Dense(classes, softmax)`.
 
     Args:
         encoder_handle: a TF Hub BERT encoder SavedModel (a path, or what
@@ -45,6 +59,10 @@ def build_classifier(
         loaded: the encoder already loaded (`hub.load`), to share its variables.
         classes: how many labels (`data.labels.LabelSet`): 2, or more for a softmax head.
         multi_label: one sigmoid per label ([batch, classes]), any number of them on.
+        pooling: "mean": the head reads the mean of the token outputs the mask keeps
+            (what sentence encoders such as all-MiniLM-L6-v2 were trained for); "cls":
+            `pooled_output`, the [CLS] token through the encoder's pooler, which then trains
+            with the blocks (frozen and unused under "mean").
 
     Returns:
         A `tf_keras.Model` with inputs `input_word_ids`, `input_mask`,
@@ -59,8 +77,15 @@ def build_classifier(
     >>> sorted(blocks)
     ['layer_1']
     """
+    if pooling not in POOLINGS:
+        raise UserInputError(f"pooling={pooling}: must be one of {', '.join(POOLINGS)}")
     encoder = FreezableEncoder(
-        encoder_handle, freeze=freeze, from_cache=from_cache, loaded=loaded, name=ENCODER_LAYER
+        encoder_handle,
+        freeze=freeze,
+        from_cache=from_cache,
+        loaded=loaded,
+        pooler=pooling == "cls",
+        name=ENCODER_LAYER,
     )
     if from_cache:
         inputs = {
@@ -73,7 +98,12 @@ def build_classifier(
         inputs = {
             name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES
         }
-    pooled = bert_outputs(encoder, inputs, encoder_handle)["pooled_output"]  # [batch, hidden]
+    needed = "pooled_output" if pooling == "cls" else "sequence_output"
+    outputs = bert_outputs(encoder, inputs, encoder_handle, needed)
+    if pooling == "cls":
+        pooled = outputs["pooled_output"]  # [batch, hidden]
+    else:
+        pooled = MeanPooling(name="mean_pooling")(outputs["sequence_output"], inputs["input_mask"])
     # resumable masks
     pooled = CountedDropout(dropout, seed=(seed or 0) + 10_000, name="head_dropout")(pooled)
     units = 1 if classes == 2 and not multi_label else classes

@@ -48,6 +48,7 @@ def build_compiled_classifier(
         config.seed,
         classes=len(labels.names),
         multi_label=labels.multi_label,
+        pooling=config.pooling,
         **classifier_options,
     )
     depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
@@ -295,7 +296,9 @@ def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, input
     loaded = inputs["loaded"]
     boundaries = sorted(
         {
-            frozen_prefix_of(loaded, freeze.frozen_variables(loaded.variables))
+            frozen_prefix_of(
+                loaded, freeze.frozen_variables(loaded.variables), config.pooling == "mean"
+            )
             for _, _, freeze in config.phases()
         }
     )

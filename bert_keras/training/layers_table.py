@@ -60,7 +60,7 @@ def layer_rows(model, layer_lr_decay: float = 1.0, phases=None) -> list[Row]:
         s.name: 0 for s in sublayers if s.name == HEAD or any(v in trainable for v in s.variables)
     }
     for first, _, freeze in phases or ():
-        frozen = freeze.frozen_variables(encoder.weights)
+        frozen = encoder.frozen_under(freeze, encoder.weights)
         starts.update(
             {
                 s.name: first
@@ -85,7 +85,7 @@ def layers_report(encoder_path: str, config) -> str:
     """The table `bert-keras layers` prints for a TrainConfig's freezing, schedule and decay."""
     phases = config.phases() if config.unfreeze_schedule else None
     spec = phases[0][2] if phases else config.freeze  # as epoch 0 trains
-    model = build_classifier(encoder_path, spec)
+    model = build_classifier(encoder_path, spec, pooling=config.pooling)
     return format_table(
         layer_rows(model, config.layer_lr_decay, phases),
         spec,

@@ -68,7 +68,7 @@ def plan_run(
         epochs=epochs,
         searching=searching,
         boundary=frozen_prefix,
-        splits_apart=splits(loaded),
+        splits_apart=splits(loaded, sequence=config.pooling == "mean"),
         encoder=config.encoder,
     )
 

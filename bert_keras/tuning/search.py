@@ -84,7 +84,9 @@ def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
     encoder_path = encoder_for(paths, base.compute_precision)
     loaded = loads.encoder(encoder_path)
     splits = load_splits(base.data_spec)
-    build_classifier(encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded)
+    build_classifier(
+        encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded, pooling=base.pooling
+    )
     return dict(
         encoder_path=encoder_path,
         loaded=loaded,
@@ -111,7 +113,7 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
         epochs=None,
         searching=True,
         boundary=boundaries[0],
-        splits_apart=splits(inputs["loaded"]),
+        splits_apart=splits(inputs["loaded"], sequence=base.pooling == "mean"),
         encoder=base.encoder,
     )
     if plan.mode == "cache":

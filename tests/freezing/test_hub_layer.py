@@ -25,14 +25,20 @@ def frozen_names(model):
 
 
 def test_regex_selectors_on_variable_and_sublayer_names(tiny_handle):
-    by_norm = frozen_names(build_classifier(tiny_handle, FreezeSpec(freeze_regex=r"layer_norm/")))
+    by_norm = frozen_names(
+        build_classifier(tiny_handle, FreezeSpec(freeze_regex=r"layer_norm/"), pooling="cls")
+    )
     assert by_norm and all("layer_norm/" in name for name in by_norm)
-    only_pooler = frozen_names(build_classifier(tiny_handle, FreezeSpec(train_regex="^pooler$")))
+    only_pooler = frozen_names(
+        build_classifier(tiny_handle, FreezeSpec(train_regex="^pooler$"), pooling="cls")
+    )
     assert not any(name.startswith("pooler_transform/") for name in only_pooler)
     assert any(name.startswith("transformer/layer_1/") for name in only_pooler)
     # An index and --train-regex compose: last block trains, and so do all layer norms.
     mixed = frozen_names(
-        build_classifier(tiny_handle, FreezeSpec(train_last=1, train_regex="layer_norm"))
+        build_classifier(
+            tiny_handle, FreezeSpec(train_last=1, train_regex="layer_norm"), pooling="cls"
+        )
     )
     assert "transformer/layer_0/output/kernel" in mixed
     assert "transformer/layer_0/output_layer_norm/gamma" not in mixed
@@ -90,7 +96,7 @@ def check_freezing_after_fit(model):
     ],
 )
 def test_fit_changes_exactly_the_trainable_variables(tiny_handle, spec):
-    rows = check_freezing_after_fit(build_classifier(tiny_handle, spec, seed=1))
+    rows = check_freezing_after_fit(build_classifier(tiny_handle, spec, seed=1, pooling="cls"))
     status = {row.name: row.status for row in rows}
     assert status["head"] == "trainable"
     if spec.train_last == 1:
@@ -119,7 +125,9 @@ def test_the_build_check_fails_where_tf_hub_would_train_everything(tiny_handle):
 
 @pytest.mark.slow
 def test_minilm_seed_recipe_freezes_for_real(minilm_dir):
-    model = build_classifier(str(minilm_dir / "encoder"), FreezeSpec(train_last=2), seed=1)
+    model = build_classifier(
+        str(minilm_dir / "encoder"), FreezeSpec(train_last=2), seed=1, pooling="cls"
+    )
     rows = check_freezing_after_fit(model)
     assert [r.status for r in rows] == ["frozen"] * 5 + ["trainable"] * 4
     assert sum(r.trainable_parameters for r in rows) == 2 * 1_774_464 + 147_840 + 385

@@ -57,6 +57,8 @@ def test_layers_shows_the_rate_each_trainable_sub_layer_trains_at(tiny_encoder_d
                 "1",
                 "--layer-lr-decay",
                 "0.5",
+                "--pooling",
+                "cls",
             ]
         )
         == 0
@@ -86,7 +88,7 @@ def test_layers_shows_the_epoch_each_sub_layer_starts_training_in(tiny_encoder_d
         "embeddings": ["-", "frozen"],
         "transformer/layer_0": ["3", "frozen"],
         "transformer/layer_1": ["2", "frozen"],
-        "pooler": ["1", "trainable"],
+        "pooler": ["-", "frozen"],  # the head reads the mean of the token outputs, not it
         "head": ["1", "trainable"],
     }
     assert main(["layers", "--encoder", str(tiny_encoder_dir), "--unfreeze-schedule", "2,1"]) == 2

@@ -196,7 +196,9 @@ def test_a_trailing_slash_is_the_same_run(trained_run, trained_run_command, tmp_
 
 def test_divergence_says_so_and_exits_1(nan_encoder_dir, few, tmp_path, capsys):
     # float32: a mixed variant of this encoder would be built for this test alone
-    assert main(command(nan_encoder_dir, few, tmp_path / "run", "--precision", "float32")) == 1
+    # the NaN is in the pooler's bias: a head reading the pooled output
+    argv = command(nan_encoder_dir, few, tmp_path / "run", "--precision", "float32")
+    assert main([*argv, "--pooling", "cls"]) == 1
     err = capsys.readouterr().err
     assert "training diverged: the loss became NaN in epoch 1;" in err and "--learning-rate" in err
     assert not (tmp_path / "run" / "metrics.json").exists()
@@ -210,7 +212,9 @@ def trained_encoder_variables(out) -> dict:
     from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 
     config = json.loads((out / "config.json").read_text())
-    model = build_classifier(config["encoder"] + "/encoder", FreezeSpec(**config["freeze"]))
+    model = build_classifier(
+        config["encoder"] + "/encoder", FreezeSpec(**config["freeze"]), pooling=config["pooling"]
+    )
     restore_weights(model, best_checkpoint(out), "best")
     weights = model.get_layer(ENCODER_LAYER).weights
     return {variable_name(v): v.numpy() for v in weights if v.dtype.is_floating}
@@ -245,7 +249,8 @@ def test_each_freeze_flag_trains_exactly_what_it_names(
 
     out = tmp_path / "run"
     argv = f"train --encoder {tiny_encoder_dir} --data {few} --out {out} --batch-size 8 --epochs 1"
-    assert main([*argv.split(), "--learning-rate", "5e-3", "--dropout", "0", *flags]) == 0
+    options = ["--learning-rate", "5e-3", "--dropout", "0", "--pooling", "cls"]  # pooler reads
+    assert main([*argv.split(), *options, *flags]) == 0
     metrics = json.loads(capsys.readouterr().out)
     before = {
         variable_name(v): v.numpy() for v in hub.load(str(tiny_encoder_dir / "encoder")).variables
