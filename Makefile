@@ -28,7 +28,7 @@ DATA ?= $(if $(wildcard $(LOCAL_COPY)/train.csv),$(LOCAL_COPY),amazon_polarity)
 SPLITS := $(if $(filter amazon_polarity,$(DATA)),--train-split 'train[:10000]' --test-split 'test[:10000]')
 RUN ?= saved_models/runs/amazon-polarity-minilm
 train: $(INSTALLED)
-	$(VENV)/bin/bert-keras train --encoder minilm-l6 --data $(DATA) $(SPLITS) --train-last 2 --epochs 1 --out $(RUN)
+	$(VENV)/bin/bert-keras train --encoder minilm-l6 --data $(DATA) $(SPLITS) --train-last 2 --epochs 1 --pooling cls --out $(RUN)
 
 # Two processes (pytest-xdist), each taking whole test files: most of a test's time is
 # one core's Python (imports, tracing, loading SavedModels). Expensive fixtures are built

@@ -31,24 +31,25 @@ TESTS = Path(__file__).resolve().parents[2] / "tests"
 TOPIC_SIZES = (300, 200)  # training and test reviews of the multi-class and multi-label data
 RECIPES = {
     # name: (settings of bert_keras.train, constants of training.rounds)
-    "original": ({"epochs": 1, "train_last": 2}, {}),
-    "last2": ({"train_last": 2}, {}),
-    "last2-lr2e-4-p1": ({"train_last": 2, "learning_rate": 2e-4}, {"PATIENCE": 1}),
-    "last3-lr2e-4-p1": ({"train_last": 3, "learning_rate": 2e-4}, {"PATIENCE": 1}),
-    "last4-lr1e-4-p1": ({"train_last": 4, "learning_rate": 1e-4}, {"PATIENCE": 1}),
-    "head-first-4": ({"unfreeze_schedule": "0,4", "learning_rate": 2e-4}, {}),
-    "head-first-4-p1": ({"unfreeze_schedule": "0,4", "learning_rate": 2e-4}, {"PATIENCE": 1}),
-    "head-first-4-p1-constant": (
-        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
-        {"PATIENCE": 1, "DECAY": "none"},
+    "original": ({"epochs": 1, "train_last": 2, "pooling": "cls"}, {}),
+    "cls-last2": ({"train_last": 2, "pooling": "cls"}, {}),
+    "cls-last3-lr2e-4-p1": (
+        {"train_last": 3, "learning_rate": 2e-4, "pooling": "cls"},
+        {"PATIENCE": 1},
     ),
-    "head-first-4-p1-min150": (
-        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
-        {"PATIENCE": 1, "MIN_STEPS": 150},
+    "cls-head-first-4": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4, "pooling": "cls"},
+        {},
     ),
-    "head-first-4-epochs2": ({"epochs": 2, "unfreeze_schedule": "0,4", "learning_rate": 2e-4}, {}),
-    "epochs3": ({"epochs": 3, "train_last": 2}, {}),
-    "epochs8": ({"epochs": 8, "train_last": 2}, {}),
+    "mean-head": ({"train_last": 0}, {}),
+    "mean-last2": ({"train_last": 2}, {}),
+    "mean-last2-p1": ({"train_last": 2}, {"PATIENCE": 1}),
+    "mean-last2-lr2e-4": ({"train_last": 2, "learning_rate": 2e-4}, {}),
+    "mean-last2-constant": ({"train_last": 2}, {"DECAY": "none"}),
+    "mean-last2-min150": ({"train_last": 2}, {"MIN_STEPS": 150}),
+    "mean-last3": ({"train_last": 3}, {}),
+    "mean-last2-epochs3": ({"epochs": 3, "train_last": 2}, {}),
+    "mean-last2-epochs8": ({"epochs": 8, "train_last": 2}, {}),
 }
 
 
