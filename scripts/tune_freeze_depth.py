@@ -3,7 +3,10 @@ frozen prefix computed once for all its trials; the best retrained and exported.
 public API only; prints the search's summary as JSON. Run it again and it resumes.
 
     python scripts/tune_freeze_depth.py --data reviews.csv --out tune/demo \\
-        [--encoder minilm-l6] [--blocks 0 1 2 4 6] [--epochs 1] [--export-best sentiment]
+        [--encoder minilm-l6] [--blocks 0 1 2 4 6] [--epochs auto] [--export-best sentiment]
+
+Each trial trains as `bert-keras train` does by default (`--epochs auto`: until its
+validation score stops improving), or for `--epochs N`.
 """
 
 import argparse
@@ -19,7 +22,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--encoder", default="minilm-l6")
     parser.add_argument("--blocks", type=int, nargs="+", default=None)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", default="auto", help="N, or auto (the default)")
     parser.add_argument("--export-best", default=None)
     args = parser.parse_args(argv)
     try:
@@ -30,7 +33,7 @@ def main(argv=None) -> int:
             blocks=args.blocks,
             oracle="grid",
             max_trials=len(args.blocks) if args.blocks else 100,
-            epochs=args.epochs,
+            epochs=int(args.epochs) if args.epochs.isdigit() else args.epochs,  # N, or auto
             export_best=args.export_best,
             verbose=0,
         )

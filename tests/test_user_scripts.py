@@ -37,7 +37,7 @@ def test_train_export_and_tune_scripts(tiny_encoder_dir, trained_run_reviews, tm
     served = [row["probability"] for row in Predictor(tmp_path / "sentiment")(texts)]
     np.testing.assert_allclose(served, calibrated_probabilities(run, texts), atol=ROUNDED_ATOL)
 
-    argv = [*common, "--out", tmp_path / "tune", "--blocks", "0", "2"]
+    argv = [*common, "--out", tmp_path / "tune", "--blocks", "0", "2", "--epochs", "1"]
     assert script_main("tune_freeze_depth.py")(list(map(str, argv))) == 0
     with open(tmp_path / "tune" / "trials.csv", newline="") as trials:
         depths = sorted(int(row["trainable_blocks"]) for row in csv.DictReader(trials))

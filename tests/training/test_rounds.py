@@ -4,10 +4,14 @@ worked out here by hand."""
 import csv
 import dataclasses
 import json
+import re
+import subprocess
 
 import pytest
 import tensorflow as tf
 from commands import train_argv
+from kill import cli, kill_when
+from runs import assert_same_run, history_lines, uninterrupted_run
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
@@ -154,3 +158,32 @@ def test_rounds_of_part_of_a_pass_read_the_passes_in_order(tiny_encoder_dir, sma
     whole = _batches(job.training_batches(context, 0, 5))  # 15 steps: three passes
     assert len(whole) == 15
     assert _batches(job.training_batches(context, 2, 4)) == whole[6:12]
+
+
+@pytest.mark.integration
+def test_sigkill_in_an_auto_run_then_same_command_ends_as_an_uninterrupted_run(
+    tiny_encoder_dir, tmp_path_factory, tmp_path
+):
+    """400 reviews (45 steps a pass: 7 passes at least), killed once its third epoch is
+    backed up: the same command resumes it, and it stops where, and ends as, a run never
+    killed does (its every tensor, history row and reason)."""
+    data = write_synthetic_reviews(tmp_path_factory.mktemp("auto_kill"), n_train=400, n_test=16)
+    options = ("--learning-rate", "5e-3", "--train-last", "1")
+
+    def argv_for(out):
+        return auto_argv(tiny_encoder_dir, data, out, *options)
+
+    whole = uninterrupted_run(tmp_path_factory, "auto_reference", argv_for)
+    killed = tmp_path / "killed"
+
+    def after_the_third_epoch():
+        return len(history_lines(killed)) >= 3 and (killed / "backup" / "chief").is_dir()
+
+    assert kill_when(cli(*argv_for(killed)), after_the_third_epoch)
+    resumed = subprocess.run(cli(*argv_for(killed)), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not re.search(r"^Epoch [12]/", resumed.stderr, re.M), "epochs 1 and 2 ran again"
+    assert_same_run(killed, whole)
+    metrics = [json.loads((out / "metrics.json").read_text()) for out in (killed, whole)]
+    assert metrics[0]["epochs_run"] == metrics[1]["epochs_run"] >= 7
+    assert metrics[0]["stopped"] == metrics[1]["stopped"]
