@@ -37,6 +37,7 @@ FROZEN = (
     "embeddings/layer_norm/",
     "transformer/layer_0/",
     "transformer/layer_1/",
+    "pooler_transform/",  # the head reads the mean of the token outputs, not the pooler
 )
 
 
@@ -59,8 +60,10 @@ def _export_garden_encoder(directory):
     return out
 
 
-def test_layers_reads_the_blocks_of_tf_hubs_own_layout(garden, capsys):
-    assert main(["layers", "--encoder", str(garden), "--train-last", "2"]) == 0
+@pytest.mark.parametrize("pooling, pooler", [("mean", "frozen"), ("cls", "trainable")])
+def test_layers_reads_the_blocks_of_tf_hubs_own_layout(garden, capsys, pooling, pooler):
+    argv = ["layers", "--encoder", str(garden), "--train-last", "2", "--pooling", pooling]
+    assert main(argv) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:8]]
     assert [(row[1], row[-1]) for row in rows] == [
         ("embeddings", "frozen"),
@@ -68,7 +71,7 @@ def test_layers_reads_the_blocks_of_tf_hubs_own_layout(garden, capsys):
         ("transformer/layer_1", "frozen"),
         ("transformer/layer_2", "trainable"),
         ("transformer/layer_3", "trainable"),
-        ("pooler", "trainable"),
+        ("pooler", pooler),
         ("head", "trainable"),
     ]
 
@@ -110,7 +113,7 @@ def test_train_export_predict_with_frozen_variables_bit_for_bit_unchanged(garden
     }
     assert trained.keys() == {name for name, value in pretrained.items() if value.dtype.kind == "f"}
     frozen = [name for name in trained if name.startswith(FROZEN)]
-    assert len(frozen) == 5 + 2 * 16 and len(trained) - len(frozen) == 2 * 16 + 2
+    assert len(frozen) == 5 + 2 * 16 + 2 and len(trained) - len(frozen) == 2 * 16
     for name, value in trained.items():
         if name in frozen:
             np.testing.assert_array_equal(value, pretrained[name], err_msg=name)

@@ -101,13 +101,13 @@ def write_tiny_checkpoint(directory: Path, **overrides) -> Path:
 
 
 def write_nan_checkpoint(directory: Path) -> Path:
-    """The tiny checkpoint with a NaN in the pooler's bias: a broken checkpoint, whose
-    loss is NaN from the first step."""
+    """The tiny checkpoint with a NaN in the last block's output bias: a broken checkpoint,
+    whose loss is NaN from the first step whatever the head reads."""
     from safetensors.numpy import load_file, save_file
 
     directory = write_tiny_checkpoint(directory)
     tensors = load_file(str(directory / "model.safetensors"))
-    tensors["pooler.dense.bias"][0] = np.nan
+    tensors["encoder.layer.1.output.LayerNorm.bias"][0] = np.nan
     save_file(tensors, str(directory / "model.safetensors"))
     return directory
 

@@ -98,10 +98,11 @@ def stop_reason(scores: list[float], rounds: Rounds) -> str | None:
     best = max(range(done), key=scores.__getitem__)
     if done - 1 - best < rounds.patience:
         return None
-    unit = "epochs" if rounds.steps == rounds.steps_per_epoch else "rounds"
+    unit = "epoch" if rounds.steps == rounds.steps_per_epoch else "round"
+    since = done - 1 - best
     return (
-        f"the validation score has not improved for {done - 1 - best} {unit} "
-        f"(the best: {unit[:-1]} {best + 1})"
+        f"the validation score has not improved for {since} {unit}{'s' * (since != 1)} "
+        f"(the best: {unit} {best + 1})"
     )
 
 

@@ -17,6 +17,8 @@ from bert_keras.errors import UserInputError
 from bert_keras.freezing.sublayers import variable_name
 from bert_keras.serving.export import export
 
+LEARNING = ["--learning-rate", "5e-3"]  # the tiny encoder learns the words in one epoch
+
 
 def inputs(ids):
     ids = tf.constant(ids, tf.int32)
@@ -100,7 +102,7 @@ def test_mixed_precision_run_trains_evaluates_and_exports_in_float32(
 ):
     data = write_synthetic_reviews(tmp_path / "data", n_train=600, n_test=40)
     out = tmp_path / "run"
-    bfloat16 = ["--precision", "mixed_bfloat16"]
+    bfloat16 = ["--precision", "mixed_bfloat16", *LEARNING]
     assert main(train_argv(tiny_encoder_dir, data, out, *bfloat16)) == 0
     metrics = json.loads(capsys.readouterr().out)
     config = json.loads((out / "config.json").read_text())
@@ -109,7 +111,11 @@ def test_mixed_precision_run_trains_evaluates_and_exports_in_float32(
     assert metrics["auc"] > 0.8, "bfloat16 products learn the sentiment words as float32 does"
 
     assert main(["evaluate", "--model", str(out), "--data", str(data)]) == 0
-    assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(metrics["f1"], abs=1e-6)
+    evaluated = json.loads(capsys.readouterr().out)
+    # evaluate pads each length bucket, training's test pass each batch: bfloat16 sums of
+    # other widths (AUC 0.8402 against 0.8363 measured) may move one of 40 reviews across
+    assert evaluated["auc"] == pytest.approx(metrics["auc"], abs=0.01)
+    assert evaluated["f1"] == pytest.approx(metrics["f1"], abs=0.05)
 
     # its checkpoint loads into the float32 graph: the default export serves it in float32
     exported = export(out, tmp_path / "served", fresh_check=False)
@@ -127,8 +133,9 @@ def test_unknown_precision_is_one_line_exit_2(tmp_path, capsys):
 def test_mixed_float16_run_trains_beside_the_float32_encoder(tiny_encoder_dir, tmp_path, capsys):
     """The encoder rebuilt under mixed_float16 beside the float32 one; the optimizer's loss
     scale (tests/training/test_loss_scale.py) keeps the loss finite."""
-    data = write_synthetic_reviews(tmp_path / "data", n_train=400, n_test=40)
+    data = write_synthetic_reviews(tmp_path / "data", n_train=600, n_test=40)
     argv = train_argv(tiny_encoder_dir, data, tmp_path / "run", "--precision", "mixed_float16")
+    argv += LEARNING
     assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert (tiny_encoder_dir / "encoder_mixed_float16" / "saved_model.pb").is_file()
