@@ -19,7 +19,8 @@ from tensorflow.core.framework import summary_pb2
 
 from bert_keras.files.atomic import write_csv_atomic
 from bert_keras.training.checkpoints import write_weights
-from bert_keras.training.rounds import Rounds, stop_reason
+from bert_keras.training.optimizer import rate_schedule
+from bert_keras.training.rounds import Rounds, rate_scale, stop_reason
 
 _SCALAR = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
@@ -100,16 +101,21 @@ class HistoryLog(tf_keras.callbacks.Callback):
 
 
 class AutoStop(tf_keras.callbacks.Callback):
-    """Ends training where `rounds`' rule says (`rounds.stop_reason`), from the validation
-    F1 of every round so far: `kept_scores` are the earlier rounds' (history.csv's), so a
-    resumed run stops where an uninterrupted one would."""
+    """Ends training where `rounds`' rule says (`rounds.stop_reason`), and sets the
+    learning rate's plateau factor (`rounds.rate_scale`), from the validation F1 of every
+    round so far: `kept_scores` are the earlier rounds' (history.csv's), so a resumed run
+    trains and stops as an uninterrupted one would."""
 
     def __init__(self, rounds: Rounds, kept_scores: list[float]):
         super().__init__()
         self.rounds, self.scores = rounds, list(kept_scores)
 
+    def on_train_begin(self, logs=None):
+        rate_schedule(self.model.optimizer).scale.assign(rate_scale(self.scores, self.rounds))
+
     def on_epoch_end(self, epoch, logs=None):
         self.scores.append(float(logs["val_f1"]))
+        self.on_train_begin()
         if stop_reason(self.scores, self.rounds) is not None:
             self.model.stop_training = True
 

@@ -13,22 +13,27 @@ NO_DECAY = ["layer_norm", "bias"]
 
 @tf_keras.utils.register_keras_serializable(package="bert_keras")
 class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
-    """0 -> `peak` over `warmup_steps`, then linearly down to 0 at `total_steps`.
+    """0 -> `peak` over `warmup_steps`, then linearly down to 0 at `total_steps`, all of it
+    times `scale` (a variable: 1 unless `epochs="auto"` lowers it on a plateau).
 
     >>> schedule = WarmupLinearDecay(1e-3, warmup_steps=10, total_steps=110)
     >>> [round(float(schedule(s)), 6) for s in (0, 9, 60, 110)]
     [0.0001, 0.001, 0.0005, 0.0]
+    >>> _ = schedule.scale.assign(0.5)
+    >>> round(float(schedule(60)), 6)
+    0.00025
     """
 
     def __init__(self, peak, warmup_steps, total_steps):
         self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
+        self.scale = tf.Variable(1.0, trainable=False, name="rate_scale")
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         warmup = self.peak * tf.minimum(1.0, (step + 1) / max(1, self.warmup_steps))
         remaining = (self.total_steps - step) / max(1, self.total_steps - self.warmup_steps)
         decay = self.peak * tf.clip_by_value(remaining, 0.0, 1.0)
-        return tf.where(step < self.warmup_steps, warmup, decay)
+        return tf.where(step < self.warmup_steps, warmup, decay) * self.scale
 
     def get_config(self):
         return {
@@ -36,6 +41,11 @@ class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
             "warmup_steps": self.warmup_steps,
             "total_steps": self.total_steps,
         }
+
+
+def rate_schedule(optimizer) -> WarmupLinearDecay:
+    """The learning-rate schedule of an optimizer `make_optimizer` made."""
+    return getattr(optimizer, "inner_optimizer", optimizer)._learning_rate
 
 
 def make_optimizer(config, total_steps: int, depth: int = 0, warmup_steps: int | None = None):

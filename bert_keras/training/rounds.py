@@ -19,7 +19,10 @@ MAX_STEPS = 6000
 MAX_EPOCHS = 30
 ROUND_STEPS = 1000  # at most, between two looks at the validation split
 PATIENCE = 2
-DECAY = "cap"  # auto's rate decays linearly to 0 at the cap; "none": constant after warm-up
+# After warm-up, auto's rate: "plateau": constant, halved (PLATEAU_FACTOR) after each
+# round that does not beat the best; "cap": linear decay to 0 at the cap; "none": constant.
+DECAY = "cap"
+PLATEAU_FACTOR = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,3 +116,19 @@ def schedule_steps(rounds: Rounds, warmup_fraction: float) -> tuple[int, int]:
         return int(rounds.total_steps * warmup_fraction), rounds.total_steps
     warmup = int(rounds.minimum * rounds.steps * warmup_fraction)
     return warmup, rounds.total_steps if DECAY == "cap" else 2**62
+
+
+def rate_scale(scores: list[float], rounds: Rounds, decay: str | None = None) -> float:
+    """The factor on the learning rate after rounds scoring `scores`: PLATEAU_FACTOR for
+    each round that did not beat the best before it, where auto's `decay` (None: DECAY)
+    is "plateau".
+
+    >>> rate_scale([0.80, 0.85, 0.84, 0.86, 0.86], plan_rounds("auto", 100), "plateau")
+    0.25
+    >>> rate_scale([0.80, 0.85, 0.84], plan_rounds(3, 100), "plateau")  # a fixed run's
+    1.0
+    """
+    if not rounds.auto or (decay or DECAY) != "plateau":
+        return 1.0
+    misses = sum(score <= max(scores[:i]) for i, score in enumerate(scores) if i)
+    return PLATEAU_FACTOR**misses

@@ -48,7 +48,22 @@ RECIPES = {
     "mean-last2-constant": ({"train_last": 2}, {"DECAY": "none"}),
     "mean-last2-min150": ({"train_last": 2}, {"MIN_STEPS": 150}),
     "mean-last3": ({"train_last": 3}, {}),
+    "mean-last2-plateau": ({"train_last": 2}, {"DECAY": "plateau"}),
+    "mean-last2-lr2e-4-plateau": (
+        {"train_last": 2, "learning_rate": 2e-4},
+        {"DECAY": "plateau"},
+    ),
+    "mean-last3-plateau": ({"train_last": 3}, {"DECAY": "plateau"}),
+    "mean-head-first-4-plateau": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
+        {"DECAY": "plateau"},
+    ),
+    "cls-head-first-4-plateau": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4, "pooling": "cls"},
+        {"DECAY": "plateau"},
+    ),
     "mean-last2-epochs3": ({"epochs": 3, "train_last": 2}, {}),
+    "mean-last2-epochs4": ({"epochs": 4, "train_last": 2}, {}),
     "mean-last2-epochs8": ({"epochs": 8, "train_last": 2}, {}),
 }
 
