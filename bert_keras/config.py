@@ -90,7 +90,7 @@ class TrainConfig:
     allow_no_label: bool = False  # with multi_label, examples without any label are kept
     validation_split: float = 0.1  # carved off the training split, deterministically
     max_seq_length: int = 128  # tokens per example, [CLS] and [SEP] included
-    freeze: FreezeSpec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
+    freeze: FreezeSpec = FreezeSpec(train_last=2)  # the last 2 blocks and the head
     # epoch e trains the last K_e blocks ("1,2,4"); None: fixed
     unfreeze_schedule: tuple[int, ...] | None = None
     dropout: float = 0.1  # before the classifier head

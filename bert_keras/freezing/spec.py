@@ -24,7 +24,8 @@ class FreezeSpec:
     Contradictions are refused when the specification is made (UserInputError).
 
     Args:
-        train_last: train only the last K blocks, the pooler and the head.
+        train_last: train only the last K blocks, the pooler (where the head reads it)
+            and the head.
         freeze_first: freeze blocks 0..N-1.
         freeze_regex: also freeze sub-layers or variables whose name matches.
         train_regex: keep sub-layers or variables whose name matches trainable.

@@ -73,6 +73,10 @@ def test_rounds_of_part_of_a_pass_are_said_as_rounds():
     assert big.describe(3) == "3 rounds of 1000 steps (1.20 epochs)"
     assert "2 rounds (the best: round 1)" in stop_reason([0.9, 0.8, 0.8], big)
     assert plan_rounds("auto", 20).describe(1) == "1 epoch"
+    patient_once = Rounds(steps=10, count=9, minimum=1, patience=1, steps_per_epoch=10)
+    assert stop_reason([0.5, 0.6, 0.6], patient_once) == (
+        "the validation score has not improved for 1 epoch (the best: epoch 2)"
+    )
 
 
 def test_the_rate_warms_up_over_the_minimum_and_decays_over_the_cap(monkeypatch):
@@ -187,3 +191,26 @@ def test_sigkill_in_an_auto_run_then_same_command_ends_as_an_uninterrupted_run(
     metrics = [json.loads((out / "metrics.json").read_text()) for out in (killed, whole)]
     assert metrics[0]["epochs_run"] == metrics[1]["epochs_run"] >= 7
     assert metrics[0]["stopped"] == metrics[1]["stopped"]
+
+
+def test_the_plateau_decay_halves_the_rate_after_each_round_without_a_better_score(monkeypatch):
+    """Set from the kept history before training (a resume) and after each round."""
+    import numpy as np
+    import tf_keras
+
+    from bert_keras.training.callbacks import AutoStop
+    from bert_keras.training.optimizer import WarmupLinearDecay
+
+    monkeypatch.setattr(rounds_module, "DECAY", "plateau")
+    schedule = WarmupLinearDecay(1e-3, warmup_steps=0, total_steps=2**62)
+    model = tf_keras.Sequential([tf_keras.Input(shape=(2,)), tf_keras.layers.Dense(1)])
+    model.compile(optimizer=tf_keras.optimizers.AdamW(schedule), loss="mse")
+    stopper = AutoStop(plan_rounds("auto", 100), kept_scores=[0.8, 0.7])
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    assert schedule.scale.numpy() == 0.5  # round 2 did not beat round 1
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=1, verbose=0)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.5e-3)  # what the step used
+    for score, scale in ((0.9, 0.5), (0.85, 0.25), (0.9, 0.125), (0.95, 0.125)):
+        stopper.on_epoch_end(0, {"val_f1": score})
+        assert schedule.scale.numpy() == scale
