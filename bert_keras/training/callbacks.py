@@ -111,13 +111,16 @@ class AutoStop(tf_keras.callbacks.Callback):
         self.rounds, self.scores = rounds, list(kept_scores)
 
     def on_train_begin(self, logs=None):
-        rate_schedule(self.model.optimizer).scale.assign(rate_scale(self.scores, self.rounds))
+        self._set_rate_scale()
 
     def on_epoch_end(self, epoch, logs=None):
         self.scores.append(float(logs["val_f1"]))
-        self.on_train_begin()
+        self._set_rate_scale()
         if stop_reason(self.scores, self.rounds) is not None:
             self.model.stop_training = True
+
+    def _set_rate_scale(self):
+        rate_schedule(self.model.optimizer).scale.assign(rate_scale(self.scores, self.rounds))
 
 
 class BestWeights(tf_keras.callbacks.ModelCheckpoint):

@@ -99,10 +99,10 @@ def stop_reason(scores: list[float], rounds: Rounds) -> str | None:
     if rounds.patience is None or done < rounds.minimum:
         return None
     best = max(range(done), key=scores.__getitem__)
-    if done - 1 - best < rounds.patience:
+    since = done - 1 - best
+    if since < rounds.patience:
         return None
     unit = "epoch" if rounds.steps == rounds.steps_per_epoch else "round"
-    since = done - 1 - best
     return (
         f"the validation score has not improved for {since} {unit}{'s' * (since != 1)} "
         f"(the best: {unit} {best + 1})"
