@@ -10,17 +10,21 @@ import math
 import os
 from pathlib import Path
 
-from bert_keras.config_checks import number_in, parse_schedule, whole_in
+from bert_keras.config_checks import (
+    Check,
+    number_in,
+    parse_schedule,
+    raise_first_failed,
+    whole_in,
+)
 from bert_keras.data.columns import Columns
-from bert_keras.data.labels import LabelSet, check_names
+from bert_keras.data.labels import LabelSet
 from bert_keras.data.spec import DataSpec
 from bert_keras.errors import UserInputError
 from bert_keras.files.atomic import write_text_atomic
 from bert_keras.freezing.spec import FreezeSpec
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-TEXT_FIELDS = ("title_content", "content")
-BAD_RECORD_POLICIES = ("error", "skip")
 COMPUTE_PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies
 # auto: what fits the hardware (encoders/precision_choice.py)
 PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
@@ -125,17 +129,12 @@ class TrainConfig:
             "unfreeze_schedule",
             parse_schedule(self.unfreeze_schedule, self._fixed_epochs, self.freeze),
         )
-        if self.labels is not None:
-            object.__setattr__(self, "labels", check_names(self.labels))
-        if self.text_columns is not None:  # a list, read back from config.json
-            object.__setattr__(self, "text_columns", tuple(self.text_columns))
-        for name, ok, requirement in self._checks():
-            if not ok:  # a tuple of requirement is the choices
-                if isinstance(requirement, tuple):
-                    requirement = f"must be one of {', '.join(requirement)}"
-                raise UserInputError(f"{name}={getattr(self, name)}: {requirement}")
+        spec = self.data_spec  # the data's settings check themselves where they are made
+        object.__setattr__(self, "labels", spec.labels)
+        object.__setattr__(self, "text_columns", spec.columns.text)
+        raise_first_failed(self, self._checks())
 
-    def _checks(self) -> list[tuple[str, bool, str | tuple]]:
+    def _checks(self) -> list[Check]:
         """(argument, whether its value is valid, what it must be, or its choices)."""
         whole, in_0_1 = "must be a whole number", "must be in [0, 1)"
         whole_1 = f"{whole}, 1 or more"
@@ -155,12 +154,6 @@ class TrainConfig:
             ("clip_norm", number_in(self.clip_norm, 0, math.inf), positive),
             ("layer_lr_decay", number_in(self.layer_lr_decay, 0, 1, False, True), in_0_1_closed),
             ("dropout", number_in(self.dropout, 0, 1, closed_low=True), in_0_1),
-            (
-                "validation_split",
-                number_in(self.validation_split, 0, 1),
-                "must be between 0 and 1",
-            ),
-            ("limit", self.limit is None or whole_in(self.limit, 2), f"{whole}, 2 or more"),
             ("seed", whole_in(self.seed, 0, MAX_SEED), f"{whole} from 0 to {MAX_SEED}"),
             *self._choice_checks(),
             ("freeze", isinstance(self.freeze, FreezeSpec), "must be a freeze specification"),
@@ -181,8 +174,8 @@ class TrainConfig:
             ),
         ]
 
-    def _choice_checks(self) -> list[tuple[str, bool, str | tuple]]:
-        """The settings that name one of a few choices, and the data's own settings."""
+    def _choice_checks(self) -> list[Check]:
+        """The settings that name one of a few choices."""
         return [
             ("strategy", self.strategy in STRATEGIES, STRATEGIES),
             ("pooling", self.pooling in POOLINGS, POOLINGS),
@@ -192,24 +185,6 @@ class TrainConfig:
                 self.resolved_precision in (None, *COMPUTE_PRECISIONS),
                 COMPUTE_PRECISIONS,
             ),
-            ("text_fields", self.text_fields in TEXT_FIELDS, TEXT_FIELDS),
-            (
-                "delimiter",
-                self.delimiter is None
-                or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
-                "must be one character, not a quote or a line end",
-            ),
-            (
-                "label_delimiter",
-                isinstance(self.label_delimiter, str) and self.label_delimiter.strip() != "",
-                "must be one or more characters, not only spaces",
-            ),
-            (
-                "allow_no_label",
-                self.multi_label or not self.allow_no_label,
-                "needs `multi_label`",
-            ),
-            ("on_bad_record", self.on_bad_record in BAD_RECORD_POLICIES, "must be error or skip"),
             ("frozen_prefix", self.frozen_prefix in FROZEN_PREFIX_MODES, FROZEN_PREFIX_MODES),
             ("jit_compile", self.jit_compile in JIT_COMPILE_MODES, JIT_COMPILE_MODES),
             (

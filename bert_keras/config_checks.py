@@ -1,5 +1,6 @@
-"""The checks of single settings' values that `config.TrainConfig` runs: whole numbers
-and numbers in a range, and the unfreeze schedule's block counts."""
+"""The checks of single settings' values that the settings' parts run where they are made
+(`data.spec.DataSpec`, `data.columns.Columns`, `config.TrainConfig`): whole numbers and
+numbers in a range, the first failed check raised, and the unfreeze schedule's block counts."""
 
 import math
 
@@ -18,6 +19,19 @@ def number_in(value, low, high, closed_low=False, closed_high=False) -> bool:
     return (low <= value if closed_low else low < value) and (
         value <= high if closed_high else value < high
     )
+
+
+Check = tuple[str, bool, "str | tuple"]  # (argument, whether valid, what it must be or its choices)
+
+
+def raise_first_failed(owner, checks: list[Check]):
+    """Raises UserInputError naming the first argument of `owner` whose check failed,
+    its value and what it must be (a tuple of choices reads "must be one of ...")."""
+    for name, ok, requirement in checks:
+        if not ok:
+            if isinstance(requirement, tuple):
+                requirement = f"must be one of {', '.join(requirement)}"
+            raise UserInputError(f"{name}={getattr(owner, name)}: {requirement}")
 
 
 def parse_schedule(value, epochs, freeze) -> tuple[int, ...] | None:

@@ -22,13 +22,13 @@ from bert_keras.cli.commands import (
 )
 from bert_keras.cli.flags import add_data_flags, add_freeze_flags, add_training_flags
 from bert_keras.config import (
-    BAD_RECORD_POLICIES,
     DEFAULT_MAX_TRIALS,
     DEFAULT_ORACLE,
     ORACLES,
     PRECISIONS,
     SERVING_PRECISION,
 )
+from bert_keras.data.spec import BAD_RECORD_POLICIES
 from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
 from bert_keras.errors import UserInputError
 from bert_keras.serving.predict import BATCH_SIZE

@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from bert_keras.config_checks import Check, raise_first_failed
+
 TEXT_NAMES = ("text", "review", "content", "sentence")
 LABEL_NAMES = ("label", "labels", "sentiment", "class")
 TITLE = "title"
@@ -46,6 +48,27 @@ class Columns:
     multi_label: bool = False
     label_delimiter: str = "|"
     allow_no_label: bool = False
+
+    def __post_init__(self):
+        if self.text is not None:  # a list, read back from config.json
+            object.__setattr__(self, "text", tuple(self.text))
+        raise_first_failed(self, self._checks())
+
+    def _checks(self) -> list[Check]:
+        return [
+            (
+                "delimiter",
+                self.delimiter is None
+                or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
+                "must be one character, not a quote or a line end",
+            ),
+            (
+                "label_delimiter",
+                isinstance(self.label_delimiter, str) and self.label_delimiter.strip() != "",
+                "must be one or more characters, not only spaces",
+            ),
+            ("allow_no_label", self.multi_label or not self.allow_no_label, "needs `multi_label`"),
+        ]
 
     @property
     def given(self) -> bool:

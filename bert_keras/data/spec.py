@@ -6,8 +6,12 @@
 
 import dataclasses
 
+from bert_keras.config_checks import number_in, raise_first_failed, whole_in
 from bert_keras.data.columns import Columns
-from bert_keras.data.labels import RELEASE_NAMES, LabelSet
+from bert_keras.data.labels import RELEASE_NAMES, LabelSet, check_names
+
+TEXT_FIELDS = ("title_content", "content")
+BAD_RECORD_POLICIES = ("error", "skip")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +38,12 @@ class DataSpec:
     >>> spec = DataSpec("reviews.csv", test_data="test.csv", columns=Columns(label="stars"))
     >>> spec.columns.label, spec.label_set.names
     ('stars', ('negative', 'positive'))
+
+    A bad value is refused where the part is made, naming the argument:
+
+    >>> DataSpec("reviews.csv", columns=Columns(delimiter=";;"))
+    Traceback (most recent call last):
+    bert_keras.errors.UserInputError: delimiter=;;: must be one character, not a quote or a line end
     """
 
     data: str
@@ -48,6 +58,27 @@ class DataSpec:
     validation_split: float = 0.1
     tfds_data_dir: str | None = None
     tfds_manual_dir: str | None = None
+
+    def __post_init__(self):
+        if self.labels is not None:
+            object.__setattr__(self, "labels", check_names(self.labels))
+        raise_first_failed(
+            self,
+            [
+                (
+                    "limit",
+                    self.limit is None or whole_in(self.limit, 2),
+                    "must be a whole number, 2 or more",
+                ),
+                ("text_fields", self.text_fields in TEXT_FIELDS, TEXT_FIELDS),
+                ("on_bad_record", self.on_bad_record in BAD_RECORD_POLICIES, BAD_RECORD_POLICIES),
+                (
+                    "validation_split",
+                    number_in(self.validation_split, 0, 1),
+                    "must be between 0 and 1",
+                ),
+            ],
+        )
 
     @property
     def multi_label(self) -> bool:
