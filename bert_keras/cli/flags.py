@@ -3,14 +3,13 @@ every training setting (`config.TrainConfig`'s fields, with help naming each def
 
 from bert_keras.cli.commands import DEFAULTS
 from bert_keras.config import (
-    BAD_RECORD_POLICIES,
     FROZEN_PREFIX_MODES,
     JIT_COMPILE_MODES,
     PRECISIONS,
     STRATEGIES,
-    TEXT_FIELDS,
     TrainConfig,
 )
+from bert_keras.data.spec import BAD_RECORD_POLICIES, TEXT_FIELDS
 
 
 def add_freeze_flags(parser):
@@ -129,11 +128,24 @@ def numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
 
 def add_training_flags(parser):
     """Every TrainConfig setting as a flag; unset flags take the config's defaults."""
-    d = DEFAULTS
     parser.add_argument(
-        "--encoder", help=f"built-in name, directory or TF Hub handle (default {d.encoder})"
+        "--encoder", help=f"built-in name, directory or TF Hub handle (default {DEFAULTS.encoder})"
     )
     add_data_flags(parser)
+    add_label_flags(parser)
+    for flag, kind, text in numeric_flags(DEFAULTS):
+        parser.add_argument(flag, type=kind, help=text)
+    add_placement_flags(parser)
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run or search bert-keras wrote there (never anyone else's files)",
+    )
+    add_freeze_flags(parser)
+
+
+def add_label_flags(parser):
+    """The flags that say how labels are read: one or several per example, their names."""
     parser.add_argument(
         "--multi-label",
         action="store_true",
@@ -142,7 +154,8 @@ def add_training_flags(parser):
         "split on --label-delimiter)",
     )
     parser.add_argument(
-        "--label-delimiter", help=f"between a delimited file's labels (default {d.label_delimiter})"
+        "--label-delimiter",
+        help=f"between a delimited file's labels (default {DEFAULTS.label_delimiter})",
     )
     parser.add_argument(
         "--allow-no-label",
@@ -156,8 +169,11 @@ def add_training_flags(parser):
         help="the label names in order (default: from the data: whole numbers in order, "
         "other names sorted; the original release's negative,positive)",
     )
-    for flag, kind, text in numeric_flags(d):
-        parser.add_argument(flag, type=kind, help=text)
+
+
+def add_placement_flags(parser):
+    """The flags that say where and how a run computes: strategy, precision, XLA, cache."""
+    d = DEFAULTS
     parser.add_argument(
         "--strategy", choices=STRATEGIES, help=f"tf.distribute strategy (default {d.strategy})"
     )
@@ -188,9 +204,3 @@ def add_training_flags(parser):
     parser.add_argument(
         "--cache-dir", help="where caches too big for memory go (default: BERT_KERAS_HOME/cache)"
     )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the run or search bert-keras wrote there (never anyone else's files)",
-    )
-    add_freeze_flags(parser)

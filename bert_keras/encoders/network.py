@@ -188,22 +188,24 @@ def attach_split_functions(model: tf_keras.Model, parts: _Parts, hidden_size: in
         pooled = parts.pooler(hidden[:, 0, :])
         return _float32(dict(pooled_output=pooled, default=pooled))
 
-    ids = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
-    # named as the arguments: a SavedModel looks its traces up under these names
-    states = tf.TensorSpec([None, None, hidden_size], tf.float32, name="hidden_states")
-    mask = tf.TensorSpec([None, None], tf.int32, name="input_mask")
     model.hidden_state_at, model.from_hidden = (
         tf.function(hidden_state_at),
         tf.function(from_hidden),
     )
+    model.trace_split_functions = lambda: _trace_split_functions(
+        model, len(parts.blocks), hidden_size
+    )
 
-    def trace():  # every boundary's graphs, which a SavedModel of the model keeps
-        for boundary in range(len(parts.blocks) + 1):
-            model.hidden_state_at.get_concrete_function(ids, boundary)
-            for training in (False, True):  # dropout is decided while tracing
-                for sequence in (False, True):
-                    model.from_hidden.get_concrete_function(
-                        states, mask, boundary, training, sequence
-                    )
 
-    model.trace_split_functions = trace
+def _trace_split_functions(model: tf_keras.Model, depth: int, hidden_size: int):
+    """Traces every boundary's graphs of the split functions, which a SavedModel of the
+    model then keeps."""
+    ids = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
+    # named as the arguments: a SavedModel looks its traces up under these names
+    states = tf.TensorSpec([None, None, hidden_size], tf.float32, name="hidden_states")
+    mask = tf.TensorSpec([None, None], tf.int32, name="input_mask")
+    for boundary in range(depth + 1):
+        model.hidden_state_at.get_concrete_function(ids, boundary)
+        for training in (False, True):  # dropout is decided while tracing
+            for sequence in (False, True):
+                model.from_hidden.get_concrete_function(states, mask, boundary, training, sequence)

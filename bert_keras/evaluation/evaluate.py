@@ -23,8 +23,8 @@ from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import CALIBRATION_FILE, read_calibration, scores_at, sigmoid
 from bert_keras.serving.predict import Predictor, resolve_version
 from bert_keras.training.checkpoints import restore_weights
+from bert_keras.training.compiled import build_compiled_classifier
 from bert_keras.training.final_metrics import metrics_of_logits
-from bert_keras.training.job import build_compiled_classifier
 from bert_keras.training.predictions import split_logits, split_texts
 from bert_keras.training.run_dir import METRICS_FILE, read_trained_run
 

@@ -9,7 +9,6 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.config import TrainConfig
-from bert_keras.data.labels import LabelSet
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import Splits, load_splits
 from bert_keras.encoders.precision import encoder_for
@@ -22,63 +21,11 @@ from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, positi
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from bert_keras.frozen_prefix.plan import Plan, cached
 from bert_keras.notices import say
-from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
+from bert_keras.training.classifier import ENCODER_LAYER
+from bert_keras.training.compiled import build_compiled_classifier
 from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
-from bert_keras.training.metrics import classification_loss, classification_metrics
-from bert_keras.training.optimizer import make_optimizer
 from bert_keras.training.prefix_cache import RunCache, plan_run, precompute, prepare
 from bert_keras.training.rounds import Rounds, plan_rounds, schedule_steps
-
-
-def build_compiled_classifier(
-    config: TrainConfig,
-    encoder_path: str,
-    total_steps: int,
-    warmup_steps: int | None = None,
-    **classifier_options,
-):
-    """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
-    `total_steps`, `warmup_steps`: the learning rate's schedule (`make_optimizer`);
-    `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
-    labels = config.label_set
-    model = build_classifier(
-        encoder_path,
-        config.freeze,
-        config.dropout,
-        config.seed,
-        classes=len(labels.names),
-        multi_label=labels.multi_label,
-        pooling=config.pooling,
-        **classifier_options,
-    )
-    depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
-    model.compile(
-        optimizer=make_optimizer(config, total_steps, depth, warmup_steps),
-        loss=classification_loss(labels),
-        metrics=classification_metrics(labels),
-        jit_compile=bool(config.resolved_jit_compile),  # XLA: training.jit
-    )
-    _create_metric_variables(model, labels)
-    return model
-
-
-def _create_metric_variables(model: tf_keras.Model, labels: LabelSet):
-    """Makes the loss's and metrics' state now. Keras makes it in the first trace of the
-    train or test function, and tf.function traces a function that made variables a
-    second time (as it does one whose first step makes the optimizer's slots: see
-    `Job.enter`). Both made early: a 1-epoch inline run on 400 reviews trained in 9.6 s
-    instead of 11.7 s (2-core CPU)."""
-
-    def update(labels, outputs):  # in a replica's context, where a step updates them
-        model.compiled_loss(labels, outputs)
-        model.compiled_metrics.update_state(labels, outputs)
-
-    with model.distribute_strategy.scope():
-        # labels [batch, 1] (multi-label: [batch, N]); outputs [batch, units], as the head gives
-        units = model.output_shape[-1]
-        targets = tf.zeros([1, units if labels.multi_label else 1])
-        model.distribute_strategy.run(update, args=(targets, tf.fill([1, units], 1.0 / units)))
-    model.reset_metrics()
 
 
 def _steps_per_epoch(strategy, train_size: int, batch_size: int) -> tuple[int, int]:
@@ -190,15 +137,9 @@ def load_job(
     encoder and preprocessor, loaded once for all its trials."""
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)  # a name or path checked: the loading comes later
-    splits = load_splits(config.data_spec)  # bad data refused before seconds of loading the encoder
-    config = dataclasses.replace(config, labels=splits.labels.names)  # recorded in config.json
-    _check_threshold_targets(config, splits.labels)
+    config, splits = _read_data(config)  # bad data refused before seconds of loading the encoder
     encoder_path = encoder_for(paths, config.compute_precision)
     preprocessor = load_preprocessor(paths)
-    for problem in splits.skipped:
-        say(f"skipped {problem}")
-    for note in splits.notes:
-        say(note)
     steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
     rounds = plan_rounds(config.epochs, steps)
     schedule = schedule_steps(rounds, config.warmup_fraction)  # (warm-up, decay to 0 at)
@@ -233,18 +174,31 @@ def load_job(
                 first, encoder_path, schedule[1], schedule[0], from_cache=True, loaded=loaded
             )
     return Job(
-        config,
-        strategy,
-        preprocessor,
-        splits,
-        rounds,
-        per_replica,
-        shard,
-        eval_model,
-        model,
-        cache,
-        caches,
+        config=config,
+        strategy=strategy,
+        preprocessor=preprocessor,
+        splits=splits,
+        rounds=rounds,
+        per_replica=per_replica,
+        shard=shard,
+        eval_model=eval_model,
+        model=model,
+        cache=cache,
+        caches=caches,
     )
+
+
+def _read_data(config: TrainConfig) -> tuple[TrainConfig, Splits]:
+    """The run's splits, and its config with their label names (recorded in config.json);
+    what reading skipped or noticed is said."""
+    splits = load_splits(config.data_spec)
+    config = dataclasses.replace(config, labels=splits.labels.names)
+    _check_threshold_targets(config, splits.labels)
+    for problem in splits.skipped:
+        say(f"skipped {problem}")
+    for note in splits.notes:
+        say(note)
+    return config, splits
 
 
 def _check_threshold_targets(config: TrainConfig, labels):

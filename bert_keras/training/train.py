@@ -199,24 +199,19 @@ def _train(
 ) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "out")
-    config, precision_note = resolve_run(
-        config, previous.to_dict() if previous is not None and not overwrite else None
-    )
-    config, jit_note = resolve_jit(config)
-    if previous is not None and not overwrite and config.labels is None:
-        config = dataclasses.replace(config, labels=previous.labels)  # the order it trained in
-    if previous is not None and not overwrite:
-        finished = finished_metrics(run_dir, config, previous)
+    kept = previous if not overwrite else None  # a run there to resume or to report
+    config, notes = _resolve_settings(config, kept)
+    if kept is not None:
+        finished = finished_metrics(run_dir, config, kept)
         if finished is not None:
             say(f"{run_dir} already finished; its metrics follow (`overwrite` to train again)")
             return finished
-    recorded = recorded_plan(run_dir) if previous is not None and not overwrite else None
+    recorded = recorded_plan(run_dir) if kept is not None else None
     job = load_job(config, searching, recorded, loads)
     config = job.config  # its label names found
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
-    for note in (precision_note, jit_note):
-        if note:
-            say(note)
+    for note in notes:
+        say(note)
     if recorded is None:
         record_plan(run_dir, job.cache.plan)
     first_epoch = _first_epoch(run_dir, job)
@@ -238,3 +233,13 @@ def _train(
     write_text_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
     return metrics
+
+
+def _resolve_settings(config: TrainConfig, kept) -> tuple[TrainConfig, list[str]]:
+    """`config` with its precision and XLA choices worked out (and, resuming the run
+    `kept`, its label order), and the notes that say why, said once the run is claimed."""
+    config, precision_note = resolve_run(config, kept.to_dict() if kept is not None else None)
+    config, jit_note = resolve_jit(config)
+    if kept is not None and config.labels is None:
+        config = dataclasses.replace(config, labels=kept.labels)  # the order it trained in
+    return config, [note for note in (precision_note, jit_note) if note]

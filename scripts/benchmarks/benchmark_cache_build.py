@@ -31,15 +31,12 @@ from benchmark_commits import cpu_model
 from local_copy import LOCAL_COPY
 
 ROOT = Path(__file__).resolve().parents[2]
-BATCH_SIZE = 32  # the seed recipe's
+BATCH_SIZE = 32  # the original recipe's
 
 
 def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     """One process, one set of boundaries: the build's seconds and the forward's."""
-    import inspect
     import time
-
-    import numpy as np
 
     import bert_keras  # noqa: F401  (tf_keras before TensorFlow)
     from bert_keras.config import TrainConfig
@@ -48,7 +45,6 @@ def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     from bert_keras.encoders.precision import encoder_for
     from bert_keras.encoders.precision_choice import resolve_here
     from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
-    from bert_keras.frozen_prefix.build import compute_states
     from bert_keras.frozen_prefix.cache import storage_dtype
 
     config = TrainConfig(out="", encoder=encoder_spec, data=data)
@@ -74,24 +70,9 @@ def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     )
     parts = {"train": splits.train.examples, "validation": splits.validation.examples}
     start = time.perf_counter()
-    if "slots" in inspect.signature(compute_states).parameters:  # both splits in one pass
-        slots = [(name, b) for name in parts for b in boundaries]
-        states = compute_states(encoder, preprocessor, parts, slots=slots, **options)
-    else:  # before 2026-12-06: a pass per split, as runs called it
-        states = {
-            (name, b): split_states
-            for name, part in parts.items()
-            for b, split_states in compute_states(
-                encoder, preprocessor, part, boundaries=boundaries, **options
-            ).items()
-        }
+    states = _build(encoder, preprocessor, parts, boundaries, options)
     build = time.perf_counter() - start
-    deepest_states = [states[name, deepest] for name in parts]
-    tokens = sum(int(s.row_splits[-1]) for s in deepest_states)
-    checksum = sum(
-        float(np.asarray(s.values[:: max(1, tokens // 997)], np.float64).sum())
-        for s in deepest_states
-    )
+    tokens, checksum = _checksum([states[name, deepest] for name in parts])
     return dict(
         precision=precision,
         examples=count,
@@ -101,6 +82,35 @@ def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
         build_over_forward=round(build / forward, 3),
         checksum=round(checksum, 3),
     )
+
+
+def _build(encoder, preprocessor, parts: dict, boundaries: list[int], options: dict) -> dict:
+    """{(split, boundary): states} of the splits in `parts`, as the tree's build makes them."""
+    import inspect
+
+    from bert_keras.frozen_prefix.build import compute_states
+
+    if "slots" in inspect.signature(compute_states).parameters:  # both splits in one pass
+        slots = [(name, b) for name in parts for b in boundaries]
+        return compute_states(encoder, preprocessor, parts, slots=slots, **options)
+    return {  # before 2026-12-06: a pass per split, as runs called it
+        (name, b): split_states
+        for name, part in parts.items()
+        for b, split_states in compute_states(
+            encoder, preprocessor, part, boundaries=boundaries, **options
+        ).items()
+    }
+
+
+def _checksum(states: list) -> tuple[int, float]:
+    """(tokens, a sum of every 997th-or-so value): equal builds give equal sums."""
+    import numpy as np
+
+    tokens = sum(int(s.row_splits[-1]) for s in states)
+    checksum = sum(
+        float(np.asarray(s.values[:: max(1, tokens // 997)], np.float64).sum()) for s in states
+    )
+    return tokens, checksum
 
 
 def run_in(tree: Path, encoder: str, data: str, boundaries: str) -> dict:

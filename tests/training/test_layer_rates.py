@@ -10,7 +10,7 @@ import tf_keras
 from bert_keras.config import TrainConfig
 from bert_keras.errors import UserInputError
 from bert_keras.training.classifier import ENCODER_LAYER
-from bert_keras.training.job import build_compiled_classifier
+from bert_keras.training.compiled import build_compiled_classifier
 from bert_keras.training.layer_rates import LayerwiseAdamW, rate_multiplier
 from bert_keras.training.optimizer import make_optimizer
 

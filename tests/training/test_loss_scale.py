@@ -14,7 +14,7 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import resolve_encoder
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.training.checkpoints import check_backup_fits
-from bert_keras.training.job import build_compiled_classifier
+from bert_keras.training.compiled import build_compiled_classifier
 
 CONFIG = TrainConfig(
     out="unused",

@@ -123,7 +123,7 @@ def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
     from bert_keras.freezing.spec import FreezeSpec
     from bert_keras.training import final_metrics
     from bert_keras.training.checkpoints import best_checkpoint, restore_weights
-    from bert_keras.training.job import build_compiled_classifier
+    from bert_keras.training.compiled import build_compiled_classifier
     from bert_keras.training.train import train
 
     passes = []  # every evaluation in train goes through evaluate_batches
