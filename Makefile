@@ -17,7 +17,7 @@ $(INSTALLED): setup.cfg pyproject.toml
 
 install: $(INSTALLED)
 
-# The seed recipe (minilm-l6, the last 2 blocks trained): on a local copy of the original
+# The original recipe (minilm-l6, the last 2 blocks trained): on a local copy of the original
 # CSV release (train.csv and test.csv) where one is found, offline: LOCAL_COPY, else
 # data/amazon_review_polarity_csv in the checkout or in a folder beside it. Else on Amazon
 # Polarity downloaded through TFDS, its first 10,000 training and test reviews. DATA= names

@@ -33,7 +33,7 @@ class FreezeSpec:
 
     Example:
 
-    >>> spec = FreezeSpec(train_last=2)  # the seed recipe: last 2 blocks + pooler + head
+    >>> spec = FreezeSpec(train_last=2)  # the original recipe: last 2 blocks + pooler + head
     >>> sorted(spec.frozen_sublayers(["embeddings", "transformer/layer_0",
     ...        "transformer/layer_1", "transformer/layer_2", "pooler"]))
     ['embeddings', 'transformer/layer_0']

@@ -1,4 +1,4 @@
-"""bert-keras's seed recipe against the same job in the Hugging Face Trainer and in
+"""bert-keras's original recipe against the same job in the Hugging Face Trainer and in
 KerasHub, side by side in one run; prints JSON.
 
     .venv/bin/python scripts/benchmarks/benchmark_baselines.py --torch-python HF_VENV/bin/python \\
@@ -91,7 +91,7 @@ def bert_keras_runs(args, policy: str) -> dict:
 
 
 def recipe_flags(epochs: int) -> list[str]:
-    """The seed recipe as the baselines' flags, read from bert-keras's own defaults."""
+    """The original recipe as the baselines' flags, read from bert-keras's own defaults."""
     from bert_keras.config import TrainConfig
 
     config = TrainConfig(out="unused", epochs=epochs)

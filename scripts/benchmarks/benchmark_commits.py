@@ -1,4 +1,4 @@
-"""The seed recipe (`make train`'s: minilm-l6, the last 2 blocks, 1 epoch, a local copy of the
+"""The original recipe (`make train`'s: minilm-l6, the last 2 blocks, 1 epoch, a local copy of the
 Amazon Polarity release) trained by two commits side by side, alternating, in one run; prints JSON:
 each run's test F1, AUC and training examples/s, each commit's median, and the head's
 examples/s over the base's. A change that should not move the default recipe shows it here.

@@ -62,6 +62,14 @@ RECIPES = {
         {"unfreeze_schedule": "0,4", "learning_rate": 2e-4, "pooling": "cls"},
         {"DECAY": "plateau"},
     ),
+    "cls-head-first-4-epochs2": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4, "pooling": "cls", "epochs": 2},
+        {},
+    ),
+    "mean-head-first-4-epochs2": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4, "epochs": 2},
+        {},
+    ),
     "mean-last2-epochs3": ({"epochs": 3, "train_last": 2}, {}),
     "mean-last2-epochs4": ({"epochs": 4, "train_last": 2}, {}),
     "mean-last2-epochs8": ({"epochs": 8, "train_last": 2}, {}),

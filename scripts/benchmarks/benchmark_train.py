@@ -1,5 +1,5 @@
 """Training on a local copy of the Amazon Polarity release, side by side in one run; prints JSON:
-the seed recipe with the frozen prefix cached and inline, in one or more precisions,
+the original recipe with the frozen prefix cached and inline, in one or more precisions,
 or (--recipes) fine-tuning recipes against one another.
 
     .venv/bin/python scripts/benchmarks/benchmark_train.py [--epochs 3] [--train-last 2] \

@@ -8,7 +8,7 @@ FLOPs per review. A BERT block over L tokens (hidden H, intermediate I) multipli
     + 2 [L, H] x [H, L]-sized products per head summed (scores, context):
     forward = 2 L (4 H^2 + 2 H I) + 4 L^2 H,
 and a trained block's backward twice that (the gradients of its inputs and of its weights).
-Inline, the seed recipe runs all blocks forward and the trained ones backward; from the cache,
+Inline, the original recipe runs all blocks forward and the trained ones backward; from the cache,
 only the trained ones, forward and back; evaluation, all blocks forward (the pooler and head:
 under 0.1%, left out). L is the mean width of training's batches (their length buckets'),
 measured on the data. The formula is checked against a count of the matrix products (MatMul,

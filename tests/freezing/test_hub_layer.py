@@ -124,7 +124,7 @@ def test_the_build_check_fails_where_tf_hub_would_train_everything(tiny_handle):
 
 
 @pytest.mark.slow
-def test_minilm_seed_recipe_freezes_for_real(minilm_dir):
+def test_minilm_original_recipe_freezes_for_real(minilm_dir):
     model = build_classifier(
         str(minilm_dir / "encoder"), FreezeSpec(train_last=2), seed=1, pooling="cls"
     )

@@ -1,4 +1,4 @@
-"""bert-keras's seed recipe as a Hugging Face Trainer job: one side of
+"""bert-keras's original recipe as a Hugging Face Trainer job: one side of
 scripts/benchmarks/benchmark_baselines.py, which runs it with a Python that has torch and
 transformers (never the project's venv: the package has no PyTorch in it).
 

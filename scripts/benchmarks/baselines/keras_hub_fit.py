@@ -1,4 +1,4 @@
-"""bert-keras's seed recipe as a KerasHub job (Keras 3, TensorFlow backend): one side
+"""bert-keras's original recipe as a KerasHub job (Keras 3, TensorFlow backend): one side
 of scripts/benchmarks/benchmark_baselines.py, which runs it with keras-hub on the path and
 TF_USE_LEGACY_KERAS unset.
 
