@@ -50,7 +50,7 @@ def test_benchmark_train_runs_cached_and_inline_side_by_side(tiny_encoder_dir, r
     assert set(result["runs"]) == {"float32 cache", "float32 inline"}
     cached, inline = result["runs"]["float32 cache"], result["runs"]["float32 inline"]
     assert len(cached["epoch_seconds"]) == len(inline["epoch_seconds"]) == 2
-    # the same mathematics in float32 (tests/training/test_prefix_cache.py): the same F1
+    # the same mathematics in float32 (tests/frozen_prefix/test_source.py): the same F1
     assert cached["test_f1"] == pytest.approx(inline["test_f1"], abs=1e-5)
     assert cached["cache"]["mode"] == "cache"
     ratios = result["ratios"]["float32"]

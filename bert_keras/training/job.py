@@ -15,16 +15,23 @@ from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import SelfCheckFailed, UserInputError
+from bert_keras.freezing import hub_layer
 from bert_keras.freezing.hub_layer import frozen_prefix_of
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
+from bert_keras.frozen_prefix.cache import (
+    CacheOptions,
+    cache_directory,
+    memory_budget,
+    storage_dtype,
+)
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
-from bert_keras.frozen_prefix.plan import Plan, cached
+from bert_keras.frozen_prefix.plan import Plan, cached, choose
+from bert_keras.frozen_prefix.source import PrefixSource, RunCache
 from bert_keras.notices import say
 from bert_keras.training.classifier import ENCODER_LAYER
 from bert_keras.training.compiled import build_compiled_classifier
 from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
-from bert_keras.training.prefix_cache import RunCache, plan_run, precompute, prepare
 from bert_keras.training.rounds import Rounds, plan_rounds, schedule_steps
 
 
@@ -58,7 +65,7 @@ class Job:
     shard: tuple[int, int]  # (this worker's input pipeline, how many)
     eval_model: tf_keras.Model  # from token ids: evaluates the test split; what export serves
     model: tf_keras.Model  # what fit trains: eval_model, or its twin on the frozen-prefix cache
-    cache: RunCache  # what the blocks training now read
+    cache: RunCache  # the states the current stretch of epochs trains on (inline: none)
     caches: dict = dataclasses.field(default_factory=dict)  # an unfreeze schedule's, by boundary
 
     def enter(self, freeze: FreezeSpec | None):
@@ -130,10 +137,10 @@ def load_job(
     config: TrainConfig,
     searching: bool = False,
     recorded: Plan | None = None,
-    loads: SharedLoads | None = None,
+    shared: SharedLoads | None = None,
 ) -> Job:
     """Encoder, data, models and cache, in the order bad input can fail them.
-    `recorded`: the frozen-prefix plan a resumed run started with; `loads`: a search's
+    `recorded`: the frozen-prefix plan a resumed run started with; `shared`: a search's
     encoder and preprocessor, loaded once for all its trials."""
     strategy = make_strategy(config.strategy)
     paths = resolve_encoder(config.encoder)  # a name or path checked: the loading comes later
@@ -148,25 +155,26 @@ def load_job(
     first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)
     with strategy.scope():
         # one set of encoder variables for both models
-        loaded = loads.encoder(encoder_path) if loads else load_saved_model(encoder_path, "encoder")
+        loaded = (
+            shared.encoder(encoder_path) if shared else load_saved_model(encoder_path, "encoder")
+        )
         _check_schedule(config, loaded)
         eval_model = build_compiled_classifier(
             first, encoder_path, schedule[1], schedule[0], loaded=loaded
         )
     encoder = eval_model.get_layer(ENCODER_LAYER)
     _check_positions(config, encoder)
-    plan = plan_run(
-        config,
+    plan = recorded or choose(
+        config.frozen_prefix,
         epochs=rounds.passes,
-        loaded=loaded,
-        frozen_prefix=encoder.frozen_prefix,
         searching=searching,
-        recorded=recorded,
+        boundary=encoder.frozen_prefix,
+        splits_apart=hub_layer.splits(loaded, sequence=config.pooling == "mean"),
+        encoder=config.encoder,
     )
-    inputs = dict(
-        encoder_path=encoder_path, loaded=loaded, preprocessor=preprocessor, splits_=splits
-    )
-    shard, cache, caches = _prepare_caches(config, plan, recorded is not None, inputs)
+    source = prefix_source(config, encoder_path, loaded, preprocessor, splits)
+    resumed_run = config.out if recorded is not None else None
+    shard, cache, caches = _run_caches(config, plan, source, resumed_run)
     model = eval_model
     if cache.plan.mode == "cache":
         with strategy.scope():
@@ -219,13 +227,27 @@ def _check_positions(config: TrainConfig, encoder):
         )
 
 
-def _prepare_caches(config: TrainConfig, plan: Plan, forced: bool, inputs: dict):
+def prefix_source(
+    config: TrainConfig, encoder_path: str, loaded, preprocessor, splits: Splits
+) -> PrefixSource:
+    """The frozen prefix of the run's data and encoder, with the run's cache options."""
+    options = CacheOptions(
+        config.max_seq_length,
+        config.text_fields,
+        storage_dtype(config.compute_precision),
+        memory_budget(config.cache_memory_gb),
+        cache_directory(config.cache_dir),
+    )
+    return PrefixSource(config.data_spec, options, encoder_path, loaded, preprocessor, splits)
+
+
+def _run_caches(config: TrainConfig, plan: Plan, source: PrefixSource, resumed_run: str | None):
     """(shard, the cache of the run's first stretch, a schedule's caches by boundary), the
     build's seconds recorded in each (a schedule's one pass over all its boundaries
     included: whichever stretch the run ends in reports the build)."""
     shard, start = input_shard(), time.perf_counter()
-    caches = _schedule_caches(config, plan, shard, forced, inputs)
-    cache = caches.get(plan.boundary) or prepare(config, plan, shard=shard, forced=forced, **inputs)
+    caches = _schedule_caches(config, plan, source, shard, resumed_run)
+    cache = caches.get(plan.boundary) or source.run_cache(plan, shard, resumed_run)
     if cache.plan.mode == "cache":
         seconds = round(time.perf_counter() - start, 2)
         for each in (cache, *caches.values()):
@@ -242,12 +264,14 @@ def _check_schedule(config: TrainConfig, loaded):
         )
 
 
-def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, inputs: dict) -> dict:
+def _schedule_caches(
+    config: TrainConfig, plan: Plan, source: PrefixSource, shard, resumed_run: str | None
+) -> dict:
     """{boundary: RunCache} of every stretch of an unfreeze schedule, computed in one pass
     (an epoch training the last K blocks reads the states entering them); {} otherwise."""
     if config.unfreeze_schedule is None or plan.mode != "cache":
         return {}
-    loaded = inputs["loaded"]
+    loaded = source.encoder
     boundaries = sorted(
         {
             frozen_prefix_of(
@@ -256,5 +280,5 @@ def _schedule_caches(config: TrainConfig, plan: Plan, shard, forced: bool, input
             for _, _, freeze in config.phases()
         }
     )
-    precompute(config, boundaries, purpose="for every epoch of the schedule", **inputs)
-    return {b: prepare(config, cached(b), shard=shard, forced=forced, **inputs) for b in boundaries}
+    source.precompute(boundaries, purpose="for every epoch of the schedule")
+    return {b: source.run_cache(cached(b), shard, resumed_run) for b in boundaries}

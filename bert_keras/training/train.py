@@ -12,8 +12,10 @@ import numpy as np
 import tf_keras
 
 from bert_keras.config import TrainConfig
+from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import TrainingDiverged
 from bert_keras.files.atomic import write_text_atomic
+from bert_keras.frozen_prefix.plan import record_plan, recorded_plan
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.notices import say
 from bert_keras.scoring import multiclass, multilabel
@@ -39,7 +41,6 @@ from bert_keras.training.jit import resolve_jit
 from bert_keras.training.job import Job, load_job
 from bert_keras.training.plots import plot_training_curves
 from bert_keras.training.predictions import split_logits
-from bert_keras.training.prefix_cache import record_plan, recorded_plan
 from bert_keras.training.rounds import stop_reason
 from bert_keras.training.run_dir import (
     CURVES_FILE,
@@ -163,7 +164,7 @@ def train(
     overwrite: bool = False,
     evaluate_on_test: bool = True,
     searching: bool = False,
-    loads=None,
+    shared: SharedLoads | None = None,
     verbose: int | None = None,
 ) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
@@ -176,8 +177,7 @@ def train(
             the best weights on the validation split, and the test split stays untouched.
         searching: a trial of a search: `frozen_prefix="auto"` caches even for one epoch
             (the search computes each boundary's states once, for all its trials).
-        loads: a search's `encoders.shared_loads.SharedLoads`: the encoder and
-            preprocessor loaded once, for all its trials.
+        shared: a search's encoder and preprocessor, loaded once for all its trials.
         verbose: Keras' progress on stdout: 0 none, 1 a bar, 2 a line per epoch
             (None: a bar on a terminal, else lines).
 
@@ -188,14 +188,14 @@ def train(
     `bert_keras.train` is this call, documented with an example.
     """
     try:
-        return _train(config, overwrite, evaluate_on_test, searching, loads, verbose)
+        return _train(config, overwrite, evaluate_on_test, searching, shared, verbose)
     finally:
         if not searching:  # a search's trials share its caches; the search releases them
             forget_all()
 
 
 def _train(
-    config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, loads, verbose
+    config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, shared, verbose
 ) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "out")
@@ -207,7 +207,7 @@ def _train(
             say(f"{run_dir} already finished; its metrics follow (`overwrite` to train again)")
             return finished
     recorded = recorded_plan(run_dir) if kept is not None else None
-    job = load_job(config, searching, recorded, loads)
+    job = load_job(config, searching, recorded, shared)
     config = job.config  # its label names found
     claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
     for note in notes:

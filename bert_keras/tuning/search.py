@@ -37,12 +37,13 @@ from bert_keras.freezing.hub_layer import splits
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
 from bert_keras.frozen_prefix.plan import choose
+from bert_keras.frozen_prefix.source import PrefixSource
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.notices import say
 from bert_keras.serving.export import export
 from bert_keras.training.classifier import build_classifier
 from bert_keras.training.jit import resolve_jit
-from bert_keras.training.prefix_cache import precompute
+from bert_keras.training.job import prefix_source
 from bert_keras.training.run_precision import resolve_run
 from bert_keras.training.train import train
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
@@ -55,11 +56,11 @@ SETTINGS_FILE = "tune_config.json"
 SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-keras wrote
 
 
-def encoder_blocks(base: TrainConfig, loads: SharedLoads) -> int:
+def encoder_blocks(base: TrainConfig, shared: SharedLoads) -> int:
     """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
     # the encoder in the trials' precision: the one they load, once (see SharedLoads)
     sublayers = group_sublayers(
-        loads.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision)).variables
+        shared.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision)).variables
     )
     FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
     return encoder_depth(sublayers)
@@ -77,25 +78,21 @@ def read_search(tune_dir: Path) -> dict | None:
     return json.loads(json.dumps(settings))  # as the new settings are compared: tuples as lists
 
 
-def _load_inputs(base: TrainConfig, blocks, loads: SharedLoads) -> dict:
+def _load_inputs(base: TrainConfig, blocks, shared: SharedLoads) -> PrefixSource:
     """Loads what every trial will load (the data, a model on the encoder) before TUNE_DIR
-    is touched, so that bad input fails here and not as failed trials."""
+    is touched, so that bad input fails here and not as failed trials: the frozen prefix
+    of the search's data and encoder."""
     paths = resolve_encoder(base.encoder)
     encoder_path = encoder_for(paths, base.compute_precision)
-    loaded = loads.encoder(encoder_path)
+    loaded = shared.encoder(encoder_path)
     splits = load_splits(base.data_spec)
     build_classifier(
         encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded, pooling=base.pooling
     )
-    return dict(
-        encoder_path=encoder_path,
-        loaded=loaded,
-        preprocessor=load_preprocessor(paths),
-        splits_=splits,
-    )
+    return prefix_source(base, encoder_path, loaded, load_preprocessor(paths), splits)
 
 
-def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: dict):
+def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, source: PrefixSource):
     """Computes, once, the frozen prefix's output at every boundary the trials will train
     from (a trial training the last K of `depth` blocks reads boundary depth - K)."""
     # a schedule's epochs read their own
@@ -113,15 +110,15 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, inputs: di
         epochs=None,
         searching=True,
         boundary=boundaries[0],
-        splits_apart=splits(inputs["loaded"], sequence=base.pooling == "mean"),
+        splits_apart=splits(source.encoder, sequence=base.pooling == "mean"),
         encoder=base.encoder,
     )
     if plan.mode == "cache":
-        precompute(base, boundaries, **inputs)
+        source.precompute(boundaries)
 
 
 def _search_settings(
-    base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags, loads: SharedLoads
+    base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags, shared: SharedLoads
 ) -> tuple:
     """(space, settings): the search space, checked against the encoder, and what TUNE_DIR
     records."""
@@ -129,7 +126,7 @@ def _search_settings(
         raise UserInputError(f"max_trials={max_trials}: must be 1 or more")
     if oracle_name not in ORACLES:
         raise UserInputError(f"oracle={oracle_name}: must be one of {', '.join(ORACLES)}")
-    depth = encoder_blocks(base, loads)
+    depth = encoder_blocks(base, shared)
     bad = [k for k in blocks or () if not 0 <= k <= depth]
     if bad:
         raise UserInputError(
@@ -190,11 +187,12 @@ def run_search(
         base, previous["base"] if previous is not None and not overwrite else None
     )
     base, jit_note = resolve_jit(base)
-    loads = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
-    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, loads)
-    inputs = _load_inputs(base, space.blocks or range(space.depth + 1), loads)
+    shared = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
+    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, shared)
+    source = _load_inputs(base, space.blocks or range(space.depth + 1), shared)
     # the trials' label order, which their cached label indices follow
-    base = dataclasses.replace(base, labels=inputs["splits_"].labels.names)
+    base = dataclasses.replace(base, labels=source.splits.labels.names)
+    source = dataclasses.replace(source, data=base.data_spec)  # the key the trials look up
     _open_search_dir(tune_dir, previous, settings, overwrite)
     for note in (precision_note, jit_note):
         if note:
@@ -203,12 +201,12 @@ def run_search(
         make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
         base,
         tune_dir,
-        loads,
+        shared,
         overwrite=False,
     )
     try:
         if role != CHIEF:  # the chief serves the oracle and trains nothing
-            _cache_the_trials_prefixes(base, space, inputs)
+            _cache_the_trials_prefixes(base, space, source)
         tuner.search(**({} if verbose is None else {"verbose": verbose}))
     finally:
         forget_all()  # the trials' states, kept in this process's memory
@@ -220,7 +218,7 @@ def run_search(
         raise SearchFailed(f"no trial succeeded; see {tune_dir / 'trials.csv'} for the reasons")
     summary = {"trials": str(tune_dir / "trials.csv"), "best": best}
     if export_best:
-        summary.update(_train_and_export_best(tuner, tune_dir, export_best, loads))
+        summary.update(_train_and_export_best(tuner, tune_dir, export_best, shared))
     return summary
 
 
@@ -252,9 +250,9 @@ def _open_search_dir(tune_dir: Path, previous: dict | None, settings: dict, over
     )
 
 
-def _train_and_export_best(tuner, tune_dir: Path, name: str, loads: SharedLoads) -> dict:
+def _train_and_export_best(tuner, tune_dir: Path, name: str, shared: SharedLoads) -> dict:
     best_config = best_trial_config(tuner, tune_dir / "best_run")
-    metrics = train(best_config, loads=loads)
+    metrics = train(best_config, shared=shared)
     return {
         "best_run_metrics": metrics,
         "export": export(best_config.out, bert_keras_home() / name)["export"],

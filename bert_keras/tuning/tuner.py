@@ -22,9 +22,9 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
     """Runs each trial as a `bert-keras train` run under TUNE_DIR/trials/<trial id>."""
 
     def __init__(
-        self, oracle, base: TrainConfig, tune_dir: Path, loads: SharedLoads, overwrite: bool
+        self, oracle, base: TrainConfig, tune_dir: Path, shared: SharedLoads, overwrite: bool
     ):
-        self.base, self.tune_dir, self.loads = base, Path(tune_dir), loads
+        self.base, self.tune_dir, self.shared = base, Path(tune_dir), shared
         self.trials_run: list[str] = []  # by this process, in order
         super().__init__(
             oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite
@@ -47,7 +47,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
                 config,
                 evaluate_on_test=False,
                 searching=True,
-                loads=self.loads,
+                shared=self.shared,
                 verbose=kwargs.get("verbose"),  # what search(verbose=...) was given
             )
         except TrainingDiverged as error:  # the same hyperparameters would diverge again

@@ -53,7 +53,7 @@ OTHER_COLUMNS = {
     "text": ("title", "body"),
     "label": "stars",
     "delimiter": ";",
-    "multi_label": True,
+    "multi_label": False,  # the base reads several labels a record, so that no label may be allowed
     "label_delimiter": ",",
     "allow_no_label": True,
 }
@@ -79,7 +79,11 @@ def test_every_setting_the_states_depend_on_is_in_their_key(tmp_path):
     (tmp_path / "encoder" / "variables").mkdir(parents=True)
     (tmp_path / "encoder" / "saved_model.pb").write_bytes(b"graph")
     (tmp_path / "reviews.csv").write_text("text,label\ngood,positive\n")
-    base = DataSpec(str(tmp_path / "reviews.csv"), labels=("negative", "positive"))
+    base = DataSpec(
+        str(tmp_path / "reviews.csv"),
+        columns=Columns(multi_label=True),
+        labels=("negative", "positive"),
+    )
     options = CacheOptions(128, "title_content", np.dtype("float32"), 2**30, tmp_path)
     key = _key(tmp_path, base, options)
     keys = {key}

@@ -284,7 +284,7 @@ def test_sigkill_in_second_epoch_of_an_inline_run_then_same_command_resumes(
 ):
     # Dropout stays on: its masks are replayed too (CountedDropout), so the resumed
     # run equals the uninterrupted one exactly, not just approximately. Inline: two
-    # epochs would cache the frozen prefix, whose kill test is test_prefix_cache's.
+    # epochs would cache the frozen prefix, whose kill test is tests/frozen_prefix/test_source.py's.
     killed = tmp_path / "killed"
     argv = command(
         tiny_encoder_dir, kill_reviews, killed, "--epochs", "2", "--frozen-prefix", "inline"

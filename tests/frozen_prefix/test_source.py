@@ -33,7 +33,7 @@ from bert_keras.frozen_prefix.plan import Plan
 from bert_keras.serving.export import export
 from bert_keras.serving.predict import Predictor
 from bert_keras.training.callbacks import EpochTimer
-from bert_keras.training.prefix_cache import prepare
+from bert_keras.training.job import prefix_source
 
 
 @pytest.fixture(scope="module")
@@ -282,16 +282,8 @@ def test_a_rerun_with_one_setting_changed_computes_its_states_again(
         )
         splits = load_splits(config.data_spec)
         config = dataclasses.replace(config, labels=splits.labels.names)  # as a run records them
-        cache = prepare(
-            config,
-            Plan("cache", 1, "a rerun"),
-            encoder_path=encoder_path,
-            loaded=loaded,
-            preprocessor=preprocessor,
-            splits_=splits,
-            shard=(0, 1),
-            forced=False,
-        )
+        source = prefix_source(config, encoder_path, loaded, preprocessor, splits)
+        cache = source.run_cache(Plan("cache", 1, "a rerun"))
         return cache.train, splits.labels, settings
 
     states_of(RERUNS[change][0])
