@@ -17,6 +17,7 @@ from tiny_bert import write_synthetic_reviews
 from bert_keras.cli import main
 from bert_keras.config import TrainConfig
 from bert_keras.training import rounds as rounds_module
+from bert_keras.training.callbacks import HistoryLog
 from bert_keras.training.job import load_job
 from bert_keras.training.rounds import Rounds, plan_rounds, schedule_steps, stop_reason
 
@@ -134,6 +135,44 @@ def test_auto_trains_until_the_validation_score_stops_improving(
     ]
     if ran < 12:
         assert metrics["stopped"].endswith(f"(the best: epoch {metrics['best_epoch']})")
+
+
+class Interrupted(Exception):
+    """Stands for the process dying between an epoch's history row and its backup."""
+
+
+def test_an_auto_run_stopped_after_its_best_round_resumes_to_the_same_end(
+    tiny_encoder_dir, small, tmp_path_factory, tmp_path, monkeypatch
+):
+    """Stopped in the round before the rule ends training (the best rounds earlier): the
+    resumed run must count the rounds it did not run itself, as the history kept them,
+    so it stops after the same round, with the same best weights, as a run never stopped."""
+    monkeypatch.setattr(rounds_module, "MIN_STEPS", 15)
+    monkeypatch.setattr(rounds_module, "MAX_EPOCHS", 12)
+    options = ("--learning-rate", "5e-3")
+    whole = tmp_path_factory.mktemp("whole") / "run"
+    assert main(auto_argv(tiny_encoder_dir, small, whole, *options)) == 0
+    ran = json.loads((whole / "metrics.json").read_text())["epochs_run"]
+    best = json.loads((whole / "metrics.json").read_text())["best_epoch"]
+    assert 3 <= ran < 12 and best <= ran - 2, (ran, best)  # stopped by the rule, not the cap
+    write_row = HistoryLog.on_epoch_end
+
+    def dies_after_the_row(self, epoch, logs=None):
+        write_row(self, epoch, logs)
+        if epoch + 1 == ran - 1:  # before BackupAndRestore saves this epoch
+            raise Interrupted
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(HistoryLog, "on_epoch_end", dies_after_the_row)
+        with pytest.raises(Interrupted):
+            main(auto_argv(tiny_encoder_dir, small, out, *options))
+    assert len(history_lines(out)) == ran - 1
+    assert main(auto_argv(tiny_encoder_dir, small, out, *options)) == 0
+    assert_same_run(out, whole)
+    metrics = [json.loads((run / "metrics.json").read_text()) for run in (out, whole)]
+    assert metrics[0]["epochs_run"] == metrics[1]["epochs_run"] == ran
+    assert metrics[0]["stopped"] == metrics[1]["stopped"]
 
 
 def _batches(dataset) -> list[tuple]:
