@@ -26,7 +26,9 @@ _QUIET = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
-_API = (
+# The public names, listed once: `bert_keras.api` exports these, and they are reached from
+# here on first use.
+API_NAMES = (
     "BertKerasError",
     "Datasets",
     "Encoder",
@@ -42,7 +44,7 @@ _API = (
     "train",
     "tune",
 )
-__all__ = ["__version__", *_API]
+__all__ = ["__version__", *API_NAMES]
 
 
 def _import_tensorflow_quietly():
@@ -65,7 +67,7 @@ def _import_tensorflow_quietly():
 
 
 def __getattr__(name: str):
-    if name not in _API:
+    if name not in API_NAMES:
         raise AttributeError(f"module 'bert_keras' has no attribute {name!r}")
     _import_tensorflow_quietly()
     return getattr(importlib.import_module("bert_keras.api"), name)

@@ -22,6 +22,8 @@ test.csv in the Amazon Polarity release's layout):
 (['input_mask', 'input_type_ids', 'input_word_ids'], True, ('negative', 'positive'))
 """
 
+# ruff: noqa: F401  (imported to be exported: `__all__` is the package root's list)
+from bert_keras import API_NAMES
 from bert_keras.api.building import (
     Datasets,
     Encoder,
@@ -36,19 +38,4 @@ from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.serving.export import export
 
-__all__ = [
-    "BertKerasError",
-    "Datasets",
-    "Encoder",
-    "FreezeSpec",
-    "build_classifier",
-    "evaluate",
-    "export",
-    "export_model",
-    "load_encoder",
-    "load_predictor",
-    "make_datasets",
-    "text_classifier",
-    "train",
-    "tune",
-]
+__all__ = list(API_NAMES)  # listed once, in the package root
