@@ -7,12 +7,14 @@ and the wall seconds of the whole run (loading, training, evaluating).
 
     .venv/bin/python scripts/benchmarks/benchmark_recipes.py [--recipes original last2 ...]
         [--sizes 200 700 all] [--seeds 0 1 2] [--topics] [--data FOLDER]
-        [--encoder minilm-l6] [--runs runs.jsonl]
+        [--encoder minilm-l6] [--runs runs.jsonl] [--markdown] [--report]
 
 Each finished run is appended to --runs as a JSON line, and a run already there is not run
-again: an interrupted benchmark picks up where it stopped. A recipe is a row of RECIPES:
-the settings it gives `bert_keras.train` and, for what no setting reaches, the constants of
-`bert_keras.training.rounds` it sets in its own process (the rule of `epochs="auto"`).
+again: an interrupted benchmark picks up where it stopped; `--report` runs nothing and
+prints the table of the runs there (`--markdown`: also as Markdown, on stderr). A recipe
+is a row of RECIPES: the settings it gives `bert_keras.train` and, for what no setting
+reaches, the constants of `bert_keras.training.rounds` it sets in its own process (the
+rule of `epochs="auto"`).
 """
 
 import argparse
@@ -43,6 +45,7 @@ RECIPES = {
     ),
     "mean-head": ({"train_last": 0}, {}),
     "mean-last2": ({"train_last": 2}, {}),
+    "mean-last2-inline": ({"train_last": 2, "frozen_prefix": "inline"}, {}),
     "mean-last2-p1": ({"train_last": 2}, {"PATIENCE": 1}),
     "mean-last2-lr2e-4": ({"train_last": 2, "learning_rate": 2e-4}, {}),
     "mean-last2-constant": ({"train_last": 2}, {"DECAY": "none"}),
@@ -57,6 +60,10 @@ RECIPES = {
     "mean-head-first-4-plateau": (
         {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
         {"DECAY": "plateau"},
+    ),
+    "mean-head-first-4-plateau-min100": (
+        {"unfreeze_schedule": "0,4", "learning_rate": 2e-4},
+        {"DECAY": "plateau", "MIN_STEPS": 100},
     ),
     "cls-head-first-4-plateau": (
         {"unfreeze_schedule": "0,4", "learning_rate": 2e-4, "pooling": "cls"},
@@ -156,6 +163,34 @@ def summary(runs: list[dict]) -> dict:
     }
 
 
+def markdown(table: dict) -> str:
+    """`summary`'s table as Markdown: a row per recipe, a column per data; each cell the
+    F1 mean, the seeds' spread, how many seeds, the epochs run and the mean wall seconds."""
+    columns = sorted({data for by_data in table.values() for data in by_data}, key=_data_order)
+    lines = [
+        "| recipe | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for recipe, by_data in table.items():
+        cells = []
+        for data in columns:
+            cell = by_data.get(data)
+            cells.append(
+                ""
+                if cell is None
+                else f"{cell['f1_mean']:.3f} (spread {cell['f1_spread']:.3f}, "
+                f"{len(cell['f1'])} seed{'s' * (len(cell['f1']) > 1)}); epochs "
+                f"{'/'.join(map(str, cell['epochs_run']))}; {cell['wall_seconds_mean']:.0f} s"
+            )
+        lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _data_order(name: str):
+    size = name.removeprefix("amazon-")
+    return (0, int(size)) if size.isdigit() else (1 if size == "all" else 2, 0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
@@ -165,6 +200,8 @@ def main():
     parser.add_argument("--data", default=str(LOCAL_COPY))
     parser.add_argument("--encoder", default="minilm-l6")
     parser.add_argument("--runs", default="recipe_runs.jsonl", help="finished runs, one a line")
+    parser.add_argument("--markdown", action="store_true", help="the table as Markdown, too")
+    parser.add_argument("--report", action="store_true", help="run nothing: --runs' table")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: a run, as JSON
     args = parser.parse_args()
     if args.one:
@@ -173,8 +210,9 @@ def main():
         return
     path = Path(args.runs)
     done = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+    sizes = [] if args.report else args.sizes
     with tempfile.TemporaryDirectory() as scratch:
-        data_sets = datasets(Path(args.data), args.sizes, args.topics, Path(scratch))
+        data_sets = datasets(Path(args.data), sizes, args.topics and not args.report, Path(scratch))
         for name, data in data_sets.items():
             for seed in args.seeds:
                 for recipe in args.recipes:
@@ -189,7 +227,11 @@ def main():
                     with open(path, "a") as handle:
                         handle.write(json.dumps(run) + "\n")
     chosen = [run for run in done if run["recipe"] in args.recipes]
-    print(json.dumps({"cpu": cpu_model(), "recipes": summary(chosen)}, indent=2))
+    chosen.sort(key=lambda run: args.recipes.index(run["recipe"]))
+    table = summary(chosen)
+    print(json.dumps({"cpu": cpu_model(), "recipes": table}, indent=2))
+    if args.markdown:
+        print(markdown(table), file=sys.stderr)
 
 
 if __name__ == "__main__":
