@@ -30,9 +30,13 @@ __version__ = "0.1.0"
 # here on first use.
 API_NAMES = (
     "BertKerasError",
+    "BestTrial",
     "Datasets",
     "Encoder",
+    "ExportResult",
     "FreezeSpec",
+    "SearchResult",
+    "TrainResult",
     "build_classifier",
     "evaluate",
     "export",

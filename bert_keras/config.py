@@ -41,7 +41,7 @@ SERVING_PRECISION = "float32"  # `export`'s default: the serving hardware is unk
 RUN_FORMAT = "bert-keras-run/1"
 MAX_SEED = 2**31 - 1
 FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen_prefix/plan.py
-JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see training/jit.py
+JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see placement/resolved.py
 AUTO_EPOCHS = "auto"  # `epochs`: while the validation score improves; see training/rounds.py
 POOLINGS = ("mean", "cls")  # what the head reads; see training/classifier.py
 # Settings that say where a run is, where it keeps its cache and how it compiles, not what it

@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     except bk.BertKerasError as error:
         print(f"export.py: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(result))
+    print(json.dumps(result.to_dict()))
     return 0
 
 

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
         )
         if args.train_last is not None:
             given["freeze"] = bk.FreezeSpec(train_last=args.train_last)
-        metrics = bk.train(
+        result = bk.train(
             args.out,
             args.data,
             encoder=args.encoder,
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     except bk.BertKerasError as error:
         print(f"train.py: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(metrics))  # the last line of stdout; progress comes before it
+    print(json.dumps(result.to_dict()))  # the last line of stdout; progress comes before it
     return 0
 
 

@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--export-best", default=None)
     args = parser.parse_args(argv)
     try:
-        summary = bk.tune(
+        result = bk.tune(
             args.out,
             args.data,
             encoder=args.encoder,
@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     except bk.BertKerasError as error:
         print(f"tune_freeze_depth.py: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(summary))
+    print(json.dumps(result.to_dict()))
     return 0
 
 

@@ -3,8 +3,9 @@
 Build it yourself (`load_encoder`, `build_classifier`, `make_datasets`, then your own
 `model.fit`, `export_model`), or run the whole job the command line runs (`train`,
 `evaluate`, `export`, `load_predictor`, `tune`): checkpoints and resume, the frozen-prefix
-cache, schedules, precision and calibration included. Every name here is also
-`bert_keras.NAME`.
+cache, schedules, precision and calibration included; they return typed results
+(`TrainResult`, `SearchResult`, `ExportResult`), each with the dictionary the command line
+prints. Every name here is also `bert_keras.NAME`.
 
 The README's script (run as a test) goes from an encoder to predictions. In short
 (`encoder_dir`: a converted encoder of two blocks; `reviews`: a folder with train.csv and
@@ -32,10 +33,10 @@ from bert_keras.api.building import (
     make_datasets,
     text_classifier,
 )
-from bert_keras.api.jobs import export_model, load_predictor, train, tune
+from bert_keras.api.jobs import export, export_model, load_predictor, train, tune
+from bert_keras.api.results import BestTrial, ExportResult, SearchResult, TrainResult
 from bert_keras.errors import BertKerasError
 from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.freezing.spec import FreezeSpec
-from bert_keras.serving.export import export
 
 __all__ = list(API_NAMES)  # listed once, in the package root

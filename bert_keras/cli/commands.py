@@ -2,6 +2,7 @@
 library, and prints its result (JSON on stdout; progress on stderr)."""
 
 import contextlib
+import dataclasses
 import json
 import sys
 import time
@@ -49,13 +50,15 @@ def freeze_spec_from_args(args) -> FreezeSpec:
     return FreezeSpec(**{flag: getattr(args, flag) for flag in FREEZE_FLAGS})
 
 
-def train_config_from_args(args) -> TrainConfig:
+def train_settings_from_args(args) -> dict:
+    """The flags given, as the keyword arguments of `bert_keras.train` (every field of
+    `TrainConfig`; `out`, `data` and `encoder` included)."""
     values = {
-        name: getattr(args, name)
-        for name in DEFAULTS.to_dict()
-        if name not in ("freeze", "out") and getattr(args, name, None) is not None
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(TrainConfig)
+        if field.name not in ("freeze", "out") and getattr(args, field.name, None) is not None
     }
-    return TrainConfig(out=args.out, freeze=freeze_spec_from_args(args), **values)
+    return {"out": args.out, "freeze": freeze_spec_from_args(args), **values}
 
 
 # -- the commands ----------------------------------------------------------------------
@@ -98,58 +101,56 @@ def cmd_layers(args):
 
 
 def cmd_train(args):
-    config = train_config_from_args(args)
-    from bert_keras.training.train import train
+    import bert_keras.api as bk  # TensorFlow loads only for the commands that use it
 
     with _progress_on_stderr():
-        metrics = train(config, overwrite=args.overwrite)
-    _print_json(metrics)
+        result = bk.train(overwrite=args.overwrite, **train_settings_from_args(args))
+    _print_json(result.to_dict())
 
 
 def cmd_tune(args):
-    base = train_config_from_args(args)
-    from bert_keras.tuning.search import run_search
+    import bert_keras.api as bk
 
     space_flags = {
         flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
         for flag in SEARCH_FLAGS
     }
     with _progress_on_stderr():
-        summary = run_search(
-            base,
-            args.out,
+        result = bk.tune(
             blocks=args.blocks,
-            oracle_name=args.oracle,
+            oracle=args.oracle,
             max_trials=args.max_trials,
             overwrite=args.overwrite,
-            space_flags=space_flags,
             export_best=args.export_best,
             command_of=lambda settings: command_line("train", settings, args.options),
+            **space_flags,
+            **train_settings_from_args(args),
         )
-    _print_json(summary)
+    _print_json(result.to_dict())
 
 
 def cmd_evaluate(args):
-    from bert_keras.evaluation.evaluate import DATA_FLAGS, evaluate
+    import bert_keras.api as bk
+    from bert_keras.evaluation.evaluate import DATA_FLAGS
 
     with _progress_on_stderr():
-        result = evaluate(
+        result = bk.evaluate(
             args.model, report=args.report, **{flag: getattr(args, flag) for flag in DATA_FLAGS}
         )
     _print_json(result)
 
 
 def cmd_export(args):
-    from bert_keras.serving.export import export
+    import bert_keras.api as bk
 
     with _progress_on_stderr():
-        result = export(args.run_dir, args.model_dir, args.precision)
-    for signature, ops in result["required_ops"].items():
+        result = bk.export(args.run_dir, args.model_dir, args.precision)
+    for signature, ops in result.required_ops.items():
         print(
             f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}",
             file=sys.stderr,
         )
-    _print_json(result)
+    _print_json(result.to_dict())
 
 
 def cmd_predict(args):

@@ -145,17 +145,7 @@ def export(
         the warm-up requests written, and the check's figures (`checked_examples`,
         `max_abs_difference`).
 
-    Example (`run_dir`: a finished run; fresh_check=False: checked in this process,
-    quicker than the default's fresh one):
-
-    >>> result = export(run_dir, new_dir + "/sentiment", fresh_check=False)
-    >>> result["version"], result["token_ids_version"]
-    (1, 1)
-    >>> result["checked_examples"]  # the run's 40 test reviews and 5 odd ones, each served
-    45
-    >>> ops = result["required_ops"]
-    >>> ops["from_token_ids"]  # the token-id model: core TensorFlow only
-    []
+    `bert_keras.export` is this call, returning an `ExportResult`, with an example.
     """
     if precision not in PRECISIONS:
         raise UserInputError(f"precision={precision}: expected one of {', '.join(PRECISIONS)}")

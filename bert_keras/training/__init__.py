@@ -1,2 +1,2 @@
 """Training a classifier: the task model, optimizer and schedule, callbacks, checkpoints,
-tf.distribute strategies, the run directory, `train`, `evaluate` and plots."""
+the run directory, `train`, and plots."""

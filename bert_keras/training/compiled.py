@@ -39,7 +39,7 @@ def build_compiled_classifier(
         optimizer=make_optimizer(config, total_steps, depth, warmup_steps),
         loss=classification_loss(labels),
         metrics=classification_metrics(labels),
-        jit_compile=bool(config.resolved_jit_compile),  # XLA: training.jit
+        jit_compile=bool(config.resolved_jit_compile),  # XLA: placement.resolved
     )
     _create_metric_variables(model, labels)
     return model

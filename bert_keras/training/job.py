@@ -29,9 +29,9 @@ from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_
 from bert_keras.frozen_prefix.plan import Plan, cached, choose
 from bert_keras.frozen_prefix.source import PrefixSource, RunCache
 from bert_keras.notices import say
+from bert_keras.placement.strategy import cluster_size, input_shard, make_strategy
 from bert_keras.training.classifier import ENCODER_LAYER
 from bert_keras.training.compiled import build_compiled_classifier
-from bert_keras.training.distribution import cluster_size, input_shard, make_strategy
 from bert_keras.training.rounds import Rounds, plan_rounds, schedule_steps
 
 

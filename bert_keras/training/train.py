@@ -18,6 +18,8 @@ from bert_keras.files.atomic import write_text_atomic
 from bert_keras.frozen_prefix.plan import record_plan, recorded_plan
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.notices import say
+from bert_keras.placement.resolved import resolve_placement
+from bert_keras.placement.strategy import cluster_size, is_chief, task
 from bert_keras.scoring import multiclass, multilabel
 from bert_keras.scoring.calibration import calibrate
 from bert_keras.training.callbacks import (
@@ -35,9 +37,7 @@ from bert_keras.training.checkpoints import (
     check_backup_fits,
     saved_epoch,
 )
-from bert_keras.training.distribution import cluster_size, is_chief, task
 from bert_keras.training.final_metrics import final_metrics
-from bert_keras.training.jit import resolve_jit
 from bert_keras.training.job import Job, load_job
 from bert_keras.training.plots import plot_training_curves
 from bert_keras.training.predictions import split_logits
@@ -51,7 +51,6 @@ from bert_keras.training.run_dir import (
     finished_metrics,
     read_run,
 )
-from bert_keras.training.run_precision import resolve_run
 
 
 def _write_replica_checksum(run_dir: Path, model):
@@ -238,8 +237,7 @@ def _train(
 def _resolve_settings(config: TrainConfig, kept) -> tuple[TrainConfig, list[str]]:
     """`config` with its precision and XLA choices worked out (and, resuming the run
     `kept`, its label order), and the notes that say why, said once the run is claimed."""
-    config, precision_note = resolve_run(config, kept.to_dict() if kept is not None else None)
-    config, jit_note = resolve_jit(config)
+    config, notes = resolve_placement(config, kept.to_dict() if kept is not None else None)
     if kept is not None and config.labels is None:
         config = dataclasses.replace(config, labels=kept.labels)  # the order it trained in
-    return config, [note for note in (precision_note, jit_note) if note]
+    return config, notes

@@ -40,11 +40,10 @@ from bert_keras.frozen_prefix.plan import choose
 from bert_keras.frozen_prefix.source import PrefixSource
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.notices import say
+from bert_keras.placement.resolved import resolve_placement
 from bert_keras.serving.export import export
 from bert_keras.training.classifier import build_classifier
-from bert_keras.training.jit import resolve_jit
 from bert_keras.training.job import prefix_source
-from bert_keras.training.run_precision import resolve_run
 from bert_keras.training.train import train
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
@@ -183,10 +182,9 @@ def run_search(
     """
     tune_dir, role = Path(tune_dir), search_role()
     previous, overwrite = _previous_search(tune_dir, role, overwrite)
-    base, precision_note = resolve_run(
+    base, notes = resolve_placement(
         base, previous["base"] if previous is not None and not overwrite else None
     )
-    base, jit_note = resolve_jit(base)
     shared = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, shared)
     source = _load_inputs(base, space.blocks or range(space.depth + 1), shared)
@@ -194,9 +192,8 @@ def run_search(
     base = dataclasses.replace(base, labels=source.splits.labels.names)
     source = dataclasses.replace(source, data=base.data_spec)  # the key the trials look up
     _open_search_dir(tune_dir, previous, settings, overwrite)
-    for note in (precision_note, jit_note):
-        if note:
-            say(note)
+    for note in notes:
+        say(note)
     tuner = FreezeDepthTuner(
         make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
         base,

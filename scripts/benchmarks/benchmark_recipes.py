@@ -98,7 +98,7 @@ def one_run(recipe: str, data: dict, seed: int, encoder: str) -> dict:
         settings["freeze"] = bk.FreezeSpec(train_last=settings.pop("train_last"))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(sys.stderr):
-        metrics = bk.train(out, encoder=encoder, seed=seed, verbose=0, **data, **settings)
+        metrics = bk.train(out, encoder=encoder, seed=seed, verbose=0, **data, **settings).metrics
     return {
         "f1": metrics["f1"],
         "auc": metrics.get("auc"),

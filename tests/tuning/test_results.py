@@ -93,7 +93,7 @@ def test_the_command_of_a_trial_is_one_train_takes_back_to_the_same_configuratio
     """Every setting away from its default, a resolved precision and a schedule included:
     the command line's words for them parse back into the same configuration."""
     from bert_keras.cli import build_parser
-    from bert_keras.cli.commands import train_config_from_args
+    from bert_keras.cli.commands import train_settings_from_args
     from bert_keras.cli.wording import command_line, long_options
 
     config = TrainConfig(
@@ -117,7 +117,7 @@ def test_the_command_of_a_trial_is_one_train_takes_back_to_the_same_configuratio
     assert "--precision mixed_bfloat16" in command and "resolved" not in command, command
     args = parser.parse_args(shlex.split(command)[1:])
     expected = dataclasses.replace(config, precision="mixed_bfloat16", resolved_precision=None)
-    assert train_config_from_args(args) == expected
+    assert TrainConfig(**train_settings_from_args(args)) == expected
     settings = json.loads(json.dumps(reproducing_settings(config)))  # as best.json holds them
     assert TrainConfig(**{**settings, "freeze": FreezeSpec(**settings["freeze"])}) == expected
 

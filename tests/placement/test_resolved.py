@@ -8,7 +8,7 @@ from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
 from bert_keras.config import TrainConfig
-from bert_keras.training.jit import resolve_jit
+from bert_keras.placement.resolved import resolve_jit
 from bert_keras.training.job import load_job
 
 MODES = {  # every mode in three runs: inline and cached, each precision, a schedule, rates

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from bert_keras.errors import UserInputError
-from bert_keras.training.distribution import (
+from bert_keras.placement.strategy import (
     cluster_size,
     is_chief,
     make_strategy,
