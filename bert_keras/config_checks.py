@@ -22,6 +22,12 @@ def number_in(value, low, high, closed_low=False, closed_high=False) -> bool:
 
 
 Check = tuple[str, bool, "str | tuple"]  # (argument, whether valid, what it must be or its choices)
+MAX_SEED = 2**31 - 1
+
+
+def seed_check(seed) -> Check:
+    """The check of a `seed`: a whole number TensorFlow's and NumPy's generators take."""
+    return ("seed", whole_in(seed, 0, MAX_SEED), f"must be a whole number from 0 to {MAX_SEED}")
 
 
 def raise_first_failed(owner, checks: list[Check]):

@@ -145,7 +145,7 @@ def trained_run_reviews(trained_run) -> str:
     """The folder of trained_run's reviews (train.csv and test.csv)."""
     import json
 
-    return json.loads((trained_run / "config.json").read_text())["data"]
+    return json.loads((trained_run / "config.json").read_text())["settings"]["data"]
 
 
 @pytest.fixture(scope="session")

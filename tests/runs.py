@@ -14,6 +14,18 @@ from kill import cli
 from shared import built_once
 
 
+def run_config(out) -> tuple[dict, dict | None]:
+    """(settings, record) of the run in `out`, as its config.json holds them."""
+    values = json.loads((Path(out) / "config.json").read_text())
+    return values["settings"], values["record"]
+
+
+def rewrite_run_config(out, settings: dict, record: dict | None):
+    """Writes `out`/config.json anew with `settings` and `record`, as a run would."""
+    values = {"format": "bert-keras-run/2", "settings": settings, "record": record}
+    (Path(out) / "config.json").write_text(json.dumps(values))
+
+
 def history_lines(out):
     path = out / "history.csv"
     return path.read_text().splitlines()[1:] if path.exists() else []

@@ -26,7 +26,7 @@ ROUNDED_ATOL = 2e-6
 def _model_of(run_dir) -> tuple:
     """(the classifier with the run's best weights, its preprocessor, its config), read
     once per process: the tests only read them."""
-    config = json.loads((run_dir / "config.json").read_text())
+    config = json.loads((run_dir / "config.json").read_text())["settings"]
     paths = resolve_encoder(config["encoder"])
     model = build_classifier(
         paths.encoder,
@@ -78,7 +78,7 @@ def threshold_of(run_dir) -> float:
 def run_test_reviews(run_dir, count: int | None = None) -> tuple[list[str], np.ndarray]:
     """The run's own test reviews (title and content joined, as training joins them) and
     their labels (0 negative, 1 positive), read from its test.csv here."""
-    data = json.loads((run_dir / "config.json").read_text())["data"]
+    data = json.loads((run_dir / "config.json").read_text())["settings"]["data"]
     rows = [line.rstrip('"\n').split('","') for line in open(f"{data}/test.csv")][:count]
     texts = [f"{title}. {content}" for _, title, content in rows]
     return texts, np.array([int(label.lstrip('"')) - 1 for label, _, _ in rows])

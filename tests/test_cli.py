@@ -12,6 +12,7 @@ import pytest
 import tiny_tfds  # noqa: F401  (registers the tiny TFDS datasets the cases name)
 from cli_cases import CASES
 from odd_encoders import write_encoder_without_pooled_output, write_unmappable_encoder
+from runs import rewrite_run_config, run_config
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
 
 from bert_keras.cli import build_parser, main
@@ -30,10 +31,9 @@ def _runs(root, trained_run, other_encoder) -> dict:
     """A finished run of its own, one whose encoder is now another, one unfinished."""
     run = shutil.copytree(trained_run, root / "run")
     replaced = shutil.copytree(run, root / "run_encoder_replaced")
-    config = json.loads((replaced / "config.json").read_text())
-    (replaced / "config.json").write_text(
-        json.dumps({**config, "encoder": str(other_encoder), "out": str(replaced)})
-    )
+    settings, record = run_config(replaced)
+    settings = {**settings, "encoder": str(other_encoder), "out": str(replaced)}
+    rewrite_run_config(replaced, settings, record)
     unfinished = shutil.copytree(run, root / "run_unfinished")
     (unfinished / "metrics.json").unlink()
     shutil.rmtree(unfinished / "best")

@@ -26,7 +26,7 @@ def json_of(result: subprocess.CompletedProcess) -> dict:
 
 @pytest.fixture(scope="module")
 def reviews(trained_run):
-    return json.loads((trained_run / "config.json").read_text())["data"]
+    return json.loads((trained_run / "config.json").read_text())["settings"]["data"]
 
 
 def test_bench_freezing_times_each_trainable_depth(tiny_encoder_dir):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runs import run_config
 from served import ROUNDED_ATOL, calibrated_probabilities
 
 from bert_keras.serving.predict import Predictor
@@ -26,7 +27,7 @@ def test_train_export_and_tune_scripts(tiny_encoder_dir, trained_run_reviews, tm
     argv = [*common, "--out", run, "--train-last", "1", *small]
     assert script_main("train.py")(list(map(str, argv))) == 0
     printed = json.loads(capsys.readouterr().out.splitlines()[-1])
-    config = json.loads((run / "config.json").read_text())
+    config, _ = run_config(run)
     assert config["freeze"]["train_last"] == 1 and config["batch_size"] == 8
     assert printed == json.loads((run / "metrics.json").read_text())
 

@@ -35,6 +35,16 @@ from bert_keras.api.building import (
 )
 from bert_keras.api.jobs import export, export_model, load_predictor, train, tune
 from bert_keras.api.results import BestTrial, ExportResult, SearchResult, TrainResult
+from bert_keras.config import (
+    CacheSpec,
+    ModelSpec,
+    OptimizerSpec,
+    PlacementSpec,
+    ThresholdSpec,
+    TrainConfig,
+)
+from bert_keras.data.columns import Columns
+from bert_keras.data.spec import DataSpec
 from bert_keras.errors import BertKerasError
 from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.freezing.spec import FreezeSpec

@@ -9,11 +9,13 @@ from typing import Any
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import ModelSpec, OptimizerSpec, data_spec
+from bert_keras.config_checks import seed_check
 from bert_keras.data.pipeline import SHUFFLE_BUFFER, encode_batches, evaluation_dataset
 from bert_keras.data.sources import load_splits
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
+from bert_keras.errors import UserInputError
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
 from bert_keras.training import classifier
@@ -214,20 +216,17 @@ def make_datasets(
     ...
     bert_keras.errors.UserInputError: validation_split=1.5: must be between 0 and 1
     """
-    config = TrainConfig(
-        out="",
-        data=str(data),
-        encoder=encoder.spec,
-        batch_size=batch_size,
-        max_seq_length=max_seq_length,
-        seed=seed,
-        **source,
-    )
-    splits = load_splits(config.data_spec)
+    OptimizerSpec(batch_size=batch_size)  # each checks its own value where it is made
+    ModelSpec(max_seq_length=max_seq_length)
+    _, seed_ok, seed_rule = seed_check(seed)
+    if not seed_ok:
+        raise UserInputError(f"seed={seed}: {seed_rule}")
+    spec = data_spec(str(data), **source)
+    splits = load_splits(spec)
     train_examples = splits.train.examples.shuffle(
         min(splits.train.size, SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True
     )
-    pipeline = (encoder.preprocessor, batch_size, max_seq_length, config.text_fields)
+    pipeline = (encoder.preprocessor, batch_size, max_seq_length, spec.text_fields)
     return Datasets(
         encode_batches(train_examples, *pipeline).prefetch(tf.data.AUTOTUNE),
         evaluation_dataset(splits.validation, *pipeline),

@@ -15,15 +15,21 @@ from bert_keras.config import (
     SERVING_PRECISION,
     TrainConfig,
 )
+from bert_keras.data.spec import DataSpec
 from bert_keras.serving import export as exports
 from bert_keras.serving.predict import Predictor
 from bert_keras.training.train import train as _train_job
 from bert_keras.tuning.search import run_search
 
 
+def _data(data: str | Path | DataSpec) -> str | DataSpec:
+    """`data` as `TrainConfig.from_settings` takes it: a source's name or path, or a DataSpec."""
+    return data if isinstance(data, DataSpec) else str(data)
+
+
 def train(
     out: str | Path,
-    data: str | Path = "amazon_polarity",
+    data: str | Path | DataSpec = "amazon_polarity",
     encoder: str = "minilm-l6",
     overwrite: bool = False,
     **settings: Any,
@@ -33,12 +39,14 @@ def train(
 
     Args:
         out: the run directory.
-        data: as `make_datasets` takes it.
+        data: as `make_datasets` takes it, or a `DataSpec`.
         encoder: as `load_encoder` takes it.
         overwrite: replace a run bert-keras wrote in `out`.
-        **settings: any field of `TrainConfig` (`freeze=FreezeSpec(...)`, `epochs`,
-            `batch_size`, `learning_rate`, `precision`, `strategy`, ...); `verbose` too
-            (Keras' progress: 0 none, 1 a bar, 2 a line per epoch).
+        **settings: any setting of a run by its flag's name (`epochs`, `batch_size`,
+            `learning_rate`, `precision`, `limit`, ..., `freeze=FreezeSpec(...)`), or a
+            whole part (`optimizer=OptimizerSpec(...)`, `model=ModelSpec(...)`, ...: see
+            `TrainConfig`); `verbose` too (Keras' progress: 0 none, 1 a bar, 2 a line per
+            epoch).
 
     Returns:
         A `TrainResult`: the test F1 and AUC of the best weights, the epochs run, and
@@ -63,7 +71,7 @@ def train(
     True
     """
     verbose = settings.pop("verbose", None)
-    config = TrainConfig(out=str(out), data=str(data), encoder=encoder, **settings)
+    config = TrainConfig.from_settings(str(out), data=_data(data), encoder=encoder, **settings)
     return TrainResult.from_metrics(
         config.out, _train_job(config, overwrite=overwrite, verbose=verbose)
     )
@@ -192,7 +200,7 @@ def load_predictor(model_dir: str | Path) -> Predictor:
 
 def tune(
     out: str | Path,
-    data: str | Path = "amazon_polarity",
+    data: str | Path | DataSpec = "amazon_polarity",
     encoder: str = "minilm-l6",
     blocks: Sequence[int] | None = None,
     oracle: str = DEFAULT_ORACLE,
@@ -241,7 +249,7 @@ def tune(
     (True, True)
     """
     space = {key: settings.pop(key) for key in list(settings) if key.startswith("tune_")}
-    base = TrainConfig(out=str(out), data=str(data), encoder=encoder, **settings)
+    base = TrainConfig.from_settings(str(out), data=_data(data), encoder=encoder, **settings)
     summary = run_search(
         base,
         str(out),

@@ -2,13 +2,13 @@
 library, and prints its result (JSON on stdout; progress on stderr)."""
 
 import contextlib
-import dataclasses
 import json
 import sys
 import time
 
 from bert_keras.cli.wording import as_flags, command_line
 from bert_keras.config import (
+    SETTINGS,
     TUNED_DROPOUTS,
     TUNED_LAYER_LR_DECAYS,
     TUNED_LEARNING_RATES,
@@ -51,12 +51,12 @@ def freeze_spec_from_args(args) -> FreezeSpec:
 
 
 def train_settings_from_args(args) -> dict:
-    """The flags given, as the keyword arguments of `bert_keras.train` (every field of
-    `TrainConfig`; `out`, `data` and `encoder` included)."""
+    """The flags given, as the keyword arguments of `bert_keras.train` (every setting of a
+    run; `out`, `data` and `encoder` included)."""
     values = {
-        field.name: getattr(args, field.name)
-        for field in dataclasses.fields(TrainConfig)
-        if field.name not in ("freeze", "out") and getattr(args, field.name, None) is not None
+        name: getattr(args, name)
+        for name in SETTINGS
+        if name not in ("freeze", "out") and getattr(args, name, None) is not None
     }
     return {"out": args.out, "freeze": freeze_spec_from_args(args), **values}
 
@@ -86,8 +86,8 @@ def cmd_check(args):
 def cmd_layers(args):
     # every flag is validated as train validates it, before anything loads
     schedule = args.unfreeze_schedule
-    config = TrainConfig(
-        out="",
+    config = TrainConfig.from_settings(
+        "",
         freeze=freeze_spec_from_args(args),
         layer_lr_decay=args.layer_lr_decay,
         unfreeze_schedule=schedule,
@@ -101,14 +101,18 @@ def cmd_layers(args):
 
 
 def cmd_train(args):
+    settings = train_settings_from_args(args)
+    TrainConfig.from_settings(**settings)  # a bad value refused here, before TensorFlow loads
     import bert_keras.api as bk  # TensorFlow loads only for the commands that use it
 
     with _progress_on_stderr():
-        result = bk.train(overwrite=args.overwrite, **train_settings_from_args(args))
+        result = bk.train(overwrite=args.overwrite, **settings)
     _print_json(result.to_dict())
 
 
 def cmd_tune(args):
+    settings = train_settings_from_args(args)
+    TrainConfig.from_settings(**settings)  # a bad value refused here, before TensorFlow loads
     import bert_keras.api as bk
 
     space_flags = {
@@ -124,7 +128,7 @@ def cmd_tune(args):
             export_best=args.export_best,
             command_of=lambda settings: command_line("train", settings, args.options),
             **space_flags,
-            **train_settings_from_args(args),
+            **settings,
         )
     _print_json(result.to_dict())
 

@@ -7,9 +7,10 @@ from bert_keras.config import (
     JIT_COMPILE_MODES,
     PRECISIONS,
     STRATEGIES,
-    TrainConfig,
 )
 from bert_keras.data.spec import BAD_RECORD_POLICIES, TEXT_FIELDS
+
+D = DEFAULTS.flat()  # every setting's default, by its flat name
 
 
 def add_freeze_flags(parser):
@@ -38,7 +39,7 @@ def add_freeze_flags(parser):
 def add_data_flags(parser):
     parser.add_argument(
         "--data",
-        help=f"{DEFAULTS.data} (TFDS, the default), its .tgz, tfds:NAME[/CONFIG] (any TFDS "
+        help=f"{D['data']} (TFDS, the default), its .tgz, tfds:NAME[/CONFIG] (any TFDS "
         "text classification dataset), a folder with train.csv/test.csv, or a file",
     )
     parser.add_argument(
@@ -49,12 +50,12 @@ def add_data_flags(parser):
     parser.add_argument(
         "--text-fields",
         choices=TEXT_FIELDS,
-        help=f"title and content joined, or content only (default {DEFAULTS.text_fields})",
+        help=f"title and content joined, or content only (default {D['text_fields']})",
     )
     parser.add_argument(
         "--on-bad-record",
         choices=BAD_RECORD_POLICIES,
-        help=f"stop at a bad record, or skip and count it (default {DEFAULTS.on_bad_record})",
+        help=f"stop at a bad record, or skip and count it (default {D['on_bad_record']})",
     )
     parser.add_argument(
         "--text-column",
@@ -90,33 +91,38 @@ def whole_or_word(text: str) -> int | str:
     return int(text) if text.strip().isdigit() else text
 
 
-def numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
-    """(flag, type, help) of every setting that takes one number or string."""
+def numeric_flags(d: dict) -> list[tuple[str, type, str]]:
+    """(flag, type, help) of every setting that takes one number or string; `d`: the
+    settings' defaults, by their flat names."""
     return [
-        ("--train-split", str, f"TFDS split, e.g. 'train[:10000]' (default {d.train_split})"),
-        ("--test-split", str, f"TFDS split of the final evaluation (default {d.test_split})"),
+        ("--train-split", str, f"TFDS split, e.g. 'train[:10000]' (default {d['train_split']})"),
+        ("--test-split", str, f"TFDS split of the final evaluation (default {d['test_split']})"),
         ("--limit", int, "use only the first N training records"),
-        ("--validation-split", float, f"held out of training (default {d.validation_split})"),
-        ("--max-seq-length", int, f"tokens per example (default {d.max_seq_length})"),
-        ("--epochs", whole_or_word, f"N, or auto: while validation improves (default {d.epochs})"),
-        ("--batch-size", int, f"global batch (default {d.batch_size})"),
-        ("--learning-rate", float, f"peak AdamW rate (default {d.learning_rate})"),
-        ("--weight-decay", float, f"decoupled weight decay (default {d.weight_decay})"),
-        ("--warmup-fraction", float, f"of all steps (default {d.warmup_fraction})"),
-        ("--clip-norm", float, f"global gradient norm (default {d.clip_norm})"),
+        ("--validation-split", float, f"held out of training (default {d['validation_split']})"),
+        ("--max-seq-length", int, f"tokens per example (default {d['max_seq_length']})"),
+        (
+            "--epochs",
+            whole_or_word,
+            f"N, or auto: while validation improves (default {d['epochs']})",
+        ),
+        ("--batch-size", int, f"global batch (default {d['batch_size']})"),
+        ("--learning-rate", float, f"peak AdamW rate (default {d['learning_rate']})"),
+        ("--weight-decay", float, f"decoupled weight decay (default {d['weight_decay']})"),
+        ("--warmup-fraction", float, f"of all steps (default {d['warmup_fraction']})"),
+        ("--clip-norm", float, f"global gradient norm (default {d['clip_norm']})"),
         ("--layer-lr-decay", float, "block i at lr x D^(depth - i), embeddings lowest (default 1)"),
         (
             "--unfreeze-schedule",
             str,
             "epoch e trains the last K_e blocks, e.g. 1,2,4 (default: fixed)",
         ),
-        ("--dropout", float, f"before the head (default {d.dropout})"),
+        ("--dropout", float, f"before the head (default {d['dropout']})"),
         (
             "--pooling",
             str,
-            f"the head reads: mean of the token outputs, or cls (default {d.pooling})",
+            f"the head reads: mean of the token outputs, or cls (default {d['pooling']})",
         ),
-        ("--seed", int, f"data order, head, dropout masks (default {d.seed})"),
+        ("--seed", int, f"data order, head, dropout masks (default {d['seed']})"),
         (
             "--target-precision",
             float,
@@ -129,11 +135,11 @@ def numeric_flags(d: TrainConfig) -> list[tuple[str, type, str]]:
 def add_training_flags(parser):
     """Every TrainConfig setting as a flag; unset flags take the config's defaults."""
     parser.add_argument(
-        "--encoder", help=f"built-in name, directory or TF Hub handle (default {DEFAULTS.encoder})"
+        "--encoder", help=f"built-in name, directory or TF Hub handle (default {D['encoder']})"
     )
     add_data_flags(parser)
     add_label_flags(parser)
-    for flag, kind, text in numeric_flags(DEFAULTS):
+    for flag, kind, text in numeric_flags(D):
         parser.add_argument(flag, type=kind, help=text)
     add_placement_flags(parser)
     parser.add_argument(
@@ -155,7 +161,7 @@ def add_label_flags(parser):
     )
     parser.add_argument(
         "--label-delimiter",
-        help=f"between a delimited file's labels (default {DEFAULTS.label_delimiter})",
+        help=f"between a delimited file's labels (default {D['label_delimiter']})",
     )
     parser.add_argument(
         "--allow-no-label",
@@ -173,27 +179,27 @@ def add_label_flags(parser):
 
 def add_placement_flags(parser):
     """The flags that say where and how a run computes: strategy, precision, XLA, cache."""
-    d = DEFAULTS
+    d = D
     parser.add_argument(
-        "--strategy", choices=STRATEGIES, help=f"tf.distribute strategy (default {d.strategy})"
+        "--strategy", choices=STRATEGIES, help=f"tf.distribute strategy (default {d['strategy']})"
     )
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help=f"default {d.precision}: mixed_bfloat16 on CPUs with AMX or AVX512-BF16, TPUs and "
+        help=f"default {d['precision']}: mixed_bfloat16 on CPUs with AMX or AVX512-BF16, TPUs and "
         "GPUs of compute capability 8+, mixed_float16 on 7.x GPUs, float32 elsewhere",
     )
     parser.add_argument(
         "--jit-compile",
         choices=JIT_COMPILE_MODES,
-        help=f"compile the training step with XLA; default {d.jit_compile}: on for TPUs and GPUs, "
-        "off on CPU",
+        help="compile the training step with XLA; default "
+        f"{d['jit_compile']}: on for TPUs and GPUs, off on CPU",
     )
     parser.add_argument(
         "--frozen-prefix",
         choices=FROZEN_PREFIX_MODES,
         help=f"compute the frozen blocks' output once and train on it (cache), or at every step "
-        f"(inline); default {d.frozen_prefix}: cache for 2+ epochs and searches",
+        f"(inline); default {d['frozen_prefix']}: cache for 2+ epochs and searches",
     )
     parser.add_argument(
         "--cache-memory-gb",

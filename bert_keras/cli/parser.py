@@ -79,7 +79,7 @@ def _add_encoder_commands(commands):
     )
     layers.add_argument(
         "--pooling",
-        default=DEFAULTS.pooling,
+        default=DEFAULTS.model.pooling,
         help="what the head reads: mean (the pooler then stays frozen) or cls",
     )
     add_freeze_flags(layers)

@@ -231,7 +231,7 @@ def load_splits(spec: DataSpec) -> Splits:
     """The train, validation and test splits `spec.data` stands for.
 
     Args:
-        spec: the source and how to read it (`TrainConfig.data_spec` gives a run's).
+        spec: the source and how to read it (`TrainConfig.data` gives a run's).
 
     Returns:
         Splits of unbatched {"label", "title", "content"} datasets with their sizes;

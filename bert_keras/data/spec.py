@@ -1,7 +1,7 @@
 """What the data layer is asked for: where the examples come from and how to read them.
 
-`TrainConfig.data_spec` gives a run's; a script may make its own. `load_splits` and
-`load_evaluation_split` (`data.sources`) take nothing else.
+`TrainConfig.data` is a run's; a script may make its own (or `config.data_spec`, from flat
+settings). `load_splits` and `load_evaluation_split` (`data.sources`) take nothing else.
 """
 
 import dataclasses

@@ -86,6 +86,7 @@ def ensure_builtin(name: str) -> Path:
             # out of the way at once; readers never see a half-deleted cache
             os.rename(cache, stale)
             shutil.rmtree(stale, ignore_errors=True)
+        # here, not at the top: listing the built-ins (`bert-keras encoders`) loads no TensorFlow
         from bert_keras.encoders.convert import convert
 
         checkpoint = checkpoint_dir(BUILTIN_ENCODERS[name])

@@ -17,6 +17,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+import tensorflow as tf
+
 from bert_keras.encoders.resolve import encoder_metadata
 
 CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo's names for bfloat16 matrix units
@@ -51,8 +53,6 @@ def _cpu_flags() -> frozenset:
 
 def this_machine(tpu: bool = False) -> Hardware:
     """The machine this process runs on; `tpu`: the run's strategy is a TPU's."""
-    import tensorflow as tf
-
     capabilities = tuple(
         tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
         for gpu in tf.config.list_physical_devices("GPU")

@@ -8,6 +8,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import tensorflow_hub as hub
+
 from bert_keras.encoders.builtin import BUILTIN_ENCODERS, ensure_builtin
 from bert_keras.encoders.layout import (
     DEFAULT_SEQ_LENGTH,
@@ -15,6 +17,7 @@ from bert_keras.encoders.layout import (
     METADATA_FILE,
     PREPROCESSOR_DIR,
 )
+from bert_keras.encoders.preprocessor import BertPreprocessor
 from bert_keras.errors import UserInputError
 
 
@@ -29,8 +32,6 @@ class EncoderPaths:
 
 
 def _fetch_hub_handle(handle: str) -> str:
-    import tensorflow_hub as hub
-
     try:
         return hub.resolve(handle)
     except Exception as error:  # hub raises anything from URLError to ValueError offline
@@ -90,8 +91,6 @@ def load_saved_model(path: str, argument: str):
     """`hub.load(path)`, with one line naming the argument when the SavedModel is unreadable.
     A truncated or damaged SavedModel fails in many ways (OSError, OpError, even
     IndexError from a short variables file), hence the broad catch."""
-    import tensorflow_hub as hub
-
     try:
         return hub.load(path)
     except Exception as error:  # noqa: BLE001  (see above)
@@ -125,8 +124,6 @@ def load_preprocessor(paths: EncoderPaths, seq_length: int | None = None):
 
 
 def _load_preprocessor(paths: EncoderPaths, seq_length: int | None):
-    from bert_keras.encoders.preprocessor import BertPreprocessor
-
     if paths.preprocessor is not None:
         preprocessor = load_saved_model(paths.preprocessor, "encoder")
         if not (hasattr(preprocessor, "tokenize") and hasattr(preprocessor, "bert_pack_inputs")):

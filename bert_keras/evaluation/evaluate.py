@@ -1,12 +1,11 @@
 """`bert-keras evaluate`: a trained run's, or an export's, metrics on any data source."""
 
-import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import TrainConfig, read_run_file
 from bert_keras.data.sources import load_evaluation_split
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
@@ -42,10 +41,8 @@ DATA_FLAGS = (
 
 
 def _split(config: TrainConfig, data: dict):
-    config = dataclasses.replace(
-        config, **{flag: value for flag, value in data.items() if value is not None}
-    )
-    split, skipped = load_evaluation_split(config.data_spec)
+    config = config.replace(**{flag: value for flag, value in data.items() if value is not None})
+    split, skipped = load_evaluation_split(config.data)
     for problem in skipped:
         say(f"skipped {problem}")
     return config, split, len(skipped)
@@ -54,11 +51,11 @@ def _split(config: TrainConfig, data: dict):
 def _evaluate_run(run_dir: Path, data: dict):
     """Keras' metrics of the best weights (at 0.5, before calibration, as training
     reports them), and the calibrated probabilities of the run's metrics.json."""
-    config, best = read_trained_run(run_dir, "model")
+    config, record, best = read_trained_run(run_dir, "model")
     config, split, skipped = _split(config, data)
     paths = resolve_encoder(config.encoder)
     model = build_compiled_classifier(
-        config, encoder_for(paths, config.compute_precision), total_steps=1
+        config, record, encoder_for(paths, record.precision), total_steps=1
     )
     restore_weights(model, best, f"model={run_dir}: its best weights {best}")
     preprocessor = load_preprocessor(paths)
@@ -80,9 +77,9 @@ def _evaluate_export(version_dir: Path, data: dict):
     """An export's own outputs (calibrated in its graph) through serving_default, as
     TF Serving computes them; its metrics at its recorded threshold."""
     extra = version_dir / "assets.extra"
-    config, split, skipped = _split(TrainConfig.read(extra / "config.json"), data)
+    config, split, skipped = _split(read_run_file(extra / "config.json")[0], data)
     calibration = read_calibration(extra / CALIBRATION_FILE)
-    texts, labels = split_texts(split, config.text_fields)
+    texts, labels = split_texts(split, config.data.text_fields)
     start = time.perf_counter()
     probabilities, _ = Predictor(version_dir).outputs(texts)  # [n, N]
     seconds = time.perf_counter() - start
@@ -163,7 +160,7 @@ def evaluate(model: str | Path, report: str | Path | None = None, **data: str) -
     texts = [text.decode("utf-8", "replace") if isinstance(text, bytes) else text for text in texts]
     result = {
         "model": str(model),
-        "data": config.data,
+        "data": config.data.data,
         "skipped_records": skipped,
         **metrics,
     }

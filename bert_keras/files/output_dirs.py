@@ -35,9 +35,12 @@ def _check_creatable(directory: Path, argument: str):
         raise UserInputError(f"{argument}={directory}: {ancestor} is not writable")
 
 
-def owned_directory(directory: Path, marker_file: str, format_marker: str, argument: str) -> bool:
-    """True if `directory` is one bert-keras wrote (its marker file carries
-    `format_marker`); False if it is absent or empty; otherwise UserInputError."""
+def owned_directory(
+    directory: Path, marker_file: str, format_markers: tuple[str, ...], argument: str
+) -> bool:
+    """True if `directory` is one bert-keras wrote (its marker file carries one of
+    `format_markers`, the newest first); False if it is absent or empty; otherwise
+    UserInputError."""
     directory = Path(directory)
     if not directory.exists():
         _check_creatable(directory, argument)
@@ -46,11 +49,11 @@ def owned_directory(directory: Path, marker_file: str, format_marker: str, argum
         raise UserInputError(f"{argument}={directory}: is a file, not a directory")
     marker = directory / marker_file
     if marker.is_file():
-        if marker_format(marker) == format_marker:
+        if marker_format(marker) in format_markers:
             return True
         raise UserInputError(
             f"{argument}={directory}: its {marker_file} was not written by bert-keras "
-            f'(no "format": "{format_marker}"); choose another `{argument}`'
+            f'(no "format": "{format_markers[0]}"); choose another `{argument}`'
         )
     if any(directory.iterdir()):
         raise UserInputError(

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
+import tf_keras
 
 from bert_keras.data.pipeline import review_text
 from bert_keras.data.spec import DataSpec
@@ -102,9 +104,6 @@ def cache_directory(cache_dir: str | None) -> Path:
 def storage_dtype(compute_precision: str) -> np.dtype:
     """What the states are kept in: the run's compute dtype (bfloat16 under mixed_bfloat16),
     whose numbers they are exactly: half the bytes of float32, and nothing lost."""
-    import tensorflow as tf
-    import tf_keras
-
     return np.dtype(
         tf.as_dtype(tf_keras.mixed_precision.Policy(compute_precision).compute_dtype).as_numpy_dtype
     )

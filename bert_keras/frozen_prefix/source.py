@@ -10,6 +10,7 @@ first trainable block. The model from token ids evaluates the test split and is 
 
 import dataclasses
 
+from bert_keras.config import CacheSpec
 from bert_keras.data.sources import Splits
 from bert_keras.data.spec import DataSpec
 from bert_keras.errors import UserInputError
@@ -17,12 +18,15 @@ from bert_keras.freezing.sublayers import hidden_size
 from bert_keras.frozen_prefix.cache import (
     CacheOptions,
     Placement,
+    cache_directory,
     computer,
     describe_placement,
     describe_states,
     estimate_bytes,
     get_states,
+    memory_budget,
     place,
+    storage_dtype,
 )
 from bert_keras.frozen_prefix.plan import Plan
 from bert_keras.frozen_prefix.states import HiddenStates
@@ -140,3 +144,36 @@ class PrefixSource:
         }
         compute = computer(self.encoder, self.preprocessor, examples, self.options)
         return get_states(keys, placement, compute)
+
+
+def run_prefix_source(
+    data: DataSpec,
+    max_seq_length: int,
+    cache: CacheSpec,
+    precision: str,
+    encoder_path: str,
+    encoder,
+    preprocessor,
+    splits: Splits,
+) -> PrefixSource:
+    """The frozen prefix of a run's (or a search's) data and encoder.
+
+    Args:
+        data: the data's settings.
+        max_seq_length: tokens per example, as the run tokenizes.
+        cache: where the states may be kept (the memory budget, the folder).
+        precision: the Keras dtype policy the run computes in; the states are kept in its
+            compute dtype.
+        encoder_path: the encoder SavedModel in that precision.
+        encoder: that encoder, loaded (`hub.load`).
+        preprocessor: the encoder's preprocessor.
+        splits: the training and validation examples.
+    """
+    options = CacheOptions(
+        max_seq_length,
+        data.text_fields,
+        storage_dtype(precision),
+        memory_budget(cache.cache_memory_gb),
+        cache_directory(cache.cache_dir),
+    )
+    return PrefixSource(data, options, encoder_path, encoder, preprocessor, splits)

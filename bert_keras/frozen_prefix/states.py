@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 FILES = ("values.npy", "row_splits.npy", "labels.npy")
 # this process's caches, by key (a search's trials share them)
@@ -68,8 +69,6 @@ def load(directory: Path) -> HiddenStates | None:
         return None
     values = np.load(directory / FILES[0], mmap_mode="r")  # read from disk as batches need it
     if values.dtype == np.dtype("V2"):  # .npy has no bfloat16: numpy reads it back as 2-byte voids
-        import tensorflow as tf
-
         values = values.view(tf.bfloat16.as_numpy_dtype)
     row_splits, labels = (np.load(directory / name) for name in FILES[1:])
     return HiddenStates(values, row_splits, labels)

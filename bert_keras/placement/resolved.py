@@ -11,78 +11,72 @@ in tf.data, on the host, and the step sees token ids (or cached hidden states) p
 a few fixed bucket widths, so XLA compiles one program per width.
 """
 
-import dataclasses
-
 import tensorflow as tf
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import PlacementSpec, RunRecord
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import resolve_encoder
 from bert_keras.placement.strategy import resolve_strategy_name
 
 
 def resolve_placement(
-    config: TrainConfig, kept: dict | None = None
-) -> tuple[TrainConfig, list[str]]:
-    """(config, notes): `config` with its precision and XLA choices worked out, and the
-    notes that say why (for `auto` only), for the caller to print once its inputs have
-    loaded (bad input gets its one line alone).
+    placement: PlacementSpec,
+    encoder: str,
+    kept: tuple[PlacementSpec, RunRecord | None] | None = None,
+    given: RunRecord | None = None,
+) -> tuple[RunRecord, list[str]]:
+    """(record, notes): what a run computes with, and the notes that say why (for `auto`
+    only), for the caller to print once its inputs have loaded (bad input gets its one
+    line alone).
 
     Args:
-        config: the run's settings.
-        kept: the settings of the run or search being resumed (as config.json holds
-            them), or None.
+        placement: the run's strategy, precision and XLA settings.
+        encoder: the run's encoder (`auto` precision asks what it was saved in).
+        kept: the placement and record of the run or search being resumed: its precision
+            is kept where the same precision is asked for, whatever this machine is.
+        given: a record worked out already (a search's, for its trials): kept as it is.
+
+    Example (`encoder_dir`: a converted encoder, saved in float32):
+
+    >>> record, notes = resolve_placement(PlacementSpec(jit_compile="on"), encoder_dir)
+    >>> record.precision in ("float32", "mixed_bfloat16"), record.jit_compile, len(notes)
+    (True, True, 1)
     """
-    config, precision_note = resolve_precision(config, kept)
-    config, jit_note = resolve_jit(config)
-    return config, [note for note in (precision_note, jit_note) if note]
+    if given is not None and given.jit_compile is not None:
+        return given, []
+    precision, precision_note = _precision(placement, encoder, kept)
+    jit_compile, jit_note = _jit_compile(placement)
+    notes = [note for note in (precision_note, jit_note) if note]
+    return RunRecord(precision, jit_compile), notes
 
 
-def resolve_precision(config: TrainConfig, kept: dict | None = None) -> tuple:
-    """(config, note): `config` with `resolved_precision` set, to the one `kept` (the
-    settings of the run or search being resumed, asked for alike) started with, whatever
-    this machine is; else the config's own (a search's trial); else resolved here. The
-    note, for `auto` only, says what and why: the caller prints it once its inputs have
-    loaded (bad input gets its one line alone).
-
-    >>> config = TrainConfig(out="run", encoder=encoder_dir, precision="float32")
-    >>> config, note = resolve_precision(config)
-    >>> config.resolved_precision, note
-    ('float32', None)
-    """
-    if kept and kept.get("precision") == config.precision and kept.get("resolved_precision"):
+def _precision(placement: PlacementSpec, encoder: str, kept) -> tuple[str, str | None]:
+    """(the precision the run computes in, the note that says why, for `auto` only)."""
+    kept_placement, kept_record = kept or (None, None)
+    if kept_record is not None and kept_placement.precision == placement.precision:
         resolved, why = (
-            kept["resolved_precision"],
+            kept_record.precision,
             "as the run started: a resumed run keeps its precision",
         )
-    elif config.resolved_precision:
-        return config, None
+    elif placement.precision != "auto":
+        return placement.precision, None
     else:
         resolved, why = resolve_here(
-            config.precision,
-            resolve_encoder(config.encoder),
-            tpu=resolve_strategy_name(config.strategy) == "tpu",
+            placement.precision,
+            resolve_encoder(encoder),
+            tpu=resolve_strategy_name(placement.strategy) == "tpu",
         )
-    note = auto_note(resolved, why) if config.precision == "auto" else None
-    return dataclasses.replace(config, resolved_precision=resolved), note
+    return resolved, auto_note(resolved, why) if placement.precision == "auto" else None
 
 
-def resolve_jit(config: TrainConfig) -> tuple:
-    """(config, note): `config` with `resolved_jit_compile` set (kept when already set: a
-    search's trial); the note, for `auto` only, says what and why.
-
-    >>> resolve_jit(TrainConfig(out="run", jit_compile="on"))[0].resolved_jit_compile
-    True
-    """
-    if config.resolved_jit_compile is not None:
-        return config, None
-    if config.jit_compile != "auto":
-        return dataclasses.replace(config, resolved_jit_compile=config.jit_compile == "on"), None
-    if resolve_strategy_name(config.strategy) == "tpu":
+def _jit_compile(placement: PlacementSpec) -> tuple[bool, str | None]:
+    """(whether the training step compiles with XLA, the note that says why, for `auto`)."""
+    if placement.jit_compile != "auto":
+        return placement.jit_compile == "on", None
+    if resolve_strategy_name(placement.strategy) == "tpu":
         on, why = True, "a TPU strategy: every step goes through XLA"
     elif tf.config.list_physical_devices("GPU"):
         on, why = True, "a GPU: XLA fuses the step's element-wise work"
     else:
         on, why = False, "CPU: TensorFlow's own oneDNN kernels"
-    note = f"jit_compile=auto: {'on' if on else 'off'} ({why})"
-    return dataclasses.replace(config, resolved_jit_compile=on), note
+    return on, f"jit_compile=auto: {'on' if on else 'off'} ({why})"

@@ -17,7 +17,8 @@ import tensorflow as tf
 from bert_keras.serving.signatures import EXAMPLES_SIGNATURE, TEXT_SIGNATURE, TOKEN_IDS_SIGNATURE
 
 
-def _request(model_name: str, signature: str, inputs: dict):
+def request(model_name: str, signature: str, inputs: dict):
+    """A PredictRequest of `signature` of `model_name` with `inputs` ({name: array})."""
     from tensorflow_serving.apis import predict_pb2
 
     request = predict_pb2.PredictRequest()
@@ -29,7 +30,7 @@ def _request(model_name: str, signature: str, inputs: dict):
 
 def text_request(model_name: str, texts: list[str]):
     """serving_default: raw reviews."""
-    return _request(
+    return request(
         model_name, TEXT_SIGNATURE, {"text": np.array([t.encode() for t in texts], object)}
     )
 
@@ -48,7 +49,7 @@ def examples_request(model_name: str, texts: list[str], titles: list[str] | None
         ).SerializeToString()
         for i, text in enumerate(texts)
     ]
-    return _request(model_name, EXAMPLES_SIGNATURE, {"examples": np.array(examples, object)})
+    return request(model_name, EXAMPLES_SIGNATURE, {"examples": np.array(examples, object)})
 
 
 def token_ids_request(model_name: str, input_word_ids, input_mask, input_type_ids):
@@ -56,7 +57,7 @@ def token_ids_request(model_name: str, input_word_ids, input_mask, input_type_id
     arrays = dict(
         input_word_ids=input_word_ids, input_mask=input_mask, input_type_ids=input_type_ids
     )
-    return _request(
+    return request(
         model_name, TOKEN_IDS_SIGNATURE, {k: np.asarray(v, np.int32) for k, v in arrays.items()}
     )
 

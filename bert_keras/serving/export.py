@@ -24,7 +24,7 @@ from pathlib import Path
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import PRECISIONS, SERVING_PRECISION, TrainConfig
+from bert_keras.config import PRECISIONS, SERVING_PRECISION, RunRecord, TrainConfig
 from bert_keras.data.pipeline import review_text
 from bert_keras.data.sources import load_evaluation_split
 from bert_keras.encoders.precision import agreement, encoder_for
@@ -56,11 +56,11 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
     model = build_classifier(
         encoder_for(paths, precision),
         config.freeze,
-        config.dropout,
+        config.model.dropout,
         config.seed,
         classes=len(config.label_set.names),
-        multi_label=config.multi_label,
-        pooling=config.pooling,
+        multi_label=config.data.multi_label,
+        pooling=config.model.pooling,
     )
     restore_weights(model, best, f"run_dir={run_dir}: its best weights {best}")
     return model
@@ -69,11 +69,11 @@ def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precisio
 def _check_texts(config) -> list[str]:
     """A few hundred real reviews of the run's own test data, when it can be read."""
     try:
-        split, _ = load_evaluation_split(config.data_spec)
+        split, _ = load_evaluation_split(config.data)
     except UserInputError:
         return FALLBACK_TEXTS
     texts = [
-        review_text(e, config.text_fields).numpy().decode("utf-8")
+        review_text(e, config.data.text_fields).numpy().decode("utf-8")
         for e in split.examples.take(CHECK_EXAMPLES)
     ]
     return texts + FALLBACK_TEXTS
@@ -109,9 +109,9 @@ def _serving_module(model, calibration: dict, preprocessor, config) -> ServingMo
         calibration,
         config.label_set,
         preprocessor,
-        config.max_seq_length,
-        config.text_fields,
-        config.label_delimiter,
+        config.model.max_seq_length,
+        config.data.text_fields,
+        config.data.columns.label_delimiter,
     )
 
 
@@ -155,7 +155,7 @@ def export(
         token_ids_dir(model_dir),
         f"{token_ids_dir(model_dir)} (where `model_dir`'s token-id model goes)",
     )
-    config, best = read_finished_run(run_dir)
+    config, record, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
     precision = serving_precision(precision, paths)
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
@@ -170,7 +170,9 @@ def export(
         reference = _serving_module(float32_model, calibration, preprocessor, config)
         quality.update(agreement(_probabilities(reference, texts), expected))
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    extras = dict(config=config, metrics=metrics, quality=quality, calibration=calibration)
+    extras = dict(
+        config=config, record=record, metrics=metrics, quality=quality, calibration=calibration
+    )
     return publish(model_dir, model, module, texts, expected, extras, fresh_check)
 
 
@@ -214,8 +216,8 @@ def export_model(
         )
     model_dir = Path(model_dir)
     _check_model_dir(model_dir, f"model_dir={model_dir}")
-    config = TrainConfig(
-        out=str(model_dir),
+    config = TrainConfig.from_settings(
+        str(model_dir),
         encoder=encoder_spec,
         labels=tuple(labels),
         multi_label=multi_label,
@@ -223,10 +225,12 @@ def export_model(
     )
     calibration = dict(UNCALIBRATED, threshold_rule="none: trained outside bert-keras' train")
     module = _serving_module(model, calibration, preprocessor, config)
+    policy = model.get_layer(ENCODER_LAYER).dtype_policy.name
     extras = dict(
         config=config,
+        record=RunRecord(policy),
         metrics={},
-        quality={"dtype_policy": model.get_layer(ENCODER_LAYER).dtype_policy.name},
+        quality={"dtype_policy": policy},
         calibration=calibration,
     )
     expected = _probabilities(module, FALLBACK_TEXTS)

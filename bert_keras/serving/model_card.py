@@ -15,10 +15,10 @@ def _returns(config) -> str:
     probabilities = (
         f"`probabilities` (float32 [batch, {len(names)}], in the order {', '.join(names)})"
     )
-    if config.multi_label:
+    if config.data.multi_label:
         return (
             f"{probabilities}, `label` (string [batch], the names at or over their thresholds, "
-            f"joined by {config.label_delimiter!r}), `label_indicator` (int32 [batch, "
+            f"joined by {config.data.columns.label_delimiter!r}), `label_indicator` (int32 [batch, "
             f"{len(names)}])"
         )
     common = f"{probabilities}, `label` (string [batch], the name), `label_index` (int32 [batch])"
@@ -30,7 +30,7 @@ def _returns(config) -> str:
 def _head(config, calibration: dict) -> tuple[str, str]:
     """(the head, how its calibrated output becomes a label)."""
     names, temperature = config.label_set.names, f"{calibration['temperature']:.4g}"
-    if config.multi_label:
+    if config.data.multi_label:
         thresholds = calibration.get("thresholds") or [0.5] * len(names)
         each = ", ".join(f"{n} {t:.4g}" for n, t in zip(names, thresholds, strict=True))
         return f"Dense({len(names)}) and a sigmoid each", (
@@ -49,7 +49,7 @@ def _head(config, calibration: dict) -> tuple[str, str]:
 
 
 def model_card(
-    config, metrics: dict, ops: dict, name: str, quality: dict, calibration: dict
+    config, record, metrics: dict, ops: dict, name: str, quality: dict, calibration: dict
 ) -> str:
     spec = {k: v for k, v in config.freeze.to_dict().items() if v not in (None, False)}
     test = ", ".join(  # a metric the kind of head lacks (precision of three labels) left out
@@ -69,15 +69,20 @@ def model_card(
         f"- `{s}`: {CALLS[s]} -> {returns}. Needs: {', '.join(ops[s]) or CORE_ONLY}." for s in ops
     )
     head, rule = _head(config, calibration)
+    data, optimizer = config.data, config.optimizer
+    epochs = f"{metrics.get('epochs_run', optimizer.epochs)} epoch(s)"
+    if optimizer.epochs == "auto" and "epochs_run" in metrics:
+        epochs += ", as long as the validation F1 improved"
     request = '{"instances": ["Great product!"]}'
     response = f'{{"predictions": [{{"label": "{names[-1]}", ...}}]}}'
     return f"""# {name}: text classifier (bert-keras), labels {", ".join(names)}
 
 - Encoder: `{config.encoder}`, frozen as {spec or "nothing (full fine-tuning)"}; head: dropout \
-{config.dropout}, {head}
-- Data: `{config.data}` ({config.text_fields}, max {config.max_seq_length} tokens), \
-{config.epochs} epoch(s), batch {config.batch_size}, peak learning rate {config.learning_rate}
-- Test metrics: {test} (the run, in {config.precision}, at 0.5 before calibration)
+{config.model.dropout}, {head}
+- Data: `{data.data}` ({data.text_fields}, max {config.model.max_seq_length} tokens), \
+{epochs}, batch {optimizer.batch_size}, peak learning rate \
+{optimizer.learning_rate}
+- Test metrics: {test} (the run, in {record.precision}, at 0.5 before calibration)
 - Calibration (assets.extra/calibration.json): {rule}
 - Serving: {", ".join(f"{k} {v}" for k, v in quality.items())}
 

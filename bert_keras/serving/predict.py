@@ -7,18 +7,21 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
+import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
 
+from bert_keras.config import read_run_file
+from bert_keras.encoders.resolve import load_saved_model
 from bert_keras.errors import UserInputError
 from bert_keras.notices import say
+from bert_keras.serving.publish import versions
+from bert_keras.training.run_dir import CONFIG_FILE
 
 BATCH_SIZE = 64
 
 
 def resolve_version(model_dir) -> Path:
     """A version directory as given, or the newest version of a model directory."""
-    from bert_keras.serving.publish import versions
-    from bert_keras.training.run_dir import CONFIG_FILE
-
     model_dir = Path(model_dir)
     if (model_dir / "saved_model.pb").is_file():
         return model_dir
@@ -89,12 +92,6 @@ class Predictor:
     """An export's serving_default, called in batches."""
 
     def __init__(self, model_dir):
-        import tensorflow as tf
-        import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
-
-        self.tf = tf
-        from bert_keras.encoders.resolve import load_saved_model
-
         self.version_dir = resolve_version(model_dir)
         self.signatures = load_saved_model(str(self.version_dir), "model").signatures
         if "serving_default" not in self.signatures:
@@ -107,9 +104,8 @@ class Predictor:
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
         """The label names in the order of `probabilities`' columns (the export's config)."""
-        from bert_keras.config import TrainConfig
-
-        return TrainConfig.read(self.version_dir / "assets.extra" / "config.json").label_set.names
+        settings, _ = read_run_file(self.version_dir / "assets.extra" / "config.json")
+        return settings.label_set.names
 
     def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, list]:
         """(probabilities [n, N] of the labels, the label name of each review, or for
@@ -123,7 +119,7 @@ class Predictor:
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
             outputs = self.signature(
-                text=self.tf.constant([reviews[i] for i in indices], dtype=self.tf.string)
+                text=tf.constant([reviews[i] for i in indices], dtype=tf.string)
             )
             batch = outputs["probabilities"].numpy()  # [batch, N]
             if probabilities is None:

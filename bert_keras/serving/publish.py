@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from bert_keras.config import write_run_file
 from bert_keras.encoders.traced_save import save_traced
 from bert_keras.files.atomic import staging_directory
 from bert_keras.scoring.calibration import CALIBRATION_FILE
@@ -92,7 +93,7 @@ def stage_version(
     first = next(iter(signatures))
     _write_extras(staging / "assets.extra", ops, extras, model_dir.name)
     warmup = write_warmup(
-        staging / "assets.extra", model_dir.name, signatures, extras["config"].max_seq_length
+        staging / "assets.extra", model_dir.name, signatures, extras["config"].model.max_seq_length
     )
     check = check_of(staging, first, check_inputs, expected, any(ops.values()))
     return staging, {"required_ops": ops, "warmup_requests": warmup}, check
@@ -101,14 +102,14 @@ def stage_version(
 def _write_extras(extra: Path, ops: dict, extras: dict, name: str):
     extra.mkdir()
     config, quality, metrics = extras["config"], extras["quality"], extras["metrics"]
-    config.write(extra / CONFIG_FILE)
+    write_run_file(extra / CONFIG_FILE, config, extras["record"])
     (extra / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
     (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
     (extra / CALIBRATION_FILE).write_text(json.dumps(extras["calibration"], indent=2) + "\n")
     (extra / "labels.txt").write_text("".join(f"{name}\n" for name in config.label_set.names))
     (extra / "model_card.md").write_text(
-        model_card(config, metrics, ops, name, quality, extras["calibration"])
+        model_card(config, extras["record"], metrics, ops, name, quality, extras["calibration"])
     )
 
 
@@ -125,12 +126,13 @@ def publish(
     against `module`'s own probabilities for `texts`, and publishes both under one new
     version number.
 
-    `extras`: `config` (a TrainConfig: labels, encoder, lengths), `metrics`,
+    `extras`: `config` (a TrainConfig: labels, encoder, lengths), `record` (what the
+    run computed with), `metrics`,
     `calibration` and `quality` (the serving precision's agreement with float32), written
     to each version's assets.extra.
     """
     config, calibration = extras["config"], extras["calibration"]
-    twin = TokenIdServing(model, calibration, config.label_set, config.label_delimiter)
+    twin = TokenIdServing(model, calibration, config.label_set, config.data.columns.label_delimiter)
     with contextlib.ExitStack() as stack:  # both staged and checked before either is published
         staging, result, check = stage_version(
             stack, model_dir, module, {"text": texts}, expected, extras

@@ -5,7 +5,7 @@ is made before the first step is traced."""
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import RunRecord, TrainConfig
 from bert_keras.data.labels import LabelSet
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
@@ -15,31 +15,41 @@ from bert_keras.training.optimizer import make_optimizer
 
 def build_compiled_classifier(
     config: TrainConfig,
+    record: RunRecord,
     encoder_path: str,
     total_steps: int,
     warmup_steps: int | None = None,
     **classifier_options,
 ):
-    """`encoder_path`: the encoder SavedModel in the run's precision (`precision.encoder_for`);
-    `total_steps`, `warmup_steps`: the learning rate's schedule (`make_optimizer`);
-    `classifier_options`: `from_cache` and `loaded`, as `build_classifier` takes them."""
+    """The run's classifier, compiled.
+
+    Args:
+        config: the run's settings (freezing, head, optimizer, labels, seed).
+        record: what the run computes with (precision, XLA).
+        encoder_path: the encoder SavedModel in that precision (`precision.encoder_for`).
+        total_steps: where the learning rate reaches 0 (`make_optimizer`).
+        warmup_steps: the warm-up's steps; None: `warmup_fraction` of all.
+        **classifier_options: `from_cache` and `loaded`, as `build_classifier` takes them.
+    """
     labels = config.label_set
     model = build_classifier(
         encoder_path,
         config.freeze,
-        config.dropout,
+        config.model.dropout,
         config.seed,
         classes=len(labels.names),
         multi_label=labels.multi_label,
-        pooling=config.pooling,
+        pooling=config.model.pooling,
         **classifier_options,
     )
     depth = encoder_depth(group_sublayers(model.get_layer(ENCODER_LAYER).weights))
     model.compile(
-        optimizer=make_optimizer(config, total_steps, depth, warmup_steps),
+        optimizer=make_optimizer(
+            config.optimizer, record.precision, total_steps, depth, warmup_steps, config.encoder
+        ),
         loss=classification_loss(labels),
         metrics=classification_metrics(labels),
-        jit_compile=bool(config.resolved_jit_compile),  # XLA: placement.resolved
+        jit_compile=bool(record.jit_compile),  # XLA: placement.resolved
     )
     _create_metric_variables(model, labels)
     return model

@@ -48,7 +48,11 @@ def evaluate_model(model, split, preprocessor, config) -> dict:
     return evaluate_batches(
         model,
         evaluation_dataset(
-            split, preprocessor, config.batch_size, config.max_seq_length, config.text_fields
+            split,
+            preprocessor,
+            config.optimizer.batch_size,
+            config.model.max_seq_length,
+            config.data.text_fields,
         ),
         split.size,
     )
@@ -94,7 +98,7 @@ def final_metrics(
         return metrics
     cache_seconds = job.cache.info.get("seconds", 0.0)  # building the cache is training time too
     train_seconds = sum(float(row["train_seconds"]) for row in rows) + cache_seconds
-    train_examples = len(rows) * job.rounds.steps * config.batch_size
+    train_examples = len(rows) * job.rounds.steps * config.optimizer.batch_size
     if job.rounds.auto:  # how many rounds ran, and why no more did
         metrics["stopped"] = stop_reason([float(row["val_f1"]) for row in rows], job.rounds)
     metrics.update(
@@ -111,6 +115,6 @@ def final_metrics(
         ),
         skipped_records=len(job.splits.skipped),
         frozen_prefix={**job.cache.plan.to_dict(), **job.cache.info},
-        dtype_policy=config.compute_precision,
+        dtype_policy=job.record.precision,
     )
     return metrics

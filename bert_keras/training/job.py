@@ -3,12 +3,13 @@ strategy, the encoder's name, the data (quick to refuse), the encoder, the model
 frozen-prefix cache; and the batches each epoch reads from them."""
 
 import dataclasses
+import functools
 import time
 
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import OptimizerSpec, RunRecord, ThresholdSpec, TrainConfig
 from bert_keras.data.pipeline import evaluation_dataset, training_stream
 from bert_keras.data.sources import Splits, load_splits
 from bert_keras.encoders.precision import encoder_for
@@ -19,16 +20,11 @@ from bert_keras.freezing import hub_layer
 from bert_keras.freezing.hub_layer import frozen_prefix_of
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers, position_table_length
-from bert_keras.frozen_prefix.cache import (
-    CacheOptions,
-    cache_directory,
-    memory_budget,
-    storage_dtype,
-)
 from bert_keras.frozen_prefix.pipeline import cached_evaluation_dataset, cached_training_stream
 from bert_keras.frozen_prefix.plan import Plan, cached, choose
-from bert_keras.frozen_prefix.source import PrefixSource, RunCache
+from bert_keras.frozen_prefix.source import PrefixSource, RunCache, run_prefix_source
 from bert_keras.notices import say
+from bert_keras.placement.resolved import resolve_placement
 from bert_keras.placement.strategy import cluster_size, input_shard, make_strategy
 from bert_keras.training.classifier import ENCODER_LAYER
 from bert_keras.training.compiled import build_compiled_classifier
@@ -57,6 +53,7 @@ class Job:
     """Everything a run needs, loaded before RUN_DIR is touched."""
 
     config: TrainConfig
+    record: RunRecord  # what the run computes with
     strategy: tf.distribute.Strategy
     preprocessor: object
     splits: Splits
@@ -103,7 +100,7 @@ class Job:
         start, end = (r * self.rounds.steps * per_pipeline for r in (first_epoch, end_epoch))
         common = dict(
             batch_size=self.per_replica,
-            max_seq_length=config.max_seq_length,
+            max_seq_length=config.model.max_seq_length,
             seed=config.seed,
             first_epoch=start // epoch_batches,
             epochs=-(-end // epoch_batches),
@@ -114,7 +111,7 @@ class Job:
         else:
             examples = self.splits.train.examples.shard(self.shard[1], self.shard[0])
             stream = training_stream(
-                examples, size, self.preprocessor, text_fields=config.text_fields, **common
+                examples, size, self.preprocessor, text_fields=config.data.text_fields, **common
             )
         return stream.skip(start % epoch_batches).take(end - start)  # whole passes: all of them
 
@@ -122,67 +119,75 @@ class Job:
         config = self.config
         if self.cache.validation is not None:
             return cached_evaluation_dataset(
-                self.cache.validation, config.batch_size, config.max_seq_length
+                self.cache.validation, config.optimizer.batch_size, config.model.max_seq_length
             )
         return evaluation_dataset(
             self.splits.validation,
             self.preprocessor,
-            config.batch_size,
-            config.max_seq_length,
-            config.text_fields,
+            config.optimizer.batch_size,
+            config.model.max_seq_length,
+            config.data.text_fields,
         )
 
 
 def load_job(
     config: TrainConfig,
+    record: RunRecord | None = None,
     searching: bool = False,
     recorded: Plan | None = None,
     shared: SharedLoads | None = None,
 ) -> Job:
     """Encoder, data, models and cache, in the order bad input can fail them.
-    `recorded`: the frozen-prefix plan a resumed run started with; `shared`: a search's
-    encoder and preprocessor, loaded once for all its trials."""
-    strategy = make_strategy(config.strategy)
+
+    Args:
+        config: the run's settings.
+        record: what the run computes with; None: worked out here, as for a new run
+            (`placement.resolved`).
+        searching: a trial of a search (`train`'s).
+        recorded: the frozen-prefix plan a resumed run started with.
+        shared: a search's encoder and preprocessor, loaded once for all its trials.
+    """
+    strategy = make_strategy(config.placement.strategy)
+    if record is None:
+        record, _ = resolve_placement(config.placement, config.encoder)
     paths = resolve_encoder(config.encoder)  # a name or path checked: the loading comes later
     config, splits = _read_data(config)  # bad data refused before seconds of loading the encoder
-    encoder_path = encoder_for(paths, config.compute_precision)
+    encoder_path = encoder_for(paths, record.precision)
     preprocessor = load_preprocessor(paths)
-    steps, per_replica = _steps_per_epoch(strategy, splits.train.size, config.batch_size)
-    rounds = plan_rounds(config.epochs, steps)
-    schedule = schedule_steps(rounds, config.warmup_fraction)  # (warm-up, decay to 0 at)
+    rounds, per_replica, schedule = _rounds(strategy, splits.train.size, config.optimizer)
     tf_keras.utils.set_random_seed(config.seed)
-    # epoch 0's freezing
-    first = dataclasses.replace(config, freeze=config.phases()[0][2] or config.freeze)
+    first = config.replace(freeze=config.phases()[0][2] or config.freeze)  # epoch 0's freezing
+    build = functools.partial(
+        build_compiled_classifier, first, record, encoder_path, schedule[1], schedule[0]
+    )
     with strategy.scope():
         # one set of encoder variables for both models
         loaded = (
             shared.encoder(encoder_path) if shared else load_saved_model(encoder_path, "encoder")
         )
         _check_schedule(config, loaded)
-        eval_model = build_compiled_classifier(
-            first, encoder_path, schedule[1], schedule[0], loaded=loaded
-        )
-    encoder = eval_model.get_layer(ENCODER_LAYER)
-    _check_positions(config, encoder)
-    plan = recorded or choose(
-        config.frozen_prefix,
-        epochs=rounds.passes,
-        searching=searching,
-        boundary=encoder.frozen_prefix,
-        splits_apart=hub_layer.splits(loaded, sequence=config.pooling == "mean"),
-        encoder=config.encoder,
+        eval_model = build(loaded=loaded)
+    _check_positions(config, eval_model.get_layer(ENCODER_LAYER))
+    plan = recorded or _plan(config, rounds.passes, searching, eval_model, loaded)
+    source = run_prefix_source(
+        config.data,
+        config.model.max_seq_length,
+        config.cache,
+        record.precision,
+        encoder_path,
+        loaded,
+        preprocessor,
+        splits,
     )
-    source = prefix_source(config, encoder_path, loaded, preprocessor, splits)
     resumed_run = config.out if recorded is not None else None
     shard, cache, caches = _run_caches(config, plan, source, resumed_run)
     model = eval_model
     if cache.plan.mode == "cache":
         with strategy.scope():
-            model = build_compiled_classifier(
-                first, encoder_path, schedule[1], schedule[0], from_cache=True, loaded=loaded
-            )
+            model = build(from_cache=True, loaded=loaded)
     return Job(
         config=config,
+        record=record,
         strategy=strategy,
         preprocessor=preprocessor,
         splits=splits,
@@ -196,12 +201,31 @@ def load_job(
     )
 
 
+def _rounds(strategy, train_size: int, optimizer: OptimizerSpec) -> tuple:
+    """(the training's rounds, the batch per replica, the rate's (warm-up, decay to 0 at))."""
+    steps, per_replica = _steps_per_epoch(strategy, train_size, optimizer.batch_size)
+    rounds = plan_rounds(optimizer.epochs, steps)
+    return rounds, per_replica, schedule_steps(rounds, optimizer.warmup_fraction)
+
+
+def _plan(config: TrainConfig, passes: int, searching: bool, eval_model, loaded) -> Plan:
+    """Whether the run caches its frozen prefix (`frozen_prefix.plan.choose`), and where."""
+    return choose(
+        config.cache.frozen_prefix,
+        epochs=passes,
+        searching=searching,
+        boundary=eval_model.get_layer(ENCODER_LAYER).frozen_prefix,
+        splits_apart=hub_layer.splits(loaded, sequence=config.model.pooling == "mean"),
+        encoder=config.encoder,
+    )
+
+
 def _read_data(config: TrainConfig) -> tuple[TrainConfig, Splits]:
     """The run's splits, and its config with their label names (recorded in config.json);
     what reading skipped or noticed is said."""
-    splits = load_splits(config.data_spec)
-    config = dataclasses.replace(config, labels=splits.labels.names)
-    _check_threshold_targets(config, splits.labels)
+    splits = load_splits(config.data)
+    config = config.replace(labels=splits.labels.names)
+    _check_threshold_targets(config.threshold, splits.labels)
     for problem in splits.skipped:
         say(f"skipped {problem}")
     for note in splits.notes:
@@ -209,9 +233,9 @@ def _read_data(config: TrainConfig) -> tuple[TrainConfig, Splits]:
     return config, splits
 
 
-def _check_threshold_targets(config: TrainConfig, labels):
-    target = "target_precision" if config.target_precision is not None else "target_recall"
-    if labels.kind != "binary" and getattr(config, target) is not None:
+def _check_threshold_targets(threshold: ThresholdSpec, labels):
+    target = "target_precision" if threshold.target_precision is not None else "target_recall"
+    if labels.kind != "binary" and getattr(threshold, target) is not None:
         raise UserInputError(
             f"`{target}`: chooses the threshold between two labels; the data has "
             f"{len(labels.names)} ({', '.join(labels.names)})"
@@ -220,25 +244,11 @@ def _check_threshold_targets(config: TrainConfig, labels):
 
 def _check_positions(config: TrainConfig, encoder):
     positions = position_table_length(encoder.weights)
-    if positions is not None and positions < config.max_seq_length:
+    if positions is not None and positions < config.model.max_seq_length:
         raise UserInputError(
-            f"max_seq_length={config.max_seq_length}: the encoder {config.encoder} "
+            f"max_seq_length={config.model.max_seq_length}: the encoder {config.encoder} "
             f"has position embeddings for {positions} tokens only"
         )
-
-
-def prefix_source(
-    config: TrainConfig, encoder_path: str, loaded, preprocessor, splits: Splits
-) -> PrefixSource:
-    """The frozen prefix of the run's data and encoder, with the run's cache options."""
-    options = CacheOptions(
-        config.max_seq_length,
-        config.text_fields,
-        storage_dtype(config.compute_precision),
-        memory_budget(config.cache_memory_gb),
-        cache_directory(config.cache_dir),
-    )
-    return PrefixSource(config.data_spec, options, encoder_path, loaded, preprocessor, splits)
 
 
 def _run_caches(config: TrainConfig, plan: Plan, source: PrefixSource, resumed_run: str | None):
@@ -257,9 +267,10 @@ def _run_caches(config: TrainConfig, plan: Plan, source: PrefixSource, resumed_r
 
 def _check_schedule(config: TrainConfig, loaded):
     depth = encoder_depth(group_sublayers(loaded.variables))
-    if config.unfreeze_schedule and max(config.unfreeze_schedule) > depth:
+    schedule = config.optimizer.unfreeze_schedule
+    if schedule and max(schedule) > depth:
         raise UserInputError(
-            f"unfreeze_schedule={','.join(map(str, config.unfreeze_schedule))}: the encoder "
+            f"unfreeze_schedule={','.join(map(str, schedule))}: the encoder "
             f"{config.encoder} has {depth} blocks; counts go from 0 to {depth}"
         )
 
@@ -269,13 +280,13 @@ def _schedule_caches(
 ) -> dict:
     """{boundary: RunCache} of every stretch of an unfreeze schedule, computed in one pass
     (an epoch training the last K blocks reads the states entering them); {} otherwise."""
-    if config.unfreeze_schedule is None or plan.mode != "cache":
+    if config.optimizer.unfreeze_schedule is None or plan.mode != "cache":
         return {}
     loaded = source.encoder
     boundaries = sorted(
         {
             frozen_prefix_of(
-                loaded, freeze.frozen_variables(loaded.variables), config.pooling == "mean"
+                loaded, freeze.frozen_variables(loaded.variables), config.model.pooling == "mean"
             )
             for _, _, freeze in config.phases()
         }

@@ -83,11 +83,11 @@ def layer_rows(model, layer_lr_decay: float = 1.0, phases=None) -> list[Row]:
 
 def layers_report(encoder_path: str, config) -> str:
     """The table `bert-keras layers` prints for a TrainConfig's freezing, schedule and decay."""
-    phases = config.phases() if config.unfreeze_schedule else None
+    phases = config.phases() if config.optimizer.unfreeze_schedule else None
     spec = phases[0][2] if phases else config.freeze  # as epoch 0 trains
-    model = build_classifier(encoder_path, spec, pooling=config.pooling)
+    model = build_classifier(encoder_path, spec, pooling=config.model.pooling)
     return format_table(
-        layer_rows(model, config.layer_lr_decay, phases),
+        layer_rows(model, config.optimizer.layer_lr_decay, phases),
         spec,
         model.get_layer(ENCODER_LAYER).frozen_prefix,
         scheduled=phases is not None,

@@ -4,6 +4,7 @@ and layer-wise learning-rate decay (`training.layer_rates`)."""
 import tensorflow as tf
 import tf_keras
 
+from bert_keras.config import OptimizerSpec
 from bert_keras.errors import UserInputError
 from bert_keras.training.layer_rates import LayerwiseAdamW
 
@@ -48,27 +49,42 @@ def rate_schedule(optimizer) -> WarmupLinearDecay:
     return getattr(optimizer, "inner_optimizer", optimizer)._learning_rate
 
 
-def make_optimizer(config, total_steps: int, depth: int = 0, warmup_steps: int | None = None):
-    """total_steps: where the rate reaches 0; depth: the encoder's blocks, which
-    `layer_lr_decay` counts down from; warmup_steps: None: `warmup_fraction` of all."""
-    if config.layer_lr_decay != 1.0 and depth == 0:
+def make_optimizer(
+    settings: OptimizerSpec,
+    precision: str,
+    total_steps: int,
+    depth: int = 0,
+    warmup_steps: int | None = None,
+    encoder: str = "the encoder",
+):
+    """The run's optimizer.
+
+    Args:
+        settings: the rates, decay, clipping and warm-up.
+        precision: the Keras dtype policy the run computes in (mixed_float16 scales the loss).
+        total_steps: where the rate reaches 0.
+        depth: the encoder's blocks, which `layer_lr_decay` counts down from.
+        warmup_steps: the warm-up's steps; None: `warmup_fraction` of all.
+        encoder: the encoder's name, for the error that it has no blocks to decay.
+    """
+    if settings.layer_lr_decay != 1.0 and depth == 0:
         raise UserInputError(
-            f"layer_lr_decay={config.layer_lr_decay}: the encoder {config.encoder} has no blocks "
+            f"layer_lr_decay={settings.layer_lr_decay}: the encoder {encoder} has no blocks "
             f"named transformer/layer_<i>/ to decay by depth"
         )
     if warmup_steps is None:
-        warmup_steps = int(total_steps * config.warmup_fraction)
-    schedule = WarmupLinearDecay(config.learning_rate, warmup_steps, total_steps)
+        warmup_steps = int(total_steps * settings.warmup_fraction)
+    schedule = WarmupLinearDecay(settings.learning_rate, warmup_steps, total_steps)
     optimizer = LayerwiseAdamW(
         depth,
-        config.layer_lr_decay,
+        settings.layer_lr_decay,
         learning_rate=schedule,
-        weight_decay=config.weight_decay,
-        global_clipnorm=config.clip_norm,
+        weight_decay=settings.weight_decay,
+        global_clipnorm=settings.clip_norm,
         epsilon=1e-6,
     )
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
-    if config.compute_precision == "mixed_float16":
+    if precision == "mixed_float16":
         # float16 gradients underflow below 6e-8: the loss is scaled up before the backward
         # pass and the gradients down after it; a step whose gradients overflow is skipped
         # and the scale halved. The scale is a variable of the optimizer, so checkpoints

@@ -47,5 +47,5 @@ def text_logits(
 
 def split_logits(model, split, preprocessor, config) -> tuple[list[bytes], np.ndarray, np.ndarray]:
     """(texts, labels, logits) of every example of `split`, in its order."""
-    texts, labels = split_texts(split, config.text_fields)
-    return texts, labels, text_logits(model, preprocessor, texts, config.max_seq_length)
+    texts, labels = split_texts(split, config.data.text_fields)
+    return texts, labels, text_logits(model, preprocessor, texts, config.model.max_seq_length)

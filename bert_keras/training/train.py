@@ -2,7 +2,6 @@
 writing a run directory (see `training.run_dir`) that a re-run resumes.
 """
 
-import dataclasses
 import json
 import shutil
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import tf_keras
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import RunRecord, TrainConfig
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import TrainingDiverged
 from bert_keras.files.atomic import write_text_atomic
@@ -133,7 +132,7 @@ def _fit(job: Job, config: TrainConfig, run_dir: Path, chief: bool, first_epoch:
         if (len(losses) < end - first and not stopped) or not np.all(np.isfinite(losses)):
             raise TrainingDiverged(
                 f"training diverged: the loss became NaN in epoch {first + len(losses)}; "
-                f"try a lower `learning_rate` (was {config.learning_rate})"
+                f"try a lower `learning_rate` (was {config.optimizer.learning_rate})"
             )
         if stopped:
             return
@@ -148,10 +147,11 @@ def _calibration(job: Job, config: TrainConfig) -> dict:
     kinds = {"multi_class": multiclass.calibrate, "multi_label": multilabel.calibrate}
     if job.splits.labels.kind in kinds:
         return kinds[job.splits.labels.kind](logits, labels, job.splits.labels.names)
-    calibration = calibrate(logits, labels, config.target_precision, config.target_recall)
-    if config.target_precision is not None and not calibration["target_met"]:
+    threshold = config.threshold
+    calibration = calibrate(logits, labels, threshold.target_precision, threshold.target_recall)
+    if threshold.target_precision is not None and not calibration["target_met"]:
         say(
-            f"target_precision={config.target_precision}: no threshold reaches it "
+            f"target_precision={threshold.target_precision}: no threshold reaches it "
             "on the validation split; the most precise one "
             f"({calibration['validation']['precision']}) is used"
         )
@@ -165,6 +165,7 @@ def train(
     searching: bool = False,
     shared: SharedLoads | None = None,
     verbose: int | None = None,
+    record: RunRecord | None = None,
 ) -> dict:
     """Trains (or resumes, or repeats a finished run's metrics) and writes RUN_DIR.
 
@@ -179,6 +180,8 @@ def train(
         shared: a search's encoder and preprocessor, loaded once for all its trials.
         verbose: Keras' progress on stdout: 0 none, 1 a bar, 2 a line per epoch
             (None: a bar on a terminal, else lines).
+        record: what a search worked out for its trials (precision, XLA); None: worked
+            out here.
 
     Returns:
         The metrics written to RUN_DIR/metrics.json: loss, accuracy, precision,
@@ -187,28 +190,34 @@ def train(
     `bert_keras.train` is this call, documented with an example.
     """
     try:
-        return _train(config, overwrite, evaluate_on_test, searching, shared, verbose)
+        return _train(config, record, overwrite, evaluate_on_test, searching, shared, verbose)
     finally:
         if not searching:  # a search's trials share its caches; the search releases them
             forget_all()
 
 
 def _train(
-    config: TrainConfig, overwrite: bool, evaluate_on_test: bool, searching: bool, shared, verbose
+    config: TrainConfig,
+    record: RunRecord | None,
+    overwrite: bool,
+    evaluate_on_test: bool,
+    searching: bool,
+    shared,
+    verbose,
 ) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "out")
     kept = previous if not overwrite else None  # a run there to resume or to report
-    config, notes = _resolve_settings(config, kept)
+    config, record, notes = _resolve_settings(config, record, kept)
     if kept is not None:
-        finished = finished_metrics(run_dir, config, kept)
+        finished = finished_metrics(run_dir, config, kept[0])
         if finished is not None:
             say(f"{run_dir} already finished; its metrics follow (`overwrite` to train again)")
             return finished
     recorded = recorded_plan(run_dir) if kept is not None else None
-    job = load_job(config, searching, recorded, shared)
+    job = load_job(config, record, searching, recorded, shared)
     config = job.config  # its label names found
-    claim_run_dir(run_dir, config, replace=chief and overwrite and previous is not None)
+    claim_run_dir(run_dir, config, record, replace=chief and overwrite and previous is not None)
     for note in notes:
         say(note)
     if recorded is None:
@@ -223,7 +232,7 @@ def _train(
         return metrics
     if job.rounds.auto:
         ran = job.rounds.describe(metrics["epochs_run"])
-        say(f"epochs={config.epochs}: trained {ran}, then stopped: {metrics['stopped']}")
+        say(f"epochs={config.optimizer.epochs}: trained {ran}, then stopped: {metrics['stopped']}")
     # a run to serve, not a trial: its probability calibrated, its threshold chosen
     if evaluate_on_test:
         metrics["calibration"] = _calibration(job, config)
@@ -234,10 +243,14 @@ def _train(
     return metrics
 
 
-def _resolve_settings(config: TrainConfig, kept) -> tuple[TrainConfig, list[str]]:
-    """`config` with its precision and XLA choices worked out (and, resuming the run
-    `kept`, its label order), and the notes that say why, said once the run is claimed."""
-    config, notes = resolve_placement(config, kept.to_dict() if kept is not None else None)
-    if kept is not None and config.labels is None:
-        config = dataclasses.replace(config, labels=kept.labels)  # the order it trained in
-    return config, notes
+def _resolve_settings(
+    config: TrainConfig, given: RunRecord | None, kept: tuple | None
+) -> tuple[TrainConfig, RunRecord, list[str]]:
+    """(config, record, notes): resuming the run `kept` (its settings and record), `config`
+    with its label order; what the run computes with, worked out (`given`: a search's);
+    and the notes that say why, said once the run is claimed."""
+    resumed = None if kept is None else (kept[0].placement, kept[1])
+    record, notes = resolve_placement(config.placement, config.encoder, resumed, given)
+    if kept is not None and config.data.labels is None:
+        config = config.replace(labels=kept[0].data.labels)  # the order it trained in
+    return config, record, notes

@@ -1,6 +1,5 @@
 """What a search leaves in TUNE_DIR: trials.csv, best.json and tuning.png."""
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -37,17 +36,16 @@ def trial_rows(tuner) -> list[dict]:
             reason = [line for line in trial.message.strip().splitlines() if line.strip()][-1]
             reason = reason.split("FailedTrialError: ", 1)[-1]
         score = trial.score if status == "COMPLETED" else None
-        schedule = (
-            ",".join(map(str, config.unfreeze_schedule)) if config.unfreeze_schedule else "fixed"
-        )
+        given = config.optimizer.unfreeze_schedule
+        schedule = ",".join(map(str, given)) if given else "fixed"
         rows.append(
             dict(
                 trial=trial_id,
                 trainable_blocks=config.freeze.train_last,
                 unfreeze_schedule=schedule,
-                learning_rate=config.learning_rate,
-                dropout=config.dropout,
-                layer_lr_decay=config.layer_lr_decay,
+                learning_rate=config.optimizer.learning_rate,
+                dropout=config.model.dropout,
+                layer_lr_decay=config.optimizer.layer_lr_decay,
                 train_embeddings=config.freeze.train_embeddings,
                 val_f1=None if score is None else round(score, 4),
                 train_seconds=metrics.get("train_seconds"),
@@ -62,13 +60,9 @@ def trial_rows(tuner) -> list[dict]:
 def reproducing_settings(config: TrainConfig) -> dict:
     """The settings that reproduce a configuration, as config.json writes them: `encoder`,
     `data`, `freeze` (its settings that are set), every other setting that differs from its
-    default, and `out` last. What the trials computed in is asked for by name; whether
-    they compiled with XLA is left to where the best trains (`jit_compile` as asked)."""
-    values = config.to_dict()
-    if values.pop("resolved_precision"):
-        values["precision"] = config.compute_precision
-    values.pop("resolved_jit_compile")
-    defaults, out = TrainConfig(out=config.out).to_dict(), values.pop("out")
+    default, and `out` last."""
+    values = config.flat()
+    defaults, out = TrainConfig(out=config.out).flat(), values.pop("out")
     freeze = {k: v for k, v in values.pop("freeze").items() if v is not None and v is not False}
     settings = {"encoder": values.pop("encoder"), "data": values.pop("data"), "freeze": freeze}
     settings.update((k, v) for k, v in values.items() if v != defaults[k])
@@ -76,9 +70,11 @@ def reproducing_settings(config: TrainConfig) -> dict:
 
 
 def best_trial_config(tuner, out: Path) -> TrainConfig:
-    """The best trial's training configuration, on the full training split, writing to `out`."""
+    """The best trial's training configuration, on the full training split, writing to `out`:
+    what the trials computed in asked for by name; whether they compiled with XLA left to
+    where the best trains (`jit_compile` as asked)."""
     config = trial_config(tuner.oracle.get_best_trials(1)[0].hyperparameters, tuner.base, str(out))
-    return dataclasses.replace(config, limit=None)
+    return config.replace(limit=None, precision=tuner.record.precision)
 
 
 def write_results(tuner, tune_dir: Path, command_of=None) -> dict | None:

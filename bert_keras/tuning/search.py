@@ -18,8 +18,10 @@ from bert_keras.config import (
     DEFAULT_ORACLE,
     ORACLES,
     TUNED_SCHEDULES,
+    RunRecord,
     TrainConfig,
 )
+from bert_keras.config.run_file import from_flat, from_format_1
 from bert_keras.data.sources import load_splits
 from bert_keras.encoders.layout import bert_keras_home
 from bert_keras.encoders.precision import encoder_for
@@ -37,13 +39,12 @@ from bert_keras.freezing.hub_layer import splits
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.freezing.sublayers import encoder_depth, group_sublayers
 from bert_keras.frozen_prefix.plan import choose
-from bert_keras.frozen_prefix.source import PrefixSource
+from bert_keras.frozen_prefix.source import PrefixSource, run_prefix_source
 from bert_keras.frozen_prefix.states import forget_all
 from bert_keras.notices import say
 from bert_keras.placement.resolved import resolve_placement
 from bert_keras.serving.export import export
 from bert_keras.training.classifier import build_classifier
-from bert_keras.training.job import prefix_source
 from bert_keras.training.train import train
 from bert_keras.tuning.cluster import CHIEF, WORKER, search_role, wait_for_chief
 from bert_keras.tuning.oracles import make_oracle
@@ -52,43 +53,63 @@ from bert_keras.tuning.space import SearchSpace, schedule_shape
 from bert_keras.tuning.tuner import FreezeDepthTuner
 
 SETTINGS_FILE = "tune_config.json"
-SEARCH_FORMAT = "bert-keras-search/1"  # the marker of a search directory bert-keras wrote
+# the marker of a search directory bert-keras wrote, the newest first: format 2 keeps what
+# the search worked out (its `record`) apart from its settings
+SEARCH_FORMATS = ("bert-keras-search/2", "bert-keras-search/1")
 
 
-def encoder_blocks(base: TrainConfig, shared: SharedLoads) -> int:
+def encoder_blocks(base: TrainConfig, record: RunRecord, shared: SharedLoads) -> int:
     """The encoder's depth; one whose blocks cannot be told from its variable names is refused."""
     # the encoder in the trials' precision: the one they load, once (see SharedLoads)
     sublayers = group_sublayers(
-        shared.encoder(encoder_for(resolve_encoder(base.encoder), base.compute_precision)).variables
+        shared.encoder(encoder_for(resolve_encoder(base.encoder), record.precision)).variables
     )
     FreezeSpec(train_last=0).frozen_sublayers(s.name for s in sublayers)  # refuses unmappable names
     return encoder_depth(sublayers)
 
 
-def read_search(tune_dir: Path) -> dict | None:
-    """The settings of the search in TUNE_DIR; None if TUNE_DIR is absent or empty.
-    A file, or a directory bert-keras did not write, is refused."""
-    if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMAT, "out"):
+def read_search(tune_dir: Path) -> tuple[dict, tuple] | None:
+    """(settings, (placement, record)) of the search in TUNE_DIR: what a resumed search
+    must match, and where it computed; None if TUNE_DIR is absent or empty. A file, or a
+    directory bert-keras did not write, is refused."""
+    if not owned_directory(tune_dir, SETTINGS_FILE, SEARCH_FORMATS, "out"):
         return None
     settings = json.loads((tune_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+    record = settings.pop("record", None)
+    base = {"out": "", **settings["base"]}
     # read as a run's config.json is: settings added since the search began keep their defaults
-    settings["base"] = TrainConfig.from_dict({"out": "", **settings["base"]}).settings()
+    if settings.pop("format") == SEARCH_FORMATS[0]:
+        base, record = from_flat(base), None if record is None else RunRecord(**record)
+    else:
+        base, record = from_format_1(base)
+    settings["base"] = base.settings()
     settings["space"] = dataclasses.asdict(SearchSpace(**settings["space"]))
-    return json.loads(json.dumps(settings))  # as the new settings are compared: tuples as lists
+    # as the new settings are compared: tuples as lists
+    return json.loads(json.dumps(settings)), (base.placement, record)
 
 
-def _load_inputs(base: TrainConfig, blocks, shared: SharedLoads) -> PrefixSource:
+def _load_inputs(base: TrainConfig, record: RunRecord, blocks, shared: SharedLoads) -> PrefixSource:
     """Loads what every trial will load (the data, a model on the encoder) before TUNE_DIR
     is touched, so that bad input fails here and not as failed trials: the frozen prefix
     of the search's data and encoder."""
     paths = resolve_encoder(base.encoder)
-    encoder_path = encoder_for(paths, base.compute_precision)
+    encoder_path = encoder_for(paths, record.precision)
     loaded = shared.encoder(encoder_path)
-    splits = load_splits(base.data_spec)
+    splits = load_splits(base.data)
     build_classifier(
-        encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded, pooling=base.pooling
+        encoder_path, FreezeSpec(train_last=min(blocks)), loaded=loaded, pooling=base.model.pooling
     )
-    return prefix_source(base, encoder_path, loaded, load_preprocessor(paths), splits)
+    preprocessor = load_preprocessor(paths)
+    return run_prefix_source(
+        base.data,
+        base.model.max_seq_length,
+        base.cache,
+        record.precision,
+        encoder_path,
+        loaded,
+        preprocessor,
+        splits,
+    )
 
 
 def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, source: PrefixSource):
@@ -101,15 +122,15 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, source: Pr
             space.depth - count
             for k in (space.blocks or range(space.depth + 1))
             for shape in shapes
-            for count in schedule_shape(shape, k, base.epochs) or (k,)
+            for count in schedule_shape(shape, k, base.optimizer.epochs) or (k,)
         }
     )
     plan = choose(
-        base.frozen_prefix,
+        base.cache.frozen_prefix,
         epochs=None,
         searching=True,
         boundary=boundaries[0],
-        splits_apart=splits(source.encoder, sequence=base.pooling == "mean"),
+        splits_apart=splits(source.encoder, sequence=base.model.pooling == "mean"),
         encoder=base.encoder,
     )
     if plan.mode == "cache":
@@ -117,7 +138,13 @@ def _cache_the_trials_prefixes(base: TrainConfig, space: SearchSpace, source: Pr
 
 
 def _search_settings(
-    base: TrainConfig, blocks, oracle_name: str, max_trials: int, space_flags, shared: SharedLoads
+    base: TrainConfig,
+    record: RunRecord,
+    blocks,
+    oracle_name: str,
+    max_trials: int,
+    space_flags,
+    shared: SharedLoads,
 ) -> tuple:
     """(space, settings): the search space, checked against the encoder, and what TUNE_DIR
     records."""
@@ -125,7 +152,7 @@ def _search_settings(
         raise UserInputError(f"max_trials={max_trials}: must be 1 or more")
     if oracle_name not in ORACLES:
         raise UserInputError(f"oracle={oracle_name}: must be one of {', '.join(ORACLES)}")
-    depth = encoder_blocks(base, shared)
+    depth = encoder_blocks(base, record, shared)
     bad = [k for k in blocks or () if not 0 <= k <= depth]
     if bad:
         raise UserInputError(
@@ -182,25 +209,21 @@ def run_search(
     """
     tune_dir, role = Path(tune_dir), search_role()
     previous, overwrite = _previous_search(tune_dir, role, overwrite)
-    base, notes = resolve_placement(
-        base, previous["base"] if previous is not None and not overwrite else None
-    )
+    kept = previous[1] if previous is not None and not overwrite else None
+    record, notes = resolve_placement(base.placement, base.encoder, kept)
     shared = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
-    space, settings = _search_settings(base, blocks, oracle_name, max_trials, space_flags, shared)
-    source = _load_inputs(base, space.blocks or range(space.depth + 1), shared)
+    space, settings = _search_settings(
+        base, record, blocks, oracle_name, max_trials, space_flags, shared
+    )
+    source = _load_inputs(base, record, space.blocks or range(space.depth + 1), shared)
     # the trials' label order, which their cached label indices follow
-    base = dataclasses.replace(base, labels=source.splits.labels.names)
-    source = dataclasses.replace(source, data=base.data_spec)  # the key the trials look up
-    _open_search_dir(tune_dir, previous, settings, overwrite)
+    base = base.replace(labels=source.splits.labels.names)
+    source = dataclasses.replace(source, data=base.data)  # the key the trials look up
+    _open_search_dir(tune_dir, previous and previous[0], settings, record, overwrite)
     for note in notes:
         say(note)
-    tuner = FreezeDepthTuner(
-        make_oracle(oracle_name, space, max_trials, base.seed, base.epochs),
-        base,
-        tune_dir,
-        shared,
-        overwrite=False,
-    )
+    oracle = make_oracle(oracle_name, space, max_trials, base.seed, base.optimizer.epochs)
+    tuner = FreezeDepthTuner(oracle, base, record, tune_dir, shared, overwrite=False)
     try:
         if role != CHIEF:  # the chief serves the oracle and trains nothing
             _cache_the_trials_prefixes(base, space, source)
@@ -234,22 +257,24 @@ def _previous_search(tune_dir: Path, role: str, overwrite: bool) -> tuple:
     return previous, False
 
 
-def _open_search_dir(tune_dir: Path, previous: dict | None, settings: dict, overwrite: bool):
-    """Resumes the search in TUNE_DIR (same settings only), or begins one there."""
+def _open_search_dir(
+    tune_dir: Path, previous: dict | None, settings: dict, record: RunRecord, overwrite: bool
+):
+    """Resumes the search in TUNE_DIR (same settings only), or begins one there, its
+    settings written with what it worked out (`record`)."""
     if previous is not None and not overwrite:
         check_same_settings(tune_dir, "search", previous, settings)
         return
     if previous is not None:
         discard_directory(tune_dir)
     create_directory(tune_dir, "out")
-    write_text_atomic(
-        tune_dir / SETTINGS_FILE, json.dumps({"format": SEARCH_FORMAT, **settings}, indent=2) + "\n"
-    )
+    values = {"format": SEARCH_FORMATS[0], **settings, "record": dataclasses.asdict(record)}
+    write_text_atomic(tune_dir / SETTINGS_FILE, json.dumps(values, indent=2) + "\n")
 
 
 def _train_and_export_best(tuner, tune_dir: Path, name: str, shared: SharedLoads) -> dict:
     best_config = best_trial_config(tuner, tune_dir / "best_run")
-    metrics = train(best_config, shared=shared)
+    metrics = train(best_config, shared=shared)  # its precision the trials', named
     return {
         "best_run_metrics": metrics,
         "export": export(best_config.out, bert_keras_home() / name)["export"],

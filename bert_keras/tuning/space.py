@@ -75,16 +75,15 @@ def trial_config(hp: keras_tuner.HyperParameters, base: TrainConfig, out: str) -
         train_last=hp.get("trainable_blocks"),
         train_embeddings=hp.values.get("train_embeddings", False),
     )
-    epochs = hp.values.get("tuner/epochs", base.epochs)
-    return dataclasses.replace(
-        base,
+    epochs = hp.values.get("tuner/epochs", base.optimizer.epochs)
+    return base.replace(
         out=out,
         freeze=freeze,
         epochs=epochs,
         unfreeze_schedule=schedule_shape(
             hp.values.get("schedule", "fixed"), freeze.train_last, epochs
         ),
-        learning_rate=hp.values.get("learning_rate", base.learning_rate),
-        dropout=hp.values.get("dropout", base.dropout),
-        layer_lr_decay=hp.values.get("layer_lr_decay", base.layer_lr_decay),
+        learning_rate=hp.values.get("learning_rate", base.optimizer.learning_rate),
+        dropout=hp.values.get("dropout", base.model.dropout),
+        layer_lr_decay=hp.values.get("layer_lr_decay", base.optimizer.layer_lr_decay),
     )

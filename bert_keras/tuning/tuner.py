@@ -10,7 +10,7 @@ import keras_tuner
 import tensorflow as tf
 from keras_tuner.engine import base_tuner
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import RunRecord, TrainConfig
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.errors import TrainingDiverged, UserInputError
 from bert_keras.files.atomic import write_text_atomic
@@ -22,9 +22,15 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
     """Runs each trial as a `bert-keras train` run under TUNE_DIR/trials/<trial id>."""
 
     def __init__(
-        self, oracle, base: TrainConfig, tune_dir: Path, shared: SharedLoads, overwrite: bool
+        self,
+        oracle,
+        base: TrainConfig,
+        record: RunRecord,
+        tune_dir: Path,
+        shared: SharedLoads,
+        overwrite: bool,
     ):
-        self.base, self.tune_dir, self.shared = base, Path(tune_dir), shared
+        self.base, self.record, self.tune_dir, self.shared = base, record, Path(tune_dir), shared
         self.trials_run: list[str] = []  # by this process, in order
         super().__init__(
             oracle=oracle, directory=str(tune_dir), project_name="search", overwrite=overwrite
@@ -49,6 +55,7 @@ class FreezeDepthTuner(base_tuner.BaseTuner):
                 searching=True,
                 shared=self.shared,
                 verbose=kwargs.get("verbose"),  # what search(verbose=...) was given
+                record=self.record,  # what every trial computes with: the search's
             )
         except TrainingDiverged as error:  # the same hyperparameters would diverge again
             raise keras_tuner.errors.FailedTrialError(f"not retried: {error}") from None

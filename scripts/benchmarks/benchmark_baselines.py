@@ -41,16 +41,16 @@ PRECISIONS = {
 def write_rows(data: str, folder: Path):
     """folder/{train,test}.jsonl: {"text", "label"} of bert-keras's own training and test splits."""
     import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
-    from bert_keras.config import TrainConfig
+    from bert_keras.config import data_spec
     from bert_keras.data.pipeline import review_text
     from bert_keras.data.sources import load_splits
 
-    config = TrainConfig(out="unused", data=data)
-    splits = load_splits(config.data_spec)
+    spec = data_spec(data)
+    splits = load_splits(spec)
     for split in (splits.train, splits.test):
         with open(folder / f"{split.name}.jsonl", "w", encoding="utf-8") as handle:
             for batch in split.examples.batch(1024):
-                texts = review_text(batch, config.text_fields).numpy()
+                texts = review_text(batch, spec.text_fields).numpy()
                 for text, label in zip(texts, batch["label"].numpy(), strict=True):
                     handle.write(
                         json.dumps({"text": text.decode("utf-8"), "label": int(label)}) + "\n"
@@ -94,16 +94,16 @@ def recipe_flags(epochs: int) -> list[str]:
     """The original recipe as the baselines' flags, read from bert-keras's own defaults."""
     from bert_keras.config import TrainConfig
 
-    config = TrainConfig(out="unused", epochs=epochs)
+    config = TrainConfig.from_settings("unused", epochs=epochs)
     recipe = {
         "epochs": epochs,
         "train-last": config.freeze.train_last,
-        "max-seq-length": config.max_seq_length,
-        "batch-size": config.batch_size,
-        "learning-rate": config.learning_rate,
-        "weight-decay": config.weight_decay,
-        "warmup-fraction": config.warmup_fraction,
-        "clip-norm": config.clip_norm,
+        "max-seq-length": config.model.max_seq_length,
+        "batch-size": config.optimizer.batch_size,
+        "learning-rate": config.optimizer.learning_rate,
+        "weight-decay": config.optimizer.weight_decay,
+        "warmup-fraction": config.optimizer.warmup_fraction,
+        "clip-norm": config.optimizer.clip_norm,
         "seed": config.seed,
     }
     return [item for name, value in recipe.items() for item in (f"--{name}", str(value))]

@@ -47,15 +47,15 @@ def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
     from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
     from bert_keras.frozen_prefix.cache import storage_dtype
 
-    config = TrainConfig(out="", encoder=encoder_spec, data=data)
+    config = TrainConfig.from_settings("", encoder=encoder_spec, data=data)
     paths = resolve_encoder(config.encoder)
     precision, _ = resolve_here("auto", paths)
     encoder = load_saved_model(encoder_for(paths, precision), "encoder")
     preprocessor = load_preprocessor(paths)
-    splits = load_splits(config.data_spec)
+    splits = load_splits(config.data)
     examples = splits.train.examples.concatenate(splits.validation.examples)
     count = splits.train.size + splits.validation.size
-    pipeline = (preprocessor, BATCH_SIZE, config.max_seq_length, config.text_fields)
+    pipeline = (preprocessor, BATCH_SIZE, config.model.max_seq_length, config.data.text_fields)
     batches = [inputs for inputs, _ in encode_batches(examples, *pipeline)]
     deepest = max(boundaries)
     encoder.hidden_state_at(batches[0], deepest)  # traced once, as training's first step does
@@ -64,8 +64,8 @@ def measure(encoder_spec: str, data: str, boundaries: list[int]) -> dict:
         encoder.hidden_state_at(inputs, deepest).numpy()
     forward = time.perf_counter() - start
     options = dict(
-        max_seq_length=config.max_seq_length,
-        text_fields=config.text_fields,
+        max_seq_length=config.model.max_seq_length,
+        text_fields=config.data.text_fields,
         dtype=storage_dtype(precision),
     )
     parts = {"train": splits.train.examples, "validation": splits.validation.examples}

@@ -64,7 +64,7 @@ def recipe_config(recipe: str, **settings):
     from bert_keras.freezing.spec import FreezeSpec
 
     blocks, decay, fields = parse_recipe(recipe)
-    return TrainConfig(
+    return TrainConfig.from_settings(
         freeze=FreezeSpec(train_last=blocks[0]),
         unfreeze_schedule=blocks if len(blocks) > 1 else None,
         layer_lr_decay=decay,
@@ -118,7 +118,7 @@ def run_one(args) -> dict:
         "metrics": metrics,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "settings": {
-            name: getattr(config, name) for name in ("epochs", "learning_rate", "max_seq_length")
+            name: config.flat()[name] for name in ("epochs", "learning_rate", "max_seq_length")
         },
     }
 

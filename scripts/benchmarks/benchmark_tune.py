@@ -32,8 +32,8 @@ def run_one(args) -> dict:
     from bert_keras.tuning.search import run_search
 
     with tempfile.TemporaryDirectory() as tune_dir, contextlib.redirect_stdout(sys.stderr):
-        base = TrainConfig(
-            out="",
+        base = TrainConfig.from_settings(
+            "",
             encoder=args.encoder,
             data=args.data,
             epochs=args.epochs,

@@ -33,7 +33,7 @@ import tensorflow as tf
 from benchmark_commits import cpu_model
 from local_copy import LOCAL_COPY
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import data_spec
 from bert_keras.data.pipeline import encode_batches
 from bert_keras.data.sources import load_splits
 from bert_keras.encoders.bert_config import BertConfig
@@ -77,11 +77,8 @@ def counted_flops(architecture: BertConfig, length: int, blocks: int) -> int:
 
 def mean_width(encoder: str, data: str, batch_size: int, max_seq_length: int) -> float:
     """Tokens a training review takes in its batch: the bucket width, padding included."""
-    config = TrainConfig(
-        out="", encoder=encoder, data=data, batch_size=batch_size, max_seq_length=max_seq_length
-    )
-    preprocessor = load_preprocessor(resolve_encoder(config.encoder))
-    train = load_splits(config.data_spec).train
+    preprocessor = load_preprocessor(resolve_encoder(encoder))
+    train = load_splits(data_spec(data)).train
     pipeline = encode_batches(
         train.examples, preprocessor, batch_size, max_seq_length, "title_content"
     )
@@ -119,9 +116,8 @@ def achieved(run: Path, ceilings: dict) -> dict:
     """A run's measured examples/s against its precision's ceilings: training's over its
     fastest epoch (a cached run's build apart), evaluation's over the test split."""
     metrics = json.loads((run / "metrics.json").read_text())
-    config = json.loads((run / "config.json").read_text())
     mode = json.loads((run / "frozen_prefix.json").read_text())["mode"]
-    precision = "bfloat16" if "bfloat16" in (config.get("resolved_precision") or "") else "float32"
+    precision = "bfloat16" if "bfloat16" in metrics["dtype_policy"] else "float32"
     epochs = metrics["epoch_seconds"]
     measured = {
         "inline" if mode == "inline" else "cached": metrics["train_examples"]

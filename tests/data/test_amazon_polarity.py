@@ -15,14 +15,14 @@ def test_builder_reads_the_extracted_folder_as_manual_dir(tmp_path):
     source = write_synthetic_reviews(
         tmp_path / "manual" / "amazon_review_polarity_csv", n_train=50, n_test=20
     )
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out="unused",
         data="amazon_polarity",
         tfds_data_dir=str(tmp_path / "tfds"),
         tfds_manual_dir=str(tmp_path / "manual"),
         train_split="train[:40]",
     )
-    splits = load_splits(config.data_spec)
+    splits = load_splits(config.data)
     assert (splits.train.size, splits.validation.size, splits.test.size) == (36, 4, 20)
     examples = list(splits.test.examples.as_numpy_iterator())
     assert set(examples[0]) == {"label", "title", "content"}
@@ -44,25 +44,29 @@ def test_builder_reads_the_archive_given_as_data(tmp_path):
         tar.add(folder, arcname="amazon_review_polarity_csv")
     shutil.rmtree(tmp_path / "src")
     splits = load_splits(
-        TrainConfig(out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds")).data_spec
+        TrainConfig.from_settings(
+            out="unused", data=str(archive), tfds_data_dir=str(tmp_path / "tfds")
+        ).data
     )
     assert (splits.train.size + splits.validation.size, splits.test.size) == (30, 10)
     own_test = write_synthetic_reviews(tmp_path / "own", n_train=7, n_test=1) / "train.csv"
     splits = load_splits(
-        TrainConfig(
+        TrainConfig.from_settings(
             out="unused",
             data=str(archive),
             tfds_data_dir=str(tmp_path / "tfds"),
             test_data=str(own_test),
-        ).data_spec
+        ).data
     )
     assert splits.test.size == 7  # test_data replaces the builder's test split
 
 
 def test_offline_download_fails_with_one_line_that_says_what_to_do(tmp_path):
-    config = TrainConfig(out="unused", data="amazon_polarity", tfds_data_dir=str(tmp_path / "tfds"))
+    config = TrainConfig.from_settings(
+        out="unused", data="amazon_polarity", tfds_data_dir=str(tmp_path / "tfds")
+    )
     with pytest.raises(
         UserInputError, match="could not download .* point `data` at a local copy"
     ) as raised:
-        load_splits(config.data_spec)
+        load_splits(config.data)
     assert "\n" not in str(raised.value)

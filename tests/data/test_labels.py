@@ -55,7 +55,7 @@ def test_bad_label_names_are_refused(given, problem):
     with pytest.raises(UserInputError, match=f"^{problem}$"):
         check_names(given)
     with pytest.raises(UserInputError, match=f"^{problem}$"):
-        TrainConfig(out="run", labels=given)
+        TrainConfig.from_settings(out="run", labels=given)
 
 
 def test_label_indices_follow_the_names_order_in_every_split(tmp_path):
@@ -63,8 +63,10 @@ def test_label_indices_follow_the_names_order_in_every_split(tmp_path):
     rows = ["text,label"] + [f"t{i},{'abc'[i % 3]}" for i in range(30)]
     for name in ("train.csv", "test.csv"):
         (tmp_path / name).write_text("\n".join(rows) + "\n")
-    config = TrainConfig(out="run", data=str(tmp_path), labels="b,c,a", validation_split=0.2)
-    splits = load_splits(config.data_spec)
+    config = TrainConfig.from_settings(
+        out="run", data=str(tmp_path), labels="b,c,a", validation_split=0.2
+    )
+    splits = load_splits(config.data)
     assert splits.labels.names == ("b", "c", "a")
     expected = {"a": 2, "b": 0, "c": 1}
     test = [
@@ -113,7 +115,7 @@ def test_labels_a_split_holds_that_training_never_saw_are_refused_with_their_lin
 def test_loading_refuses_one_label_and_labels_training_never_saw(tmp_path, rows, problem):
     (tmp_path / "train.csv").write_text("\n".join(["text,label", *rows]) + "\n")
     (tmp_path / "test.csv").write_text("text,label\nx,a\ny,b\n")
-    config = TrainConfig(out="run", data=str(tmp_path), validation_split=0.2)
+    config = TrainConfig.from_settings(out="run", data=str(tmp_path), validation_split=0.2)
     with pytest.raises(UserInputError) as raised:
-        load_splits(config.data_spec)
+        load_splits(config.data)
     assert str(raised.value).startswith(str(tmp_path / problem)), str(raised.value)

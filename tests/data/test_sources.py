@@ -41,25 +41,25 @@ def test_validation_carve_out_is_even_disjoint_and_repeatable():
 )
 def test_which_source_a_data_flag_is(tmp_path, data, kind):
     (tmp_path / "train.csv").write_text('"2","a","b"\n')
-    config = TrainConfig(out="unused", data=data.format(root=tmp_path))
-    assert next(s for s in SOURCES if s.matches(config)).kind.startswith(kind)
+    config = TrainConfig.from_settings(out="unused", data=data.format(root=tmp_path))
+    assert next(s for s in SOURCES if s.matches(config.data)).kind.startswith(kind)
 
 
 def test_a_folder_and_a_file_load_their_splits(tmp_path):
     write_synthetic_reviews(tmp_path, n_train=50, n_test=10)
-    folder = load_splits(TrainConfig(out="unused", data=str(tmp_path), limit=40).data_spec)
+    folder = load_splits(TrainConfig.from_settings(out="unused", data=str(tmp_path), limit=40).data)
     assert (folder.train.size, folder.validation.size, folder.test.size) == (36, 4, 10)
     single = load_splits(
-        TrainConfig(
+        TrainConfig.from_settings(
             out="unused",
             data=str(tmp_path / "test.csv"),
             test_data=str(tmp_path / "train.csv"),
             validation_split=0.5,
-        ).data_spec
+        ).data
     )
     assert (single.train.size, single.validation.size, single.test.size) == (5, 5, 50)
     with pytest.raises(UserInputError, match="needs `test_data`"):
-        load_splits(TrainConfig(out="unused", data=str(tmp_path / "test.csv")).data_spec)
+        load_splits(TrainConfig.from_settings(out="unused", data=str(tmp_path / "test.csv")).data)
 
 
 def test_test_data_replaces_a_folders_test_split_and_a_missing_one_is_named(tmp_path):
@@ -67,14 +67,14 @@ def test_test_data_replaces_a_folders_test_split_and_a_missing_one_is_named(tmp_
     (tmp_path / "other").mkdir()
     write_synthetic_reviews(tmp_path / "other", n_train=7, n_test=3)
     splits = load_splits(
-        TrainConfig(
+        TrainConfig.from_settings(
             out="unused", data=str(tmp_path), test_data=str(tmp_path / "other" / "train.csv")
-        ).data_spec
+        ).data
     )
     assert (splits.train.size, splits.test.size) == (45, 7)
     with pytest.raises(UserInputError, match="absent.csv: no such file"):
         load_splits(
-            TrainConfig(
+            TrainConfig.from_settings(
                 out="unused", data=str(tmp_path), test_data=str(tmp_path / "absent.csv")
-            ).data_spec
+            ).data
         )

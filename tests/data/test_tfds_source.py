@@ -22,7 +22,7 @@ def data_dir(tmp_path_factory):
 
 def test_a_tfds_dataset_gives_its_classlabel_names_text_and_sizes(data_dir):
     splits = load_splits(
-        TrainConfig(out="run", data="tfds:tiny_topics", tfds_data_dir=data_dir).data_spec
+        TrainConfig.from_settings(out="run", data="tfds:tiny_topics", tfds_data_dir=data_dir).data
     )
     assert splits.labels.names == tuple(CUES)  # the ClassLabel's order
     assert (splits.train.size, splits.validation.size, splits.test.size) == (216, 24, 60)
@@ -33,14 +33,14 @@ def test_a_tfds_dataset_gives_its_classlabel_names_text_and_sizes(data_dir):
 
 
 def test_text_features_chosen_by_name_join_as_title_and_content(data_dir):
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out="run",
         data="tfds:tiny_topics",
         tfds_data_dir=data_dir,
         text_columns=("headline", "text"),
         train_split="train[:30]",
     )
-    splits = load_splits(config.data_spec)
+    splits = load_splits(config.data)
     got = {
         (e["title"].decode(), e["content"].decode())
         for e in splits.test.examples.as_numpy_iterator()
@@ -61,7 +61,9 @@ def test_text_features_chosen_by_name_join_as_title_and_content(data_dir):
 )
 def test_refused_with_one_line(data_dir, data, options, problem):
     with pytest.raises(UserInputError) as raised:
-        load_splits(TrainConfig(out="run", data=data, tfds_data_dir=data_dir, **options).data_spec)
+        load_splits(
+            TrainConfig.from_settings(out="run", data=data, tfds_data_dir=data_dir, **options).data
+        )
     assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
 
 
@@ -88,7 +90,7 @@ def test_training_on_a_tfds_dataset_records_its_names(data_dir, tiny_encoder_dir
         "--precision float32 --epochs 1"
     )
     assert main(argv.split()) == 0
-    assert json.loads((out / "config.json").read_text())["labels"] == list(CUES)
+    assert json.loads((out / "config.json").read_text())["settings"]["labels"] == list(CUES)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["evaluated_on"] == "test" and metrics["evaluated_examples"] == 60
     # the test split's cross-entropy, from its examples as written and the best weights

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
+from runs import run_config
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
@@ -105,8 +106,8 @@ def test_mixed_precision_run_trains_evaluates_and_exports_in_float32(
     bfloat16 = ["--precision", "mixed_bfloat16", *LEARNING]
     assert main(train_argv(tiny_encoder_dir, data, out, *bfloat16)) == 0
     metrics = json.loads(capsys.readouterr().out)
-    config = json.loads((out / "config.json").read_text())
-    assert config["precision"] == config["resolved_precision"] == "mixed_bfloat16"
+    settings, record = run_config(out)
+    assert settings["precision"] == record["precision"] == "mixed_bfloat16"
     assert metrics["dtype_policy"] == "mixed_bfloat16"
     assert metrics["auc"] > 0.8, "bfloat16 products learn the sentiment words as float32 does"
 
@@ -139,6 +140,5 @@ def test_mixed_float16_run_trains_beside_the_float32_encoder(tiny_encoder_dir, t
     assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert (tiny_encoder_dir / "encoder_mixed_float16" / "saved_model.pb").is_file()
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["resolved_precision"] == "mixed_float16"
+    assert run_config(tmp_path / "run")[1]["precision"] == "mixed_float16"
     assert np.isfinite(metrics["loss"]) and metrics["auc"] > 0.8

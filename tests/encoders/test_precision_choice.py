@@ -9,6 +9,7 @@ import subprocess
 import pytest
 from commands import train_argv
 from kill import cli, kill_when
+from runs import rewrite_run_config, run_config
 from this_machine import expected_auto_precision
 from tiny_bert import write_synthetic_reviews
 
@@ -96,13 +97,13 @@ def test_a_resumed_run_keeps_its_precision_on_a_machine_that_would_choose_anothe
             and len((out / "history.csv").read_text().splitlines()) >= 2
         ),
     ), "the kill must land after epoch 1"
-    config = json.loads((out / "config.json").read_text())
-    assert config["resolved_precision"] == here
-    (out / "config.json").write_text(json.dumps({**config, "resolved_precision": elsewhere}))
+    settings, record = run_config(out)
+    assert record["precision"] == here
+    rewrite_run_config(out, settings, {**record, "precision": elsewhere})
     resumed = subprocess.run(argv, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"--precision auto: {elsewhere} (as the run started" in resumed.stderr
-    assert json.loads((out / "config.json").read_text())["resolved_precision"] == elsewhere
+    assert run_config(out)[1]["precision"] == elsewhere
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["best_epoch"] >= 1
 
@@ -116,8 +117,7 @@ def test_auto_on_an_encoder_not_converted_trains_in_float32_and_says_why(
     (tmp_path / "bare" / "encoder").symlink_to(tiny_encoder_dir / "encoder")
     bare = tmp_path / "bare" / "encoder"
     assert main(train_argv(bare, data, tmp_path / "run", "--train-last", "1")) == 0
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["resolved_precision"] == "float32"
+    assert run_config(tmp_path / "run")[1]["precision"] == "float32"
     assert (
         "bert-keras: --precision auto: float32 (the encoder was not converted by bert-keras, "
         "so it cannot be rebuilt in mixed precision)"
@@ -128,8 +128,8 @@ def test_a_run_written_before_auto_existed_is_the_same_run_with_its_precision(
     trained_run, trained_run_command, tmp_path, capsys
 ):
     run = shutil.copytree(trained_run, tmp_path / "run")  # trained with --precision float32
-    config = json.loads((run / "config.json").read_text())
-    del config["resolved_precision"]  # config.json as bert-keras wrote it before `--precision auto`
-    (run / "config.json").write_text(json.dumps(config))
+    settings, _ = run_config(run)
+    # config.json as bert-keras wrote it before `--precision auto`: flat, nothing resolved
+    (run / "config.json").write_text(json.dumps({"format": "bert-keras-run/1", **settings}))
     assert main(trained_run_command(run)) == 0, capsys.readouterr().err
     assert "already finished" in capsys.readouterr().err

@@ -16,14 +16,15 @@ MARKER = {"format": "bert-keras-run/1"}
 
 
 def test_absent_and_empty_directories_are_new(tmp_path):
-    assert owned_directory(tmp_path / "absent", "config.json", "bert-keras-run/1", "out") is False
+    formats = ("bert-keras-run/1",)
+    assert owned_directory(tmp_path / "absent", "config.json", formats, "out") is False
     (tmp_path / "empty").mkdir()
-    assert owned_directory(tmp_path / "empty", "config.json", "bert-keras-run/1", "out") is False
+    assert owned_directory(tmp_path / "empty", "config.json", formats, "out") is False
 
 
 def test_a_directory_with_the_marker_is_ours(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**MARKER, "epochs": 1}))
-    assert owned_directory(tmp_path, "config.json", "bert-keras-run/1", "out") is True
+    assert owned_directory(tmp_path, "config.json", ("bert-keras-run/1",), "out") is True
 
 
 @pytest.mark.parametrize(
@@ -45,16 +46,16 @@ def test_anything_else_is_refused_and_left_alone(tmp_path, files, message):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     with pytest.raises(UserInputError, match=message):
-        owned_directory(tmp_path, "config.json", "bert-keras-run/1", "out")
+        owned_directory(tmp_path, "config.json", ("bert-keras-run/1",), "out")
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == files
 
 
 def test_a_file_or_a_path_under_a_file_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserInputError, match="out=.*file: is a file, not a directory"):
-        owned_directory(tmp_path / "file", "config.json", "bert-keras-run/1", "out")
+        owned_directory(tmp_path / "file", "config.json", ("bert-keras-run/1",), "out")
     with pytest.raises(UserInputError, match="is a file, not a directory"):
-        owned_directory(tmp_path / "file" / "run", "config.json", "bert-keras-run/1", "out")
+        owned_directory(tmp_path / "file" / "run", "config.json", ("bert-keras-run/1",), "out")
 
 
 def test_discard_leaves_nothing_and_create_makes_parents(tmp_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow_hub as hub
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import OptimizerSpec
 from bert_keras.errors import SelfCheckFailed, UserInputError
 from bert_keras.freezing.hub_layer import verify_trainable
 from bert_keras.freezing.spec import FreezeSpec
@@ -58,8 +58,9 @@ def fit_briefly(model, steps=3, seed=0):
         input_word_ids=ids, input_mask=np.ones_like(ids), input_type_ids=np.zeros_like(ids)
     )
     labels = rng.integers(0, 2, size=(8 * steps, 1)).astype(np.float32)
-    config = TrainConfig(out="unused", precision="float32", learning_rate=1e-2, warmup_fraction=0.5)
-    model.compile(optimizer=make_optimizer(config, total_steps=steps), loss="binary_crossentropy")
+    settings = OptimizerSpec(learning_rate=1e-2, warmup_fraction=0.5)
+    optimizer = make_optimizer(settings, "float32", total_steps=steps)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy")
     model.fit(inputs, labels, batch_size=8, epochs=1, verbose=0)
 
 

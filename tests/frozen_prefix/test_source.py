@@ -4,7 +4,6 @@ cache on disk that a kill mid-build never leaves half-used."""
 
 import contextlib
 import csv
-import dataclasses
 import io
 import json
 import re
@@ -30,10 +29,10 @@ from bert_keras.data.sources import load_splits
 from bert_keras.encoders.resolve import load_preprocessor, load_saved_model, resolve_encoder
 from bert_keras.frozen_prefix import states as store
 from bert_keras.frozen_prefix.plan import Plan
+from bert_keras.frozen_prefix.source import run_prefix_source
 from bert_keras.serving.export import export
 from bert_keras.serving.predict import Predictor
 from bert_keras.training.callbacks import EpochTimer
-from bert_keras.training.job import prefix_source
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +269,7 @@ def test_a_rerun_with_one_setting_changed_computes_its_states_again(
 
     def states_of(settings):
         settings = {"max_seq_length": 16, "on_bad_record": "skip", **settings}
-        config = TrainConfig(
+        config = TrainConfig.from_settings(
             out=str(tmp_path / "run"),
             data=str(topic_file),
             test_data=str(topic_file),
@@ -280,9 +279,18 @@ def test_a_rerun_with_one_setting_changed_computes_its_states_again(
             cache_dir=str(tmp_path / "cache"),
             **settings,
         )
-        splits = load_splits(config.data_spec)
-        config = dataclasses.replace(config, labels=splits.labels.names)  # as a run records them
-        source = prefix_source(config, encoder_path, loaded, preprocessor, splits)
+        splits = load_splits(config.data)
+        config = config.replace(labels=splits.labels.names)  # as a run records them
+        source = run_prefix_source(
+            config.data,
+            config.model.max_seq_length,
+            config.cache,
+            "float32",
+            encoder_path,
+            loaded,
+            preprocessor,
+            splits,
+        )
         cache = source.run_cache(Plan("cache", 1, "a rerun"))
         return cache.train, splits.labels, settings
 

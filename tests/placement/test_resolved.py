@@ -7,8 +7,8 @@ import tf_keras
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
-from bert_keras.config import TrainConfig
-from bert_keras.placement.resolved import resolve_jit
+from bert_keras.config import PlacementSpec, RunRecord, TrainConfig, read_run_file
+from bert_keras.placement.resolved import resolve_placement
 from bert_keras.training.job import load_job
 
 MODES = {  # every mode in three runs: inline and cached, each precision, a schedule, rates
@@ -28,7 +28,7 @@ def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_p
     """jit_compile=True must compile: a step holding an op XLA cannot compile raises."""
     data = write_synthetic_reviews(tmp_path / "data", n_train=24, n_test=8)
     settings = {"precision": "float32", "jit_compile": "on", "epochs": 1, **MODES[mode]}
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out=str(tmp_path / "run"),
         encoder=str(tiny_encoder_dir),
         data=str(data),
@@ -36,9 +36,9 @@ def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_p
         max_seq_length=16,
         **settings,
     )
-    config, note = resolve_jit(config)
-    assert (config.resolved_jit_compile, note) == (True, None)
-    job = load_job(config)
+    record, notes = resolve_placement(config.placement, config.encoder)
+    assert (record, notes) == (RunRecord("float32", jit_compile=True), [])
+    job = load_job(config, record)
     for first, _, freeze in config.phases():  # a schedule's second stretch compiles anew
         job.enter(freeze)
         history = job.model.fit(
@@ -51,18 +51,20 @@ def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_p
             verbose=0,
         )
         assert job.model.jit_compile and np.isfinite(history.history["loss"]).all()
-    assert (job.cache.plan.mode == "cache") == (config.frozen_prefix == "cache")
+    assert (job.cache.plan.mode == "cache") == (config.cache.frozen_prefix == "cache")
 
 
 def test_auto_is_off_on_a_cpu_said_once_and_recorded(tiny_encoder_dir, tmp_path, capsys):
-    config, note = resolve_jit(TrainConfig(out="run", strategy="one_device"))
-    assert (config.resolved_jit_compile, note) == (
+    placement = PlacementSpec(strategy="one_device", precision="float32")
+    record, notes = resolve_placement(placement, str(tiny_encoder_dir))
+    assert (record.jit_compile, notes) == (
         False,
-        "jit_compile=auto: off (CPU: TensorFlow's own oneDNN kernels)",
+        ["jit_compile=auto: off (CPU: TensorFlow's own oneDNN kernels)"],
     )
-    assert resolve_jit(config) == (config, None)  # a search's trial keeps its base's
-    off = resolve_jit(TrainConfig(out="run", jit_compile="off"))
-    assert (off[0].resolved_jit_compile, off[1]) == (False, None)
+    given = RunRecord("mixed_bfloat16", jit_compile=True)  # a search's trial keeps its base's
+    assert resolve_placement(placement, str(tiny_encoder_dir), given=given) == (given, [])
+    off = resolve_placement(PlacementSpec(precision="float32", jit_compile="off"), "unused")
+    assert off == (RunRecord("float32", jit_compile=False), [])
     data = write_synthetic_reviews(tmp_path / "data", n_train=40, n_test=8)
     argv = ["train", "--encoder", str(tiny_encoder_dir), "--data", str(data)]
     argv += ["--out", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "8"]
@@ -70,5 +72,5 @@ def test_auto_is_off_on_a_cpu_said_once_and_recorded(tiny_encoder_dir, tmp_path,
     assert main([*argv, "--precision", "float32"]) == 0
     said = [line for line in capsys.readouterr().err.splitlines() if "jit" in line]
     assert said == ["bert-keras: --jit-compile auto: off (CPU: TensorFlow's own oneDNN kernels)"]
-    recorded = TrainConfig.read(tmp_path / "r" / "config.json")
-    assert (recorded.jit_compile, recorded.resolved_jit_compile) == ("auto", False)
+    settings, recorded = read_run_file(tmp_path / "r" / "config.json")
+    assert (settings.placement.jit_compile, recorded.jit_compile) == ("auto", False)

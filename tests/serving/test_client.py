@@ -33,7 +33,7 @@ def test_text_examples_and_token_ids_over_grpc(serving_address, trained_run):
     assert by_text["label_index"].tolist() == labels and by_text["label_index"].dtype == np.int32
     by_example = predict_grpc(target, examples_request("sentiment", texts))
     np.testing.assert_allclose(by_example["probability"], expected, atol=1e-5, rtol=0)
-    config = json.loads((trained_run / "config.json").read_text())
+    config = json.loads((trained_run / "config.json").read_text())["settings"]
     preprocessor = load_preprocessor(resolve_encoder(config["encoder"]))
     ids = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(texts))], seq_length=16)
     request = token_ids_request("sentiment", *(ids[name].numpy() for name in INPUT_NAMES))

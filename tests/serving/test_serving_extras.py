@@ -41,7 +41,7 @@ def test_warmup_records_cover_every_signature_batch_and_length_and_replay(export
             else int(tf.strings.split(inputs[next(iter(inputs))][:1]).row_lengths()[0]) + 2
         )
         seen.add((request.model_spec.signature_name, batch, length))
-    config = json.loads((version / "assets.extra" / "config.json").read_text())
+    config = json.loads((version / "assets.extra" / "config.json").read_text())["settings"]
     lengths = warmup_lengths(config["max_seq_length"])
     signatures = {"serving_default", "from_examples", "from_token_ids"}
     assert {(s, b) for s, b, _ in seen} == {(s, b) for s in signatures for b in ALLOWED_BATCH_SIZES}

@@ -14,7 +14,7 @@ from bert_keras.training.predictions import split_logits
 def tiny_config(encoder, tmp_path, n_test: int, **settings) -> TrainConfig:
     """A float32 run of the tiny encoder on 48 synthetic reviews to train on."""
     data = write_synthetic_reviews(tmp_path / "data", n_train=48, n_test=n_test)
-    return TrainConfig(
+    return TrainConfig.from_settings(
         out=str(tmp_path / "run"),
         encoder=str(encoder),
         data=str(data),

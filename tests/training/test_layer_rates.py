@@ -1,13 +1,12 @@
 """Layer-wise learning-rate decay: what each variable's update is scaled by, and nothing else."""
 
-import json
-
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras
+from runs import run_config
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import OptimizerSpec, RunRecord, TrainConfig
 from bert_keras.errors import UserInputError
 from bert_keras.training.classifier import ENCODER_LAYER
 from bert_keras.training.compiled import build_compiled_classifier
@@ -38,16 +37,14 @@ def test_the_multipliers_count_down_from_the_head():
 def test_one_step_moves_each_variable_by_its_multiplier_relative_to_the_head():
     """Same value, same gradient, warm-up on and weight decay on: each variable moves by its
     multiplier times what the head moves (Adam's step and the decoupled decay alike)."""
-    config = TrainConfig(
-        out="unused",
-        precision="float32",
+    settings = OptimizerSpec(
         learning_rate=0.01,
         weight_decay=0.1,
         warmup_fraction=0.5,
         clip_norm=100.0,
         layer_lr_decay=0.5,
     )
-    optimizer = make_optimizer(config, total_steps=10, depth=DEPTH)
+    optimizer = make_optimizer(settings, "float32", total_steps=10, depth=DEPTH)
     # float64, so that 3.0 minus a small step keeps the step's digits
     variables = {
         name: tf.Variable(tf.fill([4], tf.constant(3.0, tf.float64)), name=name) for name in NAMES
@@ -90,8 +87,10 @@ def test_a_decay_of_one_is_plain_adamw_bit_for_bit():
 
 
 def test_the_compiled_model_scales_its_own_encoder_variables(tiny_encoder_dir):
-    config = TrainConfig(out="unused", precision="float32", layer_lr_decay=0.5)
-    model = build_compiled_classifier(config, str(tiny_encoder_dir / "encoder"), total_steps=10)
+    config = TrainConfig.from_settings(out="unused", layer_lr_decay=0.5)
+    model = build_compiled_classifier(
+        config, RunRecord("float32"), str(tiny_encoder_dir / "encoder"), total_steps=10
+    )
     encoder_ids = {id(v) for v in model.get_layer(ENCODER_LAYER).trainable_weights}
     for variable in model.trainable_weights:
         name = variable.name
@@ -102,11 +101,11 @@ def test_the_compiled_model_scales_its_own_encoder_variables(tiny_encoder_dir):
 
 
 def test_an_encoder_without_numbered_blocks_is_refused():
-    config = TrainConfig(out="unused", layer_lr_decay=0.9, encoder="some/encoder")
+    settings = OptimizerSpec(layer_lr_decay=0.9)
     with pytest.raises(
         UserInputError, match="layer_lr_decay=0.9: the encoder some/encoder has no blocks"
     ):
-        make_optimizer(config, total_steps=10, depth=0)
+        make_optimizer(settings, "float32", total_steps=10, depth=0, encoder="some/encoder")
 
 
 @pytest.mark.extended
@@ -126,7 +125,7 @@ def test_a_cached_run_trains_with_the_decay_and_records_it(tiny_encoder_dir, tmp
         flags = "--epochs 2 --frozen-prefix cache --precision float32 --train-last 2".split()
         flags += ["--layer-lr-decay", decay]
         assert main(train_argv(tiny_encoder_dir, data, out, *flags)) == 0
-        assert json.loads((out / "config.json").read_text())["layer_lr_decay"] == float(decay)
+        assert run_config(out)[0]["layer_lr_decay"] == float(decay)
         ends[decay] = best_weights(out)
     block_0 = [
         name for name in ends["1"] if "layer_0" in name and "kernel" in name and "/m/" not in name

@@ -2,21 +2,19 @@
 itself and survives a checkpoint; and both mixed policies agree with float32 after
 a few identical steps."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import RunRecord, TrainConfig
 from bert_keras.encoders.precision import encoder_for
 from bert_keras.encoders.resolve import resolve_encoder
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.training.checkpoints import check_backup_fits
 from bert_keras.training.compiled import build_compiled_classifier
 
-CONFIG = TrainConfig(
+CONFIG = TrainConfig.from_settings(
     out="unused",
     freeze=FreezeSpec(train_last=1),
     learning_rate=1e-3,
@@ -31,9 +29,10 @@ pytestmark = pytest.mark.extended  # mixed-precision mechanics, float16's loss s
 def cached_model(tiny_encoder_dir, precision: str):
     """The model that trains on the frozen prefix's output: its float32 input can be made
     to overflow float16 on purpose (an attack no token id can make)."""
-    config = dataclasses.replace(CONFIG, precision=precision)
     path = encoder_for(resolve_encoder(str(tiny_encoder_dir)), precision)
-    return build_compiled_classifier(config, path, total_steps=100, from_cache=True)
+    return build_compiled_classifier(
+        CONFIG, RunRecord(precision), path, total_steps=100, from_cache=True
+    )
 
 
 def batch(scale=1.0, seed=0):

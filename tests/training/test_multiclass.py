@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from figures import assert_saved_as, cell_counts
+from runs import run_config
 from served import ROUNDED_ATOL, assert_same_row, own_logits, own_probabilities
 from shared import built_once
 from tiny_bert import NEUTRAL
@@ -60,7 +61,7 @@ def _test_rows(directory, name: str = "test.csv"):
 
 def test_three_named_labels_train_a_softmax_head_that_separates_them(topic_run):
     run = topic_run / "run"
-    config = json.loads((run / "config.json").read_text())
+    config, _ = run_config(run)
     assert config["labels"] == ["complaint", "praise", "price"]  # strings, sorted
     metrics = json.loads((run / "metrics.json").read_text())
     texts, truth = _test_rows(topic_run)
@@ -88,7 +89,7 @@ def test_the_temperature_minimises_the_validation_log_loss(topic_run):
     temperature = json.loads((run / "metrics.json").read_text())["calibration"]["temperature"]
     with open(topic_run / "train.csv", encoding="utf-8") as handle:
         rows = [row for i, row in enumerate(csv.DictReader(handle)) if (i + 1) % 10 == 0]
-    names = json.loads((run / "config.json").read_text())["labels"]
+    names = run_config(run)[0]["labels"]
     z = own_logits(run, [row["review"] for row in rows])
     truth = np.array([names.index(row["topic"]) for row in rows])
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from figures import assert_saved_as, cell_counts
+from runs import run_config
 from served import ROUNDED_ATOL, assert_same_row, own_probabilities
 from shared import built_once
 from tiny_bert import NEUTRAL
@@ -56,7 +57,7 @@ def _test_rows(directory):
 
 def test_a_sigmoid_per_label_learns_every_tag(tagged_run):
     run = tagged_run / "run"
-    config = json.loads((run / "config.json").read_text())
+    config, _ = run_config(run)
     assert config["labels"] == NAMES and config["multi_label"] is True
     texts, tags = _test_rows(tagged_run)
     probabilities = own_probabilities(run, texts)  # [n, 3], independent sigmoids

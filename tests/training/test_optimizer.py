@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import OptimizerSpec
 from bert_keras.training.optimizer import WarmupLinearDecay, make_optimizer
 
 
@@ -26,10 +26,8 @@ def test_schedule_warms_up_linearly_then_decays_linearly_to_zero():
 def test_weight_decay_skips_layer_norms_and_biases():
     """With a zero gradient Adam's own step is zero, so what moves a variable is the decay alone:
     kernels shrink by lr * wd * value, layer norm scales and biases do not move."""
-    config = TrainConfig(
-        out="unused", precision="float32", learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0
-    )
-    optimizer = make_optimizer(config, total_steps=10)
+    settings = OptimizerSpec(learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0)
+    optimizer = make_optimizer(settings, "float32", total_steps=10)
     variables = {
         name: tf.Variable(tf.fill([3], 2.0), name=name)
         for name in (
@@ -48,15 +46,10 @@ def test_weight_decay_skips_layer_norms_and_biases():
 
 
 def test_gradients_are_clipped_to_the_global_norm():
-    config = TrainConfig(
-        out="unused",
-        precision="float32",
-        learning_rate=0.5,
-        weight_decay=0.0,
-        clip_norm=1.0,
-        warmup_fraction=0.0,
+    settings = OptimizerSpec(
+        learning_rate=0.5, weight_decay=0.0, clip_norm=1.0, warmup_fraction=0.0
     )
-    optimizer = make_optimizer(config, total_steps=10)
+    optimizer = make_optimizer(settings, "float32", total_steps=10)
     assert optimizer.global_clipnorm == 1.0 and optimizer.epsilon == 1e-6
     variable = tf.Variable([0.0, 0.0])
     optimizer.apply_gradients([(tf.constant([300.0, 400.0]), variable)])  # norm 500, clipped to 1

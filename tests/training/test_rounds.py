@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from commands import train_argv
 from kill import cli, kill_when
-from runs import assert_same_run, history_lines, uninterrupted_run
+from runs import assert_same_run, history_lines, run_config, uninterrupted_run
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
@@ -128,7 +128,7 @@ def test_auto_trains_until_the_validation_score_stops_improving(
     assert len(scores) == ran == metrics["epochs_run"]
     assert metrics["best_epoch"] == 1 + scores.index(max(scores))
     assert metrics["train_examples"] == ran * 5 * 8
-    assert json.loads((out / "config.json").read_text())["epochs"] == "auto"
+    assert run_config(out)[0]["epochs"] == "auto"
     said = [line for line in capsys.readouterr().err.splitlines() if "--epochs auto" in line]
     assert said == [
         f"bert-keras: --epochs auto: trained {ran} epochs, then stopped: {metrics['stopped']}"
@@ -185,7 +185,7 @@ def _batches(dataset) -> list[tuple]:
 def test_rounds_of_part_of_a_pass_read_the_passes_in_order(tiny_encoder_dir, small, tmp_path):
     """Rounds of 3 steps over passes of 5: rounds 2 and 3 read steps 6 to 11 of the stream
     of passes, the second pass's last four and the third's first two."""
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out=str(tmp_path / "run"),
         encoder=str(tiny_encoder_dir),
         data=str(small),

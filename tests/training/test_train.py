@@ -15,7 +15,13 @@ import pytest
 import tensorflow as tf
 from figures import assert_saved_as, lines_of
 from kill import cli, kill_when, kill_while
-from runs import assert_same_run, history_lines, rerun_and_check_it_resumed, uninterrupted_run
+from runs import (
+    assert_same_run,
+    history_lines,
+    rerun_and_check_it_resumed,
+    run_config,
+    uninterrupted_run,
+)
 from this_machine import expected_auto_precision
 from tiny_bert import write_synthetic_reviews
 
@@ -51,11 +57,12 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     assert metrics["train_examples"] == 2 * (540 // 8) * 8  # 600 rows less the validation 10%
     assert metrics["auc"] > 0.8, "the sentiment words are learnable even by the tiny encoder"
     assert metrics["trainable_params"] < metrics["total_params"]
-    config = json.loads((out / "config.json").read_text())
-    assert config["freeze"]["train_last"] == 1 and config["learning_rate"] == 5e-3
+    written = json.loads((out / "config.json").read_text())
+    settings, record = written["settings"], written["record"]
+    assert settings["freeze"]["train_last"] == 1 and settings["learning_rate"] == 5e-3
     # what was asked and what it resolved to, said once on stderr
     expected = expected_auto_precision()
-    assert (config["precision"], config["resolved_precision"]) == ("auto", expected)
+    assert (settings["precision"], record["precision"]) == ("auto", expected)
     said = [line for line in capsys.readouterr().err.splitlines() if "--precision auto" in line]
     assert len(said) == 1 and said[0].startswith(f"bert-keras: --precision auto: {expected} (")
     with open(out / "history.csv") as handle:
@@ -116,7 +123,7 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
 def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
     tiny_encoder_dir, few, tmp_path, monkeypatch, frozen_prefix
 ):
-    from bert_keras.config import TrainConfig
+    from bert_keras.config import RunRecord, TrainConfig
     from bert_keras.data.sources import load_splits
     from bert_keras.encoders.precision import encoder_for
     from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
@@ -133,7 +140,7 @@ def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
         "evaluate_batches",
         lambda *args: passes.append(args) or evaluate_batches(*args),
     )
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out=str(tmp_path / "trial"),
         encoder=str(tiny_encoder_dir),
         data=str(few),
@@ -150,10 +157,10 @@ def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
 
     # the best weights, read again from token ids: the numbers the trial reported
     paths = resolve_encoder(config.encoder)
-    encoder = encoder_for(paths, config.compute_precision)
-    model = build_compiled_classifier(config, encoder, total_steps=1)
+    encoder = encoder_for(paths, "float32")
+    model = build_compiled_classifier(config, RunRecord("float32"), encoder, total_steps=1)
     restore_weights(model, best_checkpoint(config.out), "best")
-    validation = load_splits(config.data_spec).validation
+    validation = load_splits(config.data).validation
     again = final_metrics.evaluate_model(model, validation, load_preprocessor(paths), config)
     for name in ("loss", "accuracy", "precision", "recall", "f1", "auc", "evaluated_examples"):
         assert metrics[name] == pytest.approx(again[name], abs=2e-6), name
@@ -181,7 +188,7 @@ def test_overwrite_replaces_only_its_own_run_and_only_once_inputs_load(
     capsys.readouterr()
     # good input: the old run is replaced, and nothing of it is left aside
     assert main([*command, "--overwrite", "--epochs", "2"]) == 0
-    assert json.loads((out / "config.json").read_text())["epochs"] == 2
+    assert run_config(out)[0]["epochs"] == 2
     assert len(history_lines(out)) == 2 and [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
@@ -210,7 +217,7 @@ def trained_encoder_variables(out) -> dict:
     from bert_keras.training.checkpoints import best_checkpoint, restore_weights
     from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 
-    config = json.loads((out / "config.json").read_text())
+    config, _ = run_config(out)
     model = build_classifier(
         config["encoder"] + "/encoder", FreezeSpec(**config["freeze"]), pooling=config["pooling"]
     )

@@ -42,7 +42,7 @@ def test_a_block_is_untouched_and_slotless_until_its_epoch_then_trains(
 ):
     """Epoch 0 trains the pooler and head, epoch 1 block 1 too, epoch 2 both blocks:
     the fit calls `train` makes, stretch by stretch, on one loaded encoder."""
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out=str(tmp_path / "run"),
         encoder=str(tiny_encoder_dir),
         data=str(reviews),

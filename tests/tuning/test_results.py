@@ -2,7 +2,6 @@
 that reproduce the best trial) and tuning.png, from a real oracle's trials; no training needed."""
 
 import csv
-import dataclasses
 import json
 import shlex
 
@@ -10,7 +9,7 @@ import pytest
 from keras_tuner.engine import trial as trial_module
 from tuning.test_search import assert_tuning_plot
 
-from bert_keras.config import TrainConfig
+from bert_keras.config import RunRecord, TrainConfig
 from bert_keras.encoders.shared_loads import SharedLoads
 from bert_keras.freezing.spec import FreezeSpec
 from bert_keras.tuning.oracles import make_oracle
@@ -22,12 +21,13 @@ from bert_keras.tuning.tuner import FreezeDepthTuner
 @pytest.fixture
 def ended_search(tmp_path):
     """A grid over 0, 1, 2 trainable blocks whose trials ended as a search would end them."""
-    base = TrainConfig(
+    base = TrainConfig.from_settings(
         out="", encoder="minilm-l6", data="reviews.csv", test_data="test.csv", limit=300, epochs=2
     )
     tuner = FreezeDepthTuner(
         make_oracle("grid", SearchSpace(depth=2, blocks=(0, 1, 2)), 3, seed=1, epochs=2),
         base,
+        RunRecord("float32", jit_compile=True),  # what the trials computed with
         tmp_path,
         SharedLoads(),
         overwrite=False,
@@ -73,7 +73,11 @@ def test_trials_csv_best_json_and_plot(ended_search):
 def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
     tuner, tune_dir = ended_search
     config = best_trial_config(tuner, tune_dir / "best_run")
-    assert config.freeze == FreezeSpec(train_last=1) and config.limit is None and config.epochs == 2
+    assert (
+        config.freeze == FreezeSpec(train_last=1)
+        and config.data.limit is None
+        and config.optimizer.epochs == 2
+    )
     assert config.out == str(tune_dir / "best_run")
     assert reproducing_settings(config) == {
         "encoder": "minilm-l6",
@@ -81,9 +85,12 @@ def test_the_best_trial_reproduced_on_the_full_training_split(ended_search):
         "freeze": {"train_last": 1},
         "test_data": "test.csv",
         "epochs": 2,
+        "precision": "float32",  # what the trials computed in, asked for by name
         "out": str(tune_dir / "best_run"),
     }
-    no_block = TrainConfig(out="o", freeze=FreezeSpec(train_last=0))  # 0 is a setting, not unset
+    no_block = TrainConfig.from_settings(
+        out="o", freeze=FreezeSpec(train_last=0)
+    )  # 0 is a setting, not unset
     assert reproducing_settings(no_block)["freeze"] == {"train_last": 0}
     command = write_results(tuner, tune_dir, lambda settings: f"train {sorted(settings)}")
     assert command["command"] == f"train {sorted(reproducing_settings(config))}"
@@ -96,7 +103,7 @@ def test_the_command_of_a_trial_is_one_train_takes_back_to_the_same_configuratio
     from bert_keras.cli.commands import train_settings_from_args
     from bert_keras.cli.wording import command_line, long_options
 
-    config = TrainConfig(
+    config = TrainConfig.from_settings(
         out=str(tmp_path / "runs best"),
         data="tfds:imdb_reviews",
         test_data="my test.csv",
@@ -108,26 +115,29 @@ def test_the_command_of_a_trial_is_one_train_takes_back_to_the_same_configuratio
         epochs=2,
         freeze=FreezeSpec(train_last=2, train_embeddings=True),
         unfreeze_schedule=(1, 2),
-        precision="auto",
-        resolved_precision="mixed_bfloat16",
+        precision="mixed_bfloat16",
         cache_memory_gb=0.5,
     )
     parser = build_parser()
     command = command_line("train", reproducing_settings(config), long_options(parser))
     assert "--precision mixed_bfloat16" in command and "resolved" not in command, command
     args = parser.parse_args(shlex.split(command)[1:])
-    expected = dataclasses.replace(config, precision="mixed_bfloat16", resolved_precision=None)
-    assert TrainConfig(**train_settings_from_args(args)) == expected
+    expected = config
+    assert TrainConfig.from_settings(**train_settings_from_args(args)) == expected
     settings = json.loads(json.dumps(reproducing_settings(config)))  # as best.json holds them
-    assert TrainConfig(**{**settings, "freeze": FreezeSpec(**settings["freeze"])}) == expected
+    assert (
+        TrainConfig.from_settings(**{**settings, "freeze": FreezeSpec(**settings["freeze"])})
+        == expected
+    )
 
 
-def test_how_the_trials_compiled_is_left_to_the_machine_that_trains_the_best():
+def test_how_the_trials_compiled_is_left_to_the_machine_that_trains_the_best(ended_search):
     from bert_keras.cli import build_parser
     from bert_keras.cli.wording import command_line, long_options
 
-    config = TrainConfig(out="runs/best", jit_compile="auto", resolved_jit_compile=True)
+    tuner, tune_dir = ended_search  # its trials compiled with XLA
+    config = best_trial_config(tuner, tune_dir / "best_run")
     settings = reproducing_settings(config)
-    assert "resolved_jit_compile" not in settings and "jit_compile" not in settings
+    assert config.placement.jit_compile == "auto" and "jit_compile" not in settings
     command = command_line("train", settings, long_options(build_parser()))
     assert "jit" not in command  # `auto` decides again where the best trial trains

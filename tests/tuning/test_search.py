@@ -3,7 +3,6 @@ prefix computed once, failed trials; (integration) resume after a kill, export-b
 
 import contextlib
 import csv
-import dataclasses
 import io
 import json
 import shutil
@@ -16,12 +15,12 @@ import numpy as np
 import pytest
 from figures import assert_saved_as
 from kill import cli, kill_while
-from runs import assert_same_run
+from runs import assert_same_run, run_config
 from shared import built_once
 from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
-from bert_keras.config import TUNED_DROPOUTS, TUNED_LEARNING_RATES, TrainConfig
+from bert_keras.config import TUNED_DROPOUTS, TUNED_LEARNING_RATES, TrainConfig, read_run_file
 from bert_keras.training.train import train
 from bert_keras.tuning.results import tuning_figure
 
@@ -155,14 +154,14 @@ def test_a_bayesian_search_over_the_learning_rate_and_dropout_trains_what_it_pro
     # one trial at random, then two proposed by the Gaussian process (which needs scikit-learn)
     assert state["num_initial_points"] == 1 and {"alpha", "beta"} <= set(state)
     for row in rows:
-        config = json.loads((out / "trials" / row["trial"] / "config.json").read_text())
+        config, _ = run_config(out / "trials" / row["trial"])
         assert (
             config["learning_rate"] in TUNED_LEARNING_RATES and config["dropout"] in TUNED_DROPOUTS
         )
         assert float(row["learning_rate"]) == config["learning_rate"]
         assert float(row["dropout"]) == config["dropout"]
     best = json.loads((out / "best.json").read_text())
-    defaults = TrainConfig(out="")
+    defaults = TrainConfig.from_settings(out="")
     for name in ("learning_rate", "dropout"):  # the command names what differs from the defaults
         value = best["hyperparameters"][name]
         flag = f"--{name.replace('_', '-')} {value}"
@@ -181,7 +180,7 @@ def test_a_search_over_schedule_shapes_trains_each_as_its_shape_says(
     rows = read_trials(out)
     assert sorted(r["unfreeze_schedule"] for r in rows) == ["0,2", "1,2", "fixed"]
     for row in rows:
-        config = json.loads((out / "trials" / row["trial"] / "config.json").read_text())
+        config, _ = run_config(out / "trials" / row["trial"])
         schedule = row["unfreeze_schedule"]
         expected = None if schedule == "fixed" else [int(k) for k in schedule.split(",")]
         assert config["unfreeze_schedule"] == expected
@@ -219,9 +218,9 @@ def test_each_trial_starts_from_the_encoder_as_read_from_disk(grid_search, tmp_p
     training on a freshly loaded encoder gives."""
     tune_dir, _, _ = grid_search
     last = tune_dir / "trials" / max((r["trial"] for r in read_trials(tune_dir)), key=int)
-    config = TrainConfig.read(last / "config.json")
-    fresh = dataclasses.replace(config, out=str(tmp_path / "fresh"))
-    train(fresh, evaluate_on_test=False, searching=True)
+    config, record = read_run_file(last / "config.json")
+    fresh = config.replace(out=str(tmp_path / "fresh"))
+    train(fresh, evaluate_on_test=False, searching=True, record=record)
     assert_same_run(last, tmp_path / "fresh")
 
 
@@ -307,7 +306,7 @@ def test_export_best_trains_the_best_trial_on_the_full_split_and_exports_it(
     summary = json.loads(capsys.readouterr().out)
     assert summary["export"] == str(tmp_path / "home" / "tuned" / "1")
     assert (tmp_path / "home" / "tuned" / "1" / "saved_model.pb").is_file()
-    best_config = json.loads((out / "best_run" / "config.json").read_text())
+    best_config, _ = run_config(out / "best_run")
     assert best_config["limit"] is None  # the full training split, not the tuning slice
     chosen = json.loads((out / "best.json").read_text())["hyperparameters"]["trainable_blocks"]
     assert best_config["freeze"]["train_last"] == chosen

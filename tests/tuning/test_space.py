@@ -36,8 +36,8 @@ def test_search_space_reads_hp_into_a_train_config():
         schedule="gradual",
         train_embeddings=True,
     )
-    config = trial_config(full, TrainConfig(out="base", epochs=3), "trials/7")
-    assert config.unfreeze_schedule == (
+    config = trial_config(full, TrainConfig.from_settings(out="base", epochs=3), "trials/7")
+    assert config.optimizer.unfreeze_schedule == (
         0,
         1,
         2,
@@ -47,8 +47,14 @@ def test_search_space_reads_hp_into_a_train_config():
         2,
         True,
     )
-    assert (config.learning_rate, config.dropout, config.layer_lr_decay) == (3e-4, 0.2, 0.8)
     assert (
-        trial_config(SearchSpace(depth=2).declare(), TrainConfig(out="b"), "t").freeze.train_last
+        config.optimizer.learning_rate,
+        config.model.dropout,
+        config.optimizer.layer_lr_decay,
+    ) == (3e-4, 0.2, 0.8)
+    assert (
+        trial_config(
+            SearchSpace(depth=2).declare(), TrainConfig.from_settings(out="b"), "t"
+        ).freeze.train_last
         == 0
     )
