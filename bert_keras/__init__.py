@@ -14,6 +14,8 @@ import importlib
 import os
 import sys
 
+from bert_keras.names import API_NAMES
+
 if "tensorflow" in sys.modules and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
     raise ImportError(
         "bert_keras must be imported before tensorflow (or run with "
@@ -26,36 +28,6 @@ _QUIET = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
-# The public names, listed once: `bert_keras.api` exports these, and they are reached from
-# here on first use.
-API_NAMES = (
-    "BertKerasError",
-    "BestTrial",
-    "CacheSpec",
-    "Columns",
-    "DataSpec",
-    "Datasets",
-    "Encoder",
-    "ExportResult",
-    "FreezeSpec",
-    "ModelSpec",
-    "OptimizerSpec",
-    "PlacementSpec",
-    "SearchResult",
-    "ThresholdSpec",
-    "TrainConfig",
-    "TrainResult",
-    "build_classifier",
-    "evaluate",
-    "export",
-    "export_model",
-    "load_encoder",
-    "load_predictor",
-    "make_datasets",
-    "text_classifier",
-    "train",
-    "tune",
-)
 __all__ = ["__version__", *API_NAMES]
 
 

@@ -172,3 +172,23 @@ def test_version_and_every_commands_example_parse(capsys):
         argv = shlex.split(EXAMPLES[name])
         assert argv[:2] == ["bert-keras", name]
         assert parser.parse_args(argv[1:]).command == name  # the example is a valid call
+
+
+def test_parsing_and_checking_flags_loads_no_tensorflow():
+    """`--help`, a bad flag or a bad value is answered before TensorFlow's seconds of loading:
+    the parser and the settings' checks import nothing heavy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from bert_keras.cli import build_parser\n"
+        "from bert_keras.cli.commands import train_settings_from_args\n"
+        "from bert_keras.config import TrainConfig\n"
+        "args = build_parser().parse_args(['train', '--out', 'r', '--epochs', '3'])\n"
+        "TrainConfig.from_settings(**train_settings_from_args(args))\n"
+        "heavy = ('tensorflow', 'tf_keras', 'tensorflow_hub')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

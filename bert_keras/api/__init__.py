@@ -23,8 +23,7 @@ test.csv in the Amazon Polarity release's layout):
 (['input_mask', 'input_type_ids', 'input_word_ids'], True, ('negative', 'positive'))
 """
 
-# ruff: noqa: F401  (imported to be exported: `__all__` is the package root's list)
-from bert_keras import API_NAMES
+# ruff: noqa: F401  (imported to be exported: `__all__` is `bert_keras.names`' list)
 from bert_keras.api.building import (
     Datasets,
     Encoder,
@@ -48,5 +47,6 @@ from bert_keras.data.spec import DataSpec
 from bert_keras.errors import BertKerasError
 from bert_keras.evaluation.evaluate import evaluate
 from bert_keras.freezing.spec import FreezeSpec
+from bert_keras.names import API_NAMES
 
-__all__ = list(API_NAMES)  # listed once, in the package root
+__all__ = list(API_NAMES)  # listed once, in `bert_keras.names`

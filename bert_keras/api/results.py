@@ -15,8 +15,10 @@ class TrainResult:
         f1: float. The F1 of the best weights on the test split (macro-F1 for three labels
             or more, and for multi-label).
         auc: float | None. Their ROC AUC on the test split (None where the run has none).
-        epochs_run: int. How many epochs (or rounds of a partial epoch) trained.
-        best_epoch: int. The epoch whose weights were kept, counted from 1.
+        epochs_run: int | None. How many epochs (or rounds of a partial epoch) trained;
+            None from a worker of a distributed run, which keeps no run of its own.
+        best_epoch: int | None. The epoch whose weights were kept, counted from 1; None
+            from such a worker.
         stopped: str | None. Why `epochs="auto"` ended the run; None for a fixed count.
         metrics: dict. Everything in the run's metrics.json.
 
@@ -31,8 +33,8 @@ class TrainResult:
     out: Path
     f1: float
     auc: float | None
-    epochs_run: int
-    best_epoch: int
+    epochs_run: int | None
+    best_epoch: int | None
     stopped: str | None
     metrics: dict[str, Any]
 
@@ -43,8 +45,8 @@ class TrainResult:
             out=Path(out),
             f1=metrics["f1"],
             auc=metrics.get("auc"),
-            epochs_run=metrics["epochs_run"],
-            best_epoch=metrics["best_epoch"],
+            epochs_run=metrics.get("epochs_run"),
+            best_epoch=metrics.get("best_epoch"),
             stopped=metrics.get("stopped"),
             metrics=metrics,
         )

@@ -26,12 +26,12 @@ from bert_keras.config import (
     DEFAULT_ORACLE,
     ORACLES,
     PRECISIONS,
+    PREDICT_BATCH_SIZE,
     SERVING_PRECISION,
 )
 from bert_keras.data.spec import BAD_RECORD_POLICIES
 from bert_keras.encoders.layout import DEFAULT_SEQ_LENGTH
 from bert_keras.errors import UserInputError
-from bert_keras.serving.predict import BATCH_SIZE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,7 +161,9 @@ def _add_serving_commands(commands):
     )
     predict.add_argument("reviews", nargs="*", help="reviews to score")
     predict.add_argument("--file", help="one review a line")
-    predict.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"default {BATCH_SIZE}")
+    predict.add_argument(
+        "--batch-size", type=int, default=PREDICT_BATCH_SIZE, help=f"default {PREDICT_BATCH_SIZE}"
+    )
     predict.add_argument(
         "--on-bad-record",
         choices=BAD_RECORD_POLICIES,

@@ -14,6 +14,7 @@ from bert_keras.config.choices import (
     ORACLES,
     POOLINGS,
     PRECISIONS,
+    PREDICT_BATCH_SIZE,
     SERVING_PRECISION,
     STRATEGIES,
     TUNED_DROPOUTS,

@@ -12,6 +12,7 @@ TUNED_DROPOUTS = (0.0, 0.1, 0.2)  # `tune_dropout`
 # `tune_layer_lr_decay`: off, then ELECTRA's range
 TUNED_LAYER_LR_DECAYS = (1.0, 0.9, 0.8, 0.65)
 TUNED_SCHEDULES = ("fixed", "gradual", "head_first")  # `tune_schedule`; see tuning/space.py
+PREDICT_BATCH_SIZE = 64  # reviews an export scores at once in `predict` and `evaluate`
 SERVING_PRECISION = "float32"  # `export`'s default: the serving hardware is unknown at export time
 FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen_prefix/plan.py
 JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see placement/resolved.py

@@ -10,14 +10,12 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the serving graph's tokenizer ops)
 
-from bert_keras.config import read_run_file
+from bert_keras.config import PREDICT_BATCH_SIZE, read_run_file
 from bert_keras.encoders.resolve import load_saved_model
 from bert_keras.errors import UserInputError
 from bert_keras.notices import say
 from bert_keras.serving.publish import versions
 from bert_keras.training.run_dir import CONFIG_FILE
-
-BATCH_SIZE = 64
 
 
 def resolve_version(model_dir) -> Path:
@@ -107,7 +105,9 @@ class Predictor:
         settings, _ = read_run_file(self.version_dir / "assets.extra" / "config.json")
         return settings.label_set.names
 
-    def outputs(self, reviews: list, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, list]:
+    def outputs(
+        self, reviews: list, batch_size: int = PREDICT_BATCH_SIZE
+    ) -> tuple[np.ndarray, list]:
         """(probabilities [n, N] of the labels, the label name of each review, or for
         multi-label the tuple of its names), in the order given."""
         empty = next((i for i, review in enumerate(reviews) if not review.strip()), None)
@@ -133,7 +133,7 @@ class Predictor:
                 labels[i] = name.decode("utf-8")
         return probabilities, labels
 
-    def __call__(self, reviews: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+    def __call__(self, reviews: list[str], batch_size: int = PREDICT_BATCH_SIZE) -> list[dict]:
         """A row for each review: its label's name (multi-label: `labels`, its names) and
         the probabilities (two labels: the second's, as `probability`; more: every
         label's, by name)."""
@@ -153,12 +153,12 @@ class Predictor:
             rows.append({"text": review, **scores, **decided})
         return rows
 
-    def predict(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[dict]:
+    def predict(self, texts: list[str], batch_size: int = PREDICT_BATCH_SIZE) -> list[dict]:
         """The rows `__call__` gives: the Python API's name for it."""
         return self(texts, batch_size)
 
 
-def predict(model_dir, texts, file, batch_size=BATCH_SIZE, out=None, on_bad_record="error"):
+def predict(model_dir, texts, file, batch_size=PREDICT_BATCH_SIZE, out=None, on_bad_record="error"):
     """Scores reviews through an export's serving_default and writes JSON lines.
 
     Args:

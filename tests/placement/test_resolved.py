@@ -37,7 +37,7 @@ def test_every_training_mode_takes_steps_compiled_by_xla(tiny_encoder_dir, tmp_p
         **settings,
     )
     record, notes = resolve_placement(config.placement, config.encoder)
-    assert (record, notes) == (RunRecord("float32", jit_compile=True), [])
+    assert (record, notes) == (RunRecord(settings["precision"], jit_compile=True), [])
     job = load_job(config, record)
     for first, _, freeze in config.phases():  # a schedule's second stretch compiles anew
         job.enter(freeze)
