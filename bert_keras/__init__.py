@@ -28,7 +28,8 @@ _QUIET = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
-__all__ = ["__version__", *API_NAMES]
+# a call, not a list literal: the docs site's reader takes a literal's items for names
+__all__ = list(("__version__", *API_NAMES))
 
 
 def _import_tensorflow_quietly():
