@@ -126,24 +126,21 @@ class TrainConfig:
 
     def replace(self, **settings: Any) -> "TrainConfig":
         """This configuration with `settings` changed, as `from_settings` takes them."""
-        own = {name: value for name, value in settings.items() if name in OWN_SETTINGS}
-        parts = {name: getattr(self, name) for name in PARTS}
-        for name, value in settings.items():
-            if name in PARTS and isinstance(value, PARTS[name]):
-                parts[name] = value
+        own, parts = {}, {name: getattr(self, name) for name in PARTS}
         changes: dict[str, dict] = {name: {} for name in (*PARTS, "columns")}
         for name, value in settings.items():
-            if name in OWN_SETTINGS or (name in PARTS and isinstance(value, PARTS[name])):
-                continue
-            if name not in ROUTES:
+            if name in OWN_SETTINGS:
+                own[name] = value
+            elif name in PARTS and isinstance(value, PARTS[name]):
+                parts[name] = value  # a whole part; flat settings go on top of it
+            elif name in ROUTES:
+                part, field = ROUTES[name]
+                changes[part][field] = value
+            else:
                 raise UserInputError(f"{name}={value}: not a setting of a run{_near(name)}")
-            part, field = ROUTES[name]
-            changes[part][field] = value
-        if changes["columns"]:
-            changes["data"]["columns"] = dataclasses.replace(
-                parts["data"].columns, **changes.pop("columns")
-            )
-        changes.pop("columns", None)
+        columns = changes.pop("columns")
+        if columns:
+            changes["data"]["columns"] = dataclasses.replace(parts["data"].columns, **columns)
         parts = {
             name: dataclasses.replace(part, **changes[name]) if changes[name] else part
             for name, part in parts.items()
