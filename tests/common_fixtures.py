@@ -94,6 +94,22 @@ def kill_reviews(tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="session")
+def few_reviews(tmp_path_factory):
+    """For what does not need learning: 144 reviews to train on, 18 batches of 8."""
+    return built_once(
+        tmp_path_factory, "few_reviews", lambda d: write_synthetic_reviews(d, 160, 20)
+    )
+
+
+@pytest.fixture(scope="session")
+def search_reviews(tmp_path_factory):
+    """The searches' data: 270 reviews to train on, 30 to validate, 40 to test."""
+    return built_once(
+        tmp_path_factory, "search_reviews", lambda d: write_synthetic_reviews(d, 300, 40)
+    )
+
+
 # A trained tiny run and its export, shared by the serving and evaluation tests.
 @pytest.fixture(scope="session")
 def trained_run_command(tiny_encoder_dir, tmp_path_factory):

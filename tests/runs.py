@@ -14,6 +14,13 @@ from kill import cli
 from shared import built_once
 
 
+def train_argv(encoder, data, out, *extra) -> list[str]:
+    """`bert-keras train`'s argv for one quick epoch of the tiny encoder's last block."""
+    train = f"train --encoder {encoder} --data {data} --out {out}"
+    options = "--epochs 1 --batch-size 8 --learning-rate 5e-3 --train-last 1"
+    return [*train.split(), *options.split(), *extra]
+
+
 def run_config(out) -> tuple[dict, dict | None]:
     """(settings, record) of the run in `out`, as its config.json holds them."""
     values = json.loads((Path(out) / "config.json").read_text())

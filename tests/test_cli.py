@@ -10,7 +10,8 @@ import shutil
 
 import pytest
 import tiny_tfds  # noqa: F401  (registers the tiny TFDS datasets the cases name)
-from cli_cases import CASES
+from cli_cases import CASES as FLAG_CASES
+from cli_input_cases import INPUT_CASES
 from odd_encoders import write_encoder_without_pooled_output, write_unmappable_encoder
 from runs import rewrite_run_config, run_config
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
@@ -111,6 +112,7 @@ def tree_digest(directory):
     }
 
 
+CASES = {**FLAG_CASES, **INPUT_CASES}
 CASES_ARGV = [argv for argv, _ in CASES.values()]
 
 

@@ -72,7 +72,12 @@ def code_lines(function: ast.FunctionDef) -> int:
 
 
 def sources() -> list[Path]:
-    return [*PACKAGE.rglob("*.py"), *(ROOT / "scripts").rglob("*.py")]
+    """The package's modules, the scripts and the tests."""
+    return [
+        *PACKAGE.rglob("*.py"),
+        *(ROOT / "scripts").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+    ]
 
 
 def test_functions_and_modules_stay_within_their_lengths():

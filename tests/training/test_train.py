@@ -4,23 +4,16 @@ written, and two workers training together."""
 
 import csv
 import json
-import os
 import shutil
-import socket
-import subprocess
-import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from figures import assert_saved_as, lines_of
-from kill import cli, kill_when, kill_while
 from runs import (
-    assert_same_run,
     history_lines,
-    rerun_and_check_it_resumed,
     run_config,
-    uninterrupted_run,
+    train_argv,
 )
 from this_machine import expected_auto_precision
 from tiny_bert import write_synthetic_reviews
@@ -35,21 +28,33 @@ def reviews(tmp_path_factory):
     return write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=600, n_test=80)
 
 
-@pytest.fixture(scope="module")
-def few(tmp_path_factory):
-    """For what does not need learning: 144 to train on, 18 batches of 8."""
-    return write_synthetic_reviews(tmp_path_factory.mktemp("few"), n_train=160, n_test=20)
-
-
-def command(encoder, data, out, *extra):
-    train = f"train --encoder {encoder} --data {data} --out {out}"
-    options = "--epochs 1 --batch-size 8 --learning-rate 5e-3 --train-last 1"
-    return [*train.split(), *options.split(), *extra]
+def assert_curves_and_events(out, rows):
+    """training_curves.png draws history.csv's numbers (`rows`), and TensorBoard's events
+    hold each epoch's validation F1."""
+    figure = training_curves_figure(rows)
+    (loss, f1) = figure.axes
+    for axis, metric in ((loss, "loss"), (f1, "f1")):
+        drawn = lines_of(axis)
+        assert list(drawn) == ["training", "validation"] and axis.get_title() == metric
+        np.testing.assert_array_equal(drawn["training"], [float(r[metric]) for r in rows])
+        np.testing.assert_array_equal(
+            drawn["validation"], [float(r["val_" + metric]) for r in rows]
+        )
+    assert_saved_as(out / "training_curves.png", figure)
+    logged = {}
+    for events in (out / "logs" / "validation").iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                if value.tag == "epoch_f1":
+                    logged[event.step] = float(tf.make_ndarray(value.tensor))
+    assert logged == pytest.approx(
+        {e: float(row["val_f1"]) for e, row in enumerate(rows)}, abs=1e-6
+    )
 
 
 def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(command(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
+    assert main(train_argv(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     keys = "loss accuracy precision recall f1 auc train_examples train_seconds epoch_seconds"
     keys += " train_examples_per_second eval_examples_per_second trainable_params total_params"
@@ -72,27 +77,7 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     assert metrics["epoch_seconds"] == [round(float(row["train_seconds"]), 2) for row in rows]
     assert not (out / "backup").exists()
     capsys.readouterr()
-    # the curves draw history.csv's numbers, and TensorBoard's events hold each epoch's
-    # validation F1
-    figure = training_curves_figure(rows)
-    (loss, f1) = figure.axes
-    for axis, metric in ((loss, "loss"), (f1, "f1")):
-        drawn = lines_of(axis)
-        assert list(drawn) == ["training", "validation"] and axis.get_title() == metric
-        np.testing.assert_array_equal(drawn["training"], [float(r[metric]) for r in rows])
-        np.testing.assert_array_equal(
-            drawn["validation"], [float(r["val_" + metric]) for r in rows]
-        )
-    assert_saved_as(out / "training_curves.png", figure)
-    logged = {}
-    for events in (out / "logs" / "validation").iterdir():
-        for event in tf.compat.v1.train.summary_iterator(str(events)):
-            for value in event.summary.value:
-                if value.tag == "epoch_f1":
-                    logged[event.step] = float(tf.make_ndarray(value.tensor))
-    assert logged == pytest.approx(
-        {e: float(row["val_f1"]) for e, row in enumerate(rows)}, abs=1e-6
-    )
+    assert_curves_and_events(out, rows)
 
     # evaluate reproduces the test metrics from the best weights
     assert main(["evaluate", "--model", str(out), "--data", str(reviews)]) == 0
@@ -110,7 +95,7 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
 
     # the same command on a finished run trains nothing and repeats its metrics
     stamp = (out / "metrics.json").stat().st_mtime_ns
-    assert main(command(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
+    assert main(train_argv(tiny_encoder_dir, reviews, out, "--epochs", "2")) == 0
     captured = capsys.readouterr()
     assert "already finished; its metrics follow (--overwrite to train again)" in captured.err
     assert json.loads(captured.out)["f1"] == metrics["f1"]
@@ -121,7 +106,7 @@ def test_train_writes_every_output(tiny_encoder_dir, reviews, tmp_path, capsys):
     "frozen_prefix", ["inline", pytest.param("cache", marks=pytest.mark.extended)]
 )
 def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
-    tiny_encoder_dir, few, tmp_path, monkeypatch, frozen_prefix
+    tiny_encoder_dir, few_reviews, tmp_path, monkeypatch, frozen_prefix
 ):
     from bert_keras.config import RunRecord, TrainConfig
     from bert_keras.data.sources import load_splits
@@ -143,7 +128,7 @@ def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
     config = TrainConfig.from_settings(
         out=str(tmp_path / "trial"),
         encoder=str(tiny_encoder_dir),
-        data=str(few),
+        data=str(few_reviews),
         epochs=2,
         batch_size=8,
         learning_rate=5e-3,
@@ -166,12 +151,14 @@ def test_a_trial_scores_its_best_epochs_validation_without_a_second_pass(
         assert metrics[name] == pytest.approx(again[name], abs=2e-6), name
 
 
-def test_unfinished_run_with_other_settings_is_refused(tiny_encoder_dir, few, tmp_path, capsys):
+def test_unfinished_run_with_other_settings_is_refused(
+    tiny_encoder_dir, few_reviews, tmp_path, capsys
+):
     out = tmp_path / "run"
     out.mkdir()
     config = {"format": "bert-keras-run/1", "out": str(out), "epochs": 7}
     (out / "config.json").write_text(json.dumps(config))
-    assert main(command(tiny_encoder_dir, few, out)) == 2
+    assert main(train_argv(tiny_encoder_dir, few_reviews, out)) == 2
     assert "holds a run with other settings (" in capsys.readouterr().err
 
 
@@ -201,9 +188,9 @@ def test_a_trailing_slash_is_the_same_run(trained_run, trained_run_command, tmp_
         assert "already finished" in captured.err and json.loads(captured.out) == recorded
 
 
-def test_divergence_says_so_and_exits_1(nan_encoder_dir, few, tmp_path, capsys):
+def test_divergence_says_so_and_exits_1(nan_encoder_dir, few_reviews, tmp_path, capsys):
     # float32: a mixed variant of this encoder would be built for this test alone
-    argv = command(nan_encoder_dir, few, tmp_path / "run", "--precision", "float32")
+    argv = train_argv(nan_encoder_dir, few_reviews, tmp_path / "run", "--precision", "float32")
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "training diverged: the loss became NaN in epoch 1;" in err and "--learning-rate" in err
@@ -241,7 +228,7 @@ def trained_encoder_variables(out) -> dict:
     ],
 )
 def test_each_freeze_flag_trains_exactly_what_it_names(
-    tiny_encoder_dir, few, tmp_path, capsys, flags, trains
+    tiny_encoder_dir, few_reviews, tmp_path, capsys, flags, trains
 ):
     """Through `train`: the variables the flags name (written here as a regex over TF Hub's
     names, apart from the code under test) moved, every other one is bit for bit as read
@@ -254,7 +241,8 @@ def test_each_freeze_flag_trains_exactly_what_it_names(
     from bert_keras.freezing.sublayers import variable_name
 
     out = tmp_path / "run"
-    argv = f"train --encoder {tiny_encoder_dir} --data {few} --out {out} --batch-size 8 --epochs 1"
+    data = few_reviews
+    argv = f"train --encoder {tiny_encoder_dir} --data {data} --out {out} --batch-size 8 --epochs 1"
     options = ["--learning-rate", "5e-3", "--dropout", "0", "--pooling", "cls"]  # pooler reads
     assert main([*argv.split(), *options, *flags]) == 0
     metrics = json.loads(capsys.readouterr().out)
@@ -269,106 +257,3 @@ def test_each_freeze_flag_trains_exactly_what_it_names(
         calibration = metrics["calibration"]
         assert calibration["threshold_rule"] == "recall>=0.9"
         assert calibration["validation"]["recall"] >= 0.9 and calibration["target_met"]
-
-
-# -- integration: separate processes --------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def inline_reference(tiny_encoder_dir, kill_reviews, tmp_path_factory):
-    """Two inline epochs on the kill tests' data, in one uninterrupted process."""
-    extra = ["--epochs", "2", "--frozen-prefix", "inline"]
-    return uninterrupted_run(
-        tmp_path_factory,
-        "inline_reference",
-        lambda out: command(tiny_encoder_dir, kill_reviews, out, *extra),
-    )
-
-
-@pytest.mark.integration
-def test_sigkill_in_second_epoch_of_an_inline_run_then_same_command_resumes(
-    tiny_encoder_dir, kill_reviews, inline_reference, tmp_path
-):
-    # Dropout stays on: its masks are replayed too (CountedDropout), so the resumed
-    # run equals the uninterrupted one exactly, not just approximately. Inline: two
-    # epochs would cache the frozen prefix, whose kill test is tests/frozen_prefix/test_source.py's.
-    killed = tmp_path / "killed"
-    argv = command(
-        tiny_encoder_dir, kill_reviews, killed, "--epochs", "2", "--frozen-prefix", "inline"
-    )
-
-    def into_the_second_epoch():  # its first epoch backed up: the second one runs
-        if not (killed / "backup" / "chief" / "checkpoint").exists():
-            return False
-        time.sleep(0.1)
-        return True
-
-    assert kill_when(cli(*argv), into_the_second_epoch)
-    assert len(history_lines(killed)) == 1, "the kill must land in the second epoch"
-    assert not (killed / "metrics.json").exists()
-    # The resumed process runs the second epoch's 81 steps (648 examples / 8) and nothing else.
-    assert rerun_and_check_it_resumed(argv, killed, epochs=2, steps=81) == 1
-    assert json.loads((killed / "frozen_prefix.json").read_text())["mode"] == "inline"
-    assert_same_run(killed, inline_reference)
-
-
-@pytest.mark.integration
-def test_sigkill_while_a_checkpoint_is_written_then_same_command_finishes(
-    wide_encoder_dir, few, tmp_path_factory, tmp_path
-):
-    # A wider encoder, so that writing a checkpoint takes long enough to be caught.
-    def argv_for(out):
-        return command(wide_encoder_dir, few, out, "--epochs", "4", "--max-seq-length", "32")
-
-    out = tmp_path / "killed"
-
-    def writing_checkpoint():  # TensorFlow writes a checkpoint into <prefix>_temp/, then merges
-        # it; after the first epoch's backup, so that the rerun has something to resume from
-        return (out / "backup" / "chief" / "checkpoint").exists() and (
-            any(out.glob("best/*_temp")) or any(out.glob("backup/chief/*_temp"))
-        )
-
-    kill_while(cli(*argv_for(out)), writing_checkpoint)
-    rerun_and_check_it_resumed(argv_for(out), out, epochs=4, steps=18)  # 144 examples / 8
-    assert not list(out.glob("best/*_temp")) and not (out / "backup").exists()
-    assert_same_run(out, uninterrupted_run(tmp_path_factory, "wide_reference", argv_for))
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("frozen_prefix", ["inline", "cache"])  # cache: each worker its shard
-def test_two_workers_train_together_to_the_same_weights(
-    tiny_encoder_dir, few, tmp_path, frozen_prefix
-):
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
-    processes = []
-    for index in range(2):
-        task = {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        env = {**os.environ, "TF_CONFIG": json.dumps(task)}
-        extra = ["--strategy", "multi_worker", "--epochs", "2", "--frozen-prefix", frozen_prefix]
-        argv = command(tiny_encoder_dir, few, tmp_path / f"worker{index}", *extra)
-        processes.append(
-            subprocess.Popen(
-                cli(*argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-            )
-        )
-    outputs = [process.communicate(timeout=600)[0] for process in processes]
-    assert [process.returncode for process in processes] == [0, 0], outputs
-    chief = json.loads((tmp_path / "worker0" / "workers" / "worker-0.json").read_text())
-    other = json.loads((tmp_path / "worker1" / "workers" / "worker-1.json").read_text())
-    assert chief.keys() == other.keys() and len(chief) > 0
-    for name in chief:
-        assert chief[name] == pytest.approx(other[name], rel=1e-6), name
-    # the chief writes the run's files
-    metrics = json.loads((tmp_path / "worker0" / "metrics.json").read_text())
-    assert not (tmp_path / "worker1" / "metrics.json").exists()
-    assert metrics["frozen_prefix"]["mode"] == frozen_prefix

@@ -1,23 +1,20 @@
 """The freeze-depth search on the tiny encoder: space, results, the oracles, the frozen
-prefix computed once, failed trials; (integration) resume after a kill, export-best."""
+prefix computed once, failed trials. Resuming after a kill and export-best are
+tests/tuning/test_search_processes.py's."""
 
 import contextlib
 import csv
 import io
 import json
 import shutil
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from figures import assert_saved_as
-from kill import cli, kill_while
 from runs import assert_same_run, run_config
+from searches import few_argv, read_trials, tune_argv
 from shared import built_once
-from tiny_bert import write_synthetic_reviews
 
 from bert_keras.cli import main
 from bert_keras.config import TUNED_DROPOUTS, TUNED_LEARNING_RATES, TrainConfig, read_run_file
@@ -47,27 +44,6 @@ def assert_tuning_plot(tune_dir):
     assert_saved_as(tune_dir / "tuning.png", figure)
 
 
-@pytest.fixture(scope="module")
-def reviews(tmp_path_factory):
-    return write_synthetic_reviews(tmp_path_factory.mktemp("reviews"), n_train=300, n_test=40)
-
-
-def tune_argv(encoder, data, out, *extra):
-    tune = f"tune --encoder {encoder} --data {data} --out {out} --batch-size 8"
-    options = "--epochs 1 --learning-rate 5e-3 --max-seq-length 32 --blocks 0 1 2 --max-trials 3"
-    return [*tune.split(), *options.split(), *extra]
-
-
-def few_argv(encoder, data, out, *extra):
-    """A search whose trials need not learn: 57 reviews to train on, 7 steps an epoch."""
-    return tune_argv(encoder, data, out, "--limit", "64", *extra)
-
-
-def read_trials(tune_dir):
-    with open(tune_dir / "trials.csv") as handle:
-        return list(csv.DictReader(handle))
-
-
 def run_in_process(argv) -> tuple[int, str, str]:
     """main(argv) with its stdout and stderr: for fixtures, which have no capsys."""
     out, err = io.StringIO(), io.StringIO()
@@ -77,15 +53,12 @@ def run_in_process(argv) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="session")
-def grid_search(tiny_encoder_dir, tmp_path_factory):
+def grid_search(tiny_encoder_dir, search_reviews, tmp_path_factory):
     """(TUNE_DIR, stderr, its command for a TUNE_DIR): a finished grid search over 0, 1
     and 2 blocks, 2 epochs each; built once per test run."""
-    data = built_once(
-        tmp_path_factory, "search_reviews", lambda d: write_synthetic_reviews(d, 300, 40)
-    )
 
     def command(out):
-        return few_argv(tiny_encoder_dir, data, out, "--oracle", "grid", "--epochs", "2")
+        return few_argv(tiny_encoder_dir, search_reviews, out, "--oracle", "grid", "--epochs", "2")
 
     def build(directory):
         status, _, err = run_in_process(command(directory / "tune"))
@@ -143,11 +116,11 @@ def test_the_same_command_resumes_the_same_search_and_other_settings_are_refused
 
 @pytest.mark.extended
 def test_a_bayesian_search_over_the_learning_rate_and_dropout_trains_what_it_proposed(
-    tiny_encoder_dir, reviews, tmp_path
+    tiny_encoder_dir, search_reviews, tmp_path
 ):
     out = tmp_path / "tune"
     space = ["--oracle", "bayesian", "--tune-learning-rate", "--tune-dropout", "--blocks", "1"]
-    assert main(tune_argv(tiny_encoder_dir, reviews, out, *space, "--limit", "120")) == 0
+    assert main(tune_argv(tiny_encoder_dir, search_reviews, out, *space, "--limit", "120")) == 0
     rows = read_trials(out)
     assert len(rows) == 3 and all(r["status"] == "COMPLETED" for r in rows)
     state = json.loads((out / "search" / "oracle.json").read_text())
@@ -170,11 +143,11 @@ def test_a_bayesian_search_over_the_learning_rate_and_dropout_trains_what_it_pro
 
 @pytest.mark.extended
 def test_a_search_over_schedule_shapes_trains_each_as_its_shape_says(
-    tiny_encoder_dir, reviews, tmp_path, capsys
+    tiny_encoder_dir, search_reviews, tmp_path, capsys
 ):
     out = tmp_path / "tune"
     shapes = ["--blocks", "2", "--tune-schedule", "--oracle", "grid", "--epochs", "2"]
-    assert main(few_argv(tiny_encoder_dir, reviews, out, *shapes)) == 0
+    assert main(few_argv(tiny_encoder_dir, search_reviews, out, *shapes)) == 0
     # gradual's epoch 1 reads boundary 1
     assert "caching the outputs at blocks 0, 1, 2 for every trial" in capsys.readouterr().err
     rows = read_trials(out)
@@ -202,9 +175,9 @@ def test_a_grid_search_computes_each_frozen_prefix_once_for_all_its_trials(grid_
 
 @pytest.mark.extended
 def test_hyperbands_brackets_read_the_one_frozen_prefix_pass_too(
-    tiny_encoder_dir, reviews, tmp_path, capsys
+    tiny_encoder_dir, search_reviews, tmp_path, capsys
 ):
-    argv = few_argv(tiny_encoder_dir, reviews, tmp_path / "tune", "--oracle", "hyperband")
+    argv = few_argv(tiny_encoder_dir, search_reviews, tmp_path / "tune", "--oracle", "hyperband")
     assert main([*argv, "--epochs", "2"]) == 0
     stderr = capsys.readouterr().err
     assert stderr.count("frozen prefix computed") == 1, stderr
@@ -226,9 +199,9 @@ def test_each_trial_starts_from_the_encoder_as_read_from_disk(grid_search, tmp_p
 
 @pytest.mark.extended
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(
-    nan_encoder_dir, reviews, tmp_path, capsys
+    nan_encoder_dir, search_reviews, tmp_path, capsys
 ):
-    argv = few_argv(nan_encoder_dir, reviews, tmp_path / "tune", "--max-trials", "2")
+    argv = few_argv(nan_encoder_dir, search_reviews, tmp_path / "tune", "--max-trials", "2")
     argv += ["--precision", "float32"]  # no mixed variant of this encoder for this test alone
     assert main([*argv, "--blocks", "1", "2"]) == 1
     assert "no trial succeeded" in capsys.readouterr().err
@@ -237,77 +210,3 @@ def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(
     for row in rows:
         assert row["status"] == "FAILED" and "not retried: training diverged" in row["reason"]
     assert not (tmp_path / "tune" / "best.json").exists()
-
-
-# -- integration: separate processes, and export-best's fresh-process check ------------
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("oracle", ["random", "grid"])  # grid: keras-tuner issue 1055
-def test_kill_during_third_trial_then_same_command_keeps_trials_1_and_2(
-    tiny_encoder_dir, reviews, tmp_path, oracle
-):
-    more = ["--oracle", oracle, "--tune-embeddings", "--max-trials", "4"]  # a 4th after the resume
-    argv = cli(*tune_argv(tiny_encoder_dir, reviews, tmp_path / "tune", *more))
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    third = tmp_path / "tune" / "trials" / "2"
-    deadline = time.time() + 300
-    while not third.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.01)
-    time.sleep(1.0)  # a trial loads and traces for seconds before its first step
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert third.exists() and not (third / "metrics.json").exists(), "the kill must land in trial 3"
-    finished = {
-        trial: (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns
-        for trial in ("0", "1")
-    }
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows = read_trials(tmp_path / "tune")
-    assert len(rows) == 4 and all(r["status"] == "COMPLETED" for r in rows)
-    assert len({(r["trainable_blocks"], r["train_embeddings"]) for r in rows}) == 4, "none twice"
-    for trial, stamp in finished.items():  # not run again
-        assert (tmp_path / "tune" / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
-
-
-@pytest.mark.integration
-def test_kill_while_a_trial_writes_a_checkpoint_then_same_command_loses_nothing(
-    wide_encoder_dir, reviews, tmp_path
-):
-    tune_dir = tmp_path / "tune"
-    argv = cli(*tune_argv(wide_encoder_dir, reviews, tune_dir, "--oracle", "grid", "--epochs", "2"))
-
-    def trial_writing_checkpoint():  # past a trial's first backup, into a later checkpoint write
-        return any(tune_dir.glob("trials/*/backup/chief/checkpoint")) and (
-            any(tune_dir.glob("trials/*/best/*_temp"))
-            or any(tune_dir.glob("trials/*/backup/chief/*_temp"))
-        )
-
-    kill_while(argv, trial_writing_checkpoint)
-    finished = {p.parent.name: p.stat().st_mtime_ns for p in tune_dir.glob("trials/*/metrics.json")}
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows = read_trials(tune_dir)
-    assert sorted(int(r["trainable_blocks"]) for r in rows) == [0, 1, 2], "every trial, none twice"
-    assert all(r["status"] == "COMPLETED" for r in rows)
-    for trial, stamp in finished.items():
-        assert (tune_dir / "trials" / trial / "metrics.json").stat().st_mtime_ns == stamp
-    assert not list(tune_dir.glob("trials/*/best/*_temp"))
-    assert not list(tune_dir.glob("trials/*/backup"))
-
-
-@pytest.mark.integration
-def test_export_best_trains_the_best_trial_on_the_full_split_and_exports_it(
-    tiny_encoder_dir, reviews, tmp_path, monkeypatch, capsys
-):
-    monkeypatch.setenv("BERT_KERAS_HOME", str(tmp_path / "home"))
-    out = tmp_path / "tune"
-    best = ["--blocks", "1", "2", "--max-trials", "2", "--limit", "200", "--export-best", "tuned"]
-    assert main(tune_argv(tiny_encoder_dir, reviews, out, *best)) == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["export"] == str(tmp_path / "home" / "tuned" / "1")
-    assert (tmp_path / "home" / "tuned" / "1" / "saved_model.pb").is_file()
-    best_config, _ = run_config(out / "best_run")
-    assert best_config["limit"] is None  # the full training split, not the tuning slice
-    chosen = json.loads((out / "best.json").read_text())["hyperparameters"]["trainable_blocks"]
-    assert best_config["freeze"]["train_last"] == chosen
-    assert summary["best_run_metrics"]["evaluated_on"] == "test"
