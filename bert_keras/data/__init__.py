@@ -1,2 +1,2 @@
-"""Reviews in: record formats, data sources (local files, the TFDS builder), and the
+"""Reading reviews: record formats, data sources (local files, the TFDS builder), and the
 tf.data pipeline that tokenizes and batches them."""

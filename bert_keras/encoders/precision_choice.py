@@ -107,11 +107,17 @@ def choose(hardware: Hardware) -> tuple[str, str]:
     )
 
 
-def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str]:
-    """(precision, why): `asked` itself unless it is `auto`. An encoder bert-keras did not
-    convert cannot be rebuilt under a mixed policy, so `auto` gives it float32."""
-    if asked != "auto":
-        return asked, "asked for"
+def resolve(precision: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str]:
+    """(precision, why): the setting itself unless it is `auto`. An encoder bert-keras did
+    not convert cannot be rebuilt under a mixed policy, so `auto` gives it float32.
+
+    Args:
+        precision: the setting: `auto` or a precision.
+        hardware: what this machine computes with.
+        rebuildable: whether the encoder can be rebuilt under a mixed policy.
+    """
+    if precision != "auto":
+        return precision, "asked for"
     if not rebuildable:
         return (
             "float32",
@@ -121,10 +127,16 @@ def resolve(asked: str, hardware: Hardware, rebuildable: bool) -> tuple[str, str
     return choose(hardware)
 
 
-def resolve_here(asked: str, paths, tpu: bool = False) -> tuple[str, str]:
-    """(precision, why) for the encoder at `paths` (an `EncoderPaths`) on this machine."""
+def resolve_here(precision: str, paths, tpu: bool = False) -> tuple[str, str]:
+    """(precision, why) for the encoder at `paths` (an `EncoderPaths`) on this machine.
+
+    Args:
+        precision: the setting: `auto` or a precision.
+        paths: the encoder's files.
+        tpu: whether the run's strategy is a TPU's.
+    """
     return resolve(
-        asked, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None
+        precision, this_machine(tpu), rebuildable=encoder_metadata(paths).get("config") is not None
     )
 
 

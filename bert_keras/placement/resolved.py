@@ -22,7 +22,7 @@ from bert_keras.placement.strategy import resolve_strategy_name
 def resolve_placement(
     placement: PlacementSpec,
     encoder: str,
-    kept: tuple[PlacementSpec, RunRecord | None] | None = None,
+    resumed: tuple[PlacementSpec, RunRecord | None] | None = None,
     given: RunRecord | None = None,
 ) -> tuple[RunRecord, list[str]]:
     """(record, notes): what a run computes with, and the notes that say why (for `auto`
@@ -32,8 +32,9 @@ def resolve_placement(
     Args:
         placement: the run's strategy, precision and XLA settings.
         encoder: the run's encoder (`auto` precision asks what it was saved in).
-        kept: the placement and record of the run or search being resumed: its precision
-            is kept where the same precision is asked for, whatever this machine is.
+        resumed: the placement and record of the run or search being resumed, if any. Its
+            precision is kept when the same precision setting is given again, whatever
+            this machine is.
         given: a record worked out already (a search's, for its trials): kept as it is.
 
     Example (`encoder_dir`: a converted encoder, saved in float32):
@@ -44,18 +45,18 @@ def resolve_placement(
     """
     if given is not None and given.jit_compile is not None:
         return given, []
-    precision, precision_note = _precision(placement, encoder, kept)
+    precision, precision_note = _precision(placement, encoder, resumed)
     jit_compile, jit_note = _jit_compile(placement)
     notes = [note for note in (precision_note, jit_note) if note]
     return RunRecord(precision, jit_compile), notes
 
 
-def _precision(placement: PlacementSpec, encoder: str, kept) -> tuple[str, str | None]:
+def _precision(placement: PlacementSpec, encoder: str, resumed) -> tuple[str, str | None]:
     """(the precision the run computes in, the note that says why, for `auto` only)."""
-    kept_placement, kept_record = kept or (None, None)
-    if kept_record is not None and kept_placement.precision == placement.precision:
+    resumed_placement, resumed_record = resumed or (None, None)
+    if resumed_record is not None and resumed_placement.precision == placement.precision:
         resolved, why = (
-            kept_record.precision,
+            resumed_record.precision,
             "as the run started: a resumed run keeps its precision",
         )
     elif placement.precision != "auto":

@@ -94,13 +94,14 @@ def _check_model_dir(model_dir: Path, name: str):
         )
 
 
-def serving_precision(asked: str, paths) -> str:
-    """`asked`, or for `auto` what fits this machine, said once on stderr."""
-    if asked != "auto":
-        return asked
-    precision, why = resolve_here(asked, paths)
-    say(auto_note(precision, why))
-    return precision
+def serving_precision(precision: str, paths) -> str:
+    """The precision the serving graph computes in: the setting itself, or for `auto` what
+    fits this machine (said once, with the reason)."""
+    if precision != "auto":
+        return precision
+    resolved, why = resolve_here(precision, paths)
+    say(auto_note(resolved, why))
+    return resolved
 
 
 def _serving_module(model, calibration: dict, preprocessor, config) -> ServingModule:

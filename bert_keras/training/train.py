@@ -207,14 +207,14 @@ def _train(
 ) -> dict:
     run_dir, chief = Path(config.out), is_chief()
     previous = read_run(run_dir, "out")
-    kept = previous if not overwrite else None  # a run there to resume or to report
-    config, record, notes = _resolve_settings(config, record, kept)
-    if kept is not None:
-        finished = finished_metrics(run_dir, config, kept[0])
+    resumed = previous if not overwrite else None  # a run there to resume or to report
+    config, record, notes = _resolve_settings(config, record, resumed)
+    if resumed is not None:
+        finished = finished_metrics(run_dir, config, resumed[0])
         if finished is not None:
             say(f"{run_dir} already finished; its metrics follow (`overwrite` to train again)")
             return finished
-    recorded = recorded_plan(run_dir) if kept is not None else None
+    recorded = recorded_plan(run_dir) if resumed is not None else None
     job = load_job(config, record, searching, recorded, shared)
     config = job.config  # its label names found
     claim_run_dir(run_dir, config, record, replace=chief and overwrite and previous is not None)
@@ -244,13 +244,19 @@ def _train(
 
 
 def _resolve_settings(
-    config: TrainConfig, given: RunRecord | None, kept: tuple | None
+    config: TrainConfig, given: RunRecord | None, resumed: tuple | None
 ) -> tuple[TrainConfig, RunRecord, list[str]]:
-    """(config, record, notes): resuming the run `kept` (its settings and record), `config`
-    with its label order; what the run computes with, worked out (`given`: a search's);
-    and the notes that say why, said once the run is claimed."""
-    resumed = None if kept is None else (kept[0].placement, kept[1])
-    record, notes = resolve_placement(config.placement, config.encoder, resumed, given)
-    if kept is not None and config.data.labels is None:
-        config = config.replace(labels=kept[0].data.labels)  # the order it trained in
+    """(config, record, notes): the run's settings, what it computes with, and the notes
+    that say why (said once the run is claimed).
+
+    Args:
+        config: the run's settings.
+        given: a record worked out already (a search's, for its trials), or None.
+        resumed: the settings and record of the run being resumed, or None. Its label
+            order is kept when `config` names none.
+    """
+    placement = None if resumed is None else (resumed[0].placement, resumed[1])
+    record, notes = resolve_placement(config.placement, config.encoder, placement, given)
+    if resumed is not None and config.data.labels is None:
+        config = config.replace(labels=resumed[0].data.labels)  # the order it trained in
     return config, record, notes

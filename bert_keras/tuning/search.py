@@ -209,8 +209,8 @@ def run_search(
     """
     tune_dir, role = Path(tune_dir), search_role()
     previous, overwrite = _previous_search(tune_dir, role, overwrite)
-    kept = previous[1] if previous is not None and not overwrite else None
-    record, notes = resolve_placement(base.placement, base.encoder, kept)
+    resumed = previous[1] if previous is not None and not overwrite else None
+    record, notes = resolve_placement(base.placement, base.encoder, resumed)
     shared = SharedLoads()  # the encoder and preprocessor, loaded once for every trial
     space, settings = _search_settings(
         base, record, blocks, oracle_name, max_trials, space_flags, shared
