@@ -89,7 +89,7 @@ def _embed(parts: _Parts, inputs: dict, training=None):
 
 def _attention_mask(input_mask):
     """[batch, seq] -> [batch, 1, seq]: every query may attend to every real token."""
-    return tf.cast(input_mask[:, tf.newaxis, :], tf.bool)
+    return tf.cast(tf.expand_dims(input_mask, 1), tf.bool)
 
 
 def _float32(outputs):

@@ -23,7 +23,7 @@ class MeanPooling(tf_keras.layers.Layer):
     in float32 whatever the encoder computes in."""
 
     def call(self, sequence, mask):
-        mask = tf.cast(mask, tf.float32)[:, :, tf.newaxis]  # [batch, seq, 1]
+        mask = tf.expand_dims(tf.cast(mask, tf.float32), -1)  # [batch, seq, 1]
         total = tf.reduce_sum(tf.cast(sequence, tf.float32) * mask, axis=1)
         return total / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
 
