@@ -138,6 +138,14 @@ INPUT_CASES = {
         "export {foreign} --out {out}",
         "holds files that bert-keras did not",
     ),
+    "export int8 allowing a negative F1 drop": (
+        "export {run} --out {out} --quantize int8 --int8-max-f1-drop -1",
+        "--int8-max-f1-drop -1.0: must be a finite number of F1 points, 0 or more",
+    ),
+    "export int8 allowing an infinite F1 drop": (
+        "export {run} --out {out} --quantize int8 --int8-max-f1-drop inf",
+        "--int8-max-f1-drop inf: must be a finite number of F1 points",
+    ),
     # predict
     "predict batch size 0": (
         "predict --model {garbage_export} --batch-size 0 x",

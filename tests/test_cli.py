@@ -3,7 +3,6 @@ exit status 2, nothing on stdout, nothing half-written, nothing of the user's to
 And the valid but unusual (CRLF, a byte-order mark, a header row) just works."""
 
 import argparse
-import hashlib
 import json
 import shlex
 import shutil
@@ -15,6 +14,7 @@ from cli_input_cases import INPUT_CASES
 from odd_encoders import write_encoder_without_pooled_output, write_unmappable_encoder
 from runs import rewrite_run_config, run_config
 from tiny_bert import write_synthetic_reviews, write_tiny_checkpoint
+from trees import tree_digest
 
 from bert_keras.cli import build_parser, main
 
@@ -101,14 +101,6 @@ def world(tiny_encoder_dir, deep_encoder_dir, trained_run, tmp_path_factory):
         **{name.split(".")[0]: root / name for name in files},
         "not_saved_model": root / "not_saved_model",
         "garbage_export": root / "garbage_export",
-    }
-
-
-def tree_digest(directory):
-    return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
     }
 
 

@@ -12,6 +12,7 @@ from bert_keras.api.results import ExportResult, SearchResult, TrainResult
 from bert_keras.config import (
     DEFAULT_MAX_TRIALS,
     DEFAULT_ORACLE,
+    INT8_MAX_F1_DROP,
     SERVING_PRECISION,
     TrainConfig,
 )
@@ -82,6 +83,8 @@ def export(
     model_dir: str | Path,
     precision: str = SERVING_PRECISION,
     fresh_check: bool = True,
+    quantize: str | None = None,
+    int8_max_f1_drop: float = INT8_MAX_F1_DROP,
 ) -> ExportResult:
     """The whole job `bert-keras export` runs: writes a finished run's best weights as the
     next version of `model_dir` for TF Serving, and the same weights from token ids alone
@@ -97,16 +100,21 @@ def export(
         fresh_check: load each version back in a fresh Python process (as a server
             would); False: in this process, seconds quicker, for exports checked again
             elsewhere.
+        quantize: `int8`: also an int8 model (LiteRT) under the same number in
+            `model_dir`-int8, published only when its F1 on the run's validation split
+            is within `int8_max_f1_drop` of float32's; None: none.
+        int8_max_f1_drop: the F1 points (0.5: 0.005) the int8 model may lose.
 
     Returns:
-        An `ExportResult`: the new versions, the non-core ops each signature needs, and
-        the check's figures.
+        An `ExportResult`: the new versions, the non-core ops each signature needs, the
+        check's figures, and with `quantize` the int8 version and both F1s.
 
     Raises:
         BertKerasError: `run_dir` is not a finished run, or `model_dir` not a model
             directory (naming the argument).
         SelfCheckFailed: a loaded version disagrees with the model in memory (nothing
             is published).
+        BertKerasError: the int8 model loses more F1 than allowed (nothing is published).
 
     Example (`run_dir`: a finished run; fresh_check=False: checked in this process):
 
@@ -118,7 +126,9 @@ def export(
     >>> result.required_ops["from_token_ids"]  # the token-id model: core TensorFlow only
     []
     """
-    return ExportResult.from_summary(exports.export(run_dir, model_dir, precision, fresh_check))
+    return ExportResult.from_summary(
+        exports.export(run_dir, model_dir, precision, fresh_check, quantize, int8_max_f1_drop)
+    )
 
 
 def export_model(

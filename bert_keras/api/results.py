@@ -139,6 +139,8 @@ class ExportResult:
         required_ops: dict. Each signature's ops outside core TensorFlow (TF Text's).
         checked_examples: int. How many reviews the loaded export was checked on.
         max_abs_difference: float. Its largest difference from the model in memory.
+        int8_export: Path or None. The int8 version's directory (`model_dir`-int8/N), when
+            one was asked for.
         summary: dict. All of it as JSON.
 
     Example:
@@ -156,6 +158,7 @@ class ExportResult:
     required_ops: dict[str, list[str]]
     checked_examples: int
     max_abs_difference: float
+    int8_export: Path | None
     summary: dict[str, Any]
 
     @classmethod
@@ -168,6 +171,7 @@ class ExportResult:
             required_ops=summary["required_ops"],
             checked_examples=summary["checked_examples"],
             max_abs_difference=summary["max_abs_difference"],
+            int8_export=Path(summary["int8_export"]) if "int8_export" in summary else None,
             summary=summary,
         )
 

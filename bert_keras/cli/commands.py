@@ -148,7 +148,13 @@ def cmd_export(args):
     import bert_keras.api as bk
 
     with _progress_on_stderr():
-        result = bk.export(args.run_dir, args.model_dir, args.precision)
+        result = bk.export(
+            args.run_dir,
+            args.model_dir,
+            args.precision,
+            quantize=args.quantize,
+            int8_max_f1_drop=args.int8_max_f1_drop,
+        )
     for signature, ops in result.required_ops.items():
         print(
             f"{signature}: needs {', '.join(ops) if ops else 'core TensorFlow ops only'}",

@@ -24,9 +24,11 @@ from bert_keras.cli.flags import add_data_flags, add_freeze_flags, add_training_
 from bert_keras.config import (
     DEFAULT_MAX_TRIALS,
     DEFAULT_ORACLE,
+    INT8_MAX_F1_DROP,
     ORACLES,
     PRECISIONS,
     PREDICT_BATCH_SIZE,
+    QUANTIZATIONS,
     SERVING_PRECISION,
 )
 from bert_keras.data.spec import BAD_RECORD_POLICIES
@@ -150,6 +152,19 @@ def _add_serving_commands(commands):
         default=SERVING_PRECISION,
         help=f"of the serving graph, whatever the run trained in (default {SERVING_PRECISION}; "
         "auto: what fits this machine)",
+    )
+    export.add_argument(
+        "--quantize",
+        choices=QUANTIZATIONS,
+        help="also an int8 model (LiteRT) in saved_models/NAME-int8, under the same version, "
+        "published only when its validation F1 is within --int8-max-f1-drop of float32's",
+    )
+    export.add_argument(
+        "--int8-max-f1-drop",
+        type=float,
+        default=INT8_MAX_F1_DROP,
+        metavar="POINTS",
+        help=f"F1 points the int8 model may lose (default {INT8_MAX_F1_DROP})",
     )
     export.set_defaults(run=cmd_export)
     predict = commands.add_parser("predict", help="reviews -> JSON lines of probability and label")

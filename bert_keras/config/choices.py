@@ -18,3 +18,5 @@ FROZEN_PREFIX_MODES = ("auto", "cache", "inline")  # `frozen_prefix`; see frozen
 JIT_COMPILE_MODES = ("auto", "on", "off")  # XLA for the training step; see placement/resolved.py
 AUTO_EPOCHS = "auto"  # `epochs`: while the validation score improves; see training/rounds.py
 POOLINGS = ("mean", "cls")  # what the head reads; see training/classifier.py
+QUANTIZATIONS = ("int8",)  # `export`'s `quantize`; see serving/quantize.py
+INT8_MAX_F1_DROP = 0.5  # F1 points the int8 export may lose on the validation split

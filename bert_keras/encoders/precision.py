@@ -56,13 +56,34 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
     """
     if precision == "float32":
         return paths.encoder
-    target = Path(paths.encoder).parent / f"{ENCODER_DIR}_{precision}"
+    return _variant(paths, precision, f"{ENCODER_DIR}_{precision}", f"precision={precision}")
+
+
+def rebuilt_encoder(paths: EncoderPaths) -> str:
+    """The float32 encoder rebuilt by this release's network and saved beside the one
+    converted (as `encoder_rebuilt/`, on first use): its graph holds only the ops this
+    release traces, which LiteRT converts, whatever release converted the encoder. An
+    encoder bert-keras did not convert is returned as it is.
+
+    Args:
+        paths: an encoder's files.
+    """
+    if encoder_metadata(paths).get("config") is None:
+        return paths.encoder
+    return _variant(paths, "float32", f"{ENCODER_DIR}_rebuilt", "quantize=int8")
+
+
+def _variant(paths: EncoderPaths, precision: str, name: str, asking: str) -> str:
+    """The encoder rebuilt under `precision`'s policy as `name` beside the converted one,
+    built once under a lock; `asking`: the setting that needs it, named where the encoder
+    cannot be rebuilt."""
+    target = Path(paths.encoder).parent / name
     if (target / "saved_model.pb").is_file():
         return str(target)
     architecture = encoder_metadata(paths).get("config")
     if architecture is None:
         raise UserInputError(
-            f"precision={precision}: encoder {paths.spec} was not converted by bert-keras "
+            f"{asking}: encoder {paths.spec} was not converted by bert-keras "
             f"(no architecture recorded to rebuild it from); use precision=float32"
         )
     with lock_file(target.with_name(f".{target.name}.lock")):

@@ -24,23 +24,30 @@ from pathlib import Path
 import tensorflow as tf
 import tf_keras
 
-from bert_keras.config import PRECISIONS, SERVING_PRECISION, RunRecord, TrainConfig
+from bert_keras.config import (
+    INT8_MAX_F1_DROP,
+    PRECISIONS,
+    SERVING_PRECISION,
+    RunRecord,
+    TrainConfig,
+)
 from bert_keras.data.pipeline import review_text
 from bert_keras.data.sources import load_evaluation_split
-from bert_keras.encoders.precision import agreement, encoder_for
+from bert_keras.encoders.precision import agreement, encoder_for, rebuilt_encoder
 from bert_keras.encoders.precision_choice import auto_note, resolve_here
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.errors import UserInputError
 from bert_keras.notices import say
 from bert_keras.scoring.calibration import UNCALIBRATED, read_calibration
+from bert_keras.serving.litert import TextPacker
 from bert_keras.serving.publish import publish, token_ids_dir
-from bert_keras.serving.signatures import ServingModule
+from bert_keras.serving.quantize import check_quantize, int8_dir, quantize_int8
+from bert_keras.serving.signatures import ServingModule, TokenIdServing
 from bert_keras.training.checkpoints import restore_weights
 from bert_keras.training.classifier import ENCODER_LAYER, build_classifier
 from bert_keras.training.run_dir import METRICS_FILE, read_finished_run
 
 CHECK_EXAMPLES = 300
-STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
 FALLBACK_TEXTS = [
     "Great product, works as described.",
     "Terrible. It broke after one day.",
@@ -50,11 +57,12 @@ FALLBACK_TEXTS = [
 ]
 
 
-def trained_model(run_dir: Path, config: TrainConfig, best: str, paths, precision: str):
-    """The run's classifier with its best weights, computing in `precision` (the checkpoints
-    fit either)."""
+def trained_model(run_dir: Path, config: TrainConfig, best: str, encoder: str):
+    """The run's classifier with its best weights, on the encoder SavedModel `encoder`
+    (`encoders.precision`: any precision or rebuild of the run's encoder; the checkpoints
+    fit each)."""
     model = build_classifier(
-        encoder_for(paths, precision),
+        encoder,
         config.freeze,
         config.model.dropout,
         config.seed,
@@ -121,6 +129,8 @@ def export(
     model_dir: str | Path,
     precision: str = SERVING_PRECISION,
     fresh_check: bool = True,
+    quantize: str | None = None,
+    int8_max_f1_drop: float = INT8_MAX_F1_DROP,
 ) -> dict:
     """Writes a finished run's best weights as the next version of MODEL_DIR, for TF
     Serving, and the same weights from token ids alone under the same number in
@@ -140,41 +150,66 @@ def export(
         fresh_check: load each version back in a fresh Python process (as a server
             would, without what this process imported); False: in this process,
             seconds quicker, for exports checked again elsewhere.
+        quantize: `int8`: also an int8 model under the same number in MODEL_DIR-int8
+            (`serving.quantize`), published only when it scores the run's validation
+            split within `int8_max_f1_drop` of float32; None: none.
+        int8_max_f1_drop: the F1 points (0.5: 0.005) the int8 model may lose.
 
     Returns:
         The new versions' paths and numbers, the non-core ops each signature needs,
-        the warm-up requests written, and the check's figures (`checked_examples`,
-        `max_abs_difference`).
+        the warm-up requests written, the check's figures (`checked_examples`,
+        `max_abs_difference`), and with `quantize` the int8 version's path, both F1s
+        and both latencies.
 
     `bert_keras.export` is this call, returning an `ExportResult`, with an example.
     """
     if precision not in PRECISIONS:
         raise UserInputError(f"precision={precision}: expected one of {', '.join(PRECISIONS)}")
+    check_quantize(quantize, int8_max_f1_drop)
     run_dir, model_dir = Path(run_dir), Path(model_dir)
-    _check_model_dir(model_dir, f"model_dir={model_dir}")
-    _check_model_dir(
-        token_ids_dir(model_dir),
-        f"{token_ids_dir(model_dir)} (where `model_dir`'s token-id model goes)",
-    )
+    _check_model_dirs(model_dir, quantize)
     config, record, best = read_finished_run(run_dir)
     paths = resolve_encoder(config.encoder)
     precision = serving_precision(precision, paths)
     calibration = read_calibration(run_dir / METRICS_FILE, "calibration")
     preprocessor = load_preprocessor(paths)
-    model = trained_model(run_dir, config, best, paths, precision)
+    model = trained_model(run_dir, config, best, encoder_for(paths, precision))
     module = _serving_module(model, calibration, preprocessor, config)
     texts = _check_texts(config)
     expected = _probabilities(module, texts)
     quality = {"dtype_policy": precision}
     if precision != "float32":  # how far the served precision is from float32's answers
-        float32_model = trained_model(run_dir, config, best, paths, "float32")
+        float32_model = trained_model(run_dir, config, best, paths.encoder)
         reference = _serving_module(float32_model, calibration, preprocessor, config)
         quality.update(agreement(_probabilities(reference, texts), expected))
     metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
     extras = dict(
         config=config, record=record, metrics=metrics, quality=quality, calibration=calibration
     )
-    return publish(model_dir, model, module, texts, expected, extras, fresh_check)
+    int8 = None
+    if quantize == "int8":  # scored, and refused or kept, before anything is published
+        int8 = _int8(run_dir, config, best, paths, calibration, preprocessor, int8_max_f1_drop)
+    return publish(model_dir, model, module, texts, expected, extras, fresh_check, int8)
+
+
+def _check_model_dirs(model_dir: Path, quantize: str | None):
+    """MODEL_DIR and the twins' directories beside it: each a model directory, or absent."""
+    _check_model_dir(model_dir, f"model_dir={model_dir}")
+    twins = [("token-id", token_ids_dir(model_dir))]
+    twins += [("int8", int8_dir(model_dir))] if quantize else []
+    for kind, twin in twins:
+        _check_model_dir(twin, f"{twin} (where `model_dir`'s {kind} model goes)")
+
+
+def _int8(run_dir, config, best, paths, calibration, preprocessor, max_f1_drop: float):
+    """The run's int8 model (`serving.quantize`), from its float32 classifier on the
+    encoder as this release builds it."""
+    model = trained_model(run_dir, config, best, rebuilt_encoder(paths))
+    module = TokenIdServing(
+        model, calibration, config.label_set, config.data.columns.label_delimiter
+    )
+    packer = TextPacker(preprocessor, config.model.max_seq_length)
+    return quantize_int8(module, packer, config, calibration, max_f1_drop)
 
 
 def export_model(

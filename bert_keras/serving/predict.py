@@ -14,14 +14,20 @@ from bert_keras.config import PREDICT_BATCH_SIZE, read_run_file
 from bert_keras.encoders.resolve import load_saved_model
 from bert_keras.errors import UserInputError
 from bert_keras.notices import say
-from bert_keras.serving.publish import versions
+from bert_keras.serving.extras import versions
+from bert_keras.serving.litert import MODEL_FILE, Int8Model
 from bert_keras.training.run_dir import CONFIG_FILE
+
+
+def is_version(directory: Path) -> bool:
+    """Whether `directory` is an export version: a SavedModel, or an int8 model."""
+    return (directory / "saved_model.pb").is_file() or (directory / MODEL_FILE).is_file()
 
 
 def resolve_version(model_dir) -> Path:
     """A version directory as given, or the newest version of a model directory."""
     model_dir = Path(model_dir)
-    if (model_dir / "saved_model.pb").is_file():
+    if is_version(model_dir):
         return model_dir
     numbers = versions(model_dir)
     if not numbers:
@@ -87,10 +93,18 @@ def _without_empty(reviews: list[str], places: list[str], on_bad_record: str) ->
 
 
 class Predictor:
-    """An export's serving_default, called in batches."""
+    """An export's serving_default (or an int8 version's model), called in batches.
+
+    Args:
+        model_dir: an export version (float32 or int8), or its model directory (then
+            the newest version).
+    """
 
     def __init__(self, model_dir):
         self.version_dir = resolve_version(model_dir)
+        if (self.version_dir / MODEL_FILE).is_file():
+            self._batch = Int8Model(self.version_dir).outputs
+            return
         self.signatures = load_saved_model(str(self.version_dir), "model").signatures
         if "serving_default" not in self.signatures:
             raise UserInputError(
@@ -98,6 +112,19 @@ class Predictor:
                 f"(not an export of bert-keras, or its token-id model)"
             )
         self.signature = self.signatures["serving_default"]
+        self._batch = self._served
+
+    def _served(self, reviews: list[str]) -> tuple[np.ndarray, list]:
+        """(probabilities [n, N], the label of each review) of one batch, as served."""
+        outputs = self.signature(text=tf.constant(reviews, dtype=tf.string))
+        probabilities = outputs["probabilities"].numpy()  # [batch, N]
+        if "label_indicator" in outputs:  # multi-label
+            names = self.names
+            return probabilities, [
+                tuple(name for name, one in zip(names, on, strict=True) if one)
+                for on in outputs["label_indicator"].numpy()
+            ]
+        return probabilities, [name.decode("utf-8") for name in outputs["label"].numpy()]
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
@@ -115,22 +142,15 @@ class Predictor:
             raise UserInputError(f"reviews[{empty}]: empty (or only whitespace): nothing to score")
         # Batches of similar length pad less (the export pads to each batch's longest).
         order = np.argsort([len(review) for review in reviews], kind="stable")
-        probabilities, labels, names = None, [None] * len(reviews), self.names
+        probabilities, labels = None, [None] * len(reviews)
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
-            outputs = self.signature(
-                text=tf.constant([reviews[i] for i in indices], dtype=tf.string)
-            )
-            batch = outputs["probabilities"].numpy()  # [batch, N]
+            batch, decided = self._batch([reviews[i] for i in indices])
             if probabilities is None:
                 probabilities = np.zeros((len(reviews), batch.shape[1]), np.float32)
             probabilities[indices] = batch
-            if "label_indicator" in outputs:  # multi-label
-                for i, on in zip(indices, outputs["label_indicator"].numpy(), strict=True):
-                    labels[i] = tuple(name for name, one in zip(names, on, strict=True) if one)
-                continue
-            for i, name in zip(indices, outputs["label"].numpy(), strict=True):
-                labels[i] = name.decode("utf-8")
+            for i, label in zip(indices, decided, strict=True):
+                labels[i] = label
         return probabilities, labels
 
     def __call__(self, reviews: list[str], batch_size: int = PREDICT_BATCH_SIZE) -> list[dict]:

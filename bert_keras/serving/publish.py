@@ -9,53 +9,45 @@ import contextlib
 import errno
 import json
 import os
-import re
 from pathlib import Path
 
 import tensorflow as tf
 
-from bert_keras.config import write_run_file
 from bert_keras.encoders.traced_save import save_traced
-from bert_keras.files.atomic import staging_directory
-from bert_keras.scoring.calibration import CALIBRATION_FILE
+from bert_keras.serving.extras import staging_version, versions, write_run_extras
 from bert_keras.serving.fresh_check import check_of, verify_exports
 from bert_keras.serving.model_card import model_card
-from bert_keras.serving.signatures import ServingModule, TokenIdServing, required_ops
+from bert_keras.serving.quantize import Quantized, int8_dir, stage_int8
+from bert_keras.serving.signatures import (
+    ServingModule,
+    TokenIdServing,
+    pack_texts,
+    required_ops,
+)
 from bert_keras.serving.warmup import BATCHING_FILE, write_batching_files, write_warmup
-from bert_keras.training.run_dir import CONFIG_FILE, METRICS_FILE
 
 PRECISION_FILE = "precision.json"
 TOKEN_IDS_SUFFIX = "-token-ids"  # MODEL_DIR-token-ids: the core-ops-only model
-STALE_STAGING = r"\.\d+\.partial-.+"  # a version being written, or left by a killed export
 
 
-def versions(model_dir: Path) -> list[int]:
-    return (
-        sorted(
-            int(p.name) for p in model_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name)
-        )
-        if model_dir.is_dir()
-        else []
-    )
-
-
-def publish_pair(staging: Path, token_ids_staging: Path, model_dir: Path) -> int:
-    """Renames both finished models into place under one version number, the next free
-    in both directories: the token-id model first, so that the full one (what TF
-    Serving watches) never appears without its twin. A racing export that takes the
-    number first makes this one take the next. A kill between the two renames leaves
-    a token-id version alone, whose number the next export skips."""
-    twin_dir = token_ids_dir(model_dir)
+def publish_versions(stagings: list[tuple[Path, Path]]) -> int:
+    """Renames each finished model (staging directory, model directory) into place under
+    one version number, the next free in every directory, the last pair (what TF Serving
+    watches) last, so that it never appears without its twins. The first rename takes the
+    number: a racing export that takes it first makes this one take the next. A kill
+    between two renames leaves twins alone, whose number the next export skips."""
+    numbered = [directory for _, directory in stagings]
+    (first, first_dir), rest = stagings[0], stagings[1:]
     while True:
-        version = max(versions(model_dir) + versions(twin_dir) + [0]) + 1
+        version = max([n for d in numbered for n in versions(d)] + [0]) + 1
         try:
-            os.rename(token_ids_staging, twin_dir / str(version))
+            os.rename(first, first_dir / str(version))
             break
         except OSError as error:
             if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-    # free: exports take a number by its token-id rename
-    os.rename(staging, model_dir / str(version))
+    for staging, directory in rest:  # free: exports take a number by the first rename
+        os.rename(staging, directory / str(version))
     return version
 
 
@@ -66,11 +58,8 @@ def token_ids_dir(model_dir: Path) -> Path:
 
 def token_ids_of(module: ServingModule, texts: list[str]) -> dict:
     """The check reviews as the token-id signature takes them (lists, padded to the longest)."""
-    inputs = module.preprocessor.bert_pack_inputs(
-        [module.preprocessor.tokenize(tf.constant(texts))], seq_length=module.max_seq_length
-    )
-    longest = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1)))
-    return {name: t[:, :longest].numpy().tolist() for name, t in inputs.items()}
+    inputs = pack_texts(module.preprocessor, tf.constant(texts), module.max_seq_length)
+    return {name: t.numpy().tolist() for name, t in inputs.items()}
 
 
 def stage_version(
@@ -84,10 +73,7 @@ def stage_version(
     """Saves `module` with its assets.extra under a hidden name in `model_dir` (removed
     when `stack` closes, unless renamed into place); returns it, what it holds, and the
     check its first signature must pass: `expected` for `check_inputs`."""
-    next_version = (versions(model_dir) or [0])[-1] + 1
-    staging = stack.enter_context(
-        staging_directory(model_dir, f".{next_version}.partial-", STALE_STAGING)
-    )
+    staging = staging_version(stack, model_dir)
     signatures = save_traced(module, staging, module.signatures)
     ops = {name: required_ops(function) for name, function in signatures.items()}
     first = next(iter(signatures))
@@ -100,14 +86,10 @@ def stage_version(
 
 
 def _write_extras(extra: Path, ops: dict, extras: dict, name: str):
-    extra.mkdir()
+    write_run_extras(extra, extras)
     config, quality, metrics = extras["config"], extras["quality"], extras["metrics"]
-    write_run_file(extra / CONFIG_FILE, config, extras["record"])
-    (extra / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     (extra / "required_ops.json").write_text(json.dumps(ops, indent=2) + "\n")
     (extra / PRECISION_FILE).write_text(json.dumps(quality, indent=2) + "\n")
-    (extra / CALIBRATION_FILE).write_text(json.dumps(extras["calibration"], indent=2) + "\n")
-    (extra / "labels.txt").write_text("".join(f"{name}\n" for name in config.label_set.names))
     (extra / "model_card.md").write_text(
         model_card(config, extras["record"], metrics, ops, name, quality, extras["calibration"])
     )
@@ -121,10 +103,11 @@ def publish(
     expected,
     extras: dict,
     fresh: bool,
+    int8: Quantized | None = None,
 ) -> dict:
-    """Stages `module` (text in, serving `model`) and its token-id twin, checks each
-    against `module`'s own probabilities for `texts`, and publishes both under one new
-    version number.
+    """Stages `module` (text in, serving `model`), its token-id twin and, given `int8`, the
+    int8 model; checks the first two against `module`'s own probabilities for `texts`,
+    and publishes all under one new version number.
 
     `extras`: `config` (a TrainConfig: labels, encoder, lengths), `record` (what the
     run computed with), `metrics`,
@@ -133,24 +116,28 @@ def publish(
     """
     config, calibration = extras["config"], extras["calibration"]
     twin = TokenIdServing(model, calibration, config.label_set, config.data.columns.label_delimiter)
-    with contextlib.ExitStack() as stack:  # both staged and checked before either is published
+    twins = [token_ids_dir(model_dir)] + ([int8_dir(model_dir)] if int8 else [])
+    with contextlib.ExitStack() as stack:  # all staged and checked before any is published
         staging, result, check = stage_version(
             stack, model_dir, module, {"text": texts}, expected, extras
         )
         token_staging, _, token_check = stage_version(
-            stack, token_ids_dir(model_dir), twin, token_ids_of(module, texts), expected, extras
+            stack, twins[0], twin, token_ids_of(module, texts), expected, extras
         )
+        stagings = [token_staging] + ([stage_int8(stack, model_dir, int8, extras)] if int8 else [])
         figures, token_figures = verify_exports([check, token_check], fresh)
-        version = publish_pair(staging, token_staging, model_dir)
+        version = publish_versions([*zip(stagings, twins, strict=True), (staging, model_dir)])
     result.update(figures, token_ids_check=token_figures)
-    write_batching_files((model_dir, token_ids_dir(model_dir)))
+    write_batching_files((model_dir, twins[0]))
+    quantized = {"int8_export": str(twins[1] / str(version)), **int8.quantization} if int8 else {}
     return {
         "export": str(model_dir / str(version)),
         "version": version,
         **result,
-        "token_ids_export": str(token_ids_dir(model_dir) / str(version)),
+        "token_ids_export": str(twins[0] / str(version)),
         "token_ids_version": version,
         "batching_parameters": str(model_dir / BATCHING_FILE),
         **extras["quality"],
         "calibration": calibration,
+        **quantized,
     }

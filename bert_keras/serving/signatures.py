@@ -29,6 +29,16 @@ EXAMPLE_FEATURES = {
 }
 
 
+def pack_texts(preprocessor, text, max_seq_length: int) -> dict:
+    """The three BERT inputs of `text` (string [batch]) as the encoder's `preprocessor`
+    tokenizes and packs them, padded only to the batch's longest review (not to
+    `max_seq_length`: short reviews cost less)."""
+    tokens = preprocessor.tokenize(text)
+    inputs = preprocessor.bert_pack_inputs([tokens], seq_length=max_seq_length)
+    longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
+    return {name: t[:, :longest] for name, t in inputs.items()}
+
+
 def required_ops(concrete_function) -> list[str]:
     """Ops a graph needs beyond core TensorFlow (custom ops, e.g. TF Text's)."""
     graph = concrete_function.graph.as_graph_def()
@@ -67,8 +77,7 @@ class TokenIdServing(tf.Module):
         thresholds = calibration.get("thresholds") or [0.5] * len(labels.names)
         self.thresholds = tf.constant(thresholds, tf.float32)  # [N], multi-label's
 
-    def _multi_label(self, logits):
-        probabilities = tf.sigmoid(logits / self.temperature)  # [batch, N]
+    def _multi_label(self, probabilities):
         on = probabilities >= self.thresholds  # [batch, N]
         names = tf.ragged.boolean_mask(tf.broadcast_to(self.names, tf.shape(on)), on)
         return {
@@ -77,18 +86,26 @@ class TokenIdServing(tf.Module):
             "label_indicator": tf.cast(on, tf.int32),
         }
 
-    def _outputs(self, inputs):
+    def probabilities(self, inputs):
+        """[batch, N]: the calibrated probabilities of the labels for the three BERT inputs."""
         logits = tf.cast(self._logit(inputs), tf.float32)  # [batch, units]
         if self.kind == "multi_label":
-            return self._multi_label(logits)
-        outputs = {}
+            return tf.sigmoid(logits / self.temperature)
         if self.kind == "binary":
             probability = tf.sigmoid(logits[:, 0] / self.temperature)  # [batch]
+            return tf.stack([1.0 - probability, probability], axis=1)
+        return tf.nn.softmax(logits / self.temperature)
+
+    def _outputs(self, inputs):
+        probabilities = self.probabilities(inputs)  # [batch, N]
+        if self.kind == "multi_label":
+            return self._multi_label(probabilities)
+        outputs = {}
+        if self.kind == "binary":
+            probability = probabilities[:, 1]  # [batch]
             index = tf.cast(probability >= self.threshold, tf.int32)
-            probabilities = tf.stack([1.0 - probability, probability], axis=1)  # [batch, 2]
             outputs["probability"] = probability
         else:
-            probabilities = tf.nn.softmax(logits / self.temperature)  # [batch, N]
             index = tf.argmax(probabilities, axis=1, output_type=tf.int32)
         return {
             **outputs,
@@ -139,11 +156,7 @@ class ServingModule(TokenIdServing):
         )
 
     def _from_text(self, text):
-        tokens = self.preprocessor.tokenize(text)
-        inputs = self.preprocessor.bert_pack_inputs([tokens], seq_length=self.max_seq_length)
-        # Pad only to the batch's longest review, not to max_seq_length: short reviews cost less.
-        longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-        return self._outputs({name: t[:, :longest] for name, t in inputs.items()})
+        return self._outputs(pack_texts(self.preprocessor, text, self.max_seq_length))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve_text(self, text):

@@ -2,7 +2,6 @@
 model, precisions, edge-case texts. The fresh-process check, saved_model_cli, a kill
 mid-export and racing exports are tests/serving/test_export_processes.py's."""
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -12,20 +11,13 @@ import pytest
 import tensorflow as tf
 from served import calibrated_probabilities, run_test_texts, threshold_of
 from this_machine import expected_auto_precision
+from trees import tree_digest
 
 from bert_keras.cli import main
 from bert_keras.errors import SelfCheckFailed
 from bert_keras.serving.export import export, token_ids_dir
 from bert_keras.serving.fresh_check import check_of, verify_export, verify_exports
 from bert_keras.serving.signatures import required_ops
-
-
-def tree_digest(directory):
-    return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
 
 
 def own_copy(exported, tmp_path) -> Path:
