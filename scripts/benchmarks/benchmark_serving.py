@@ -3,12 +3,15 @@ through Hugging Face (float32, and int8 by `quantize_dynamic`); prints JSON.
 
     .venv/bin/python scripts/benchmarks/benchmark_serving.py --model saved_models/sentiment \\
         [--torch-python HF_VENV/bin/python] [--threads 2] [--requests 200] \\
-        [--batches 8 32 128] [--reviews 640] [--ways text examples token_ids grpc_text]
+        [--batches 8 32 128] [--reviews 640] [--ways text examples token_ids grpc_text] \\
+        [--int8 saved_models/sentiment-int8]
 
 For each way in: `serving_default` with raw text, `from_examples` with tf.Example protos and
 `from_token_ids` with the three int32 inputs (packed to the batch's longest review by the
 encoder's own preprocessor, outside the timing), each in-process through the SavedModel (what
-TF Serving runs); and the same three through a gRPC PredictionService answering from the
+TF Serving runs); the int8 version (`export --quantize int8`, found beside --model or named by
+--int8) with raw text (its tokenizer, then LiteRT) and with token ids (LiteRT alone); and the
+same three through a gRPC PredictionService answering from the
 SavedModel in this process (tensorflow-serving-api's protos and stubs, a request built and
 sent per call): the batch-1 latency over --requests single requests, each a fresh call with
 one held-out review (p50, p90, p99, in ms), and reviews/s at each of --batches over
@@ -52,11 +55,14 @@ from bert_keras.data.records import read_records
 from bert_keras.encoders.builtin import BUILTIN_ENCODERS, checkpoint_dir
 from bert_keras.encoders.resolve import load_preprocessor, resolve_encoder
 from bert_keras.serving import client
+from bert_keras.serving.litert import Int8Model
 from bert_keras.serving.predict import resolve_version
+from bert_keras.serving.quantize import int8_dir as int8_beside
 
 SCRIPTS = Path(__file__).resolve().parent
 TESTS = SCRIPTS.parents[1] / "tests"  # the gRPC PredictionService stand-in the tests serve from
 WAYS = ("text", "examples", "token_ids", "grpc_text", "grpc_examples", "grpc_token_ids")
+INT8_WAYS = ("int8_text", "int8_token_ids")
 SIGNATURES = {"text": "serving_default", "examples": "from_examples", "token_ids": "from_token_ids"}
 
 
@@ -138,7 +144,7 @@ def bert_keras_ways(version_dir: Path, inputs: Inputs, args) -> dict:
 
     signatures = tf.saved_model.load(str(version_dir)).signatures
     found = {}
-    for way in (w for w in args.ways if not w.startswith("grpc_")):
+    for way in (w for w in args.ways if w in SIGNATURES):
         found[way] = measure(in_process(signatures, way), inputs, way, args)
         print(f"{way}: {found[way]}", file=sys.stderr)
     grpc_ways = [w for w in args.ways if w.startswith("grpc_")]
@@ -148,6 +154,21 @@ def bert_keras_ways(version_dir: Path, inputs: Inputs, args) -> dict:
                 kind = way[len("grpc_") :]
                 found[way] = measure(over_grpc(address, kind), inputs, kind, args)
                 print(f"{way}: {found[way]}", file=sys.stderr)
+    return found
+
+
+def int8_ways(int8_dir: Path, inputs: Inputs, args) -> dict:
+    """{way: figures} of the int8 version: raw text (tokenizer and LiteRT) and token ids."""
+    model = Int8Model(resolve_version(int8_dir), threads=args.threads)
+    calls = {
+        "int8_text": (lambda x: model.outputs([t.decode() for t in x["text"]]), "text"),
+        "int8_token_ids": (model.model, "token_ids"),
+    }
+    found = {}
+    for way in (w for w in args.ways if w in INT8_WAYS):
+        call, kind = calls[way]
+        found[way] = measure(call, inputs, kind, args)
+        print(f"{way}: {found[way]}", file=sys.stderr)
     return found
 
 
@@ -187,7 +208,8 @@ def main():
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--reviews", type=int, default=640)
     parser.add_argument("--batches", type=int, nargs="+", default=[8, 32, 128])
-    parser.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS))
+    parser.add_argument("--ways", nargs="+", choices=WAYS + INT8_WAYS, default=WAYS + INT8_WAYS)
+    parser.add_argument("--int8", help="the int8 version or its model directory")
     args = parser.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
@@ -202,6 +224,10 @@ def main():
         "reviews": args.reviews,
         "bert_keras": bert_keras_ways(version_dir, inputs, args),
     }
+    int8_dir = Path(args.int8) if args.int8 else int8_beside(version_dir.parent) / version_dir.name
+    if int8_dir is not None and int8_dir.exists():
+        result["int8_model"] = str(resolve_version(int8_dir))
+        result["bert_keras"].update(int8_ways(int8_dir, inputs, args))
     if args.torch_python:
         result["pytorch"] = peer(args, texts)
     print(json.dumps(result, indent=2))
