@@ -87,7 +87,8 @@ def litert_routes(module: TokenIdServing, threads: int) -> dict:
 
 
 def onnx_routes(module: TokenIdServing, scratch: Path, threads: int) -> dict:
-    """ONNX Runtime float32 and dynamic int8, through tf2onnx; {} where not installed."""
+    """ONNX Runtime float32 and dynamic int8, through tf2onnx, for a run of two labels; {}
+    where not installed."""
     try:
         import onnxruntime
         import tf2onnx
@@ -107,26 +108,37 @@ def onnx_routes(module: TokenIdServing, scratch: Path, threads: int) -> dict:
                 "Sub", node.output[0], inputs=[one.output[0], node.output[0]]
             )
 
+    # logits out (the calibration's constants would be left as graph inputs), calibrated here
     serve = tf.function(
-        lambda input_word_ids, input_mask, input_type_ids: module.probabilities(
-            dict(
-                input_word_ids=input_word_ids, input_mask=input_mask, input_type_ids=input_type_ids
-            )
+        lambda input_word_ids, input_mask, input_type_ids: tf.cast(
+            module._logit(
+                dict(
+                    input_word_ids=input_word_ids,
+                    input_mask=input_mask,
+                    input_type_ids=input_type_ids,
+                )
+            ),
+            tf.float32,
         )
     )
-    tf2onnx.convert.from_function(
-        serve, list(SPEC.values()), opset=17, output_path=str(scratch / "f32.onnx")
-    )
-    quantize_dynamic(
-        str(scratch / "f32.onnx"), str(scratch / "int8.onnx"), weight_type=QuantType.QInt8
-    )
+    f32, int8 = str(scratch / "f32.onnx"), str(scratch / "int8.onnx")
+    tf2onnx.convert.from_function(serve, list(SPEC.values()), opset=17, output_path=f32)
+    quantize_dynamic(f32, int8, weight_type=QuantType.QInt8)
+    temperature = float(module.temperature.numpy())
+
+    def calibrated(logits):  # two labels: [1 - p, p], p = sigmoid(logit / T)
+        p = 1 / (1 + np.exp(-logits[:, 0] / temperature))
+        return np.stack([1 - p, p], axis=1).astype(np.float32)
+
     routes = {}
-    for name, file in (("onnxruntime_float32", "f32.onnx"), ("onnxruntime_int8", "int8.onnx")):
+    for name, file in (("onnxruntime_float32", f32), ("onnxruntime_int8", int8)):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        session = onnxruntime.InferenceSession(str(scratch / file), options)
-        names = {i.name: next(n for n in INPUT_NAMES if n in i.name) for i in session.get_inputs()}
-        routes[name] = lambda x, s=session, n=names: s.run(None, {k: x[v] for k, v in n.items()})[0]
+        session = onnxruntime.InferenceSession(file, options)
+        names = [i.name for i in session.get_inputs()]  # the function's arguments, in order
+        routes[name] = lambda x, s=session, n=names: calibrated(
+            s.run(None, {k: x[v] for k, v in zip(n, INPUT_NAMES, strict=True)})[0]
+        )
     return routes
 
 
