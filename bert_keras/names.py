@@ -26,6 +26,7 @@ API_NAMES = (
     "load_encoder",
     "load_predictor",
     "make_datasets",
+    "predict",
     "text_classifier",
     "train",
     "tune",

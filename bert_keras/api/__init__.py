@@ -2,8 +2,8 @@
 
 Build it yourself (`load_encoder`, `build_classifier`, `make_datasets`, then your own
 `model.fit`, `export_model`), or run the whole job the command line runs (`train`,
-`evaluate`, `export`, `load_predictor`, `tune`): checkpoints and resume, the frozen-prefix
-cache, schedules, precision and calibration included; they return typed results
+`evaluate`, `export`, `load_predictor`, `predict`, `tune`): checkpoints and resume, the
+frozen-prefix cache, schedules, precision and calibration included; they return typed results
 (`TrainResult`, `SearchResult`, `ExportResult`), each with the dictionary the command line
 prints. Every name here is also `bert_keras.NAME`.
 
@@ -32,7 +32,8 @@ from bert_keras.api.building import (
     make_datasets,
     text_classifier,
 )
-from bert_keras.api.jobs import export, export_model, load_predictor, train, tune
+from bert_keras.api.jobs import export, export_model, train, tune
+from bert_keras.api.predicting import load_predictor, predict
 from bert_keras.api.results import BestTrial, ExportResult, SearchResult, TrainResult
 from bert_keras.config import (
     CacheSpec,

@@ -18,7 +18,6 @@ from bert_keras.config import (
 )
 from bert_keras.data.spec import DataSpec
 from bert_keras.serving import export as exports
-from bert_keras.serving.predict import Predictor
 from bert_keras.training.train import train as _train_job
 from bert_keras.tuning.search import run_search
 
@@ -184,28 +183,6 @@ def export_model(
             fresh_check,
         )
     )
-
-
-def load_predictor(model_dir: str | Path) -> Predictor:
-    """An export to call on texts: `.predict(texts)` gives a row per text, with its
-    label's name and probability (or probabilities).
-
-    Args:
-        model_dir: an export version, or a model directory (its newest version).
-
-    Returns:
-        A `Predictor`.
-
-    Raises:
-        UserInputError: `model_dir` holds no export.
-
-    Example (`model_dir`: an export):
-
-    >>> rows = load_predictor(model_dir).predict(["Great product.", "Broke in a day."])
-    >>> [sorted(row) for row in rows] == [["label", "probability", "text"]] * 2
-    True
-    """
-    return Predictor(Path(model_dir))
 
 
 def tune(

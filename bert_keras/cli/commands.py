@@ -168,11 +168,16 @@ def cmd_predict(args):
         raise UserInputError(
             "predict: give reviews as arguments or --file FILE (one review a line)"
         )
-    from bert_keras.serving.predict import predict
+    import bert_keras.api as bk
 
-    predict(
+    rows = bk.predict(
         args.model_dir, args.reviews, args.file, args.batch_size, on_bad_record=args.on_bad_record
     )
+    for row in rows:
+        line = json.dumps(row, ensure_ascii=False)
+        # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one
+        # review stays one line.
+        print(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 # -- the parser ------------------------------------------------------------------------

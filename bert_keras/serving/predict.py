@@ -1,9 +1,8 @@
-"""`bert-keras predict`: raw reviews through an export's serving_default, as JSON lines."""
+"""Scoring reviews with an export: reading them (arguments, or a file of one a line), and
+the `Predictor` that calls a version (float32 through serving_default, or int8) in batches."""
 
 import codecs
 import functools
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -176,42 +175,3 @@ class Predictor:
     def predict(self, texts: list[str], batch_size: int = PREDICT_BATCH_SIZE) -> list[dict]:
         """The rows `__call__` gives: the Python API's name for it."""
         return self(texts, batch_size)
-
-
-def predict(model_dir, texts, file, batch_size=PREDICT_BATCH_SIZE, out=None, on_bad_record="error"):
-    """Scores reviews through an export's serving_default and writes JSON lines.
-
-    Args:
-        model_dir: an export version, or its model directory (then the newest version).
-        texts: reviews to score, when `file` is None.
-        file: a UTF-8 text file of reviews, one a line.
-        batch_size: reviews per call (sorted by length, so batches pad little).
-        out: where the lines go (default: the current stdout).
-        on_bad_record: "skip": leave empty reviews out (counted on stderr) instead of
-            refusing them.
-
-    Example (`model_dir`: an export's model directory): a line per review, in the order
-    given, labelled positive where its probability reaches the export's threshold.
-
-    >>> import io
-    >>> out = io.StringIO()
-    >>> predict(model_dir, ["Great product.", "Broke in a day."], None, out=out)
-    >>> rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    >>> [row["text"] for row in rows]
-    ['Great product.', 'Broke in a day.']
-    >>> extra = resolve_version(model_dir) / "assets.extra"
-    >>> threshold = json.loads((extra / "calibration.json").read_text())["threshold"]
-    >>> [row["label"] == ("positive" if row["probability"] >= threshold else "negative")
-    ...  for row in rows]
-    [True, True]
-    """
-    if batch_size < 1:
-        raise UserInputError(f"batch_size={batch_size}: must be 1 or more")
-    reviews = read_reviews(texts, file, on_bad_record)
-    # looked up per call: a default bound at import outlives a redirected stdout
-    out = out or sys.stdout
-    for row in Predictor(model_dir)(reviews, batch_size):
-        line = json.dumps(row, ensure_ascii=False)
-        # U+2028/2029 are valid in JSON strings but end lines for many readers: escaped, one
-        # review stays one line.
-        out.write(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")
