@@ -205,3 +205,14 @@ def test_roofline_counts_the_products_as_its_formula_does(tiny_encoder_dir, revi
     assert evaluation["of_ceiling"] == pytest.approx(
         metrics["eval_examples_per_second"] / ceiling, abs=2e-3
     )
+
+
+def test_the_int8_routes_benchmark_measures_each_route_against_float32(trained_run, reviews):
+    argv = ["--run", trained_run, "--data", Path(reviews) / "test.csv", "--requests", 12]
+    result = json_of(run_benchmark("benchmark_int8_formats.py", *argv, "--reviews", 32))
+    routes = result["routes"]
+    assert {"tensorflow_float32", "litert_float32", "litert_int8"} <= set(routes)
+    assert routes["tensorflow_float32"]["max_abs_difference"] == 0.0  # the reference itself
+    assert routes["litert_float32"]["max_abs_difference"] <= 1e-5
+    assert 0 < routes["litert_int8"]["max_abs_difference"] <= 1e-2  # int8: near, not equal
+    assert all(route["batch_1_p50_ms"] > 0 for route in routes.values())

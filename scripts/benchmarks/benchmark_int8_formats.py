@@ -29,7 +29,7 @@ import bert_keras  # noqa: F401  (before TensorFlow: selects tf_keras)
 # isort: split
 import tensorflow as tf
 from benchmark_commits import cpu_model
-from benchmark_serving import held_out_reviews
+from benchmark_serving import batch_1_percentiles, held_out_reviews
 from local_copy import LOCAL_COPY
 
 from bert_keras.encoders.network import INPUT_NAMES
@@ -143,19 +143,13 @@ def onnx_routes(module: TokenIdServing, scratch: Path, threads: int) -> dict:
 
 
 def measure(call, singles: list, batches: list, reference: list) -> dict:
-    for single in singles[:10]:  # warm-up
-        call(single)
-    seconds = []
-    for single in singles:
-        start = time.perf_counter()
-        call(single)
-        seconds.append(time.perf_counter() - start)
+    """Batch-1 latency (p50, p90), reviews/s in `batches`, and the largest difference of the
+    batches' probabilities from `reference`."""
+    latency = batch_1_percentiles(call, singles, (50, 90))
     start, outputs = time.perf_counter(), [call(batch) for batch in batches]
     rate = sum(len(b["input_word_ids"]) for b in batches) / (time.perf_counter() - start)
-    ms = np.array(seconds) * 1000
     return {
-        "batch_1_p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "batch_1_p90_ms": round(float(np.percentile(ms, 90)), 2),
+        **latency,
         "batch_32_reviews_per_second": round(rate, 1),
         "max_abs_difference": float(
             max(np.abs(np.asarray(o) - r).max() for o, r in zip(outputs, reference, strict=True))

@@ -114,10 +114,10 @@ def over_grpc(address: str, kind: str):
     return call
 
 
-def measure(call, inputs: Inputs, kind: str, args) -> dict:
-    """Batch-1 latency percentiles and reviews/s at each batch size, of one way's `call`."""
-    singles = [inputs.of(kind, i, i + 1) for i in range(args.requests)]
-    for single in singles[:10]:  # warm-up
+def batch_1_percentiles(call, singles: list, percentiles=(50, 90, 99)) -> dict:
+    """Milliseconds of `call` on each single request in turn (after 10 to warm up), as
+    `batch_1_pQ_ms` for each percentile Q."""
+    for single in singles[:10]:
         call(single)
     seconds = []
     for single in singles:
@@ -125,7 +125,13 @@ def measure(call, inputs: Inputs, kind: str, args) -> dict:
         call(single)
         seconds.append(time.perf_counter() - start)
     ms = np.array(seconds) * 1000
-    result = {f"batch_1_p{q}_ms": round(float(np.percentile(ms, q)), 2) for q in (50, 90, 99)}
+    return {f"batch_1_p{q}_ms": round(float(np.percentile(ms, q)), 2) for q in percentiles}
+
+
+def measure(call, inputs: Inputs, kind: str, args) -> dict:
+    """Batch-1 latency percentiles and reviews/s at each batch size, of one way's `call`."""
+    singles = [inputs.of(kind, i, i + 1) for i in range(args.requests)]
+    result = batch_1_percentiles(call, singles)
     for size in args.batches:
         batches = [inputs.of(kind, i, i + size) for i in range(0, args.reviews, size)]
         call(batches[0])  # warm-up
