@@ -1,4 +1,4 @@
-"""The layers of the BERT network: replayable dropout, self-attention, position
+"""The layers of the BERT network: replayable dropout, self-attention, word and position
 embeddings and the post-layer-norm transformer block.
 
 A block's layer names (`self_attention/query`, `intermediate`, `output_layer_norm`,
@@ -6,8 +6,13 @@ A block's layer names (`self_attention/query`, `intermediate`, `output_layer_nor
 BERT v4's, which `freezing.sublayers` reads.
 """
 
+import numpy as np
 import tensorflow as tf
 import tf_keras
+
+# A row whose largest weight is over this many times the median row's is looked up apart
+# (WordEmbedding): minilm-l6 has 35 such rows ([PAD], [CLS], [SEP], ...) of 30,522.
+APART_ROW_RATIO = 2.0
 
 
 class CountedDropout(tf_keras.layers.Layer):
@@ -72,6 +77,48 @@ class SelfAttention(tf_keras.layers.MultiHeadAttention):
 
     def get_config(self):
         return {**super().get_config(), "dropout_seed": self.dropout_seed}
+
+
+class WordEmbedding(tf_keras.layers.Embedding):
+    """The token embedding table. Rows named in `apart_rows` are looked up apart from the
+    rest: the table with those rows zeroed, plus those rows picked by a one-hot product.
+    The values are the same (a zero row, or a one-hot row, adds exactly nothing), but an
+    int8 converter that scales the whole table at once (LiteRT's dynamic range) then
+    scales it to the usual rows, instead of to a few rows of large weights that would
+    leave the others a handful of levels.
+
+    Args:
+        input_dim: the vocabulary's size.
+        output_dim: the hidden size.
+        apart_rows: token ids whose rows are looked up apart (none: a plain lookup).
+        **kwargs: as `tf_keras.layers.Embedding` takes them.
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, apart_rows=(), **kwargs):
+        super().__init__(input_dim, output_dim, **kwargs)
+        self.apart_rows = tuple(int(row) for row in apart_rows)
+
+    @staticmethod
+    def outlier_rows(table: np.ndarray) -> tuple[int, ...]:
+        """The rows of `table` [vocab, hidden] whose largest absolute weight is over
+        APART_ROW_RATIO times the median row's."""
+        largest = np.abs(table).max(axis=1)
+        return tuple(np.flatnonzero(largest > APART_ROW_RATIO * np.median(largest)).tolist())
+
+    def call(self, inputs):
+        if not self.apart_rows:
+            return super().call(inputs)
+        rows = np.array(self.apart_rows, np.int32)
+        kept = np.ones((self.input_dim, 1), np.float32)
+        kept[rows] = 0.0
+        table = self.embeddings
+        usual = tf.gather(table * kept.astype(table.dtype.as_numpy_dtype), inputs)
+        picked = tf.cast(tf.equal(tf.expand_dims(inputs, -1), rows), table.dtype)  # [b, s, k]
+        found = usual + tf.einsum("bsk,kh->bsh", picked, tf.gather(table, rows))
+        return tf.cast(found, self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "apart_rows": self.apart_rows}
 
 
 class PositionEmbedding(tf_keras.layers.Layer):

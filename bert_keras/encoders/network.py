@@ -12,7 +12,12 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.encoders.bert_config import ACTIVATIONS, BertConfig
-from bert_keras.encoders.layers import CountedDropout, PositionEmbedding, TransformerBlock
+from bert_keras.encoders.layers import (
+    CountedDropout,
+    PositionEmbedding,
+    TransformerBlock,
+    WordEmbedding,
+)
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
@@ -30,7 +35,7 @@ class _Parts:
     pooler: tf_keras.layers.Layer
 
 
-def _make_parts(config: BertConfig) -> _Parts:
+def _make_parts(config: BertConfig, apart_rows=()) -> _Parts:
     def initializer():  # a fresh one per layer, for the same reason as in TransformerBlock
         return tf_keras.initializers.TruncatedNormal(stddev=config.initializer_range)
 
@@ -49,9 +54,10 @@ def _make_parts(config: BertConfig) -> _Parts:
         for index in range(config.num_hidden_layers)
     ]
     return _Parts(
-        tf_keras.layers.Embedding(
+        WordEmbedding(
             config.vocab_size,
             config.hidden_size,
+            apart_rows=apart_rows,
             embeddings_initializer=initializer(),
             name="word_embeddings",
         ),
@@ -97,8 +103,9 @@ def _float32(outputs):
     return tf.nest.map_structure(lambda tensor: tf.cast(tensor, tf.float32), outputs)
 
 
-def build_encoder(config: BertConfig) -> tf_keras.Model:
-    """Builds a randomly initialised encoder with TF Hub BERT v4's inputs and outputs.
+def build_encoder(config: BertConfig, apart_rows=()) -> tf_keras.Model:
+    """Builds a randomly initialised encoder with TF Hub BERT v4's inputs and outputs;
+    `apart_rows`: token ids whose embeddings are looked up apart (`WordEmbedding`).
 
     Inputs: a dict of int32 [batch, seq] tensors named as `INPUT_NAMES`.
     Outputs: `sequence_output` [batch, seq, hidden], `pooled_output` and `default`
@@ -114,7 +121,7 @@ def build_encoder(config: BertConfig) -> tf_keras.Model:
     ...              input_type_ids=tf.zeros_like(ids)))["pooled_output"].shape
     TensorShape([1, 8])
     """
-    parts = _make_parts(config)
+    parts = _make_parts(config, apart_rows)
     inputs = {
         name: tf_keras.Input(shape=(None,), dtype=tf.int32, name=name) for name in INPUT_NAMES
     }

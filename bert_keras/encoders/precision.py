@@ -22,6 +22,7 @@ import tensorflow as tf
 import tf_keras
 
 from bert_keras.encoders.bert_config import BertConfig
+from bert_keras.encoders.layers import WordEmbedding
 from bert_keras.encoders.layout import ENCODER_DIR, variable_name
 from bert_keras.encoders.network import build_encoder
 from bert_keras.encoders.resolve import EncoderPaths, encoder_metadata
@@ -32,6 +33,7 @@ from bert_keras.files.atomic import atomic_directory, lock_file
 # A bfloat16 product keeps 8 significant bits: probabilities move by about 1e-2.
 # Far more means the rebuilt encoder is not the float32 one.
 MIXED_TOLERANCE = 0.05
+WORD_EMBEDDINGS = "word_embeddings/embeddings"  # the token table's variable name
 
 
 @contextlib.contextmanager
@@ -60,23 +62,27 @@ def encoder_for(paths: EncoderPaths, precision: str) -> str:
 
 
 def rebuilt_encoder(paths: EncoderPaths) -> str:
-    """The float32 encoder rebuilt by this release's network and saved beside the one
-    converted (as `encoder_rebuilt/`, on first use): its graph holds only the ops this
-    release traces, which LiteRT converts, whatever release converted the encoder. An
-    encoder bert-keras did not convert is returned as it is.
+    """The float32 encoder rebuilt for LiteRT and saved beside the one converted (as
+    `encoder_litert/`, on first use): its graph holds only the ops this release traces,
+    which LiteRT converts, whatever release converted the encoder, and the embedding rows
+    of outlying weights are looked up apart (`encoders.layers.WordEmbedding`: the same
+    values, and an int8 table scaled to the usual rows). An encoder bert-keras did not
+    convert is returned as it is.
 
     Args:
         paths: an encoder's files.
     """
     if encoder_metadata(paths).get("config") is None:
         return paths.encoder
-    return _variant(paths, "float32", f"{ENCODER_DIR}_rebuilt", "quantize=int8")
+    return _variant(paths, "float32", f"{ENCODER_DIR}_litert", "quantize=int8", apart=True)
 
 
-def _variant(paths: EncoderPaths, precision: str, name: str, asking: str) -> str:
+def _variant(
+    paths: EncoderPaths, precision: str, name: str, asking: str, apart: bool = False
+) -> str:
     """The encoder rebuilt under `precision`'s policy as `name` beside the converted one,
     built once under a lock; `asking`: the setting that needs it, named where the encoder
-    cannot be rebuilt."""
+    cannot be rebuilt; `apart`: its outlying embedding rows looked up apart."""
     target = Path(paths.encoder).parent / name
     if (target / "saved_model.pb").is_file():
         return str(target)
@@ -88,17 +94,22 @@ def _variant(paths: EncoderPaths, precision: str, name: str, asking: str) -> str
         )
     with lock_file(target.with_name(f".{target.name}.lock")):
         if not (target / "saved_model.pb").is_file():  # not built while this process waited
-            _build_variant(paths.encoder, BertConfig(**architecture), precision, target)
+            _build_variant(paths.encoder, BertConfig(**architecture), precision, target, apart)
     return str(target)
 
 
-def _build_variant(float32_path: str, architecture: BertConfig, precision: str, target: Path):
-    """Rebuilds the encoder under `precision`'s policy with the float32 one's weights, and
-    saves it whole as `target`."""
+def _build_variant(
+    float32_path: str, architecture: BertConfig, precision: str, target: Path, apart: bool
+):
+    """Rebuilds the encoder under `precision`'s policy with the float32 one's weights (and
+    with `apart`, its outlying embedding rows looked up apart), and saves it whole as
+    `target`."""
     float32 = tf.saved_model.load(float32_path)
     weights = {variable_name(v): v for v in float32.variables}
+    table = weights[WORD_EMBEDDINGS].numpy()
+    rows = WordEmbedding.outlier_rows(table) if apart else ()
     with _global_policy(precision):
-        encoder = build_encoder(architecture)
+        encoder = build_encoder(architecture, apart_rows=rows)
     for variable in encoder.variables:
         if variable.dtype.is_floating:  # dropout call counters start at zero
             variable.assign(weights[variable_name(variable)])
