@@ -186,9 +186,9 @@ def int8_dir(model_dir: Path) -> Path:
 
 
 def stage_int8(stack: contextlib.ExitStack, model_dir: Path, int8: Quantized, extras: dict) -> Path:
-    """Writes the int8 model, its tokenizer and the run's files under a hidden name in
-    MODEL_DIR-int8 (removed when `stack` closes, unless renamed into place), loads it
-    back and checks it gives what was scored; returns the staging directory."""
+    """Writes the int8 model (the bytes `quantize_int8` scored), its tokenizer and the
+    run's files under a hidden name in MODEL_DIR-int8 (removed when `stack` closes,
+    unless renamed into place); returns the staging directory."""
     staging = staging_version(stack, int8_dir(model_dir))
     (staging / MODEL_FILE).write_bytes(int8.model)
     save_traced(int8.packer, staging / TOKENIZER_DIR, lambda: _packer_signatures(int8.packer))
